@@ -1,0 +1,213 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+
+	"github.com/qrpin/qrpin/method"
+)
+
+// kinds are the code slots of a method, in the order they are written.
+var kinds = []method.Kind{method.Standard, method.Temporary}
+
+// loadMethod reads the user's method and its codes.
+func loadMethod(ctx context.Context, q querier, userID string) (method.Method, error) {
+	var m method.Method
+	var created, pinCreated, pinUpdated, lockedUntil sql.NullInt64
+	err := q.QueryRowContext(ctx, `
+		SELECT id, user_id, created,
+			pin_hash, pin_length, pin_force_change, pin_created, pin_updated,
+			lockout_failures, lockout_locked_until, lockout_disabled
+		FROM methods WHERE user_id = ?`, userID).Scan(
+		&m.ID, &m.UserID, &created,
+		&m.PIN.Hash, &m.PIN.Length, &m.PIN.ForceChange, &pinCreated, &pinUpdated,
+		&m.Lockout.Failures, &lockedUntil, &m.Lockout.Disabled)
+	if err != nil {
+		return method.Method{}, dbErr(err)
+	}
+	m.Created = fromMicros(created)
+	m.PIN.Created = fromMicros(pinCreated)
+	m.PIN.Updated = fromMicros(pinUpdated)
+	m.Lockout.LockedUntil = fromMicros(lockedUntil)
+
+	rows, err := q.QueryContext(ctx, `
+		SELECT id, kind, start, expire, created, last_used, verifier
+		FROM qr_codes WHERE user_id = ?`, userID)
+	if err != nil {
+		return method.Method{}, dbErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c method.QRCode
+		var start, expire, created, lastUsed sql.NullInt64
+		if err := rows.Scan(&c.ID, &c.Kind, &start, &expire, &created, &lastUsed, &c.Verifier); err != nil {
+			return method.Method{}, dbErr(err)
+		}
+		c.Start = fromMicros(start)
+		c.Expire = fromMicros(expire)
+		c.Created = fromMicros(created)
+		c.LastUsed = fromMicros(lastUsed)
+		m.SetCode(c.Kind, &c)
+	}
+	return m, dbErr(rows.Err())
+}
+
+// writeMethodRow updates the method row of m.UserID from m.
+func writeMethodRow(ctx context.Context, tx *sql.Tx, m method.Method) error {
+	_, err := tx.ExecContext(ctx, `
+		UPDATE methods SET created = ?,
+			pin_hash = ?, pin_length = ?, pin_force_change = ?, pin_created = ?, pin_updated = ?,
+			lockout_failures = ?, lockout_locked_until = ?, lockout_disabled = ?
+		WHERE user_id = ?`,
+		micros(m.Created),
+		m.PIN.Hash, m.PIN.Length, m.PIN.ForceChange, micros(m.PIN.Created), micros(m.PIN.Updated),
+		m.Lockout.Failures, micros(m.Lockout.LockedUntil), m.Lockout.Disabled,
+		m.UserID)
+	return dbErr(err)
+}
+
+// insertCode stores c as the user's code of the given kind. The kind column
+// is the slot the code is in.
+func insertCode(ctx context.Context, tx *sql.Tx, userID string, kind method.Kind, c *method.QRCode) error {
+	verifier := c.Verifier
+	if verifier == nil {
+		verifier = []byte{}
+	}
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO qr_codes (id, user_id, kind, start, expire, created, last_used, verifier)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, userID, string(kind), micros(c.Start), micros(c.Expire), micros(c.Created), micros(c.LastUsed), verifier)
+	return dbErr(err)
+}
+
+// sameCode reports whether a and b would be stored alike.
+func sameCode(a, b *method.QRCode) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.ID == b.ID &&
+		micros(a.Start) == micros(b.Start) &&
+		micros(a.Expire) == micros(b.Expire) &&
+		micros(a.Created) == micros(b.Created) &&
+		micros(a.LastUsed) == micros(b.LastUsed) &&
+		bytes.Equal(a.Verifier, b.Verifier)
+}
+
+// cloneMethod returns a copy of m that shares no memory with it.
+func cloneMethod(m method.Method) method.Method {
+	for _, k := range kinds {
+		if c := m.Code(k); c != nil {
+			cc := *c
+			cc.Verifier = bytes.Clone(c.Verifier)
+			m.SetCode(k, &cc)
+		}
+	}
+	return m
+}
+
+// CreateMethod stores a new method for m.UserID with its codes:
+// store.ErrNotFound when the user is missing, store.ErrConflict when the
+// user has a method or an id (the method's or a code's) is in use.
+func (s *Store) CreateMethod(ctx context.Context, m method.Method) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO methods (id, user_id, created,
+				pin_hash, pin_length, pin_force_change, pin_created, pin_updated,
+				lockout_failures, lockout_locked_until, lockout_disabled)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.ID, m.UserID, micros(m.Created),
+			m.PIN.Hash, m.PIN.Length, m.PIN.ForceChange, micros(m.PIN.Created), micros(m.PIN.Updated),
+			m.Lockout.Failures, micros(m.Lockout.LockedUntil), m.Lockout.Disabled); err != nil {
+			return dbErr(err)
+		}
+		for _, k := range kinds {
+			if c := m.Code(k); c != nil {
+				if err := insertCode(ctx, tx, m.UserID, k, c); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// GetMethod returns the user's method.
+func (s *Store) GetMethod(ctx context.Context, userID string) (method.Method, error) {
+	var m method.Method
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		m, err = loadMethod(ctx, tx, userID)
+		return err
+	})
+	return m, err
+}
+
+// GetMethodByCode returns the method holding the QR code with that id.
+func (s *Store) GetMethodByCode(ctx context.Context, codeID string) (method.Method, error) {
+	var m method.Method
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var userID string
+		if err := tx.QueryRowContext(ctx, `SELECT user_id FROM qr_codes WHERE id = ?`, codeID).Scan(&userID); err != nil {
+			return dbErr(err)
+		}
+		var err error
+		m, err = loadMethod(ctx, tx, userID)
+		return err
+	})
+	return m, err
+}
+
+// UpdateMethod applies fn to the user's method in one transaction and stores
+// the result: the method row, and the codes as fn left them (a nil code is
+// deleted, a new or changed one written). fn cannot change ID or UserID.
+// An error from fn is returned unchanged and nothing is written.
+func (s *Store) UpdateMethod(ctx context.Context, userID string, fn func(*method.Method) error) (method.Method, error) {
+	var m method.Method
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		old, err := loadMethod(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		m = cloneMethod(old)
+		if err := fn(&m); err != nil {
+			return err
+		}
+		m.ID, m.UserID = old.ID, old.UserID
+		if err := writeMethodRow(ctx, tx, m); err != nil {
+			return err
+		}
+		// Delete every changed code before inserting any, so a code id may
+		// move from one kind to the other.
+		var changed []method.Kind
+		for _, k := range kinds {
+			if !sameCode(old.Code(k), m.Code(k)) {
+				changed = append(changed, k)
+			}
+		}
+		for _, k := range changed {
+			if _, err := tx.ExecContext(ctx,
+				`DELETE FROM qr_codes WHERE user_id = ? AND kind = ?`, userID, string(k)); err != nil {
+				return dbErr(err)
+			}
+		}
+		for _, k := range changed {
+			if c := m.Code(k); c != nil {
+				if err := insertCode(ctx, tx, userID, k, c); err != nil {
+					return err
+				}
+			}
+		}
+		m, err = loadMethod(ctx, tx, userID)
+		return err
+	})
+	if err != nil {
+		return method.Method{}, err
+	}
+	return m, nil
+}
+
+// DeleteMethod deletes the user's method and its codes.
+func (s *Store) DeleteMethod(ctx context.Context, userID string) error {
+	return exactlyOne(s.w.ExecContext(ctx, `DELETE FROM methods WHERE user_id = ?`, userID))
+}
