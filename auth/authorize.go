@@ -1,0 +1,334 @@
+package auth
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/qrpin/qrpin/apperr"
+)
+
+// Action is something a caller asks to do.
+type Action int
+
+// The actions Authorize decides.
+const (
+	ReadMethod        Action = iota + 1 // GET the method, its QR codes or PIN; list a user's methods
+	WriteMethod                         // PUT or DELETE the method; PATCH or DELETE a QR code
+	ResetPIN                            // PATCH .../pin: an administrator resets a PIN
+	UpdatePIN                           // pin/updatePin: users change their own PIN
+	ReadPolicy                          // GET the QR code + PIN policy
+	WritePolicy                         // PATCH or DELETE the policy
+	ReadUsers                           // read users
+	WriteUsers                          // create, change or delete users
+	ReadGroups                          // read groups and their members
+	WriteGroups                         // create, change or delete groups
+	WriteGroupMembers                   // add or remove group members
+)
+
+// String names the action as error messages do ("write the QR code + PIN method").
+func (a Action) String() string {
+	if r, ok := rules[a]; ok {
+		return r.what
+	}
+	return fmt.Sprintf("Action(%d)", int(a))
+}
+
+// Target describes the user an action is done to. It is the zero value for
+// policy and group actions.
+type Target struct {
+	Self  bool     // the target user is the caller (through /me or their own id)
+	Me    bool     // the request addressed /me (implies Self)
+	Roles []string // the target user's directory role template ids, from stored role assignments
+}
+
+// RecentSignIn is how recent a user's sign-in (auth_time) must be for them
+// to change their own authentication method (spec D15).
+const RecentSignIn = 10 * time.Minute
+
+// RecentSignInClaims is the claims request a client sends when it signs the
+// user in again after a recent-sign-in refusal, as Entra's claims challenge
+// asks: a token whose amr holds "ngcmfa" (a fresh multifactor sign-in).
+const RecentSignInClaims = `{"access_token":{"amr":{"essential":true,"values":["ngcmfa"]}}}`
+
+// recentSignInChallenge is the WWW-Authenticate value of a recent-sign-in
+// refusal, in Entra's claims challenge form.
+var recentSignInChallenge = `Bearer realm="", error="insufficient_claims", claims="` +
+	base64.StdEncoding.EncodeToString([]byte(RecentSignInClaims)) + `"`
+
+// futureAuthTime is how far in the future an auth_time may lie (clock skew
+// between processes) and still count as recent.
+const futureAuthTime = DefaultSkew
+
+// Permission names, as Entra spells them. Compared case-insensitively.
+const (
+	qrRead             = "UserAuthMethod-QR.Read"
+	qrReadAll          = "UserAuthMethod-QR.Read.All"
+	qrReadWrite        = "UserAuthMethod-QR.ReadWrite"
+	qrReadWriteAll     = "UserAuthMethod-QR.ReadWrite.All"
+	methodRead         = "UserAuthenticationMethod.Read"
+	methodReadAll      = "UserAuthenticationMethod.Read.All"
+	methodReadWrite    = "UserAuthenticationMethod.ReadWrite"
+	methodReadWriteAll = "UserAuthenticationMethod.ReadWrite.All"
+	accessAsUser       = "Directory.AccessAsUser.All"
+	policyRead         = "Policy.Read.AuthenticationMethod"
+	policyReadWrite    = "Policy.ReadWrite.AuthenticationMethod"
+	userRead           = "User.Read"
+	userReadBasicAll   = "User.ReadBasic.All"
+	userReadAll        = "User.Read.All"
+	userReadWriteAll   = "User.ReadWrite.All"
+	dirReadAll         = "Directory.Read.All"
+	dirReadWriteAll    = "Directory.ReadWrite.All"
+	groupReadAll       = "Group.Read.All"
+	groupReadWriteAll  = "Group.ReadWrite.All"
+	memberReadAll      = "GroupMember.Read.All"
+	memberReadWriteAll = "GroupMember.ReadWrite.All"
+)
+
+// rule is one row of the permission table.
+type rule struct {
+	what string // the action, for messages
+
+	// Delegated callers need one of these scopes: self when acting on
+	// themselves, others otherwise (another user, or the tenant's policy
+	// and groups). A nil self means the same as others.
+	self, others []string
+	// Application callers need one of these app roles; nil refuses them.
+	app []string
+
+	// Delegated callers acting on another user, or on the tenant, also need
+	// one of roles, or one of nonAdminRoles when the target user holds no
+	// directory role at all. With both nil no role is needed.
+	roles, nonAdminRoles []string
+	// selfNeedsRole applies the role rule when users act on themselves too.
+	selfNeedsRole bool
+	// recentSignIn: users acting on themselves need auth_time within RecentSignIn.
+	recentSignIn bool
+	// selfOnly: the action acts on the caller only (a delegated-only action).
+	selfOnly bool
+	// selfDenied, when set, explains the refusal of users without any of
+	// the roles acting on themselves.
+	selfDenied string
+}
+
+// The scope sets of the QR code + PIN method (spec D13).
+var (
+	methodReadScopes     = []string{qrRead, qrReadAll, qrReadWrite, qrReadWriteAll, methodRead, methodReadAll, methodReadWrite, methodReadWriteAll}
+	methodReadAllScopes  = []string{qrReadAll, qrReadWriteAll, methodReadAll, methodReadWriteAll}
+	methodWriteScopes    = []string{qrReadWrite, qrReadWriteAll, methodReadWrite, methodReadWriteAll}
+	methodWriteAllScopes = []string{qrReadWriteAll, methodReadWriteAll}
+)
+
+// rules is the permission table: spec D13 (scopes), D14 (roles) and D15
+// (self-service), and Graph's usual rules for users and groups.
+var rules = map[Action]rule{
+	ReadMethod: {
+		what:   "read the QR code + PIN method",
+		self:   methodReadScopes,
+		others: methodReadAllScopes,
+		app:    methodReadAllScopes,
+		roles:  []string{GlobalReader, AuthenticationAdministrator, PrivilegedAuthenticationAdministrator, GlobalAdministrator},
+	},
+	WriteMethod: {
+		what:          "change the QR code + PIN method",
+		self:          methodWriteScopes,
+		others:        methodWriteAllScopes,
+		app:           methodWriteAllScopes,
+		roles:         []string{PrivilegedAuthenticationAdministrator, GlobalAdministrator},
+		nonAdminRoles: []string{AuthenticationAdministrator},
+		recentSignIn:  true,
+	},
+	ResetPIN: { // as WriteMethod, but nobody resets their own PIN without an admin role (D15)
+		what:          "reset the PIN",
+		self:          methodWriteScopes,
+		others:        methodWriteAllScopes,
+		app:           methodWriteAllScopes,
+		roles:         []string{PrivilegedAuthenticationAdministrator, GlobalAdministrator},
+		nonAdminRoles: []string{AuthenticationAdministrator},
+		selfNeedsRole: true,
+		recentSignIn:  true,
+		selfDenied: "Users cannot reset their own PIN: change it with updatePin, " +
+			"or ask an administrator to reset it.",
+	},
+	UpdatePIN: { // knowing the current PIN is the proof: no recent sign-in needed
+		what:     "change a PIN with updatePin",
+		self:     []string{accessAsUser, qrReadWrite, qrReadWriteAll, methodReadWrite, methodReadWriteAll},
+		selfOnly: true,
+	},
+	ReadPolicy: {
+		what:   "read the authentication method policy",
+		others: []string{policyRead, policyReadWrite},
+		app:    []string{policyRead, policyReadWrite},
+		roles:  []string{GlobalReader, AuthenticationPolicyAdministrator, GlobalAdministrator},
+	},
+	WritePolicy: {
+		what:   "change the authentication method policy",
+		others: []string{policyReadWrite},
+		app:    []string{policyReadWrite},
+		roles:  []string{AuthenticationPolicyAdministrator, GlobalAdministrator},
+	},
+	ReadUsers: {
+		what:   "read users",
+		self:   []string{userRead, userReadBasicAll, userReadAll, userReadWriteAll, dirReadAll, dirReadWriteAll},
+		others: []string{userReadBasicAll, userReadAll, userReadWriteAll, dirReadAll, dirReadWriteAll},
+		app:    []string{userReadAll, userReadWriteAll, dirReadAll, dirReadWriteAll},
+	},
+	WriteUsers: {
+		what:          "change users",
+		others:        []string{userReadWriteAll, dirReadWriteAll},
+		app:           []string{userReadWriteAll, dirReadWriteAll},
+		roles:         []string{GlobalAdministrator},
+		nonAdminRoles: []string{UserAdministrator},
+		selfNeedsRole: true,
+	},
+	ReadGroups: {
+		what:   "read groups",
+		others: []string{groupReadAll, groupReadWriteAll, memberReadAll, memberReadWriteAll, dirReadAll, dirReadWriteAll},
+		app:    []string{groupReadAll, groupReadWriteAll, memberReadAll, memberReadWriteAll, dirReadAll, dirReadWriteAll},
+	},
+	WriteGroups: {
+		what:   "change groups",
+		others: []string{groupReadWriteAll, dirReadWriteAll},
+		app:    []string{groupReadWriteAll, dirReadWriteAll},
+		roles:  []string{GroupsAdministrator, UserAdministrator, GlobalAdministrator},
+	},
+	WriteGroupMembers: {
+		what:   "change group members",
+		others: []string{groupReadWriteAll, memberReadWriteAll, dirReadWriteAll},
+		app:    []string{groupReadWriteAll, memberReadWriteAll, dirReadWriteAll},
+		roles:  []string{GroupsAdministrator, UserAdministrator, GlobalAdministrator},
+	},
+}
+
+// Authorize returns nil when p may do a to t at now. Otherwise it returns
+// an *apperr.Error of Kind Forbidden and Code "accessDenied" whose message
+// names the permission or role that is missing; when the only thing missing
+// is a recent sign-in, its Challenge holds the WWW-Authenticate claims
+// challenge that tells the client how to get a fresh token.
+//
+// The rules are spec D13 to D15: scopes for delegated callers (".All" ones
+// to act on another user), application permissions for applications (which
+// are refused on /me and on updatePin), directory roles for delegated
+// callers acting on another user, and a sign-in within RecentSignIn for
+// users changing their own method. Scope names compare case-insensitively.
+func Authorize(p Principal, a Action, t Target, now time.Time) error {
+	r, ok := rules[a]
+	if !ok {
+		return apperr.AccessDenied("Unknown action %d.", int(a))
+	}
+	switch p.Kind {
+	case Application:
+		return r.application(p, t)
+	case Delegated:
+		return r.delegated(p, t, now)
+	}
+	return apperr.AccessDenied("The access token names no known kind of caller.")
+}
+
+// application applies the rule to an application caller.
+func (r rule) application(p Principal, t Target) error {
+	switch {
+	case t.Me:
+		return apperr.AccessDenied("/me request is only valid with delegated authentication flow.")
+	case r.app == nil:
+		return apperr.AccessDenied("Applications may not %s: it needs a delegated (user) token.", r.what)
+	case !hasAny(p.Roles, r.app):
+		return apperr.AccessDenied("The application needs one of the application permissions %s to %s.",
+			list(r.app), r.what)
+	}
+	return nil
+}
+
+// delegated applies the rule to a signed-in user.
+func (r rule) delegated(p Principal, t Target, now time.Time) error {
+	self := t.Self || t.Me
+	if r.selfOnly && !self {
+		return apperr.AccessDenied("Cannot %s for another user: it acts only on the signed-in user.", r.what)
+	}
+	scopes := r.others
+	if self && r.self != nil {
+		scopes = r.self
+	}
+	if !hasAny(p.Scopes, scopes) {
+		msg := fmt.Sprintf("The token needs one of the delegated permissions %s to %s.", list(scopes), r.what)
+		if !self && hasAny(p.Scopes, r.self) {
+			msg += " Acting on another user needs an .All permission."
+		}
+		return apperr.AccessDenied("%s", msg)
+	}
+	if (!self || r.selfNeedsRole) && !r.roleAllows(p, t) {
+		return r.roleDenied(p, self)
+	}
+	if self && r.recentSignIn && !recent(p.AuthTime, now) {
+		e := apperr.AccessDenied("Changing your own authentication methods needs a sign-in within the last %d minutes. "+
+			"Sign in again, requesting the claims in the WWW-Authenticate header, and retry.", int(RecentSignIn/time.Minute))
+		e.Challenge = recentSignInChallenge
+		return e
+	}
+	return nil
+}
+
+// roleAllows applies the role rule: one of roles, or one of nonAdminRoles
+// on a target who holds no directory role.
+func (r rule) roleAllows(p Principal, t Target) bool {
+	if r.roles == nil && r.nonAdminRoles == nil {
+		return true
+	}
+	return hasAny(p.DirectoryRoles, r.roles) ||
+		len(t.Roles) == 0 && hasAny(p.DirectoryRoles, r.nonAdminRoles)
+}
+
+// roleDenied explains a failed role rule.
+func (r rule) roleDenied(p Principal, self bool) error {
+	all := append(append([]string(nil), r.roles...), r.nonAdminRoles...)
+	switch {
+	case self && r.selfDenied != "" && !hasAny(p.DirectoryRoles, all):
+		return apperr.AccessDenied("%s", r.selfDenied)
+	case hasAny(p.DirectoryRoles, r.nonAdminRoles):
+		return apperr.AccessDenied("The target user holds an administrator role, so to %s the signed-in user needs the directory role %s.",
+			r.what, roleList(r.roles))
+	}
+	return apperr.AccessDenied("The signed-in user needs the directory role %s to %s.", roleList(all), r.what)
+}
+
+// recent reports whether a sign-in at authTime is recent enough at now.
+func recent(authTime, now time.Time) bool {
+	if authTime.IsZero() {
+		return false
+	}
+	age := now.Sub(authTime)
+	return age <= RecentSignIn && age >= -futureAuthTime
+}
+
+// hasAny reports whether have holds any of want, ignoring case.
+func hasAny(have, want []string) bool {
+	for _, h := range have {
+		for _, w := range want {
+			if strings.EqualFold(h, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// list joins names for a message: "A, B or C".
+func list(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// roleList names role template ids for a message.
+func roleList(ids []string) string {
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = roleName(id)
+	}
+	return list(names)
+}
