@@ -1,0 +1,244 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/store"
+)
+
+// MaxPageSize is the largest page a list returns ($top).
+const MaxPageSize = 999
+
+// UserInput is the body of a user create or update; nil fields were not sent.
+type UserInput struct {
+	UPN            *string
+	DisplayName    *string
+	AccountEnabled *bool
+}
+
+// CreateUser adds a user. userPrincipalName and displayName are required;
+// accountEnabled defaults to true.
+func (s *Service) CreateUser(ctx context.Context, p auth.Principal, in UserInput) (store.User, error) {
+	if err := auth.Authorize(p, auth.WriteUsers, auth.Target{}, s.now()); err != nil {
+		return store.User{}, err
+	}
+	if in.UPN == nil || in.DisplayName == nil {
+		return store.User{}, apperr.New(apperr.Invalid, "Request_BadRequest",
+			"Properties userPrincipalName and displayName are required to create a user.")
+	}
+	u := store.User{ID: newID(), AccountEnabled: true, Created: s.now()}
+	apply(&u, in)
+	if err := validUser(u); err != nil {
+		return store.User{}, err
+	}
+	if err := s.Store.CreateUser(ctx, u); errors.Is(err, store.ErrConflict) {
+		return store.User{}, errUPNInUse()
+	} else if err != nil {
+		return store.User{}, storeErr(err)
+	}
+	return u, nil
+}
+
+func apply(u *store.User, in UserInput) {
+	if in.UPN != nil {
+		u.UPN = strings.TrimSpace(*in.UPN)
+	}
+	if in.DisplayName != nil {
+		u.DisplayName = strings.TrimSpace(*in.DisplayName)
+	}
+	if in.AccountEnabled != nil {
+		u.AccountEnabled = *in.AccountEnabled
+	}
+}
+
+// validUser checks a user's fields: a UPN local@domain made of the
+// characters Entra allows (letters, digits and ' . - _ ! # ^ ~ before the
+// @; letters, digits, '.' and '-' after it), and a display name.
+func validUser(u store.User) error {
+	local, domain, ok := strings.Cut(u.UPN, "@")
+	valid := ok && local != "" && domain != "" && len(u.UPN) <= 113 &&
+		!strings.ContainsFunc(local, func(r rune) bool { return !isAlnum(r) && !strings.ContainsRune("'.-_!#^~", r) }) &&
+		!strings.ContainsFunc(domain, func(r rune) bool { return !isAlnum(r) && r != '.' && r != '-' })
+	if !valid {
+		return apperr.New(apperr.Invalid, "Request_BadRequest",
+			"Invalid value specified for property 'userPrincipalName' of resource 'User'.")
+	}
+	if u.DisplayName == "" || len(u.DisplayName) > 256 {
+		return apperr.New(apperr.Invalid, "Request_BadRequest",
+			"Invalid value specified for property 'displayName' of resource 'User'.")
+	}
+	return nil
+}
+
+func isAlnum(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+}
+
+func errUPNInUse() error {
+	return apperr.New(apperr.Invalid, "Request_BadRequest",
+		"Another object with the same value for property userPrincipalName already exists.")
+}
+
+// GetUser returns a user by object id or userPrincipalName, or the caller.
+func (s *Service) GetUser(ctx context.Context, p auth.Principal, ref UserRef) (store.User, error) {
+	return s.target(ctx, p, ref, auth.ReadUsers)
+}
+
+// ListUsers returns a page of users ordered by id, after the given id.
+func (s *Service) ListUsers(ctx context.Context, p auth.Principal, after string, limit int) ([]store.User, error) {
+	if err := auth.Authorize(p, auth.ReadUsers, auth.Target{}, s.now()); err != nil {
+		return nil, err
+	}
+	us, err := s.Store.ListUsers(ctx, after, limit)
+	return us, storeErr(err)
+}
+
+// UpdateUser changes the fields of a user that in sets.
+func (s *Service) UpdateUser(ctx context.Context, p auth.Principal, ref UserRef, in UserInput) error {
+	u, err := s.target(ctx, p, ref, auth.WriteUsers)
+	if err != nil {
+		return err
+	}
+	_, err = s.Store.UpdateUser(ctx, u.ID, func(u *store.User) error {
+		apply(u, in)
+		return validUser(*u)
+	})
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return errUPNInUse()
+	case errors.Is(err, store.ErrNotFound):
+		return errUserNotFound(u.ID)
+	}
+	if _, ok := apperr.As(err); ok {
+		return err
+	}
+	return storeErr(err)
+}
+
+// DeleteUser deletes a user with their method, memberships and roles.
+func (s *Service) DeleteUser(ctx context.Context, p auth.Principal, ref UserRef) error {
+	u, err := s.target(ctx, p, ref, auth.WriteUsers)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.DeleteUser(ctx, u.ID); errors.Is(err, store.ErrNotFound) {
+		return errUserNotFound(u.ID)
+	} else {
+		return storeErr(err)
+	}
+}
+
+// GroupInput is the body of a group create.
+type GroupInput struct {
+	DisplayName  string
+	Description  string
+	MailNickname string
+}
+
+// CreateGroup adds a group.
+func (s *Service) CreateGroup(ctx context.Context, p auth.Principal, in GroupInput) (store.Group, error) {
+	if err := auth.Authorize(p, auth.WriteGroups, auth.Target{}, s.now()); err != nil {
+		return store.Group{}, err
+	}
+	g := store.Group{ID: newID(), DisplayName: strings.TrimSpace(in.DisplayName), Description: in.Description,
+		MailNickname: in.MailNickname, Created: s.now()}
+	if g.DisplayName == "" || len(g.DisplayName) > 256 {
+		return store.Group{}, apperr.New(apperr.Invalid, "Request_BadRequest",
+			"Invalid value specified for property 'displayName' of resource 'Group'.")
+	}
+	return g, storeErr(s.Store.CreateGroup(ctx, g))
+}
+
+// GetGroup returns a group.
+func (s *Service) GetGroup(ctx context.Context, p auth.Principal, id string) (store.Group, error) {
+	if err := auth.Authorize(p, auth.ReadGroups, auth.Target{}, s.now()); err != nil {
+		return store.Group{}, err
+	}
+	return s.group(ctx, id)
+}
+
+func (s *Service) group(ctx context.Context, id string) (store.Group, error) {
+	g, err := s.Store.GetGroup(ctx, strings.ToLower(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return g, errUserNotFound(id) // Graph answers the same for any directory object
+	}
+	return g, storeErr(err)
+}
+
+// ListGroups returns a page of groups ordered by id, after the given id.
+func (s *Service) ListGroups(ctx context.Context, p auth.Principal, after string, limit int) ([]store.Group, error) {
+	if err := auth.Authorize(p, auth.ReadGroups, auth.Target{}, s.now()); err != nil {
+		return nil, err
+	}
+	gs, err := s.Store.ListGroups(ctx, after, limit)
+	return gs, storeErr(err)
+}
+
+// DeleteGroup deletes a group and its memberships.
+func (s *Service) DeleteGroup(ctx context.Context, p auth.Principal, id string) error {
+	if err := auth.Authorize(p, auth.WriteGroups, auth.Target{}, s.now()); err != nil {
+		return err
+	}
+	if err := s.Store.DeleteGroup(ctx, strings.ToLower(id)); errors.Is(err, store.ErrNotFound) {
+		return errUserNotFound(id)
+	} else {
+		return storeErr(err)
+	}
+}
+
+// AddMember adds a user to a group.
+func (s *Service) AddMember(ctx context.Context, p auth.Principal, groupID, userID string) error {
+	if err := auth.Authorize(p, auth.WriteGroupMembers, auth.Target{}, s.now()); err != nil {
+		return err
+	}
+	g, err := s.group(ctx, groupID)
+	if err != nil {
+		return err
+	}
+	u, err := s.lookupUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	switch err := s.Store.AddGroupMember(ctx, g.ID, u.ID); {
+	case errors.Is(err, store.ErrConflict):
+		return apperr.New(apperr.Invalid, "Request_BadRequest",
+			"One or more added object references already exist for the following modified properties: 'members'.")
+	case errors.Is(err, store.ErrNotFound):
+		return errUserNotFound(userID)
+	default:
+		return storeErr(err)
+	}
+}
+
+// RemoveMember removes a user from a group.
+func (s *Service) RemoveMember(ctx context.Context, p auth.Principal, groupID, userID string) error {
+	if err := auth.Authorize(p, auth.WriteGroupMembers, auth.Target{}, s.now()); err != nil {
+		return err
+	}
+	g, err := s.group(ctx, groupID)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.RemoveGroupMember(ctx, g.ID, strings.ToLower(userID)); errors.Is(err, store.ErrNotFound) {
+		return errUserNotFound(userID)
+	} else {
+		return storeErr(err)
+	}
+}
+
+// ListMembers returns a page of a group's members ordered by id.
+func (s *Service) ListMembers(ctx context.Context, p auth.Principal, groupID, after string, limit int) ([]store.User, error) {
+	if err := auth.Authorize(p, auth.ReadGroups, auth.Target{}, s.now()); err != nil {
+		return nil, err
+	}
+	g, err := s.group(ctx, groupID)
+	if err != nil {
+		return nil, err
+	}
+	us, err := s.Store.ListGroupMembers(ctx, g.ID, after, limit)
+	return us, storeErr(err)
+}

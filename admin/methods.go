@@ -1,0 +1,374 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/method"
+	"github.com/qrpin/qrpin/pin"
+	"github.com/qrpin/qrpin/qr"
+	"github.com/qrpin/qrpin/store"
+)
+
+// startTolerance is how far in the past a new QR code's startDateTime may
+// be (clients' clocks differ); earlier starts are refused.
+const startTolerance = 5 * time.Minute
+
+// NewCode is a QR code just created, with the image that is shown once.
+type NewCode struct {
+	Code  method.QRCode
+	Image qr.Image
+}
+
+// CreatedMethod is a method just created, with its one-time secrets.
+type CreatedMethod struct {
+	User     store.User
+	Method   method.Method
+	Standard NewCode
+	PIN      string
+}
+
+// CodeInput is the body of a request that creates or changes a QR code.
+// Zero times were not given.
+type CodeInput struct {
+	Start, Expire time.Time
+}
+
+// CreateMethodInput is the body of PUT qrCodePinMethod.
+type CreateMethodInput struct {
+	Standard     *CodeInput // nil when standardQRCode is absent
+	HasTemporary bool       // temporaryQRCode was sent (not allowed)
+	PIN          string     // "" to have one generated
+}
+
+// GetMethod returns a user's method.
+func (s *Service) GetMethod(ctx context.Context, p auth.Principal, ref UserRef) (store.User, method.Method, error) {
+	u, err := s.target(ctx, p, ref, auth.ReadMethod)
+	if err != nil {
+		return u, method.Method{}, err
+	}
+	m, err := s.method(ctx, u)
+	return u, m, err
+}
+
+// ListMethods returns the user's authentication methods (the QR code + PIN
+// method, when registered).
+func (s *Service) ListMethods(ctx context.Context, p auth.Principal, ref UserRef) (store.User, []method.Method, error) {
+	u, m, err := s.GetMethod(ctx, p, ref)
+	var ae *apperr.Error
+	if errors.As(err, &ae) && ae.Code == "itemNotFound" {
+		return u, nil, nil
+	}
+	if err != nil {
+		return u, nil, err
+	}
+	return u, []method.Method{m}, nil
+}
+
+func (s *Service) method(ctx context.Context, u store.User) (method.Method, error) {
+	m, err := s.Store.GetMethod(ctx, u.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return m, errNoMethod()
+	}
+	return m, storeErr(err)
+}
+
+func errNoMethod() error {
+	return apperr.New(apperr.NotFound, "itemNotFound", "The user has no QR code + PIN authentication method.")
+}
+
+func errNoCode(kind method.Kind) error {
+	return apperr.New(apperr.NotFound, "itemNotFound", "The QR code + PIN method has no %s.", kind)
+}
+
+// CreateMethod registers the QR code + PIN method for a user: a standard QR
+// code and a PIN (given, or generated when empty). The PIN is temporary: the
+// user must change it at the next sign-in.
+func (s *Service) CreateMethod(ctx context.Context, p auth.Principal, ref UserRef, in CreateMethodInput) (CreatedMethod, error) {
+	u, err := s.target(ctx, p, ref, auth.WriteMethod)
+	if err != nil {
+		return CreatedMethod{}, err
+	}
+	if in.Standard == nil || in.HasTemporary {
+		return CreatedMethod{}, apperr.New(apperr.Invalid, "standardQRCodeRequired",
+			"Standard QR code is required for adding new QR code auth method.")
+	}
+	if _, err := s.Store.GetMethod(ctx, u.ID); err == nil {
+		return CreatedMethod{}, errTooManyMethods()
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return CreatedMethod{}, storeErr(err)
+	}
+	policy, err := s.Store.GetPolicy(ctx)
+	if err != nil {
+		return CreatedMethod{}, storeErr(err)
+	}
+	now := s.now()
+	code := in.PIN
+	if code == "" {
+		if code, err = pin.Generate(policy.PINLength); err != nil {
+			return CreatedMethod{}, err
+		}
+	} else if err := pin.Check(code, policy.PINLength); err != nil {
+		return CreatedMethod{}, err
+	}
+	std, err := s.newCode(method.Standard, *in.Standard, policy, u, now)
+	if err != nil {
+		return CreatedMethod{}, err
+	}
+	hash, err := s.PINs.Hash(code)
+	if err != nil {
+		return CreatedMethod{}, err
+	}
+	m := method.Method{
+		ID:       newID(),
+		UserID:   u.ID,
+		Created:  now,
+		Standard: &std.Code,
+		PIN:      method.PIN{Hash: hash, Length: len(code), ForceChange: true, Created: now, Updated: now},
+	}
+	switch err := s.Store.CreateMethod(ctx, m); {
+	case errors.Is(err, store.ErrConflict):
+		return CreatedMethod{}, errTooManyMethods()
+	case errors.Is(err, store.ErrNotFound):
+		return CreatedMethod{}, errUserNotFound(u.ID)
+	case err != nil:
+		return CreatedMethod{}, storeErr(err)
+	}
+	return CreatedMethod{User: u, Method: m, Standard: std, PIN: code}, nil
+}
+
+func errTooManyMethods() error {
+	return apperr.New(apperr.Invalid, "tooManyQRCodePinMethod",
+		"There can be only one active QR code auth method for a user, please delete existing QR code auth method to create a new one.")
+}
+
+// newCode makes a QR code of the given kind for u: its secret goes into the
+// image (returned once) and only a verifier is kept. Missing dates default
+// to now and, for a standard code, the policy's lifetime.
+func (s *Service) newCode(kind method.Kind, in CodeInput, policy method.Policy, u store.User, now time.Time) (NewCode, error) {
+	start, expire := in.Start, in.Expire
+	if start.IsZero() {
+		start = now
+	}
+	if start.Before(now.Add(-startTolerance)) {
+		return NewCode{}, apperr.BadRequest("startDateTime must not be in the past.")
+	}
+	if expire.IsZero() {
+		if kind == method.Temporary {
+			return NewCode{}, apperr.BadRequest("expireDateTime is required for a temporaryQRCode (1 to 12 hours after startDateTime).")
+		}
+		expire = start.AddDate(0, 0, policy.StandardLifetimeDays)
+	}
+	if err := method.ValidateLifetime(kind, start, expire); err != nil {
+		return NewCode{}, err
+	}
+	secret, err := qr.NewSecret()
+	if err != nil {
+		return NewCode{}, err
+	}
+	c := method.QRCode{ID: newID(), Kind: kind, Start: start, Expire: expire, Created: now, Verifier: qr.Verifier(s.Pepper, secret)}
+	img, err := qr.Render(qr.Payload{TenantID: s.TenantID, CodeID: c.ID, UPN: u.UPN, Secret: secret}.Encode())
+	if err != nil {
+		return NewCode{}, err
+	}
+	return NewCode{Code: c, Image: img}, nil
+}
+
+// DeleteMethod removes a user's method: both QR codes and the PIN.
+func (s *Service) DeleteMethod(ctx context.Context, p auth.Principal, ref UserRef) error {
+	u, err := s.target(ctx, p, ref, auth.WriteMethod)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.DeleteMethod(ctx, u.ID); errors.Is(err, store.ErrNotFound) {
+		return errNoMethod()
+	} else {
+		return storeErr(err)
+	}
+}
+
+// GetCode returns one of a user's QR codes.
+func (s *Service) GetCode(ctx context.Context, p auth.Principal, ref UserRef, kind method.Kind) (store.User, method.QRCode, error) {
+	u, m, err := s.GetMethod(ctx, p, ref)
+	if err != nil {
+		return u, method.QRCode{}, err
+	}
+	c := m.Code(kind)
+	if c == nil {
+		return u, method.QRCode{}, errNoCode(kind)
+	}
+	return u, *c, nil
+}
+
+// PatchCode creates a QR code of the given kind when none is live (the
+// result carries the image), or moves a live standard code's expiry (the
+// result's Image is empty). A live temporary code cannot be changed.
+func (s *Service) PatchCode(ctx context.Context, p auth.Principal, ref UserRef, kind method.Kind, in CodeInput) (store.User, NewCode, bool, error) {
+	u, err := s.target(ctx, p, ref, auth.WriteMethod)
+	if err != nil {
+		return u, NewCode{}, false, err
+	}
+	m, err := s.method(ctx, u)
+	if err != nil {
+		return u, NewCode{}, false, err
+	}
+	now := s.now()
+	if c := m.Code(kind); c.Live(now) {
+		if kind == method.Temporary {
+			return u, NewCode{}, false, method.ErrActiveCode(kind)
+		}
+		if in.Expire.IsZero() {
+			return u, NewCode{}, false, apperr.BadRequest("expireDateTime is required to update the standardQRCode.")
+		}
+		m, err = s.updateMethod(ctx, u, func(m *method.Method) error {
+			return m.ExtendStandard(in.Start, in.Expire, now)
+		})
+		if err != nil {
+			return u, NewCode{}, false, err
+		}
+		return u, NewCode{Code: *m.Standard}, false, nil
+	}
+	policy, err := s.Store.GetPolicy(ctx)
+	if err != nil {
+		return u, NewCode{}, false, storeErr(err)
+	}
+	nc, err := s.newCode(kind, in, policy, u, now)
+	if err != nil {
+		return u, NewCode{}, false, err
+	}
+	if _, err = s.updateMethod(ctx, u, func(m *method.Method) error {
+		c := nc.Code
+		return m.AddCode(&c, now)
+	}); err != nil {
+		return u, NewCode{}, false, err
+	}
+	return u, nc, true, nil
+}
+
+// DeleteCode revokes one of a user's QR codes; the method and PIN stay.
+func (s *Service) DeleteCode(ctx context.Context, p auth.Principal, ref UserRef, kind method.Kind) error {
+	u, err := s.target(ctx, p, ref, auth.WriteMethod)
+	if err != nil {
+		return err
+	}
+	_, err = s.updateMethod(ctx, u, func(m *method.Method) error {
+		if m.Code(kind) == nil {
+			return errNoCode(kind)
+		}
+		m.SetCode(kind, nil)
+		return nil
+	})
+	return err
+}
+
+// GetPIN returns a user's PIN state (never the PIN).
+func (s *Service) GetPIN(ctx context.Context, p auth.Principal, ref UserRef) (store.User, method.PIN, error) {
+	u, m, err := s.GetMethod(ctx, p, ref)
+	return u, m.PIN, err
+}
+
+// ResetPIN replaces a user's PIN with a new generated temporary one, which
+// is returned (the one time it is shown). It also lifts any PIN lockout.
+func (s *Service) ResetPIN(ctx context.Context, p auth.Principal, ref UserRef) (store.User, method.PIN, string, error) {
+	u, err := s.target(ctx, p, ref, auth.ResetPIN)
+	if err != nil {
+		return u, method.PIN{}, "", err
+	}
+	if _, err := s.method(ctx, u); err != nil {
+		return u, method.PIN{}, "", err
+	}
+	policy, err := s.Store.GetPolicy(ctx)
+	if err != nil {
+		return u, method.PIN{}, "", storeErr(err)
+	}
+	code, err := pin.Generate(policy.PINLength)
+	if err != nil {
+		return u, method.PIN{}, "", err
+	}
+	hash, err := s.PINs.Hash(code)
+	if err != nil {
+		return u, method.PIN{}, "", err
+	}
+	now := s.now()
+	m, err := s.updateMethod(ctx, u, func(m *method.Method) error {
+		m.PIN = method.PIN{Hash: hash, Length: len(code), ForceChange: true, Created: now, Updated: now}
+		m.Lockout.Succeed()
+		return nil
+	})
+	if err != nil {
+		return u, method.PIN{}, "", err
+	}
+	return u, m.PIN, code, nil
+}
+
+// UpdatePIN lets the signed-in user replace their PIN, proving they know the
+// current one. Wrong current PINs count towards the method's lockout.
+func (s *Service) UpdatePIN(ctx context.Context, p auth.Principal, ref UserRef, current, next string) error {
+	u, err := s.target(ctx, p, ref, auth.UpdatePIN)
+	if err != nil {
+		return err
+	}
+	if current == "" || next == "" {
+		return apperr.BadRequest("Both currentPin and newPin are required.")
+	}
+	policy, err := s.Store.GetPolicy(ctx)
+	if err != nil {
+		return storeErr(err)
+	}
+	if err := pin.Check(next, policy.PINLength); err != nil {
+		return err
+	}
+	if next == current {
+		return apperr.New(apperr.Invalid, "invalidPin", "The new PIN must differ from the current PIN.")
+	}
+	// Reserve the attempt before the slow check, so that parallel
+	// requests cannot get past the lockout.
+	now := s.now()
+	m, err := s.updateMethod(ctx, u, func(m *method.Method) error {
+		return m.Lockout.Attempt(s.Lockout, now)
+	})
+	if err != nil {
+		return err
+	}
+	ok, err := s.PINs.Verify(current, m.PIN.Hash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errIncorrectPIN()
+	}
+	hash, err := s.PINs.Hash(next)
+	if err != nil {
+		return err
+	}
+	_, err = s.updateMethod(ctx, u, func(stored *method.Method) error {
+		if stored.PIN.Hash != m.PIN.Hash { // reset meanwhile: the PIN checked is gone
+			return errIncorrectPIN()
+		}
+		stored.PIN.Hash, stored.PIN.Length = hash, len(next)
+		stored.PIN.ForceChange = false
+		stored.PIN.Updated = s.now()
+		stored.Lockout.Succeed()
+		return nil
+	})
+	return err
+}
+
+func errIncorrectPIN() error {
+	return apperr.New(apperr.Invalid, "incorrectPin", "Invalid PIN: currentPin is not the user's current PIN.")
+}
+
+// updateMethod runs fn on the user's stored method in one transaction.
+func (s *Service) updateMethod(ctx context.Context, u store.User, fn func(*method.Method) error) (method.Method, error) {
+	m, err := s.Store.UpdateMethod(ctx, u.ID, fn)
+	if errors.Is(err, store.ErrNotFound) {
+		return m, errNoMethod()
+	}
+	if _, ok := apperr.As(err); ok {
+		return m, err
+	}
+	return m, storeErr(err)
+}

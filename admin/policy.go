@@ -1,0 +1,96 @@
+package admin
+
+import (
+	"context"
+	"errors"
+
+	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/method"
+	"github.com/qrpin/qrpin/store"
+)
+
+// PolicyPatch holds the policy fields a PATCH sets; nil fields stay.
+type PolicyPatch struct {
+	State                *string
+	PINLength            *int
+	StandardLifetimeDays *int
+	Include              *[]method.Target
+	Exclude              *[]method.Target
+}
+
+// GetPolicy returns the tenant's QR code + PIN policy.
+func (s *Service) GetPolicy(ctx context.Context, p auth.Principal) (method.Policy, error) {
+	if err := auth.Authorize(p, auth.ReadPolicy, auth.Target{}, s.now()); err != nil {
+		return method.Policy{}, err
+	}
+	pol, err := s.Store.GetPolicy(ctx)
+	return pol, storeErr(err)
+}
+
+// UpdatePolicy changes the fields of the policy that patch sets. Targets
+// must name all_users, an existing group or an existing user.
+func (s *Service) UpdatePolicy(ctx context.Context, p auth.Principal, patch PolicyPatch) (method.Policy, error) {
+	if err := auth.Authorize(p, auth.WritePolicy, auth.Target{}, s.now()); err != nil {
+		return method.Policy{}, err
+	}
+	for _, set := range []*[]method.Target{patch.Include, patch.Exclude} {
+		if set == nil {
+			continue
+		}
+		for _, t := range *set {
+			if err := s.checkTarget(ctx, t); err != nil {
+				return method.Policy{}, err
+			}
+		}
+	}
+	pol, err := s.Store.UpdatePolicy(ctx, func(pol *method.Policy) error {
+		if patch.State != nil {
+			pol.State = *patch.State
+		}
+		if patch.PINLength != nil {
+			pol.PINLength = *patch.PINLength
+		}
+		if patch.StandardLifetimeDays != nil {
+			pol.StandardLifetimeDays = *patch.StandardLifetimeDays
+		}
+		if patch.Include != nil {
+			pol.Include = *patch.Include
+		}
+		if patch.Exclude != nil {
+			pol.Exclude = *patch.Exclude
+		}
+		return pol.Validate()
+	})
+	if _, ok := apperr.As(err); ok {
+		return pol, err
+	}
+	return pol, storeErr(err)
+}
+
+func (s *Service) checkTarget(ctx context.Context, t method.Target) error {
+	if t.ID == method.AllUsers || t.ID == "" {
+		return nil // Validate reports a missing id
+	}
+	var err error
+	switch t.TargetType {
+	case method.TargetGroup:
+		_, err = s.Store.GetGroup(ctx, t.ID)
+	case method.TargetUser:
+		_, err = s.Store.GetUser(ctx, t.ID)
+	default:
+		return nil // Validate reports the bad type
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return apperr.BadRequest("The target %s '%s' does not exist.", t.TargetType, t.ID)
+	}
+	return storeErr(err)
+}
+
+// DeletePolicy restores the default policy.
+func (s *Service) DeletePolicy(ctx context.Context, p auth.Principal) error {
+	if err := auth.Authorize(p, auth.WritePolicy, auth.Target{}, s.now()); err != nil {
+		return err
+	}
+	return storeErr(s.Store.DeletePolicy(ctx))
+}

@@ -1,0 +1,134 @@
+// Package admin is qrpin's management service: every operation the Graph
+// API offers (users, groups, the QR code + PIN method, the tenant policy),
+// each one authorized for its caller and carried out in one store
+// transaction. HTTP handlers call exactly one function of it.
+package admin
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/method"
+	"github.com/qrpin/qrpin/pin"
+	"github.com/qrpin/qrpin/store"
+)
+
+// Service carries out management operations.
+type Service struct {
+	Store    store.Store
+	PINs     *pin.Hasher
+	Pepper   []byte // keys QR code verifiers
+	TenantID string
+	Lockout  method.LockoutPolicy
+	Now      func() time.Time // the clock; time.Now when nil
+}
+
+// now returns the current time in UTC, to the microsecond (what stores keep).
+func (s *Service) now() time.Time {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	return now().UTC().Truncate(time.Microsecond)
+}
+
+// UserRef names the user a request is about: the caller (/me) or a user by
+// object id or userPrincipalName.
+type UserRef struct {
+	Me  bool
+	Key string
+}
+
+// Authenticate returns the caller a verified token names. A delegated
+// caller must still exist and be enabled.
+func (s *Service) Authenticate(ctx context.Context, p auth.Principal) (auth.Principal, error) {
+	if p.Kind != auth.Delegated {
+		return p, nil
+	}
+	u, err := s.Store.GetUser(ctx, p.ObjectID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !u.AccountEnabled) {
+		return p, apperr.New(apperr.Unauthenticated, "InvalidAuthenticationToken",
+			"The user named by the access token does not exist or is disabled.")
+	}
+	return p, storeErr(err)
+}
+
+// target resolves ref and authorizes action a on that user. A caller who
+// could not do a to any other user learns nothing about whether the user
+// exists: they get 403, not 404.
+func (s *Service) target(ctx context.Context, p auth.Principal, ref UserRef, a auth.Action) (store.User, error) {
+	if ref.Me && p.Kind != auth.Delegated {
+		return store.User{}, auth.Authorize(p, a, auth.Target{Me: true}, s.now())
+	}
+	key := ref.Key
+	if ref.Me {
+		key = p.ObjectID
+	}
+	u, err := s.lookupUser(ctx, key)
+	if err != nil {
+		if aerr := auth.Authorize(p, a, auth.Target{}, s.now()); aerr != nil {
+			return store.User{}, aerr
+		}
+		return store.User{}, err
+	}
+	t := auth.Target{Me: ref.Me, Self: p.Kind == auth.Delegated && p.ObjectID == u.ID}
+	if t.Roles, err = s.roleIDs(ctx, u.ID); err != nil {
+		return store.User{}, err
+	}
+	if err := auth.Authorize(p, a, t, s.now()); err != nil {
+		return store.User{}, err
+	}
+	return u, nil
+}
+
+// lookupUser finds a user by object id or userPrincipalName.
+func (s *Service) lookupUser(ctx context.Context, key string) (store.User, error) {
+	var u store.User
+	var err error
+	if strings.Contains(key, "@") {
+		u, err = s.Store.GetUserByUPN(ctx, key)
+	} else {
+		u, err = s.Store.GetUser(ctx, strings.ToLower(key))
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return u, errUserNotFound(key)
+	}
+	return u, storeErr(err)
+}
+
+func (s *Service) roleIDs(ctx context.Context, userID string) ([]string, error) {
+	as, err := s.Store.ListRoleAssignments(ctx, userID)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	ids := make([]string, len(as))
+	for i, a := range as {
+		ids[i] = a.RoleDefinitionID
+	}
+	return ids, nil
+}
+
+func errUserNotFound(key string) error {
+	return apperr.New(apperr.NotFound, "Request_ResourceNotFound",
+		"Resource '%s' does not exist or one of its queried reference-property objects are not present.", key)
+}
+
+// storeErr turns store errors that are not handled where they occur into
+// client errors: an unreachable database is 503, anything else is passed
+// on (and becomes a 500, a bug).
+func storeErr(err error) error {
+	if errors.Is(err, store.ErrUnavailable) {
+		e := apperr.New(apperr.Unavailable, "serviceNotAvailable", "The service is temporarily unavailable. Please retry later.")
+		e.RetryAfter = 5 * time.Second
+		return e
+	}
+	return err
+}
+
+func newID() string { return uuid.NewString() }
