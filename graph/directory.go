@@ -1,0 +1,207 @@
+package graph
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/qrpin/qrpin/admin"
+	"github.com/qrpin/qrpin/apperr"
+)
+
+// defaultPageSize is the page size of a list without $top.
+const defaultPageSize = 100
+
+// page reads $top and $skiptoken. The skip token is opaque to clients: the
+// last id of the previous page.
+func (c *call) page() (after string, top int, err error) {
+	q := c.r.URL.Query()
+	top = defaultPageSize
+	if v := q.Get("$top"); v != "" {
+		top, err = strconv.Atoi(v)
+		if err != nil || top < 1 || top > admin.MaxPageSize {
+			return "", 0, apperr.BadRequest("Invalid page size specified: '%s'. Must be between 1 and %d inclusive.", v, admin.MaxPageSize)
+		}
+	}
+	if v := q.Get("$skiptoken"); v != "" {
+		b, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil {
+			return "", 0, apperr.BadRequest("Invalid $skiptoken.")
+		}
+		after = string(b)
+	}
+	return after, top, nil
+}
+
+// nextLink returns the URL of the page after lastID, or "" when the page
+// was not full.
+func (c *call) nextLink(got, top int, lastID string) string {
+	if got < top {
+		return ""
+	}
+	q := url.Values{}
+	q.Set("$top", strconv.Itoa(top))
+	q.Set("$skiptoken", base64.RawURLEncoding.EncodeToString([]byte(lastID)))
+	return c.base + strings.TrimSuffix(c.r.URL.Path, "/") + "?" + q.Encode()
+}
+
+type userBody struct {
+	UPN            *string `json:"userPrincipalName"`
+	DisplayName    *string `json:"displayName"`
+	AccountEnabled *bool   `json:"accountEnabled"`
+}
+
+func (b userBody) input() admin.UserInput {
+	return admin.UserInput{UPN: b.UPN, DisplayName: b.DisplayName, AccountEnabled: b.AccountEnabled}
+}
+
+func (s *Server) createUser(c *call) (int, any, error) {
+	var body userBody
+	if err := c.decode(&body, false); err != nil {
+		return 0, nil, err
+	}
+	u, err := s.Admin.CreateUser(c.r.Context(), c.p, body.input())
+	if err != nil {
+		return 0, nil, err
+	}
+	j := toUser(u)
+	j.Context = c.context("users/$entity")
+	return http.StatusCreated, j, nil
+}
+
+func (s *Server) getUser(c *call) (int, any, error) {
+	u, err := s.Admin.GetUser(c.r.Context(), c.p, c.userRef())
+	if err != nil {
+		return 0, nil, err
+	}
+	j := toUser(u)
+	j.Context = c.context("users/$entity")
+	return http.StatusOK, j, nil
+}
+
+func (s *Server) listUsers(c *call) (int, any, error) {
+	after, top, err := c.page()
+	if err != nil {
+		return 0, nil, err
+	}
+	us, err := s.Admin.ListUsers(c.r.Context(), c.p, after, top)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := collection[*userJSON]{Context: c.context("users"), Value: []*userJSON{}}
+	for _, u := range us {
+		out.Value = append(out.Value, toUser(u))
+	}
+	if len(us) > 0 {
+		out.NextLink = c.nextLink(len(us), top, us[len(us)-1].ID)
+	}
+	return http.StatusOK, out, nil
+}
+
+func (s *Server) updateUser(c *call) (int, any, error) {
+	var body userBody
+	if err := c.decode(&body, false); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, s.Admin.UpdateUser(c.r.Context(), c.p, c.userRef(), body.input())
+}
+
+func (s *Server) deleteUser(c *call) (int, any, error) {
+	return http.StatusNoContent, nil, s.Admin.DeleteUser(c.r.Context(), c.p, c.userRef())
+}
+
+func (s *Server) createGroup(c *call) (int, any, error) {
+	var body struct {
+		DisplayName  string `json:"displayName"`
+		Description  string `json:"description"`
+		MailNickname string `json:"mailNickname"`
+	}
+	if err := c.decode(&body, false); err != nil {
+		return 0, nil, err
+	}
+	g, err := s.Admin.CreateGroup(c.r.Context(), c.p, admin.GroupInput(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	j := toGroup(g)
+	j.Context = c.context("groups/$entity")
+	return http.StatusCreated, j, nil
+}
+
+func (s *Server) getGroup(c *call) (int, any, error) {
+	g, err := s.Admin.GetGroup(c.r.Context(), c.p, c.vars["group"])
+	if err != nil {
+		return 0, nil, err
+	}
+	j := toGroup(g)
+	j.Context = c.context("groups/$entity")
+	return http.StatusOK, j, nil
+}
+
+func (s *Server) listGroups(c *call) (int, any, error) {
+	after, top, err := c.page()
+	if err != nil {
+		return 0, nil, err
+	}
+	gs, err := s.Admin.ListGroups(c.r.Context(), c.p, after, top)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := collection[*groupJSON]{Context: c.context("groups"), Value: []*groupJSON{}}
+	for _, g := range gs {
+		out.Value = append(out.Value, toGroup(g))
+	}
+	if len(gs) > 0 {
+		out.NextLink = c.nextLink(len(gs), top, gs[len(gs)-1].ID)
+	}
+	return http.StatusOK, out, nil
+}
+
+func (s *Server) deleteGroup(c *call) (int, any, error) {
+	return http.StatusNoContent, nil, s.Admin.DeleteGroup(c.r.Context(), c.p, c.vars["group"])
+}
+
+func (s *Server) listMembers(c *call) (int, any, error) {
+	after, top, err := c.page()
+	if err != nil {
+		return 0, nil, err
+	}
+	us, err := s.Admin.ListMembers(c.r.Context(), c.p, c.vars["group"], after, top)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := collection[*userJSON]{Context: c.context("directoryObjects"), Value: []*userJSON{}}
+	for _, u := range us {
+		out.Value = append(out.Value, toUser(u))
+	}
+	if len(us) > 0 {
+		out.NextLink = c.nextLink(len(us), top, us[len(us)-1].ID)
+	}
+	return http.StatusOK, out, nil
+}
+
+// addMember takes {"@odata.id": ".../directoryObjects/{id}"} (or
+// .../users/{id}, or directoryObjects('{id}')).
+func (s *Server) addMember(c *call) (int, any, error) {
+	var body struct {
+		ID string `json:"@odata.id"`
+	}
+	if err := c.decode(&body, false); err != nil {
+		return 0, nil, err
+	}
+	ref := strings.TrimRight(body.ID, "/")
+	ref = ref[strings.LastIndex(ref, "/")+1:]
+	if i := strings.Index(ref, "('"); i >= 0 && strings.HasSuffix(ref, "')") {
+		ref = ref[i+2 : len(ref)-2]
+	}
+	if ref == "" {
+		return 0, nil, apperr.BadRequest("The request body must be {\"@odata.id\": \"https://graph.microsoft.com/v1.0/directoryObjects/{id}\"}.")
+	}
+	return http.StatusNoContent, nil, s.Admin.AddMember(c.r.Context(), c.p, c.vars["group"], ref)
+}
+
+func (s *Server) removeMember(c *call) (int, any, error) {
+	return http.StatusNoContent, nil, s.Admin.RemoveMember(c.r.Context(), c.p, c.vars["group"], c.vars["member"])
+}

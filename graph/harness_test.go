@@ -1,0 +1,245 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/qrpin/qrpin/admin"
+	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/graph"
+	"github.com/qrpin/qrpin/method"
+	"github.com/qrpin/qrpin/pin"
+	"github.com/qrpin/qrpin/store"
+	"github.com/qrpin/qrpin/store/sqlite"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's concurrent logging.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// env is a running Graph API on a fresh SQLite store, with a test clock
+// and a token minter.
+type env struct {
+	t       *testing.T
+	srv     *httptest.Server
+	store   store.Store
+	dbPath  string
+	clock   *clock
+	tokens  *auth.Tokens
+	hasher  *pin.Hasher
+	pepper  []byte
+	tenant  string
+	logs    *syncBuffer
+	lockout method.LockoutPolicy
+}
+
+// testStart is the test clock's starting time.
+var testStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := sqlite.Open(filepath.Join(dir, "qrpin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	keys, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pepper := bytes.Repeat([]byte{7}, 32)
+	hasher, err := pin.NewHasher(pepper, pin.DefaultParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, store: st, dbPath: filepath.Join(dir, "qrpin.db"), clock: &clock{now: testStart},
+		hasher: hasher, pepper: pepper, tenant: uuid.NewString(), logs: &syncBuffer{}, lockout: method.DefaultLockout}
+	e.srv = httptest.NewUnstartedServer(nil)
+	base := "http://" + e.srv.Listener.Addr().String()
+	e.tokens = &auth.Tokens{Keys: keys, Issuer: auth.Issuer(base, e.tenant), Audiences: auth.GraphAudiences, Now: e.clock.Now}
+	api := &graph.Server{
+		Admin: &admin.Service{Store: st, PINs: hasher, Pepper: pepper, TenantID: e.tenant,
+			Lockout: e.lockout, Now: e.clock.Now},
+		Tokens: e.tokens,
+		Log:    slog.New(slog.NewTextHandler(e.logs, nil)),
+		Now:    e.clock.Now,
+	}
+	e.srv.Config.Handler = api.Handler()
+	e.srv.Start()
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// appToken mints an application token with the given app permissions.
+func (e *env) appToken(roles ...string) string {
+	return e.mint(auth.Principal{Kind: auth.Application, ObjectID: uuid.NewString(), AppID: uuid.NewString(), TenantID: e.tenant, Roles: roles})
+}
+
+// userToken mints a delegated token for u with the given scopes; the
+// user's directory roles become wids; signed in just now.
+func (e *env) userToken(u store.User, scopes ...string) string {
+	as, err := e.store.ListRoleAssignments(context.Background(), u.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	p := auth.Principal{Kind: auth.Delegated, ObjectID: u.ID, AppID: uuid.NewString(), TenantID: e.tenant, UPN: u.UPN,
+		Scopes: scopes, AuthTime: e.clock.Now()}
+	for _, a := range as {
+		p.DirectoryRoles = append(p.DirectoryRoles, a.RoleDefinitionID)
+	}
+	return e.mint(p)
+}
+
+func (e *env) mint(p auth.Principal) string {
+	tok, err := e.tokens.Mint(p, time.Hour)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
+}
+
+// admin returns a token of an application that may do everything.
+func (e *env) admin() string {
+	return e.appToken("UserAuthMethod-QR.ReadWrite.All", "User.ReadWrite.All", "Group.ReadWrite.All",
+		"Policy.ReadWrite.AuthenticationMethod")
+}
+
+// user creates a user in the store; roles are role template ids.
+func (e *env) user(upn string, roles ...string) store.User {
+	e.t.Helper()
+	u := store.User{ID: uuid.NewString(), UPN: upn, DisplayName: strings.Split(upn, "@")[0], AccountEnabled: true, Created: e.clock.Now()}
+	if err := e.store.CreateUser(context.Background(), u); err != nil {
+		e.t.Fatal(err)
+	}
+	for _, r := range roles {
+		if err := e.store.CreateRoleAssignment(context.Background(), store.RoleAssignment{ID: uuid.NewString(), PrincipalID: u.ID, RoleDefinitionID: r}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return u
+}
+
+// resp is an HTTP response, read whole.
+type resp struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// json decodes the body into a generic map (failing the test if it is not an object).
+func (r resp) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body is not a JSON object: %v\n%s", err, r.body)
+	}
+	return m
+}
+
+// errCode returns error.code of an OData error body.
+func (r resp) errCode(t *testing.T) string {
+	t.Helper()
+	m := r.json(t)
+	e, ok := m["error"].(map[string]any)
+	if !ok {
+		t.Fatalf("no error envelope: %s", r.body)
+	}
+	code, _ := e["code"].(string)
+	return code
+}
+
+// do sends a request; body "" sends none; a JSON body gets
+// Content-Type: application/json.
+func (e *env) do(verb, path, token, body string) resp {
+	e.t.Helper()
+	return e.doWith(verb, path, token, body, nil)
+}
+
+func (e *env) doWith(verb, path, token, body string, header http.Header) resp {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(verb, e.srv.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	res, err := e.srv.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// expect fails the test unless r has the status (and, for errors, the code).
+func expect(t *testing.T, r resp, status int, code string) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	if code != "" {
+		if got := r.errCode(t); got != code {
+			t.Fatalf("error code %q, want %q: %s", got, code, r.body)
+		}
+	}
+}

@@ -1,0 +1,213 @@
+// Package graph serves qrpin's Microsoft Graph-compatible management API
+// (spec/graph-qrpin.md): routing under /v1.0 and /beta, bearer
+// authentication, OData JSON shapes and the OData error envelope. Handlers
+// are thin: decode, call one admin.Service function, encode.
+package graph
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/httprate"
+	"github.com/google/uuid"
+
+	"github.com/qrpin/qrpin/admin"
+	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/auth"
+)
+
+// DefaultMaxBody is the largest request body accepted, in bytes.
+const DefaultMaxBody = 64 << 10
+
+// Server is the Graph API HTTP handler.
+type Server struct {
+	Admin  *admin.Service
+	Tokens *auth.Tokens
+	Log    *slog.Logger
+	// PublicURL is the server's base URL as clients see it (for
+	// @odata.context and nextLink); when empty it is taken from the request.
+	PublicURL string
+	// MaxBody limits request bodies (DefaultMaxBody when 0).
+	MaxBody int64
+	// Now is the clock for error dates (time.Now when nil).
+	Now func() time.Time
+	// RateLimit is how many requests one client address may make per
+	// RateWindow before it gets 429 (0: no limit).
+	RateLimit int
+
+	routes  router
+	limiter *httprate.RateLimiter
+}
+
+// RateWindow is the window RateLimit counts requests in.
+const RateWindow = 10 * time.Second
+
+// handlerFunc handles one route: it returns the status and the body to
+// encode (nil for none), or an error for the envelope.
+type handlerFunc func(c *call) (int, any, error)
+
+// call is one request on its way through a handler.
+type call struct {
+	r       *http.Request
+	p       auth.Principal
+	version string // "v1.0" or "beta", as the client wrote it
+	vars    map[string]string
+	base    string // scheme://host of the service
+	maxBody int64
+}
+
+// Handler returns the HTTP handler serving /v1.0 and /beta.
+func (s *Server) Handler() http.Handler {
+	s.routes = router{}
+	s.register()
+	if s.RateLimit > 0 {
+		s.limiter = httprate.NewRateLimiter(s.RateLimit, RateWindow)
+	}
+	return http.HandlerFunc(s.serve)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rid := uuid.NewString()
+	crid := r.Header.Get("client-request-id")
+	if crid == "" || len(crid) > 100 || strings.ContainsFunc(crid, func(r rune) bool { return r < ' ' || r > '~' }) {
+		crid = rid
+	}
+	w.Header().Set("request-id", rid)
+	w.Header().Set("client-request-id", crid)
+	rw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		if v := recover(); v != nil {
+			s.log().Error("panic", "request-id", rid, "panic", fmt.Sprint(v))
+			s.writeError(rw, rid, crid, fmt.Errorf("panic: %v", v))
+		}
+		s.log().Info("request", "method", r.Method, "path", r.URL.Path, "status", rw.status,
+			"duration", time.Since(start).Round(time.Microsecond), "request-id", rid, "client-request-id", crid)
+	}()
+	if s.limiter != nil {
+		if key, err := httprate.KeyByIP(r); err == nil && s.limiter.OnLimit(rw, r, key) {
+			e := apperr.New(apperr.Throttled, "TooManyRequests", "Please retry again later.")
+			e.RetryAfter = RateWindow
+			s.writeError(rw, rid, crid, e)
+			return
+		}
+	}
+	status, body, err := s.dispatch(r)
+	if err != nil {
+		s.writeError(rw, rid, crid, err)
+		return
+	}
+	writeJSON(rw, status, body)
+}
+
+// dispatch routes the request, authenticates the caller and runs the handler.
+func (s *Server) dispatch(r *http.Request) (int, any, error) {
+	segs, ok := splitPath(r)
+	if !ok || len(segs) < 2 {
+		return 0, nil, errNoRoute(r)
+	}
+	version := segs[0]
+	if !strings.EqualFold(version, "v1.0") && !strings.EqualFold(version, "beta") {
+		return 0, nil, errNoRoute(r)
+	}
+	h, vars, allowed := s.routes.match(r.Method, segs[1:])
+	if h == nil {
+		if len(allowed) > 0 {
+			e := apperr.New(apperr.Invalid, "Request_BadRequest", "The HTTP method '%s' is not allowed on this resource; it allows %s.", r.Method, strings.Join(allowed, ", "))
+			return 0, nil, &methodNotAllowed{e, allowed}
+		}
+		return 0, nil, errNoRoute(r)
+	}
+	p, err := s.authenticate(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	c := &call{r: r, p: p, version: strings.ToLower(version), vars: vars, base: s.base(r), maxBody: s.MaxBody}
+	if c.maxBody == 0 {
+		c.maxBody = DefaultMaxBody
+	}
+	return h(c)
+}
+
+func errNoRoute(r *http.Request) error {
+	return apperr.New(apperr.Invalid, "BadRequest", "Resource not found for the segment '%s'.", firstUnknown(r.URL.Path))
+}
+
+func firstUnknown(path string) string {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	return segs[len(segs)-1]
+}
+
+// methodNotAllowed is a 405 with its Allow header.
+type methodNotAllowed struct {
+	err     *apperr.Error
+	allowed []string
+}
+
+func (m *methodNotAllowed) Error() string { return m.err.Error() }
+
+func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
+	h := r.Header.Get("Authorization")
+	scheme, token, _ := strings.Cut(h, " ")
+	if h == "" {
+		return auth.Principal{}, apperr.New(apperr.Unauthenticated, "InvalidAuthenticationToken", "Access token is empty.")
+	}
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return auth.Principal{}, apperr.New(apperr.Unauthenticated, "InvalidAuthenticationToken",
+			"The Authorization header must be 'Bearer' followed by an access token.")
+	}
+	p, err := s.Tokens.Verify(strings.TrimSpace(token))
+	if err != nil {
+		return p, err
+	}
+	return s.Admin.Authenticate(r.Context(), p)
+}
+
+func (s *Server) base(r *http.Request) string {
+	if s.PublicURL != "" {
+		return strings.TrimSuffix(s.PublicURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// statusWriter remembers the status written, for the access log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// userRef returns the user the request's path names.
+func (c *call) userRef() admin.UserRef {
+	return admin.UserRef{Me: c.vars["me"] != "", Key: c.vars["user"]}
+}
+
+// context returns an @odata.context URL for the given metadata fragment.
+func (c *call) context(fragment string, args ...any) string {
+	return c.base + "/" + c.version + "/$metadata#" + fmt.Sprintf(fragment, args...)
+}
