@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/spf13/pflag"
+
+	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/datadir"
+	"github.com/qrpin/qrpin/store"
+	"github.com/qrpin/qrpin/store/sqlite"
+)
+
+// env returns the QRPIN_<NAME> environment variable, or def when unset.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv("QRPIN_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(env(name, "")); err == nil {
+		return n
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(env(name, "")); err == nil {
+		return d
+	}
+	return def
+}
+
+// common holds the flags every command that opens the data shares.
+type common struct {
+	data      string
+	addr      string
+	publicURL string
+}
+
+func (c *common) flags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.data, "data", env("data", "./qrpin-data"), "data directory: embedded database, pepper and signing keys (QRPIN_DATA)")
+	fs.StringVar(&c.addr, "addr", env("addr", "localhost:8080"), "address to listen on (QRPIN_ADDR)")
+	fs.StringVar(&c.publicURL, "public-url", env("public-url", ""), "base URL clients use to reach the server; token issuer and links derive from it (QRPIN_PUBLIC_URL; default http://<addr>)")
+}
+
+// deps is what the commands share once the data directory is open.
+type deps struct {
+	store    store.Store
+	pepper   []byte
+	keys     *auth.KeySet
+	tenantID string
+}
+
+// open opens (creating on first use) the data directory: the database, the
+// pepper and the signing keys, and the tenant id kept in the database.
+func (c *common) open(ctx context.Context) (*deps, error) {
+	if err := datadir.Ensure(c.data); err != nil {
+		return nil, err
+	}
+	pepper, err := datadir.Pepper(c.data)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := auth.LoadOrCreateKeys(filepath.Join(c.data, "keys"))
+	if err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	st, err := sqlite.Open(filepath.Join(c.data, "qrpin.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	tenant, err := st.Setting(ctx, "tenant_id", uuid.NewString())
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("tenant id: %w", err)
+	}
+	return &deps{store: st, pepper: pepper, keys: keys, tenantID: tenant}, nil
+}
+
+// tokens returns the token issuer and verifier for publicURL.
+func (d *deps) tokens(publicURL string) *auth.Tokens {
+	return &auth.Tokens{
+		Keys:      d.keys,
+		Issuer:    auth.Issuer(publicURL, d.tenantID),
+		Audiences: append(append([]string{}, auth.GraphAudiences...), strings.TrimSuffix(publicURL, "/")),
+	}
+}
+
+// baseURL is the public URL, or http://addr when none is configured.
+func (c *common) baseURL() string {
+	if c.publicURL != "" {
+		return strings.TrimSuffix(c.publicURL, "/")
+	}
+	host := c.addr
+	if strings.HasPrefix(host, ":") {
+		host = "localhost" + host
+	}
+	return "http://" + host
+}

@@ -1,0 +1,24 @@
+// Command qrpin runs the qrpin service and its administration commands.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	root := &cobra.Command{
+		Use:   "qrpin",
+		Short: "QR code + PIN sign-in for frontline workers, with a Microsoft Graph-compatible API",
+		Long: "qrpin is a self-hostable implementation of the Microsoft Entra \"QR code + PIN\" authentication method.\n" +
+			"Every flag has a QRPIN_* environment variable as its default (for example --data and QRPIN_DATA).",
+		SilenceUsage: true,
+	}
+	root.AddCommand(serveCmd(), tokenCmd(), rolesCmd())
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "qrpin:", err)
+		os.Exit(1)
+	}
+}
