@@ -30,7 +30,7 @@ func serveCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, c, lock, rateLimit)
+			return serve(ctx, c, lock, rateLimit, nil)
 		},
 	}
 	c.flags(cmd.Flags())
@@ -43,7 +43,9 @@ func serveCmd() *cobra.Command {
 	return cmd
 }
 
-func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit int) error {
+// serve runs the server until ctx ends; ready, when not nil, is told the
+// address once the server listens.
+func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit int, ready func(net.Addr)) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	d, err := c.open(ctx)
 	if err != nil {
@@ -83,6 +85,9 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 	fmt.Printf("qrpin listening on http://%s (tenant %s, data %s)\n", ln.Addr(), d.tenantID, c.data)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready(ln.Addr())
+	}
 	select {
 	case err := <-errc:
 		return err

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qrpin/qrpin/method"
+	"github.com/qrpin/qrpin/pin"
+)
+
+// TestServeREADMESession starts `qrpin serve` on an empty data directory and
+// runs the README's first curl session against it: the commands' wiring,
+// first-start setup and graceful shutdown, end to end.
+func TestServeREADMESession(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	c := common{data: filepath.Join(t.TempDir(), "data"), addr: addr}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, c, method.DefaultLockout, 1000, func(a net.Addr) { ready <- a }) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+
+	// The data directory was created with the pepper outside the database.
+	fi, err := os.Stat(filepath.Join(c.data, "pepper"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("pepper file: %v %v", fi, err)
+	}
+
+	// qrpin token --app admin-script --roles ...
+	d, err := c.open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := principal(ctx, d, "", "admin-script", "", "User.ReadWrite.All,UserAuthMethod-QR.ReadWrite.All")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := d.tokens(c.baseURL()).Mint(p, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.store.Close()
+
+	base := "http://" + addr
+	call := func(verb, path, body string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(verb, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s %s: %d %s", verb, path, res.StatusCode, b)
+		}
+		return res.StatusCode, m
+	}
+	if st, m := call("POST", "/v1.0/users", `{"userPrincipalName": "ana@contoso.com", "displayName": "Ana Ruiz"}`); st != 201 {
+		t.Fatalf("create user: %d %v", st, m)
+	}
+	st, m := call("PUT", "/v1.0/users/ana@contoso.com/authentication/qrCodePinMethod", `{"standardQRCode": {}, "pin": {"code": "48150392"}}`)
+	if st != 201 || m["pin"].(map[string]any)["code"] != "48150392" || m["standardQRCode"].(map[string]any)["image"] == nil {
+		t.Fatalf("create method: %d %v", st, m)
+	}
+	st, m = call("PATCH", "/v1.0/users/ana@contoso.com/authentication/qrCodePinMethod/pin", `{"@odata.type": "#microsoft.graph.qrPin", "code": "09599786"}`)
+	code, _ := m["code"].(string)
+	if st != 201 || code == "09599786" || code == "48150392" || pin.Check(code, 8) != nil || m["forceChangePinNextSignIn"] != true {
+		t.Fatalf("reset PIN: %d %v", st, m)
+	}
+	st, m = call("GET", "/v1.0/users/ana@contoso.com/authentication/qrCodePinMethod", "")
+	if st != 200 || m["pin"].(map[string]any)["code"] != nil || m["standardQRCode"].(map[string]any)["image"] != nil {
+		t.Fatalf("read method: %d %v", st, m)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("graceful shutdown: %v", err)
+	}
+}
