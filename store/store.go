@@ -48,6 +48,102 @@ type RoleAssignment struct {
 	RoleDefinitionID string
 }
 
+// Application is a registered client application: Graph's application
+// object and its service principal in one record.
+type Application struct {
+	ID                 string // the application object id (GUID)
+	AppID              string // the client id (GUID), unique
+	ServicePrincipalID string // the service principal's object id (GUID), unique
+	DisplayName        string
+	Created            time.Time
+	Passwords          []Password // client secrets, ordered by KeyID; nil when none
+	Grants             []Grant    // application permissions granted to it, ordered by ID; nil when none
+}
+
+// Password is a client secret of an application. Only a verifier of the
+// secret is kept.
+type Password struct {
+	KeyID       string // GUID
+	DisplayName string
+	Hint        string // the secret's first characters, as Entra shows them
+	Verifier    []byte
+	Start       time.Time
+	End         time.Time
+}
+
+// Grant is an app role assignment: one application permission (an app role
+// of a resource such as Microsoft Graph) granted to an application.
+type Grant struct {
+	ID         string // GUID
+	AppRoleID  string // the permission's app role id
+	ResourceID string // the resource's service principal id
+	Created    time.Time
+}
+
+// SignIn is a sign-in transaction in progress: a QR code was accepted and
+// the next step (Stage) is awaited. It is short-lived and single-use. The
+// handle the client holds is never stored: ID is a hash of it.
+type SignIn struct {
+	ID      string // a hash of the client's handle
+	UserID  string
+	CodeID  string // the QR code presented
+	Stage   string // what comes next: "pin" or "newPin"
+	PINRef  string // a fingerprint of the PIN hash checked ("" before the PIN)
+	Created time.Time
+	Expires time.Time
+}
+
+// SignInLog is one sign-in attempt (a step that failed, or the sign-in
+// that completed), as Graph's signIn resource shows it. It never holds a
+// PIN, a QR code's content or a transaction handle.
+type SignInLog struct {
+	ID            string // time-ordered: a later entry has a greater id
+	Created       time.Time
+	UserID        string // "" when the QR code named no known user
+	UPN           string
+	AppID         string
+	AppName       string
+	IPAddress     string
+	ErrorCode     int // 0: success
+	FailureReason string
+	Step          string // the step attempted ("qrCode", "pin", "newPin")
+}
+
+// DirectoryAudit is one management change, as Graph's directoryAudit
+// resource shows it.
+type DirectoryAudit struct {
+	ID               string // time-ordered: a later entry has a greater id
+	Time             time.Time
+	Category         string // UserManagement, GroupManagement, ApplicationManagement, RoleManagement, Policy
+	Activity         string // activityDisplayName, such as "Reset QR code PIN"
+	OperationType    string // Add, Update, Delete, Assign, Unassign
+	InitiatorKind    string // "user" or "app"
+	InitiatorID      string // the user's id or the application's service principal id
+	InitiatorName    string // the user's UPN, or the application's display name
+	InitiatorAppID   string // the client id of the application used
+	InitiatorAddress string
+	Targets          []AuditTarget
+	Result           string // "success"
+}
+
+// AuditTarget is one targetResource of a directory audit.
+type AuditTarget struct {
+	ID          string `json:"id"`
+	Type        string `json:"type"` // User, Group, Application, ServicePrincipal, Policy, Role
+	DisplayName string `json:"displayName,omitempty"`
+	UPN         string `json:"userPrincipalName,omitempty"`
+}
+
+// AuditFilter selects log entries; zero fields select everything. Before
+// pages: only entries with an id less than it (the last id of the
+// previous page). Entries come newest first.
+type AuditFilter struct {
+	From, To time.Time // inclusive bounds on the entry's time
+	UserID   string    // sign-ins: the user; directory audits: the initiating user
+	UPN      string    // likewise, compared case-insensitively
+	Before   string
+}
+
 // Store is what qrpin keeps. Every method is safe for concurrent use, and
 // every read-modify-write (the Update* methods) runs in one transaction, so
 // rules checked inside fn hold under concurrency and across processes.
@@ -66,6 +162,8 @@ type Store interface {
 	// Setting returns the value stored under key, storing value first if
 	// the key is not set yet (so every process agrees on the first value).
 	Setting(ctx context.Context, key, value string) (string, error)
+	// ListSettings returns every stored setting, by key (to copy a store).
+	ListSettings(ctx context.Context) (map[string]string, error)
 
 	CreateUser(ctx context.Context, u User) error // ErrConflict on a UPN in use
 	GetUser(ctx context.Context, id string) (User, error)
@@ -112,10 +210,47 @@ type Store interface {
 	UpdateMethod(ctx context.Context, userID string, fn func(*method.Method) error) (method.Method, error)
 	DeleteMethod(ctx context.Context, userID string) error
 
+	// CreateApplication stores a new application with its passwords and
+	// grants: ErrConflict when its id, appId or service principal id is in
+	// use, a grant id is in use, or two passwords share a KeyID or two grants
+	// the same AppRoleID and ResourceID.
+	CreateApplication(ctx context.Context, a Application) error
+	GetApplication(ctx context.Context, id string) (Application, error)
+	GetApplicationByAppID(ctx context.Context, appID string) (Application, error)
+	GetApplicationByServicePrincipal(ctx context.Context, servicePrincipalID string) (Application, error)
+	// ListApplications returns up to limit applications with ID > after, ordered by ID.
+	ListApplications(ctx context.Context, after string, limit int) ([]Application, error)
+	// UpdateApplication applies fn to the stored application (passwords and
+	// grants included) in one transaction; fn cannot change ID, AppID or
+	// ServicePrincipalID. ErrConflict on the uniqueness rules of
+	// CreateApplication.
+	UpdateApplication(ctx context.Context, id string, fn func(*Application) error) (Application, error)
+	// DeleteApplication deletes the application, its passwords and grants,
+	// and the role assignments of its service principal.
+	DeleteApplication(ctx context.Context, id string) error
+
 	// GetPolicy returns the tenant policy (method.DefaultPolicy until set).
 	GetPolicy(ctx context.Context) (method.Policy, error)
 	UpdatePolicy(ctx context.Context, fn func(*method.Policy) error) (method.Policy, error)
 	DeletePolicy(ctx context.Context) error // back to method.DefaultPolicy
+
+	// CreateSignIn stores a sign-in transaction (ErrConflict when its id is
+	// in use, ErrNotFound when its user is missing) and deletes the ones
+	// expired at its Created time.
+	CreateSignIn(ctx context.Context, si SignIn) error
+	// TakeSignIn deletes the sign-in transaction with that id and returns
+	// it, in one step, so that exactly one caller gets it: ErrNotFound when
+	// it is missing, already taken, or expired at now (Expires <= now).
+	// Deleting a user deletes their transactions.
+	TakeSignIn(ctx context.Context, id string, now time.Time) (SignIn, error)
+
+	// AddSignInLog and AddDirectoryAudit append a log entry (ErrConflict
+	// when its id is in use); the List methods return up to limit entries
+	// that match f, newest (greatest id) first.
+	AddSignInLog(ctx context.Context, e SignInLog) error
+	ListSignInLogs(ctx context.Context, f AuditFilter, limit int) ([]SignInLog, error)
+	AddDirectoryAudit(ctx context.Context, e DirectoryAudit) error
+	ListDirectoryAudits(ctx context.Context, f AuditFilter, limit int) ([]DirectoryAudit, error)
 
 	Close() error
 }

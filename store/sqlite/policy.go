@@ -130,3 +130,21 @@ func (s *Store) Setting(ctx context.Context, key, value string) (string, error) 
 	}
 	return v, nil
 }
+
+// ListSettings returns every stored setting.
+func (s *Store) ListSettings(ctx context.Context) (map[string]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT key, value FROM settings`)
+	if err != nil {
+		return nil, dbErr(err)
+	}
+	defer rows.Close()
+	settings := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, dbErr(err)
+		}
+		settings[k] = v
+	}
+	return settings, dbErr(rows.Err())
+}

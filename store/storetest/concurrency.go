@@ -17,6 +17,8 @@ var concurrencyTests = []test{
 	{"Concurrency/CreateMethodOnce", testConcurrentCreateMethod},
 	{"Concurrency/CreateUserSameUPN", testConcurrentCreateUser},
 	{"Concurrency/SettingAgrees", testConcurrentSetting},
+	{"Concurrency/UpdateUserSerializes", testConcurrentUpdateUser},
+	{"Concurrency/UpdatePolicySerializes", testConcurrentUpdatePolicy},
 }
 
 // race runs f(0) ... f(n-1) in n goroutines released together and returns
@@ -157,4 +159,55 @@ func testConcurrentSetting(t *testing.T, s store.Store) {
 	v, err := s.Setting(ctx, "key", "late")
 	must(t, err, "Setting")
 	equal(t, v, first, "Setting after the race")
+}
+
+func testConcurrentUpdateUser(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "alice@contoso.com")
+	const n = 30
+	errs := race(n, func(i int) error {
+		_, err := s.UpdateUser(ctx, u.ID, func(u *store.User) error {
+			u.DisplayName += fmt.Sprintf("<%d>", i)
+			return nil
+		})
+		return err
+	})
+	for i, err := range errs {
+		must(t, err, fmt.Sprintf("UpdateUser in goroutine %d", i))
+	}
+	got, err := s.GetUser(ctx, u.ID)
+	must(t, err, "GetUser")
+	// Every update saw the one before: each goroutine's mark is there once.
+	for i := range n {
+		if c := strings.Count(got.DisplayName, fmt.Sprintf("<%d>", i)); c != 1 {
+			t.Fatalf("display name after concurrent updates %q holds goroutine %d's mark %d times, want 1", got.DisplayName, i, c)
+		}
+	}
+}
+
+func testConcurrentUpdatePolicy(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const n = 30
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = newID()
+	}
+	// No policy is stored when the race starts: the first updates must
+	// serialize all the same.
+	errs := race(n, func(i int) error {
+		_, err := s.UpdatePolicy(ctx, func(p *method.Policy) error {
+			p.Exclude = append(p.Exclude, method.Target{TargetType: method.TargetGroup, ID: ids[i]})
+			return nil
+		})
+		return err
+	})
+	for i, err := range errs {
+		must(t, err, fmt.Sprintf("UpdatePolicy in goroutine %d", i))
+	}
+	got := getPolicy(t, s)
+	var excluded []string
+	for _, x := range got.Exclude {
+		excluded = append(excluded, x.ID)
+	}
+	equal(t, sorted(excluded), sorted(ids), "excluded ids after concurrent updates")
 }

@@ -36,6 +36,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, roleTests...)
 	tests = append(tests, methodTests...)
 	tests = append(tests, policyTests...)
+	tests = append(tests, applicationTests...)
+	tests = append(tests, signInTests...)
+	tests = append(tests, auditTests...)
+	tests = append(tests, textTests...)
 	tests = append(tests, concurrencyTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

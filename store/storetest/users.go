@@ -10,6 +10,7 @@ import (
 
 var settingTests = []test{
 	{"Setting/FirstValueWins", testSettingFirstValueWins},
+	{"Setting/List", testSettingList},
 }
 
 var userTests = []test{
@@ -44,6 +45,28 @@ func testSettingFirstValueWins(t *testing.T, s store.Store) {
 	v, err = s.Setting(ctx, "tenant", "third")
 	must(t, err, "Setting")
 	equal(t, v, "first", "Setting after another key")
+}
+
+func testSettingList(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	got, err := s.ListSettings(ctx)
+	must(t, err, "ListSettings of a new store")
+	equal(t, got, map[string]string{}, "ListSettings of a new store")
+	want := map[string]string{"tenant": "first", "empty": "", "Tenant": "case matters", "quote'\"": "x\ny"}
+	for k, v := range want {
+		_, err := s.Setting(ctx, k, v)
+		must(t, err, "Setting")
+	}
+	_, err = s.Setting(ctx, "tenant", "second")
+	must(t, err, "Setting")
+	got, err = s.ListSettings(ctx)
+	must(t, err, "ListSettings")
+	equal(t, got, want, "ListSettings")
+	// The map is the caller's.
+	got["tenant"] = "changed"
+	got, err = s.ListSettings(ctx)
+	must(t, err, "ListSettings")
+	equal(t, got, want, "ListSettings after changing a returned map")
 }
 
 // newUser returns a user that is not stored yet.

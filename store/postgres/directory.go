@@ -1,0 +1,361 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/qrpin/qrpin/store"
+)
+
+// upnKey is the form of a UPN that uniqueness and lookups compare. It is
+// computed in Go, not with SQL lower(), so both backends agree on it.
+func upnKey(upn string) string { return strings.ToLower(upn) }
+
+const userColumns = `id, upn, display_name, account_enabled, created`
+
+func scanUser(row pgx.Row) (store.User, error) {
+	var u store.User
+	var created *time.Time
+	if err := row.Scan(&u.ID, &u.UPN, &u.DisplayName, &u.AccountEnabled, &created); err != nil {
+		return store.User{}, err
+	}
+	u.Created = fromTime(created)
+	return u, nil
+}
+
+func scanUsers(rows pgx.Rows, err error) ([]store.User, error) {
+	if err != nil {
+		return nil, err
+	}
+	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.User, error) { return scanUser(row) })
+	if users == nil && err == nil {
+		users = []store.User{}
+	}
+	return users, err
+}
+
+// Lookups of a user, by id and by UPN key; the role assignments of a
+// principal.
+const (
+	getUserSQL         = `SELECT ` + userColumns + ` FROM users WHERE id = $1`
+	getUserByUPNSQL    = `SELECT ` + userColumns + ` FROM users WHERE upn_key = $1`
+	principalRolesSQL  = `SELECT id, principal_id, role_definition_id FROM role_assignments WHERE principal_id = $1 ORDER BY id`
+	allRoleAssignments = `SELECT id, principal_id, role_definition_id FROM role_assignments ORDER BY id`
+)
+
+func getUser(ctx context.Context, q querier, id string) (store.User, error) {
+	return scanUser(q.QueryRow(ctx, getUserSQL, id))
+}
+
+// CreateUser stores a new user: store.ErrConflict when the id or the UPN
+// (in any case) is in use.
+func (s *Store) CreateUser(ctx context.Context, u store.User) error {
+	_, err := s.exec(ctx, `
+		INSERT INTO users (id, upn, upn_key, display_name, account_enabled, created)
+		VALUES ($1, $2, $3, $4, $5, $6)`,
+		u.ID, u.UPN, upnKey(u.UPN), u.DisplayName, u.AccountEnabled, timeArg(u.Created))
+	return err
+}
+
+// GetUser returns the user with that id.
+func (s *Store) GetUser(ctx context.Context, id string) (store.User, error) {
+	if !textOK(id) {
+		return store.User{}, store.ErrNotFound
+	}
+	var u store.User
+	err := s.read(ctx, func(ctx context.Context, q querier) error {
+		var err error
+		u, err = getUser(ctx, q, id)
+		return err
+	})
+	return u, err
+}
+
+// GetUserByUPN returns the user with that UPN, compared case-insensitively.
+func (s *Store) GetUserByUPN(ctx context.Context, upn string) (store.User, error) {
+	if !textOK(upnKey(upn)) {
+		return store.User{}, store.ErrNotFound
+	}
+	var u store.User
+	err := s.read(ctx, func(ctx context.Context, q querier) error {
+		var err error
+		u, err = scanUser(q.QueryRow(ctx, getUserByUPNSQL, upnKey(upn)))
+		return err
+	})
+	return u, err
+}
+
+// ListUsers returns up to limit users with ID > after, ordered by ID. A
+// limit of zero or less means no limit.
+func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]store.User, error) {
+	from, ok := cursor(after)
+	if !ok {
+		return []store.User{}, nil
+	}
+	var users []store.User
+	err := s.read(ctx, func(ctx context.Context, q querier) error {
+		var err error
+		users, err = scanUsers(q.Query(ctx,
+			`SELECT `+userColumns+` FROM users WHERE id >= $1 ORDER BY id LIMIT $2`, from, sqlLimit(limit)))
+		return err
+	})
+	return users, err
+}
+
+// UpdateUser applies fn to the stored user in one transaction, the user's
+// row locked meanwhile, and stores the result; fn cannot change the ID.
+// store.ErrConflict when the new UPN is another user's.
+func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) error) (store.User, error) {
+	if !textOK(id) {
+		return store.User{}, store.ErrNotFound
+	}
+	var u store.User
+	err := s.writeTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return err
+		}
+		if err := fn(&u); err != nil {
+			return fnError{err}
+		}
+		// RETURNING reads back what is stored: the ID fn may have changed is not.
+		u, err = scanUser(tx.QueryRow(ctx, `
+			UPDATE users SET upn = $2, upn_key = $3, display_name = $4, account_enabled = $5, created = $6
+			WHERE id = $1
+			RETURNING `+userColumns,
+			id, u.UPN, upnKey(u.UPN), u.DisplayName, u.AccountEnabled, timeArg(u.Created)))
+		return err
+	})
+	if err != nil {
+		return store.User{}, err
+	}
+	return u, nil
+}
+
+// DeleteUser deletes the user with their method and QR codes, group
+// memberships and role assignments.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	if !textOK(id) {
+		return store.ErrNotFound
+	}
+	return s.writeTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		// The method, its codes and the memberships go by ON DELETE CASCADE;
+		// role assignments have no foreign key (a principal need not be a user).
+		if _, err := tx.Exec(ctx, `DELETE FROM role_assignments WHERE principal_id = $1`, id); err != nil {
+			return err
+		}
+		return exactlyOne(tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id))
+	})
+}
+
+const groupColumns = `id, display_name, description, mail_nickname, created`
+
+func scanGroup(row pgx.Row) (store.Group, error) {
+	var g store.Group
+	var created *time.Time
+	if err := row.Scan(&g.ID, &g.DisplayName, &g.Description, &g.MailNickname, &created); err != nil {
+		return store.Group{}, err
+	}
+	g.Created = fromTime(created)
+	return g, nil
+}
+
+// CreateGroup stores a new group: store.ErrConflict when the id is in use.
+func (s *Store) CreateGroup(ctx context.Context, g store.Group) error {
+	_, err := s.exec(ctx, `
+		INSERT INTO groups (id, display_name, description, mail_nickname, created)
+		VALUES ($1, $2, $3, $4, $5)`,
+		g.ID, g.DisplayName, g.Description, g.MailNickname, timeArg(g.Created))
+	return err
+}
+
+// GetGroup returns the group with that id.
+func (s *Store) GetGroup(ctx context.Context, id string) (store.Group, error) {
+	if !textOK(id) {
+		return store.Group{}, store.ErrNotFound
+	}
+	var g store.Group
+	err := s.read(ctx, func(ctx context.Context, q querier) error {
+		var err error
+		g, err = scanGroup(q.QueryRow(ctx, `SELECT `+groupColumns+` FROM groups WHERE id = $1`, id))
+		return err
+	})
+	return g, err
+}
+
+// ListGroups returns up to limit groups with ID > after, ordered by ID. A
+// limit of zero or less means no limit.
+func (s *Store) ListGroups(ctx context.Context, after string, limit int) ([]store.Group, error) {
+	groups := []store.Group{}
+	from, ok := cursor(after)
+	if !ok {
+		return groups, nil
+	}
+	err := s.read(ctx, func(ctx context.Context, q querier) error {
+		rows, err := q.Query(ctx,
+			`SELECT `+groupColumns+` FROM groups WHERE id >= $1 ORDER BY id LIMIT $2`, from, sqlLimit(limit))
+		if err != nil {
+			return err
+		}
+		groups, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Group, error) { return scanGroup(row) })
+		if groups == nil {
+			groups = []store.Group{}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return groups, nil
+}
+
+// DeleteGroup deletes the group and its memberships.
+func (s *Store) DeleteGroup(ctx context.Context, id string) error {
+	if !textOK(id) {
+		return store.ErrNotFound
+	}
+	return exactlyOne(s.exec(ctx, `DELETE FROM groups WHERE id = $1`, id))
+}
+
+// AddGroupMember makes the user a member of the group: store.ErrNotFound
+// when the group or user is missing, store.ErrConflict when the user is
+// already a member.
+func (s *Store) AddGroupMember(ctx context.Context, groupID, userID string) error {
+	if !textOK(groupID, userID) {
+		return store.ErrNotFound
+	}
+	_, err := s.exec(ctx, `INSERT INTO group_members (group_id, user_id) VALUES ($1, $2)`, groupID, userID)
+	return err
+}
+
+// RemoveGroupMember removes the user from the group: store.ErrNotFound when
+// the user is not a member.
+func (s *Store) RemoveGroupMember(ctx context.Context, groupID, userID string) error {
+	if !textOK(groupID, userID) {
+		return store.ErrNotFound
+	}
+	return exactlyOne(s.exec(ctx,
+		`DELETE FROM group_members WHERE group_id = $1 AND user_id = $2`, groupID, userID))
+}
+
+// ListGroupMembers returns up to limit members of the group with ID > after,
+// ordered by ID: store.ErrNotFound when the group is missing. A limit of zero
+// or less means no limit.
+func (s *Store) ListGroupMembers(ctx context.Context, groupID, after string, limit int) ([]store.User, error) {
+	if !textOK(groupID) {
+		return nil, store.ErrNotFound
+	}
+	from, ok := cursor(after)
+	var users []store.User
+	err := s.readTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if err := exists(ctx, tx, `SELECT 1 FROM groups WHERE id = $1`, groupID); err != nil {
+			return err
+		}
+		if !ok {
+			users = []store.User{}
+			return nil
+		}
+		var err error
+		users, err = scanUsers(tx.Query(ctx, `
+			SELECT u.id, u.upn, u.display_name, u.account_enabled, u.created
+			FROM group_members m JOIN users u ON u.id = m.user_id
+			WHERE m.group_id = $1 AND m.user_id >= $2
+			ORDER BY m.user_id LIMIT $3`,
+			groupID, from, sqlLimit(limit)))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return users, nil
+}
+
+// UserGroupIDs returns the ids of the groups the user is a member of, in
+// order: store.ErrNotFound when the user is missing.
+func (s *Store) UserGroupIDs(ctx context.Context, userID string) ([]string, error) {
+	if !textOK(userID) {
+		return nil, store.ErrNotFound
+	}
+	var ids []string
+	err := s.readTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if err := exists(ctx, tx, `SELECT 1 FROM users WHERE id = $1`, userID); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx,
+			`SELECT group_id FROM group_members WHERE user_id = $1 ORDER BY group_id`, userID)
+		if err != nil {
+			return err
+		}
+		ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	return ids, nil
+}
+
+// exists returns pgx.ErrNoRows (store.ErrNotFound once mapped) when query, a
+// SELECT 1, finds no row.
+func exists(ctx context.Context, q querier, query string, args ...any) error {
+	var one int
+	return q.QueryRow(ctx, query, args...).Scan(&one)
+}
+
+// CreateRoleAssignment stores a role assignment: store.ErrConflict when the
+// id is in use or the principal already holds the role.
+func (s *Store) CreateRoleAssignment(ctx context.Context, a store.RoleAssignment) error {
+	_, err := s.exec(ctx, `
+		INSERT INTO role_assignments (id, principal_id, role_definition_id) VALUES ($1, $2, $3)`,
+		a.ID, a.PrincipalID, a.RoleDefinitionID)
+	return err
+}
+
+// ListRoleAssignments lists a principal's role assignments, or every one
+// when principalID is "", ordered by ID.
+func (s *Store) ListRoleAssignments(ctx context.Context, principalID string) ([]store.RoleAssignment, error) {
+	if !textOK(principalID) {
+		return []store.RoleAssignment{}, nil
+	}
+	var list []store.RoleAssignment
+	err := s.read(ctx, func(ctx context.Context, q querier) error {
+		// Two statements rather than "$1 = '' OR principal_id = $1", so
+		// that the planner can use the index on principal_id.
+		query, args := allRoleAssignments, []any{}
+		if principalID != "" {
+			query, args = principalRolesSQL, []any{principalID}
+		}
+		rows, err := q.Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		list, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.RoleAssignment, error) {
+			var a store.RoleAssignment
+			err := row.Scan(&a.ID, &a.PrincipalID, &a.RoleDefinitionID)
+			return a, err
+		})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if list == nil {
+		list = []store.RoleAssignment{}
+	}
+	return list, nil
+}
+
+// DeleteRoleAssignment deletes the role assignment with that id.
+func (s *Store) DeleteRoleAssignment(ctx context.Context, id string) error {
+	if !textOK(id) {
+		return store.ErrNotFound
+	}
+	return exactlyOne(s.exec(ctx, `DELETE FROM role_assignments WHERE id = $1`, id))
+}

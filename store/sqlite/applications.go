@@ -1,0 +1,254 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/qrpin/qrpin/store"
+)
+
+const applicationColumns = `id, app_id, service_principal_id, display_name, created`
+
+func scanApplication(row scanner) (store.Application, error) {
+	var a store.Application
+	var created sql.NullInt64
+	if err := row.Scan(&a.ID, &a.AppID, &a.ServicePrincipalID, &a.DisplayName, &created); err != nil {
+		return store.Application{}, dbErr(err)
+	}
+	a.Created = fromMicros(created)
+	return a, nil
+}
+
+// loadApplication reads the application that where (a condition on the
+// applications row, with its arguments) selects, with its passwords and
+// grants.
+func loadApplication(ctx context.Context, q querier, where string, args ...any) (store.Application, error) {
+	a, err := scanApplication(q.QueryRowContext(ctx, `SELECT `+applicationColumns+` FROM applications WHERE `+where, args...))
+	if err != nil {
+		return store.Application{}, err
+	}
+	if err := loadCredentials(ctx, q, &a); err != nil {
+		return store.Application{}, err
+	}
+	return a, nil
+}
+
+// loadCredentials reads a's passwords (by key id) and grants (by id).
+func loadCredentials(ctx context.Context, q querier, a *store.Application) error {
+	rows, err := q.QueryContext(ctx, `
+		SELECT key_id, display_name, hint, verifier, start, "end"
+		FROM application_passwords WHERE application_id = ? ORDER BY key_id`, a.ID)
+	if err != nil {
+		return dbErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p store.Password
+		var start, end sql.NullInt64
+		if err := rows.Scan(&p.KeyID, &p.DisplayName, &p.Hint, &p.Verifier, &start, &end); err != nil {
+			return dbErr(err)
+		}
+		p.Start, p.End = fromMicros(start), fromMicros(end)
+		a.Passwords = append(a.Passwords, p)
+	}
+	if err := rows.Err(); err != nil {
+		return dbErr(err)
+	}
+	rows.Close()
+
+	rows, err = q.QueryContext(ctx, `
+		SELECT id, app_role_id, resource_id, created
+		FROM application_grants WHERE application_id = ? ORDER BY id`, a.ID)
+	if err != nil {
+		return dbErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g store.Grant
+		var created sql.NullInt64
+		if err := rows.Scan(&g.ID, &g.AppRoleID, &g.ResourceID, &created); err != nil {
+			return dbErr(err)
+		}
+		g.Created = fromMicros(created)
+		a.Grants = append(a.Grants, g)
+	}
+	return dbErr(rows.Err())
+}
+
+// insertCredentials stores a's passwords and grants.
+func insertCredentials(ctx context.Context, tx *sql.Tx, a store.Application) error {
+	for _, p := range a.Passwords {
+		verifier := p.Verifier
+		if verifier == nil {
+			verifier = []byte{}
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO application_passwords (application_id, key_id, display_name, hint, verifier, start, "end")
+			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			a.ID, p.KeyID, p.DisplayName, p.Hint, verifier, micros(p.Start), micros(p.End)); err != nil {
+			return dbErr(err)
+		}
+	}
+	for _, g := range a.Grants {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO application_grants (id, application_id, app_role_id, resource_id, created)
+			VALUES (?, ?, ?, ?, ?)`,
+			g.ID, a.ID, g.AppRoleID, g.ResourceID, micros(g.Created)); err != nil {
+			return dbErr(err)
+		}
+	}
+	return nil
+}
+
+// CreateApplication stores a new application with its passwords and grants:
+// store.ErrConflict when an id (the application's, its appId, its service
+// principal's or a grant's) is in use, two passwords share a key id or two
+// grants the same app role of the same resource. Nothing is stored then.
+func (s *Store) CreateApplication(ctx context.Context, a store.Application) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO applications (id, app_id, service_principal_id, display_name, created)
+			VALUES (?, ?, ?, ?, ?)`,
+			a.ID, a.AppID, a.ServicePrincipalID, a.DisplayName, micros(a.Created)); err != nil {
+			return dbErr(err)
+		}
+		return insertCredentials(ctx, tx, a)
+	})
+}
+
+// getApplication reads one application in one snapshot.
+func (s *Store) getApplication(ctx context.Context, where string, args ...any) (store.Application, error) {
+	var a store.Application
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		a, err = loadApplication(ctx, tx, where, args...)
+		return err
+	})
+	return a, err
+}
+
+// GetApplication returns the application with that object id.
+func (s *Store) GetApplication(ctx context.Context, id string) (store.Application, error) {
+	return s.getApplication(ctx, `id = ?`, id)
+}
+
+// GetApplicationByAppID returns the application with that client id.
+func (s *Store) GetApplicationByAppID(ctx context.Context, appID string) (store.Application, error) {
+	return s.getApplication(ctx, `app_id = ?`, appID)
+}
+
+// GetApplicationByServicePrincipal returns the application whose service
+// principal has that object id.
+func (s *Store) GetApplicationByServicePrincipal(ctx context.Context, servicePrincipalID string) (store.Application, error) {
+	return s.getApplication(ctx, `service_principal_id = ?`, servicePrincipalID)
+}
+
+// ListApplications returns up to limit applications with ID > after,
+// ordered by ID, with their passwords and grants. A limit of zero or less
+// means no limit.
+func (s *Store) ListApplications(ctx context.Context, after string, limit int) ([]store.Application, error) {
+	apps := []store.Application{}
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx,
+			`SELECT `+applicationColumns+` FROM applications WHERE id > ? ORDER BY id LIMIT ?`, after, sqlLimit(limit))
+		if err != nil {
+			return dbErr(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			a, err := scanApplication(rows)
+			if err != nil {
+				return err
+			}
+			apps = append(apps, a)
+		}
+		if err := rows.Err(); err != nil {
+			return dbErr(err)
+		}
+		rows.Close()
+		for i := range apps {
+			if err := loadCredentials(ctx, tx, &apps[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return apps, nil
+}
+
+// UpdateApplication applies fn to the stored application in one
+// transaction and stores the result: its display name and creation time,
+// and its passwords and grants as fn left them. fn cannot change ID, AppID
+// or ServicePrincipalID. An error from fn is returned unchanged and nothing
+// is written; store.ErrConflict on the uniqueness rules of
+// CreateApplication.
+func (s *Store) UpdateApplication(ctx context.Context, id string, fn func(*store.Application) error) (store.Application, error) {
+	var a store.Application
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		old, err := loadApplication(ctx, tx, `id = ?`, id)
+		if err != nil {
+			return err
+		}
+		a = cloneApplication(old)
+		if err := fn(&a); err != nil {
+			return err
+		}
+		a.ID, a.AppID, a.ServicePrincipalID = old.ID, old.AppID, old.ServicePrincipalID
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET display_name = ?, created = ? WHERE id = ?`,
+			a.DisplayName, micros(a.Created), id); err != nil {
+			return dbErr(err)
+		}
+		// Replace the credentials whole: an application has a handful.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM application_passwords WHERE application_id = ?`, id); err != nil {
+			return dbErr(err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM application_grants WHERE application_id = ?`, id); err != nil {
+			return dbErr(err)
+		}
+		if err := insertCredentials(ctx, tx, a); err != nil {
+			return err
+		}
+		a, err = loadApplication(ctx, tx, `id = ?`, id)
+		return err
+	})
+	if err != nil {
+		return store.Application{}, err
+	}
+	return a, nil
+}
+
+// cloneApplication returns a copy of a that shares no memory with it.
+func cloneApplication(a store.Application) store.Application {
+	if a.Passwords != nil {
+		ps := make([]store.Password, len(a.Passwords))
+		for i, p := range a.Passwords {
+			p.Verifier = append([]byte(nil), p.Verifier...)
+			ps[i] = p
+		}
+		a.Passwords = ps
+	}
+	if a.Grants != nil {
+		a.Grants = append([]store.Grant(nil), a.Grants...)
+	}
+	return a
+}
+
+// DeleteApplication deletes the application with its passwords and grants,
+// and the role assignments of its service principal.
+func (s *Store) DeleteApplication(ctx context.Context, id string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var sp string
+		if err := tx.QueryRowContext(ctx, `SELECT service_principal_id FROM applications WHERE id = ?`, id).Scan(&sp); err != nil {
+			return dbErr(err)
+		}
+		// Passwords and grants go by ON DELETE CASCADE; role assignments
+		// have no foreign key (a principal may be a user or an application).
+		if _, err := tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE principal_id = ?`, sp); err != nil {
+			return dbErr(err)
+		}
+		return exactlyOne(tx.ExecContext(ctx, `DELETE FROM applications WHERE id = ?`, id))
+	})
+}

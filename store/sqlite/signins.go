@@ -1,0 +1,47 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/qrpin/qrpin/store"
+)
+
+// CreateSignIn stores a sign-in transaction and deletes expired ones.
+func (s *Store) CreateSignIn(ctx context.Context, si store.SignIn) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM signins WHERE expires <= ?`, si.Created.UnixMicro()); err != nil {
+			return dbErr(err)
+		}
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO signins (id, user_id, code_id, stage, pin_ref, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			si.ID, si.UserID, si.CodeID, si.Stage, si.PINRef, si.Created.UnixMicro(), si.Expires.UnixMicro())
+		return dbErr(err)
+	})
+}
+
+// TakeSignIn deletes and returns a sign-in transaction that has not
+// expired. An expired one is deleted all the same.
+func (s *Store) TakeSignIn(ctx context.Context, id string, now time.Time) (store.SignIn, error) {
+	var si store.SignIn
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var created, expires int64
+		err := tx.QueryRowContext(ctx,
+			`DELETE FROM signins WHERE id = ? RETURNING user_id, code_id, stage, pin_ref, created, expires`, id).
+			Scan(&si.UserID, &si.CodeID, &si.Stage, &si.PINRef, &created, &expires)
+		if err != nil {
+			return dbErr(err)
+		}
+		si.ID = id
+		si.Created, si.Expires = time.UnixMicro(created).UTC(), time.UnixMicro(expires).UTC()
+		return nil
+	})
+	if err != nil {
+		return store.SignIn{}, err
+	}
+	if !now.Before(si.Expires) {
+		return store.SignIn{}, store.ErrNotFound
+	}
+	return si, nil
+}
