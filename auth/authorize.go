@@ -14,17 +14,24 @@ type Action int
 
 // The actions Authorize decides.
 const (
-	ReadMethod        Action = iota + 1 // GET the method, its QR codes or PIN; list a user's methods
-	WriteMethod                         // PUT or DELETE the method; PATCH or DELETE a QR code
-	ResetPIN                            // PATCH .../pin: an administrator resets a PIN
-	UpdatePIN                           // pin/updatePin: users change their own PIN
-	ReadPolicy                          // GET the QR code + PIN policy
-	WritePolicy                         // PATCH or DELETE the policy
-	ReadUsers                           // read users
-	WriteUsers                          // create, change or delete users
-	ReadGroups                          // read groups and their members
-	WriteGroups                         // create, change or delete groups
-	WriteGroupMembers                   // add or remove group members
+	ReadMethod          Action = iota + 1 // GET the method, its QR codes or PIN; list a user's methods
+	WriteMethod                           // PUT or DELETE the method; PATCH or DELETE a QR code
+	ResetPIN                              // PATCH .../pin: an administrator resets a PIN
+	UpdatePIN                             // pin/updatePin: users change their own PIN
+	ReadPolicy                            // GET the QR code + PIN policy
+	WritePolicy                           // PATCH or DELETE the policy
+	ReadUsers                             // read users
+	WriteUsers                            // create, change or delete users
+	ReadGroups                            // read groups and their members
+	WriteGroups                           // create, change or delete groups
+	WriteGroupMembers                     // add or remove group members
+	ReadRoles                             // read role definitions and role assignments
+	WriteRoles                            // create or delete role assignments
+	ReadApplications                      // read applications, service principals and their app role assignments
+	WriteApplications                     // create or delete applications, add or remove their secrets
+	GrantAppRoles                         // grant or revoke application permissions (app role assignments)
+	ReadSignInLogs                        // read the sign-in logs (auditLogs/signIns)
+	ReadDirectoryAudits                   // read the directory audit logs (auditLogs/directoryAudits)
 )
 
 // String names the action as error messages do ("write the QR code + PIN method").
@@ -79,11 +86,17 @@ const (
 	userReadAll        = "User.Read.All"
 	userReadWriteAll   = "User.ReadWrite.All"
 	dirReadAll         = "Directory.Read.All"
+	auditLogReadAll    = "AuditLog.Read.All"
 	dirReadWriteAll    = "Directory.ReadWrite.All"
 	groupReadAll       = "Group.Read.All"
 	groupReadWriteAll  = "Group.ReadWrite.All"
 	memberReadAll      = "GroupMember.Read.All"
 	memberReadWriteAll = "GroupMember.ReadWrite.All"
+	roleRead           = "RoleManagement.Read.Directory"
+	roleReadWrite      = "RoleManagement.ReadWrite.Directory"
+	appReadAll         = "Application.Read.All"
+	appReadWriteAll    = "Application.ReadWrite.All"
+	appRoleAssignRW    = "AppRoleAssignment.ReadWrite.All"
 )
 
 // rule is one row of the permission table.
@@ -96,6 +109,8 @@ type rule struct {
 	self, others []string
 	// Application callers need one of these app roles; nil refuses them.
 	app []string
+	// also: callers (delegated or application) need one of these too.
+	also []string
 
 	// Delegated callers acting on another user, or on the tenant, also need
 	// one of roles, or one of nonAdminRoles when the target user holds no
@@ -119,6 +134,9 @@ var (
 	methodWriteScopes    = []string{qrReadWrite, qrReadWriteAll, methodReadWrite, methodReadWriteAll}
 	methodWriteAllScopes = []string{qrReadWriteAll, methodReadWriteAll}
 )
+
+// auditReaders are the directory roles that read the audit logs.
+var auditReaders = []string{ReportsReader, SecurityReader, SecurityAdministrator, GlobalReader, GlobalAdministrator}
 
 // rules is the permission table: spec D13 (scopes), D14 (roles) and D15
 // (self-service), and Graph's usual rules for users and groups.
@@ -199,6 +217,49 @@ var rules = map[Action]rule{
 		app:    []string{groupReadWriteAll, memberReadWriteAll, dirReadWriteAll},
 		roles:  []string{GroupsAdministrator, UserAdministrator, GlobalAdministrator},
 	},
+	ReadRoles: {
+		what:   "read directory roles and role assignments",
+		others: []string{roleRead, roleReadWrite, dirReadAll, dirReadWriteAll},
+		app:    []string{roleRead, roleReadWrite, dirReadAll, dirReadWriteAll},
+		roles:  []string{GlobalReader, PrivilegedRoleAdministrator, GlobalAdministrator},
+	},
+	WriteRoles: {
+		what:   "change directory role assignments",
+		others: []string{roleReadWrite},
+		app:    []string{roleReadWrite},
+		roles:  []string{PrivilegedRoleAdministrator, GlobalAdministrator},
+	},
+	ReadApplications: { // Graph's permissions for GET /applications and /servicePrincipals
+		what:   "read applications and service principals",
+		others: []string{appReadAll, appReadWriteAll, dirReadAll, dirReadWriteAll},
+		app:    []string{appReadAll, appReadWriteAll, dirReadAll, dirReadWriteAll},
+		roles:  []string{GlobalReader, ApplicationAdministrator, CloudApplicationAdministrator, GlobalAdministrator},
+	},
+	WriteApplications: { // Graph's: Directory.ReadWrite.All does not manage applications or their secrets
+		what:   "create or change applications and their secrets",
+		others: []string{appReadWriteAll},
+		app:    []string{appReadWriteAll},
+		roles:  []string{ApplicationAdministrator, CloudApplicationAdministrator, GlobalAdministrator},
+	},
+	ReadSignInLogs: { // Graph's: AuditLog.Read.All and Directory.Read.All
+		what:   "read the sign-in logs",
+		others: []string{auditLogReadAll},
+		app:    []string{auditLogReadAll},
+		also:   []string{dirReadAll, dirReadWriteAll},
+		roles:  auditReaders,
+	},
+	ReadDirectoryAudits: {
+		what:   "read the directory audit logs",
+		others: []string{auditLogReadAll},
+		app:    []string{auditLogReadAll},
+		roles:  auditReaders,
+	},
+	GrantAppRoles: { // granting Microsoft Graph's application permissions is admin consent
+		what:   "grant or revoke application permissions",
+		others: []string{appRoleAssignRW},
+		app:    []string{appRoleAssignRW, appReadWriteAll},
+		roles:  []string{PrivilegedRoleAdministrator, GlobalAdministrator},
+	},
 }
 
 // Authorize returns nil when p may do a to t at now. Otherwise it returns
@@ -236,6 +297,9 @@ func (r rule) application(p Principal, t Target) error {
 	case !hasAny(p.Roles, r.app):
 		return apperr.AccessDenied("The application needs one of the application permissions %s to %s.",
 			list(r.app), r.what)
+	case r.also != nil && !hasAny(p.Roles, r.also):
+		return apperr.AccessDenied("The application also needs one of the application permissions %s to %s.",
+			list(r.also), r.what)
 	}
 	return nil
 }
@@ -256,6 +320,9 @@ func (r rule) delegated(p Principal, t Target, now time.Time) error {
 			msg += " Acting on another user needs an .All permission."
 		}
 		return apperr.AccessDenied("%s", msg)
+	}
+	if r.also != nil && !hasAny(p.Scopes, r.also) {
+		return apperr.AccessDenied("The token also needs one of the delegated permissions %s to %s.", list(r.also), r.what)
 	}
 	if (!self || r.selfNeedsRole) && !r.roleAllows(p, t) {
 		return r.roleDenied(p, self)

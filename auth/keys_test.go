@@ -126,9 +126,8 @@ func TestLoadOrCreateKeys(t *testing.T) {
 	if _, err := tokensFor(ks3).Verify(fresh); err != nil {
 		t.Errorf("new token fails: %v", err)
 	}
-	if _, err := tokensFor(ks1).Verify(fresh); err == nil {
-		t.Error("a key set loaded before the rotation accepts a token signed by the new key")
-	}
+	// How a KeySet loaded before the rotation picks up the new key is
+	// TestKeyRotationLive's subject (it needs a test clock).
 	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
 		t.Errorf("directory holds %d entries, want the 2 keys (no temporary files left)", len(entries))
 	}

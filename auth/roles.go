@@ -20,6 +20,12 @@ const (
 	AuthenticationPolicyAdministrator     = "0526716b-113d-4c15-b2c8-68e3c22b9f80"
 	UserAdministrator                     = "fe930be7-5e62-47db-91af-98c3a49a38b1"
 	GroupsAdministrator                   = "fdd7a751-b60b-444a-984c-02652fe8fa1c"
+	PrivilegedRoleAdministrator           = "e8611ab8-c189-46e8-94e1-60213ab1f814"
+	ApplicationAdministrator              = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"
+	CloudApplicationAdministrator         = "158c047a-c907-4556-b7ef-446551a6b5f7"
+	ReportsReader                         = "4a5d8f65-41da-4de4-8968-e035b65339cf"
+	SecurityReader                        = "5d6b6bb7-de71-4623-b4af-96380a352509"
+	SecurityAdministrator                 = "194ae4cb-b126-40b2-bd5b-6091b380977d"
 )
 
 // Role describes a built-in directory role: its template id, its display
@@ -46,6 +52,18 @@ var Roles = []Role{
 		"Can create and manage users and groups, except users who hold an administrator role."},
 	{GroupsAdministrator, "Groups Administrator",
 		"Can create and manage groups and their members."},
+	{PrivilegedRoleAdministrator, "Privileged Role Administrator",
+		"Can manage role assignments: give any user any directory role, and take it away."},
+	{ApplicationAdministrator, "Application Administrator",
+		"Can create and manage applications and their client secrets; granting them permissions needs a Privileged Role Administrator."},
+	{CloudApplicationAdministrator, "Cloud Application Administrator",
+		"Can create and manage applications and their client secrets, as an Application Administrator."},
+	{ReportsReader, "Reports Reader",
+		"Can read sign-in and audit logs."},
+	{SecurityReader, "Security Reader",
+		"Can read security information and the sign-in and audit logs."},
+	{SecurityAdministrator, "Security Administrator",
+		"Can read and manage security settings, and read the sign-in and audit logs."},
 }
 
 // RoleByName finds a built-in role by its display name (case-insensitive,

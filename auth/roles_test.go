@@ -4,13 +4,19 @@ import "testing"
 
 func TestRoles(t *testing.T) {
 	want := map[string]string{ // Entra's template ids (built-in roles reference)
-		GlobalAdministrator:                   "Global Administrator",
-		GlobalReader:                          "Global Reader",
-		AuthenticationAdministrator:           "Authentication Administrator",
-		PrivilegedAuthenticationAdministrator: "Privileged Authentication Administrator",
-		AuthenticationPolicyAdministrator:     "Authentication Policy Administrator",
-		UserAdministrator:                     "User Administrator",
-		GroupsAdministrator:                   "Groups Administrator",
+		GlobalAdministrator:                    "Global Administrator",
+		GlobalReader:                           "Global Reader",
+		AuthenticationAdministrator:            "Authentication Administrator",
+		PrivilegedAuthenticationAdministrator:  "Privileged Authentication Administrator",
+		AuthenticationPolicyAdministrator:      "Authentication Policy Administrator",
+		UserAdministrator:                      "User Administrator",
+		GroupsAdministrator:                    "Groups Administrator",
+		PrivilegedRoleAdministrator:            "Privileged Role Administrator",
+		ApplicationAdministrator:               "Application Administrator",
+		CloudApplicationAdministrator:          "Cloud Application Administrator",
+		"4a5d8f65-41da-4de4-8968-e035b65339cf": "Reports Reader",
+		"5d6b6bb7-de71-4623-b4af-96380a352509": "Security Reader",
+		"194ae4cb-b126-40b2-bd5b-6091b380977d": "Security Administrator",
 	}
 	if len(Roles) != len(want) {
 		t.Fatalf("%d roles, want %d", len(Roles), len(want))

@@ -107,7 +107,7 @@ func (t *Tokens) audiences() []string {
 //
 // Mint's errors are configuration or programming errors, never the
 // client's: an unknown Kind, a missing ObjectID or TenantID, a
-// non-positive ttl, a scope that is empty or holds a space, no issuer or no
+// non-positive ttl or one over MaxTokenLifetime, a scope that is empty or holds a space, no issuer or no
 // key.
 func (t *Tokens) Mint(p Principal, ttl time.Duration) (string, error) {
 	kid, priv, err := t.Keys.SigningKey()
@@ -119,6 +119,8 @@ func (t *Tokens) Mint(p Principal, ttl time.Duration) (string, error) {
 		return "", errors.New("auth: Tokens.Issuer is empty")
 	case ttl <= 0:
 		return "", fmt.Errorf("auth: token lifetime %v is not positive", ttl)
+	case ttl > MaxTokenLifetime: // a rotated key verifies for KeyRetention only
+		return "", fmt.Errorf("auth: token lifetime %v exceeds the maximum of %v", ttl, MaxTokenLifetime)
 	case p.ObjectID == "":
 		return "", errors.New("auth: principal has no object id")
 	case p.TenantID == "":

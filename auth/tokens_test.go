@@ -151,6 +151,7 @@ func TestMintErrors(t *testing.T) {
 		{"no issuer", &Tokens{Keys: testKeys}, testApp, time.Hour},
 		{"zero ttl", newTokens(), testApp, 0},
 		{"negative ttl", newTokens(), testApp, -time.Second},
+		{"ttl over the maximum", newTokens(), testApp, MaxTokenLifetime + time.Second},
 		{"no kind", newTokens(), Principal{ObjectID: "x", TenantID: "t"}, time.Hour},
 		{"no object id", newTokens(), Principal{Kind: Application, TenantID: "t"}, time.Hour},
 		{"no tenant", newTokens(), Principal{Kind: Application, ObjectID: "x"}, time.Hour},
