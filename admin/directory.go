@@ -22,7 +22,9 @@ type UserInput struct {
 
 // CreateUser adds a user. userPrincipalName and displayName are required;
 // accountEnabled defaults to true.
-func (s *Service) CreateUser(ctx context.Context, p auth.Principal, in UserInput) (store.User, error) {
+func (s *Service) CreateUser(ctx context.Context, p auth.Principal, in UserInput) (_ store.User, err error) {
+	chg := &change{category: CategoryUser, activity: "Add user", op: OpAdd}
+	defer s.audit(ctx, p, &err, chg)
 	if err := auth.Authorize(p, auth.WriteUsers, auth.Target{}, s.now()); err != nil {
 		return store.User{}, err
 	}
@@ -40,6 +42,7 @@ func (s *Service) CreateUser(ctx context.Context, p auth.Principal, in UserInput
 	} else if err != nil {
 		return store.User{}, storeErr(err)
 	}
+	chg.targets = userTarget(u)
 	return u, nil
 }
 
@@ -98,8 +101,11 @@ func (s *Service) ListUsers(ctx context.Context, p auth.Principal, after string,
 }
 
 // UpdateUser changes the fields of a user that in sets.
-func (s *Service) UpdateUser(ctx context.Context, p auth.Principal, ref UserRef, in UserInput) error {
+func (s *Service) UpdateUser(ctx context.Context, p auth.Principal, ref UserRef, in UserInput) (err error) {
+	chg := &change{category: CategoryUser, activity: "Update user", op: OpUpdate}
+	defer s.audit(ctx, p, &err, chg)
 	u, err := s.target(ctx, p, ref, auth.WriteUsers)
+	chg.targets = userTarget(u)
 	if err != nil {
 		return err
 	}
@@ -119,11 +125,19 @@ func (s *Service) UpdateUser(ctx context.Context, p auth.Principal, ref UserRef,
 	return storeErr(err)
 }
 
-// DeleteUser deletes a user with their method, memberships and roles.
-func (s *Service) DeleteUser(ctx context.Context, p auth.Principal, ref UserRef) error {
+// DeleteUser deletes a user with their method, memberships and roles. A
+// user cannot delete themselves (so the last administrator cannot vanish
+// by mistake).
+func (s *Service) DeleteUser(ctx context.Context, p auth.Principal, ref UserRef) (err error) {
+	chg := &change{category: CategoryUser, activity: "Delete user", op: OpDelete}
+	defer s.audit(ctx, p, &err, chg)
 	u, err := s.target(ctx, p, ref, auth.WriteUsers)
+	chg.targets = userTarget(u)
 	if err != nil {
 		return err
+	}
+	if p.Kind == auth.Delegated && p.ObjectID == u.ID {
+		return apperr.New(apperr.Invalid, "Request_BadRequest", "A user cannot delete their own account.")
 	}
 	if err := s.Store.DeleteUser(ctx, u.ID); errors.Is(err, store.ErrNotFound) {
 		return errUserNotFound(u.ID)
@@ -140,7 +154,9 @@ type GroupInput struct {
 }
 
 // CreateGroup adds a group.
-func (s *Service) CreateGroup(ctx context.Context, p auth.Principal, in GroupInput) (store.Group, error) {
+func (s *Service) CreateGroup(ctx context.Context, p auth.Principal, in GroupInput) (_ store.Group, err error) {
+	chg := &change{category: CategoryGroup, activity: "Add group", op: OpAdd}
+	defer s.audit(ctx, p, &err, chg)
 	if err := auth.Authorize(p, auth.WriteGroups, auth.Target{}, s.now()); err != nil {
 		return store.Group{}, err
 	}
@@ -150,6 +166,7 @@ func (s *Service) CreateGroup(ctx context.Context, p auth.Principal, in GroupInp
 		return store.Group{}, apperr.New(apperr.Invalid, "Request_BadRequest",
 			"Invalid value specified for property 'displayName' of resource 'Group'.")
 	}
+	chg.targets = []store.AuditTarget{groupTarget(g)}
 	return g, storeErr(s.Store.CreateGroup(ctx, g))
 }
 
@@ -179,10 +196,13 @@ func (s *Service) ListGroups(ctx context.Context, p auth.Principal, after string
 }
 
 // DeleteGroup deletes a group and its memberships.
-func (s *Service) DeleteGroup(ctx context.Context, p auth.Principal, id string) error {
+func (s *Service) DeleteGroup(ctx context.Context, p auth.Principal, id string) (err error) {
+	chg := &change{category: CategoryGroup, activity: "Delete group", op: OpDelete}
+	defer s.audit(ctx, p, &err, chg)
 	if err := auth.Authorize(p, auth.WriteGroups, auth.Target{}, s.now()); err != nil {
 		return err
 	}
+	chg.targets = []store.AuditTarget{{ID: strings.ToLower(id), Type: "Group"}}
 	if err := s.Store.DeleteGroup(ctx, strings.ToLower(id)); errors.Is(err, store.ErrNotFound) {
 		return errUserNotFound(id)
 	} else {
@@ -191,7 +211,9 @@ func (s *Service) DeleteGroup(ctx context.Context, p auth.Principal, id string) 
 }
 
 // AddMember adds a user to a group.
-func (s *Service) AddMember(ctx context.Context, p auth.Principal, groupID, userID string) error {
+func (s *Service) AddMember(ctx context.Context, p auth.Principal, groupID, userID string) (err error) {
+	chg := &change{category: CategoryGroup, activity: "Add member to group", op: OpAdd}
+	defer s.audit(ctx, p, &err, chg)
 	if err := auth.Authorize(p, auth.WriteGroupMembers, auth.Target{}, s.now()); err != nil {
 		return err
 	}
@@ -200,6 +222,7 @@ func (s *Service) AddMember(ctx context.Context, p auth.Principal, groupID, user
 		return err
 	}
 	u, err := s.lookupUser(ctx, userID)
+	chg.targets = append(userTarget(u), groupTarget(g))
 	if err != nil {
 		return err
 	}
@@ -215,7 +238,9 @@ func (s *Service) AddMember(ctx context.Context, p auth.Principal, groupID, user
 }
 
 // RemoveMember removes a user from a group.
-func (s *Service) RemoveMember(ctx context.Context, p auth.Principal, groupID, userID string) error {
+func (s *Service) RemoveMember(ctx context.Context, p auth.Principal, groupID, userID string) (err error) {
+	chg := &change{category: CategoryGroup, activity: "Remove member from group", op: OpDelete}
+	defer s.audit(ctx, p, &err, chg)
 	if err := auth.Authorize(p, auth.WriteGroupMembers, auth.Target{}, s.now()); err != nil {
 		return err
 	}
@@ -223,7 +248,12 @@ func (s *Service) RemoveMember(ctx context.Context, p auth.Principal, groupID, u
 	if err != nil {
 		return err
 	}
-	if err := s.Store.RemoveGroupMember(ctx, g.ID, strings.ToLower(userID)); errors.Is(err, store.ErrNotFound) {
+	u, err := s.lookupUser(ctx, userID)
+	chg.targets = append(userTarget(u), groupTarget(g))
+	if err != nil {
+		return err
+	}
+	if err := s.Store.RemoveGroupMember(ctx, g.ID, u.ID); errors.Is(err, store.ErrNotFound) {
 		return errUserNotFound(userID)
 	} else {
 		return storeErr(err)

@@ -87,8 +87,11 @@ func errNoCode(kind method.Kind) error {
 // CreateMethod registers the QR code + PIN method for a user: a standard QR
 // code and a PIN (given, or generated when empty). The PIN is temporary: the
 // user must change it at the next sign-in.
-func (s *Service) CreateMethod(ctx context.Context, p auth.Principal, ref UserRef, in CreateMethodInput) (CreatedMethod, error) {
+func (s *Service) CreateMethod(ctx context.Context, p auth.Principal, ref UserRef, in CreateMethodInput) (_ CreatedMethod, err error) {
+	chg := &change{category: CategoryUser, activity: "Add QR code PIN method", op: OpAdd}
+	defer s.audit(ctx, p, &err, chg)
 	u, err := s.target(ctx, p, ref, auth.WriteMethod)
+	chg.targets = userTarget(u)
 	if err != nil {
 		return CreatedMethod{}, err
 	}
@@ -178,8 +181,11 @@ func (s *Service) newCode(kind method.Kind, in CodeInput, policy method.Policy, 
 }
 
 // DeleteMethod removes a user's method: both QR codes and the PIN.
-func (s *Service) DeleteMethod(ctx context.Context, p auth.Principal, ref UserRef) error {
+func (s *Service) DeleteMethod(ctx context.Context, p auth.Principal, ref UserRef) (err error) {
+	chg := &change{category: CategoryUser, activity: "Delete QR code PIN method", op: OpDelete}
+	defer s.audit(ctx, p, &err, chg)
 	u, err := s.target(ctx, p, ref, auth.WriteMethod)
+	chg.targets = userTarget(u)
 	if err != nil {
 		return err
 	}
@@ -206,8 +212,11 @@ func (s *Service) GetCode(ctx context.Context, p auth.Principal, ref UserRef, ki
 // PatchCode creates a QR code of the given kind when none is live (the
 // result carries the image), or moves a live standard code's expiry (the
 // result's Image is empty). A live temporary code cannot be changed.
-func (s *Service) PatchCode(ctx context.Context, p auth.Principal, ref UserRef, kind method.Kind, in CodeInput) (store.User, NewCode, bool, error) {
+func (s *Service) PatchCode(ctx context.Context, p auth.Principal, ref UserRef, kind method.Kind, in CodeInput) (_ store.User, _ NewCode, _ bool, err error) {
+	chg := &change{category: CategoryUser, activity: "Update QR code", op: OpUpdate}
+	defer s.audit(ctx, p, &err, chg)
 	u, err := s.target(ctx, p, ref, auth.WriteMethod)
+	chg.targets = userTarget(u)
 	if err != nil {
 		return u, NewCode{}, false, err
 	}
@@ -218,6 +227,9 @@ func (s *Service) PatchCode(ctx context.Context, p auth.Principal, ref UserRef, 
 	now := s.now()
 	if c := m.Code(kind); c.Live(now) {
 		if kind == method.Temporary {
+			return u, NewCode{}, false, method.ErrActiveCode(kind)
+		}
+		if !in.Start.IsZero() && !in.Start.Equal(c.Start) { // an attempt to create another
 			return u, NewCode{}, false, method.ErrActiveCode(kind)
 		}
 		if in.Expire.IsZero() {
@@ -245,12 +257,16 @@ func (s *Service) PatchCode(ctx context.Context, p auth.Principal, ref UserRef, 
 	}); err != nil {
 		return u, NewCode{}, false, err
 	}
+	chg.activity, chg.op = "Add QR code", OpAdd
 	return u, nc, true, nil
 }
 
 // DeleteCode revokes one of a user's QR codes; the method and PIN stay.
-func (s *Service) DeleteCode(ctx context.Context, p auth.Principal, ref UserRef, kind method.Kind) error {
+func (s *Service) DeleteCode(ctx context.Context, p auth.Principal, ref UserRef, kind method.Kind) (err error) {
+	chg := &change{category: CategoryUser, activity: "Delete QR code", op: OpDelete}
+	defer s.audit(ctx, p, &err, chg)
 	u, err := s.target(ctx, p, ref, auth.WriteMethod)
+	chg.targets = userTarget(u)
 	if err != nil {
 		return err
 	}
@@ -272,8 +288,11 @@ func (s *Service) GetPIN(ctx context.Context, p auth.Principal, ref UserRef) (st
 
 // ResetPIN replaces a user's PIN with a new generated temporary one, which
 // is returned (the one time it is shown). It also lifts any PIN lockout.
-func (s *Service) ResetPIN(ctx context.Context, p auth.Principal, ref UserRef) (store.User, method.PIN, string, error) {
+func (s *Service) ResetPIN(ctx context.Context, p auth.Principal, ref UserRef) (_ store.User, _ method.PIN, _ string, err error) {
+	chg := &change{category: CategoryUser, activity: "Reset QR code PIN", op: OpUpdate}
+	defer s.audit(ctx, p, &err, chg)
 	u, err := s.target(ctx, p, ref, auth.ResetPIN)
+	chg.targets = userTarget(u)
 	if err != nil {
 		return u, method.PIN{}, "", err
 	}
@@ -306,8 +325,11 @@ func (s *Service) ResetPIN(ctx context.Context, p auth.Principal, ref UserRef) (
 
 // UpdatePIN lets the signed-in user replace their PIN, proving they know the
 // current one. Wrong current PINs count towards the method's lockout.
-func (s *Service) UpdatePIN(ctx context.Context, p auth.Principal, ref UserRef, current, next string) error {
+func (s *Service) UpdatePIN(ctx context.Context, p auth.Principal, ref UserRef, current, next string) (err error) {
+	chg := &change{category: CategoryUser, activity: "Change QR code PIN", op: OpUpdate}
+	defer s.audit(ctx, p, &err, chg)
 	u, err := s.target(ctx, p, ref, auth.UpdatePIN)
+	chg.targets = userTarget(u)
 	if err != nil {
 		return err
 	}

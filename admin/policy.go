@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/auth"
@@ -30,7 +31,10 @@ func (s *Service) GetPolicy(ctx context.Context, p auth.Principal) (method.Polic
 
 // UpdatePolicy changes the fields of the policy that patch sets. Targets
 // must name all_users, an existing group or an existing user.
-func (s *Service) UpdatePolicy(ctx context.Context, p auth.Principal, patch PolicyPatch) (method.Policy, error) {
+func (s *Service) UpdatePolicy(ctx context.Context, p auth.Principal, patch PolicyPatch) (_ method.Policy, err error) {
+	chg := &change{category: CategoryPolicy, activity: "Update authentication methods policy", op: OpUpdate}
+	defer s.audit(ctx, p, &err, chg)
+	chg.targets = []store.AuditTarget{{ID: "qrCodePin", Type: "Policy", DisplayName: "QR code + PIN"}}
 	if err := auth.Authorize(p, auth.WritePolicy, auth.Target{}, s.now()); err != nil {
 		return method.Policy{}, err
 	}
@@ -38,7 +42,12 @@ func (s *Service) UpdatePolicy(ctx context.Context, p auth.Principal, patch Poli
 		if set == nil {
 			continue
 		}
-		for _, t := range *set {
+		for i, t := range *set {
+			if t.TargetType == method.TargetGroup || t.TargetType == method.TargetUser {
+				// Object ids are GUIDs, stored lower-case: match them as lookups do.
+				t.ID = strings.ToLower(t.ID)
+				(*set)[i].ID = t.ID
+			}
 			if err := s.checkTarget(ctx, t); err != nil {
 				return method.Policy{}, err
 			}
@@ -88,7 +97,10 @@ func (s *Service) checkTarget(ctx context.Context, t method.Target) error {
 }
 
 // DeletePolicy restores the default policy.
-func (s *Service) DeletePolicy(ctx context.Context, p auth.Principal) error {
+func (s *Service) DeletePolicy(ctx context.Context, p auth.Principal) (err error) {
+	chg := &change{category: CategoryPolicy, activity: "Reset authentication methods policy", op: OpUpdate}
+	defer s.audit(ctx, p, &err, chg)
+	chg.targets = []store.AuditTarget{{ID: "qrCodePin", Type: "Policy", DisplayName: "QR code + PIN"}}
 	if err := auth.Authorize(p, auth.WritePolicy, auth.Target{}, s.now()); err != nil {
 		return err
 	}

@@ -46,8 +46,13 @@ type UserRef struct {
 }
 
 // Authenticate returns the caller a verified token names. A delegated
-// caller must still exist and be enabled.
+// caller must still exist and be enabled; an application caller's
+// application must still exist (nothing is cached: a deleted application's
+// tokens stop working at once).
 func (s *Service) Authenticate(ctx context.Context, p auth.Principal) (auth.Principal, error) {
+	if p.Kind == auth.Application {
+		return p, s.authenticateApplication(ctx, p)
+	}
 	if p.Kind != auth.Delegated {
 		return p, nil
 	}

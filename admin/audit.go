@@ -1,0 +1,83 @@
+package admin
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/store"
+)
+
+// Directory audit categories (Graph's directoryAudit category).
+const (
+	CategoryUser        = "UserManagement"
+	CategoryGroup       = "GroupManagement"
+	CategoryApplication = "ApplicationManagement"
+	CategoryRole        = "RoleManagement"
+	CategoryPolicy      = "Policy"
+)
+
+// Directory audit operation types.
+const (
+	OpAdd      = "Add"
+	OpUpdate   = "Update"
+	OpDelete   = "Delete"
+	OpAssign   = "Assign"
+	OpUnassign = "Unassign"
+)
+
+// change is a management change being made, for the directory audit log.
+type change struct {
+	category, activity, op string
+	targets                []store.AuditTarget
+}
+
+// audit records c in the directory audit log when the operation succeeded
+// (*errp is nil). Call it deferred, at the top of an operation. A failure
+// to write the entry is logged, not returned: the change is made.
+func (s *Service) audit(ctx context.Context, p auth.Principal, errp *error, c *change) {
+	if *errp != nil {
+		return
+	}
+	e := store.DirectoryAudit{
+		ID:             store.NewLogID(s.now()),
+		Time:           s.now(),
+		Category:       c.category,
+		Activity:       c.activity,
+		OperationType:  c.op,
+		InitiatorID:    p.ObjectID,
+		InitiatorAppID: p.AppID,
+		Targets:        c.targets,
+		Result:         "success",
+	}
+	if p.Kind == auth.Delegated {
+		e.InitiatorKind, e.InitiatorName = "user", p.UPN
+	} else {
+		e.InitiatorKind = "app"
+		if a, err := s.Store.GetApplicationByAppID(context.WithoutCancel(ctx), p.AppID); err == nil {
+			e.InitiatorName = a.DisplayName
+		}
+	}
+	if err := s.Store.AddDirectoryAudit(context.WithoutCancel(ctx), e); err != nil {
+		slog.Warn("cannot write a directory audit entry", "activity", c.activity, "err", err)
+	}
+}
+
+func userTarget(u store.User) []store.AuditTarget {
+	return []store.AuditTarget{{ID: u.ID, Type: "User", DisplayName: u.DisplayName, UPN: u.UPN}}
+}
+
+func groupTarget(g store.Group) store.AuditTarget {
+	return store.AuditTarget{ID: g.ID, Type: "Group", DisplayName: g.DisplayName}
+}
+
+func appTarget(a store.Application) []store.AuditTarget {
+	return []store.AuditTarget{{ID: a.ID, Type: "Application", DisplayName: a.DisplayName}}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

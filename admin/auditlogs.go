@@ -1,0 +1,27 @@
+package admin
+
+import (
+	"context"
+
+	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/store"
+)
+
+// ListSignInLogs returns up to limit sign-in log entries matching f, newest first.
+func (s *Service) ListSignInLogs(ctx context.Context, p auth.Principal, f store.AuditFilter, limit int) ([]store.SignInLog, error) {
+	if err := auth.Authorize(p, auth.ReadSignInLogs, auth.Target{}, s.now()); err != nil {
+		return nil, err
+	}
+	es, err := s.Store.ListSignInLogs(ctx, f, limit)
+	return es, storeErr(err)
+}
+
+// ListDirectoryAudits returns up to limit directory audit entries matching
+// f, newest first.
+func (s *Service) ListDirectoryAudits(ctx context.Context, p auth.Principal, f store.AuditFilter, limit int) ([]store.DirectoryAudit, error) {
+	if err := auth.Authorize(p, auth.ReadDirectoryAudits, auth.Target{}, s.now()); err != nil {
+		return nil, err
+	}
+	es, err := s.Store.ListDirectoryAudits(ctx, f, limit)
+	return es, storeErr(err)
+}

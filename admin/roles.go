@@ -1,0 +1,173 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/store"
+)
+
+// DirectoryScopeRoot is the only directoryScopeId qrpin supports: the whole tenant.
+const DirectoryScopeRoot = "/"
+
+// ListRoleDefinitions returns the built-in directory roles qrpin knows
+// (auth.Roles), in their stable order.
+func (s *Service) ListRoleDefinitions(ctx context.Context, p auth.Principal) ([]auth.Role, error) {
+	if err := auth.Authorize(p, auth.ReadRoles, auth.Target{}, s.now()); err != nil {
+		return nil, err
+	}
+	return slices.Clone(auth.Roles), nil
+}
+
+// GetRoleDefinition returns a built-in role by its id (its template id).
+func (s *Service) GetRoleDefinition(ctx context.Context, p auth.Principal, id string) (auth.Role, error) {
+	if err := auth.Authorize(p, auth.ReadRoles, auth.Target{}, s.now()); err != nil {
+		return auth.Role{}, err
+	}
+	r, ok := roleByID(id)
+	if !ok {
+		return auth.Role{}, errRoleObjectNotFound(id)
+	}
+	return r, nil
+}
+
+// roleByID finds a built-in role by template id (case-insensitive), not by name.
+func roleByID(id string) (auth.Role, bool) {
+	for _, r := range auth.Roles {
+		if strings.EqualFold(r.ID, strings.TrimSpace(id)) {
+			return r, true
+		}
+	}
+	return auth.Role{}, false
+}
+
+// RoleAssignmentInput is the body of a role assignment create; nil fields
+// were not sent.
+type RoleAssignmentInput struct {
+	PrincipalID      *string
+	RoleDefinitionID *string
+	DirectoryScopeID *string
+}
+
+// RoleAssignmentFilter selects role assignments; an empty field matches
+// every value.
+type RoleAssignmentFilter struct {
+	PrincipalID      string
+	RoleDefinitionID string
+}
+
+// CreateRoleAssignment gives a user a built-in directory role over the
+// whole tenant (directoryScopeId "/"). The user's tokens issued from then
+// on carry the role in wids; tokens of trusted external issuers carry it
+// at once (their roles are read on every request).
+func (s *Service) CreateRoleAssignment(ctx context.Context, p auth.Principal, in RoleAssignmentInput) (_ store.RoleAssignment, err error) {
+	chg := &change{category: CategoryRole, activity: "Add member to role", op: OpAssign}
+	defer s.audit(ctx, p, &err, chg)
+	chg.targets = []store.AuditTarget{{ID: deref(in.PrincipalID), Type: "User"}, {ID: deref(in.RoleDefinitionID), Type: "Role"}}
+	if err := auth.Authorize(p, auth.WriteRoles, auth.Target{}, s.now()); err != nil {
+		return store.RoleAssignment{}, err
+	}
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"principalId", in.PrincipalID}, {"roleDefinitionId", in.RoleDefinitionID}, {"directoryScopeId", in.DirectoryScopeID}} {
+		if f.v == nil || strings.TrimSpace(*f.v) == "" {
+			return store.RoleAssignment{}, apperr.New(apperr.Invalid, "Request_BadRequest",
+				"The properties principalId, roleDefinitionId and directoryScopeId are required to create a role assignment; %s is missing.", f.name)
+		}
+	}
+	if scope := strings.TrimSpace(*in.DirectoryScopeID); scope != DirectoryScopeRoot {
+		return store.RoleAssignment{}, apperr.New(apperr.Invalid, "Request_BadRequest",
+			"directoryScopeId '%s' is not supported: qrpin assigns roles over the whole tenant only (directoryScopeId '/').", scope)
+	}
+	principalID := strings.ToLower(strings.TrimSpace(*in.PrincipalID))
+	if _, err := uuid.Parse(principalID); err != nil {
+		return store.RoleAssignment{}, apperr.New(apperr.Invalid, "Request_BadRequest", "Invalid object identifier '%s'.", *in.PrincipalID)
+	}
+	role, ok := roleByID(*in.RoleDefinitionID)
+	if !ok {
+		return store.RoleAssignment{}, errRoleObjectNotFound(*in.RoleDefinitionID)
+	}
+	if _, err := s.Store.GetUser(ctx, principalID); errors.Is(err, store.ErrNotFound) {
+		return store.RoleAssignment{}, errRoleObjectNotFound(principalID)
+	} else if err != nil {
+		return store.RoleAssignment{}, storeErr(err)
+	}
+	a := store.RoleAssignment{ID: newID(), PrincipalID: principalID, RoleDefinitionID: role.ID}
+	if err := s.Store.CreateRoleAssignment(ctx, a); errors.Is(err, store.ErrConflict) {
+		return store.RoleAssignment{}, apperr.New(apperr.Invalid, "Request_BadRequest",
+			"A conflicting object with one or more of the specified property values is present in the directory.")
+	} else if err != nil {
+		return store.RoleAssignment{}, storeErr(err)
+	}
+	return a, nil
+}
+
+// ListRoleAssignments returns up to limit role assignments matching f with
+// ID > after, ordered by ID.
+func (s *Service) ListRoleAssignments(ctx context.Context, p auth.Principal, f RoleAssignmentFilter, after string, limit int) ([]store.RoleAssignment, error) {
+	if err := auth.Authorize(p, auth.ReadRoles, auth.Target{}, s.now()); err != nil {
+		return nil, err
+	}
+	all, err := s.Store.ListRoleAssignments(ctx, strings.ToLower(f.PrincipalID))
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	slices.SortFunc(all, func(a, b store.RoleAssignment) int { return strings.Compare(a.ID, b.ID) })
+	out := []store.RoleAssignment{}
+	for _, a := range all {
+		if a.ID <= after || f.RoleDefinitionID != "" && !strings.EqualFold(a.RoleDefinitionID, f.RoleDefinitionID) {
+			continue
+		}
+		if limit > 0 && len(out) == limit {
+			break
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// GetRoleAssignment returns a role assignment by id.
+func (s *Service) GetRoleAssignment(ctx context.Context, p auth.Principal, id string) (store.RoleAssignment, error) {
+	if err := auth.Authorize(p, auth.ReadRoles, auth.Target{}, s.now()); err != nil {
+		return store.RoleAssignment{}, err
+	}
+	all, err := s.Store.ListRoleAssignments(ctx, "")
+	if err != nil {
+		return store.RoleAssignment{}, storeErr(err)
+	}
+	for _, a := range all {
+		if a.ID == id {
+			return a, nil
+		}
+	}
+	return store.RoleAssignment{}, errRoleObjectNotFound(id)
+}
+
+// DeleteRoleAssignment takes a role away. Tokens already issued keep the
+// role in wids until they expire; external issuers' tokens lose it at once.
+func (s *Service) DeleteRoleAssignment(ctx context.Context, p auth.Principal, id string) (err error) {
+	chg := &change{category: CategoryRole, activity: "Remove member from role", op: OpUnassign}
+	defer s.audit(ctx, p, &err, chg)
+	chg.targets = []store.AuditTarget{{ID: id, Type: "RoleAssignment"}}
+	if err := auth.Authorize(p, auth.WriteRoles, auth.Target{}, s.now()); err != nil {
+		return err
+	}
+	if err := s.Store.DeleteRoleAssignment(ctx, id); errors.Is(err, store.ErrNotFound) {
+		return errRoleObjectNotFound(id)
+	} else {
+		return storeErr(err)
+	}
+}
+
+// errRoleObjectNotFound is Graph's 404 for a directory object that does not exist.
+func errRoleObjectNotFound(id string) error {
+	return apperr.New(apperr.NotFound, "Request_ResourceNotFound",
+		"Resource '%s' does not exist or one of its queried reference-property objects are not present.", id)
+}
