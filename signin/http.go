@@ -1,0 +1,223 @@
+package signin
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/qrpin/qrpin/apperr"
+)
+
+// maxBody bounds a sign-in request body.
+const maxBody = 4 << 10
+
+// Handler serves the sign-in API (and, with Page, the sign-in page) under
+// /{tenant}/signin.
+type Handler struct {
+	Service *Service
+	Log     *slog.Logger // nil: slog.Default
+}
+
+// Register adds the sign-in endpoints to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /{tenant}/signin/qr", h.tenant(h.qr))
+	mux.HandleFunc("POST /{tenant}/signin/pin", h.tenant(h.pin))
+	mux.HandleFunc("POST /{tenant}/signin/newpin", h.tenant(h.newPIN))
+}
+
+func errTenant() error { return apperr.New(apperr.NotFound, "tenantNotFound", "Unknown tenant.") }
+
+func errFrameTooLarge() error {
+	return apperr.New(apperr.TooLarge, "requestTooLarge", "The camera frame is too large.")
+}
+
+// QRRequest is the body of POST /{tenant}/signin/qr.
+type QRRequest struct {
+	QRCode string `json:"qrCode"`
+}
+
+// PINRequest is the body of POST /{tenant}/signin/pin.
+type PINRequest struct {
+	Transaction string `json:"transaction"`
+	PIN         string `json:"pin"`
+}
+
+// NewPINRequest is the body of POST /{tenant}/signin/newpin.
+type NewPINRequest struct {
+	Transaction string `json:"transaction"`
+	NewPIN      string `json:"newPin"`
+}
+
+// StepResponse is a successful answer, or the retry handle of an error.
+type StepResponse struct {
+	Next            string `json:"next"`
+	Transaction     string `json:"transaction,omitempty"`
+	ExpiresDateTime string `json:"expiresDateTime,omitempty"`
+	PINLength       int    `json:"pinLength,omitempty"`
+	TokenType       string `json:"token_type,omitempty"`
+	AccessToken     string `json:"access_token,omitempty"`
+	IDToken         string `json:"id_token,omitempty"`
+	ExpiresIn       int    `json:"expires_in,omitempty"`
+	Scope           string `json:"scope,omitempty"`
+}
+
+// ErrorResponse is an error answer. Transaction, when set, is the handle to
+// try again with (after an invalid PIN).
+type ErrorResponse struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+	Transaction string `json:"transaction,omitempty"`
+	PINLength   int    `json:"pinLength,omitempty"`
+}
+
+func (h *Handler) tenant(next func(http.ResponseWriter, *http.Request, string) (Step, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if r.PathValue("tenant") != h.Service.TenantID {
+			h.write(w, r, Step{}, errTenant())
+			return
+		}
+		step, err := next(w, r, clientAddr(r))
+		h.write(w, r, step, err)
+	}
+}
+
+func (h *Handler) qr(w http.ResponseWriter, r *http.Request, addr string) (Step, error) {
+	var req QRRequest
+	if err := decode(w, r, &req); err != nil {
+		return Step{}, err
+	}
+	return h.Service.StartQR(r.Context(), addr, req.QRCode)
+}
+
+func (h *Handler) pin(w http.ResponseWriter, r *http.Request, addr string) (Step, error) {
+	var req PINRequest
+	if err := decode(w, r, &req); err != nil {
+		return Step{}, err
+	}
+	return h.Service.SubmitPIN(r.Context(), addr, req.Transaction, req.PIN)
+}
+
+func (h *Handler) newPIN(w http.ResponseWriter, r *http.Request, addr string) (Step, error) {
+	var req NewPINRequest
+	if err := decode(w, r, &req); err != nil {
+		return Step{}, err
+	}
+	return h.Service.ChangePIN(r.Context(), addr, req.Transaction, req.NewPIN)
+}
+
+// decode reads a JSON request body into v: one object, at most maxBody
+// bytes. Its errors never quote the body (it may hold a PIN).
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return apperr.New(apperr.TooLarge, "requestTooLarge", "The request body is too large.")
+		}
+		return apperr.BadRequest("The request body could not be read.")
+	}
+	return DecodeRequest(body, v)
+}
+
+// DecodeRequest parses a sign-in request body into v (a pointer to one of
+// the request types): a single JSON object whose fields have the right
+// types; unknown fields are ignored.
+func DecodeRequest(body []byte, v any) error {
+	if len(body) > maxBody {
+		return apperr.New(apperr.TooLarge, "requestTooLarge", "The request body is too large.")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return apperr.BadRequest("The property '%s' has the wrong type.", te.Field)
+		}
+		return apperr.BadRequest("The request body must be a JSON object.")
+	}
+	return nil
+}
+
+// clientAddr is the client's IP address (the connection's peer).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// Status returns the HTTP status for a service error.
+func Status(err error) int {
+	e, ok := apperr.As(err)
+	if !ok {
+		return http.StatusInternalServerError
+	}
+	switch e.Kind {
+	case apperr.Invalid:
+		return http.StatusBadRequest
+	case apperr.Forbidden:
+		return http.StatusForbidden
+	case apperr.NotFound:
+		return http.StatusNotFound
+	case apperr.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case apperr.Throttled:
+		return http.StatusTooManyRequests
+	case apperr.Unavailable:
+		return http.StatusServiceUnavailable
+	case apperr.Unauthenticated:
+		return http.StatusUnauthorized
+	}
+	return http.StatusBadRequest
+}
+
+func (h *Handler) write(w http.ResponseWriter, r *http.Request, step Step, err error) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	if err == nil {
+		w.WriteHeader(http.StatusOK)
+		json.NewEncoder(w).Encode(stepResponse(step))
+		return
+	}
+	var resp ErrorResponse
+	e, ok := apperr.As(err)
+	if !ok { // a bug or a store failure: nothing of it goes to the client
+		h.log().Error("sign-in failed", "path", r.URL.Path, "err", err)
+		resp.Error.Code, resp.Error.Message = "internalServerError", "Something went wrong. Please try again."
+		w.WriteHeader(http.StatusInternalServerError)
+		json.NewEncoder(w).Encode(resp)
+		return
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
+	}
+	resp.Error.Code, resp.Error.Message = e.Code, e.Message
+	resp.Transaction, resp.PINLength = step.Transaction, step.PINLength
+	w.WriteHeader(Status(err))
+	json.NewEncoder(w).Encode(resp)
+}
+
+func stepResponse(s Step) StepResponse {
+	r := StepResponse{Next: s.Next, Transaction: s.Transaction, PINLength: s.PINLength}
+	if !s.Expires.IsZero() {
+		r.ExpiresDateTime = s.Expires.UTC().Format(time.RFC3339)
+	}
+	if t := s.Tokens; t != nil {
+		r.TokenType, r.AccessToken, r.IDToken, r.ExpiresIn, r.Scope = "Bearer", t.AccessToken, t.IDToken, t.ExpiresIn, t.Scope
+	}
+	return r
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.Default()
+}

@@ -1,0 +1,35 @@
+package signin
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/qrpin/qrpin/store"
+)
+
+// RecordTo returns a Service.Record that writes sign-ins to the store's
+// sign-in log: every failed step, and each completed sign-in (a step that
+// only leads to the next is not a sign-in). A failure to write is logged (without the entry's
+// content) and does not change the sign-in's answer.
+func RecordTo(st store.Store, log *slog.Logger) func(context.Context, Event) {
+	return func(ctx context.Context, ev Event) {
+		if ev.ErrorCode == 0 && !ev.Done {
+			return
+		}
+		e := store.SignInLog{
+			ID:            store.NewLogID(ev.Time),
+			Created:       ev.Time,
+			UserID:        ev.UserID,
+			UPN:           ev.UPN,
+			AppID:         AppID,
+			AppName:       AppName,
+			IPAddress:     ev.IPAddress,
+			ErrorCode:     ev.ErrorCode,
+			FailureReason: ev.FailureReason,
+			Step:          ev.Step,
+		}
+		if err := st.AddSignInLog(context.WithoutCancel(ctx), e); err != nil && log != nil {
+			log.Warn("cannot write a sign-in log entry", "err", err)
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package signin
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"html/template"
+	"image"
+	_ "image/jpeg" // camera frames
+	_ "image/png"
+	"io"
+	"net/http"
+
+	"github.com/makiuchi-d/gozxing"
+	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+)
+
+//go:embed web
+var web embed.FS
+
+var page = template.Must(template.ParseFS(web, "web/page.html"))
+
+// maxFrame bounds a camera frame sent for decoding.
+const maxFrame = 4 << 20
+
+// assets are the page's static files, by name, with their content types.
+var assets = map[string]string{
+	"signin.js":  "text/javascript; charset=utf-8",
+	"signin.css": "text/css; charset=utf-8",
+}
+
+// RegisterPage adds the sign-in page (GET /{tenant}/signin), its static
+// files and the camera frame decoder (POST /{tenant}/signin/decode) to mux.
+// Everything is embedded: the page fetches nothing from elsewhere.
+func (h *Handler) RegisterPage(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{tenant}/signin", h.page)
+	mux.HandleFunc("GET /{tenant}/signin/assets/{name}", h.asset)
+	mux.HandleFunc("POST /{tenant}/signin/decode", h.decodeFrame)
+}
+
+func (h *Handler) securityHeaders(w http.ResponseWriter) {
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob: mediastream:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+}
+
+func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
+	tenant := r.PathValue("tenant")
+	if tenant != h.Service.TenantID {
+		http.NotFound(w, r)
+		return
+	}
+	h.securityHeaders(w)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	var buf bytes.Buffer
+	if err := page.Execute(&buf, struct{ Base string }{"/" + tenant + "/signin"}); err != nil {
+		h.log().Error("sign-in page", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Write(buf.Bytes())
+}
+
+func (h *Handler) asset(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	ctype, ok := assets[name]
+	if !ok || r.PathValue("tenant") != h.Service.TenantID {
+		http.NotFound(w, r)
+		return
+	}
+	b, err := web.ReadFile("web/" + name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	h.securityHeaders(w)
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(b)
+}
+
+// decodeFrame reads a QR code from a camera frame (JPEG or PNG) for
+// browsers without a barcode detector: {"qrCode": "..."}, or
+// {"qrCode": ""} when the frame holds none.
+func (h *Handler) decodeFrame(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if r.PathValue("tenant") != h.Service.TenantID {
+		h.write(w, r, Step{}, errTenant())
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFrame))
+	if err != nil {
+		h.write(w, r, Step{}, errFrameTooLarge())
+		return
+	}
+	text := DecodeQR(body)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	json.NewEncoder(w).Encode(struct {
+		QRCode string `json:"qrCode"`
+	}{text})
+}
+
+// DecodeQR returns the text of the QR code in an image (JPEG or PNG), or ""
+// when it holds none or is not an image.
+func DecodeQR(img []byte) string {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(img))
+	if err != nil || cfg.Width*cfg.Height > 16<<20 { // no decompression bombs
+		return ""
+	}
+	m, _, err := image.Decode(bytes.NewReader(img))
+	if err != nil {
+		return ""
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(m)
+	if err != nil {
+		return ""
+	}
+	res, err := zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+	if err != nil {
+		return ""
+	}
+	return res.GetText()
+}

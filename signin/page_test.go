@@ -1,0 +1,114 @@
+package signin
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/qrpin/qrpin/qr"
+)
+
+func (e *env) pageServer() string {
+	mux := http.NewServeMux()
+	h := &Handler{Service: e.svc}
+	h.Register(mux)
+	h.RegisterPage(mux)
+	srv := newServer(e.t, mux)
+	return srv + "/" + testTenant + "/signin"
+}
+
+func get(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+func TestPageAndAssets(t *testing.T) {
+	e := newEnv(t)
+	base := e.pageServer()
+	res, html := get(t, base)
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(res.Header.Get("Content-Security-Policy"), "default-src 'self'") {
+		t.Fatalf("page: %d %v", res.StatusCode, res.Header)
+	}
+	for _, want := range []string{`<label for="scan-input"`, `id="scan-input"`, `autofocus`, `<label for="pin-input"`,
+		`<label for="newpin-input"`, `role="alert"`, `inputmode="numeric"`, `src="/` + testTenant + `/signin/assets/signin.js"`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	all := html
+	for _, name := range []string{"signin.js", "signin.css"} {
+		res, body := get(t, base+"/assets/"+name)
+		if res.StatusCode != 200 || len(body) < 100 {
+			t.Fatalf("%s: %d", name, res.StatusCode)
+		}
+		all += body
+	}
+	// Nothing is fetched from elsewhere: no absolute URL in the page or its files.
+	if m := regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}`).FindString(all); m != "" {
+		t.Errorf("an external reference: %s", m)
+	}
+	for _, path := range []string{"/assets/other.js", "/assets/..%2fpage.go"} {
+		if res, _ := get(t, base+path); res.StatusCode != 404 {
+			t.Errorf("%s: %d, want 404", path, res.StatusCode)
+		}
+	}
+	if res, _ := get(t, strings.Replace(base, testTenant, "00000000-0000-0000-0000-000000000009", 1)); res.StatusCode != 404 {
+		t.Errorf("another tenant's page: %d", res.StatusCode)
+	}
+}
+
+func TestDecodeFrame(t *testing.T) {
+	e := newEnv(t)
+	b := e.addUser("ana@contoso.com", goodPIN)
+	img, err := qr.Render(b.payload)
+	mustOK(t, err, "Render")
+	base := e.pageServer()
+	for _, tc := range []struct {
+		name string
+		body []byte
+		want string
+	}{
+		{"badge", img.PNG, b.payload},
+		{"garbage", []byte("not an image"), ""},
+		{"empty", nil, ""},
+		{"truncated png", img.PNG[:len(img.PNG)/2], ""},
+	} {
+		res, err := http.Post(base+"/decode", "image/png", bytes.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct{ QRCode string }
+		json.NewDecoder(res.Body).Decode(&out)
+		res.Body.Close()
+		if res.StatusCode != 200 || out.QRCode != tc.want {
+			t.Errorf("%s: %d %q, want %q", tc.name, res.StatusCode, out.QRCode, tc.want)
+		}
+	}
+	res, err := http.Post(base+"/decode", "image/png", bytes.NewReader(make([]byte, maxFrame+1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 413 {
+		t.Errorf("a huge frame: %d", res.StatusCode)
+	}
+}
+
+// FuzzDecodeQR: any bytes decode to a text or nothing, without a panic.
+func FuzzDecodeQR(f *testing.F) {
+	img, _ := qr.Render("hello")
+	f.Add(img.PNG)
+	f.Add([]byte("\x89PNG\r\n\x1a\n"))
+	f.Fuzz(func(t *testing.T, b []byte) { DecodeQR(b) })
+}

@@ -1,0 +1,583 @@
+// Package signin runs sign-in with the QR code + PIN method: the QR code is
+// checked first, then the PIN, then (when the PIN is temporary or shorter
+// than the policy now wants) a new PIN; the result is a delegated access
+// token and an ID token.
+//
+// Each step is a short-lived, single-use transaction kept in the store (so
+// several server processes share them); the client holds a random handle
+// and the store only its hash. Every step takes the transaction it is
+// given, and a step that lets the user go on returns a new handle, so a
+// replayed handle always fails.
+//
+// PIN attempts count towards the method's lockout (spec D16) in the store,
+// reserved before the slow Argon2id check (method.Lockout.Attempt), so that
+// parallel attempts and several processes cannot get past it. Failed QR
+// codes are throttled per client address.
+package signin
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/method"
+	"github.com/qrpin/qrpin/pin"
+	"github.com/qrpin/qrpin/qr"
+	"github.com/qrpin/qrpin/store"
+)
+
+// AppID is the client id of qrpin's own sign-in page: the azp/appid of the
+// tokens it issues and the audience of its ID tokens.
+const AppID = "5e1b2c3d-0a5f-4c6e-9b7a-51a9f0c0d1e2"
+
+// AppName is the sign-in page's application name, as sign-in logs show it.
+const AppName = "qrpin sign-in"
+
+// Scopes are the delegated scopes of a sign-in's access token: the user's
+// own QR code + PIN method (the /me endpoints) and their profile.
+var Scopes = []string{"openid", "profile", "User.Read", "UserAuthMethod-QR.ReadWrite"}
+
+// Stages of a sign-in transaction: what the client sends next.
+const (
+	StagePIN    = "pin"
+	StageNewPIN = "newPin"
+	StageDone   = "done"
+)
+
+// Defaults.
+const (
+	DefaultTransactionTTL = 5 * time.Minute
+	DefaultTokenTTL       = time.Hour
+)
+
+// Hasher checks and makes PIN hashes (*pin.Hasher).
+type Hasher interface {
+	Hash(code string) (string, error)
+	Verify(code, encoded string) (bool, error)
+}
+
+// Service carries out sign-ins.
+type Service struct {
+	Store    store.Store
+	PINs     Hasher
+	Pepper   []byte // keys QR code verifiers
+	TenantID string
+	Lockout  method.LockoutPolicy
+	Tokens   *auth.Tokens
+	// Throttle limits failed QR codes per client address; nil means none.
+	Throttle *Throttle
+	// Record, when set, is told the outcome of every step (sign-in logs).
+	Record func(context.Context, Event)
+	// TransactionTTL is how long a step's handle is valid (DefaultTransactionTTL when 0).
+	TransactionTTL time.Duration
+	// TokenTTL is the lifetime of the tokens issued (DefaultTokenTTL when 0).
+	TokenTTL time.Duration
+	Now      func() time.Time // the clock; time.Now when nil
+}
+
+// Step is the answer to a successful step: either the next step, with the
+// handle to send with it, or (Next == StageDone) the tokens.
+type Step struct {
+	Next        string
+	Transaction string    // the handle for the next step
+	Expires     time.Time // when Transaction expires
+	PINLength   int       // the shortest PIN the policy allows (for the PIN pad)
+	Tokens      *TokenSet // when Next is StageDone
+}
+
+// TokenSet is what a completed sign-in gets.
+type TokenSet struct {
+	AccessToken string
+	IDToken     string
+	ExpiresIn   int // seconds
+	Scope       string
+}
+
+// Event is one step's outcome, for the sign-in logs. It never holds a PIN,
+// a QR code's content or a handle.
+type Event struct {
+	Time          time.Time
+	UserID        string // "" when the QR code named no known user
+	UPN           string
+	IPAddress     string
+	Step          string // the step attempted: "qrCode", StagePIN or StageNewPIN
+	ErrorCode     int    // 0 on success
+	FailureReason string // "" on success
+	Done          bool   // the sign-in completed
+}
+
+// Error codes of sign-in logs (Entra's AADSTS numbers where one fits).
+const (
+	CodeIncorrectQR    = 50000 + 1250 // our own: the QR code is unknown, expired or not the user's
+	CodeInvalidPIN     = 50126
+	CodeLocked         = 50053
+	CodeUserDisabled   = 50057
+	CodeNotInScope     = 50034 + 1000 // our own: the policy does not let the user sign in with the method
+	CodePINRule        = 50000 + 1251 // our own: the new PIN breaks the PIN rules
+	CodeBadTransaction = 50000 + 1252 // our own: the handle is unknown, used or expired
+)
+
+// Client-facing errors: they say only what the user may know.
+func errIncorrectQR() error {
+	return apperr.New(apperr.Invalid, "incorrectQRCode", "Incorrect QR code")
+}
+
+func errInvalidPIN() error {
+	return apperr.New(apperr.Invalid, "invalidPin", "Invalid PIN")
+}
+
+func errTransaction() error {
+	return apperr.New(apperr.Invalid, "invalidTransaction",
+		"This sign-in has expired or was already used. Scan your QR code again.")
+}
+
+func errLocked(until, now time.Time) error {
+	e := apperr.New(apperr.Throttled, "pinLocked", "PIN locked, try again at %s", until.UTC().Format(time.RFC3339))
+	e.RetryAfter = until.Sub(now)
+	return e
+}
+
+func errDisabled() error {
+	return apperr.New(apperr.Forbidden, "pinDisabled",
+		"PIN locked after too many wrong PINs. Ask an administrator to reset it.")
+}
+
+// now returns the current time in UTC, to the microsecond (what stores keep).
+func (s *Service) now() time.Time {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	return now().UTC().Truncate(time.Microsecond)
+}
+
+func (s *Service) txTTL() time.Duration {
+	if s.TransactionTTL > 0 {
+		return s.TransactionTTL
+	}
+	return DefaultTransactionTTL
+}
+
+func (s *Service) record(ctx context.Context, ev Event) {
+	if s.Record != nil {
+		s.Record(ctx, ev)
+	}
+}
+
+// fail records a failed step and returns err.
+func (s *Service) fail(ctx context.Context, ev Event, code int, reason string, err error) error {
+	ev.ErrorCode, ev.FailureReason = code, reason
+	s.record(ctx, ev)
+	return err
+}
+
+// StartQR checks a scanned QR code (payload as the camera or scanner read
+// it) for a client at addr and, when it is good, asks for the PIN.
+func (s *Service) StartQR(ctx context.Context, addr, payload string) (Step, error) {
+	now := s.now()
+	ev := Event{Time: now, IPAddress: addr, Step: "qrCode"}
+	if err := s.Throttle.Check(addr, now); err != nil {
+		return Step{}, err
+	}
+	badQR := func(u *store.User, code int, reason string) (Step, error) {
+		s.Throttle.Fail(addr, now)
+		if u != nil {
+			ev.UserID, ev.UPN = u.ID, u.UPN
+		}
+		return Step{}, s.fail(ctx, ev, code, reason, errIncorrectQR())
+	}
+	p, err := qr.Parse(payload)
+	if err != nil {
+		return badQR(nil, CodeIncorrectQR, "The QR code is not a qrpin sign-in code.")
+	}
+	if p.TenantID != s.TenantID {
+		return badQR(nil, CodeIncorrectQR, "The QR code belongs to another tenant.")
+	}
+	m, err := s.Store.GetMethodByCode(ctx, p.CodeID)
+	if errors.Is(err, store.ErrNotFound) {
+		return badQR(nil, CodeIncorrectQR, "The QR code is unknown or was deleted.")
+	}
+	if err != nil {
+		return Step{}, storeErr(err)
+	}
+	c := codeOf(&m, p.CodeID)
+	if c == nil || !qr.Verify(s.Pepper, p.Secret, c.Verifier) {
+		return badQR(nil, CodeIncorrectQR, "The QR code is unknown or was deleted.")
+	}
+	sub, err := s.subject(ctx, m.UserID)
+	if err != nil {
+		return Step{}, err
+	}
+	u, policy := sub.user, sub.policy
+	if code, reason := admissible(u, sub.groups, c, policy, now); code != 0 {
+		return badQR(&u, code, reason)
+	}
+	ev.UserID, ev.UPN = u.ID, u.UPN
+	if err := m.Lockout.Check(now); err != nil {
+		return Step{}, s.fail(ctx, ev, CodeLocked, "The PIN is locked after too many wrong PINs.", lockErr(m.Lockout, now))
+	}
+	step, err := s.next(ctx, StagePIN, u.ID, c.ID, "", policy, now)
+	if err != nil {
+		return Step{}, err
+	}
+	s.record(ctx, ev)
+	return step, nil
+}
+
+// SubmitPIN checks the PIN for the transaction handle tx. A wrong PIN
+// returns an error and, unless the PIN is now locked, a Step with a new
+// handle to try again with.
+func (s *Service) SubmitPIN(ctx context.Context, addr, tx, code string) (Step, error) {
+	now := s.now()
+	ev := Event{Time: now, IPAddress: addr, Step: StagePIN}
+	if !pinShaped(code) { // no attempt counted: it cannot be anyone's PIN
+		return Step{}, errInvalidPIN()
+	}
+	si, err := s.take(ctx, tx, StagePIN, now)
+	if err != nil {
+		return Step{}, s.fail(ctx, ev, CodeBadTransaction, "The sign-in transaction is unknown, used or expired.", err)
+	}
+	sub, err := s.subject(ctx, si.UserID)
+	if err != nil {
+		return Step{}, err
+	}
+	u, policy := sub.user, sub.policy
+	ev.UserID, ev.UPN = u.ID, u.UPN
+	// Reserve the attempt before the slow check (one transaction), so that
+	// parallel attempts cannot get past the lockout. The QR code must still
+	// be active, the user still enabled and in scope.
+	var reason string
+	var rcode int
+	m, err := s.Store.UpdateMethod(ctx, u.ID, func(m *method.Method) error {
+		c := codeOf(m, si.CodeID)
+		if rcode, reason = admissible(u, sub.groups, c, policy, now); rcode != 0 {
+			return errIncorrectQR()
+		}
+		if err := m.Lockout.Check(now); err != nil {
+			rcode, reason = CodeLocked, "The PIN is locked after too many wrong PINs."
+			return lockErr(m.Lockout, now)
+		}
+		return m.Lockout.Attempt(s.Lockout, now)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return Step{}, s.fail(ctx, ev, CodeIncorrectQR, "The user's QR code + PIN method was deleted.", errIncorrectQR())
+	}
+	if _, ok := apperr.As(err); ok {
+		return Step{}, s.fail(ctx, ev, rcode, reason, err)
+	}
+	if err != nil {
+		return Step{}, storeErr(err)
+	}
+	ok, err := s.PINs.Verify(code, m.PIN.Hash)
+	if err != nil {
+		return Step{}, err
+	}
+	if !ok {
+		failErr := errInvalidPIN()
+		switch {
+		case m.Lockout.Disabled:
+			failErr = errDisabled()
+		case now.Before(m.Lockout.LockedUntil):
+			failErr = errLocked(m.Lockout.LockedUntil, now)
+		default:
+			retry, err := s.next(ctx, StagePIN, u.ID, si.CodeID, "", policy, now)
+			if err != nil {
+				return Step{}, err
+			}
+			_ = s.fail(ctx, ev, CodeInvalidPIN, "Invalid PIN.", nil)
+			return retry, failErr
+		}
+		return Step{}, s.fail(ctx, ev, CodeInvalidPIN, "Invalid PIN; the PIN is now locked.", failErr)
+	}
+	var change bool
+	m, err = s.Store.UpdateMethod(ctx, u.ID, func(stored *method.Method) error {
+		if stored.PIN.Hash != m.PIN.Hash { // reset meanwhile: the PIN checked is gone
+			return errInvalidPIN()
+		}
+		stored.Lockout.Succeed()
+		if c := codeOf(stored, si.CodeID); c != nil {
+			c.LastUsed = now
+		}
+		change = NeedsNewPIN(stored.PIN, policy)
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return Step{}, s.fail(ctx, ev, CodeIncorrectQR, "The user's QR code + PIN method was deleted.", errIncorrectQR())
+	}
+	if _, ok := apperr.As(err); ok {
+		return Step{}, s.fail(ctx, ev, CodeInvalidPIN, "The PIN was reset during the sign-in.", err)
+	}
+	if err != nil {
+		return Step{}, storeErr(err)
+	}
+	if change {
+		step, err := s.next(ctx, StageNewPIN, u.ID, si.CodeID, pinRef(m.PIN.Hash), policy, now)
+		if err != nil {
+			return Step{}, err
+		}
+		s.record(ctx, ev)
+		return step, nil
+	}
+	return s.finish(ctx, ev, u, now)
+}
+
+// NeedsNewPIN reports whether a user must choose a new PIN after a correct
+// one: the PIN is temporary, or shorter than the policy's pinLength.
+func NeedsNewPIN(p method.PIN, policy method.Policy) bool {
+	return p.ForceChange || p.Length < policy.PINLength
+}
+
+// ChangePIN sets the user's new PIN for transaction handle tx (after a
+// correct temporary or too short PIN) and completes the sign-in. A new PIN
+// that breaks the rules leaves the transaction as it is.
+func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, error) {
+	now := s.now()
+	ev := Event{Time: now, IPAddress: addr, Step: StageNewPIN}
+	policy, err := s.Store.GetPolicy(ctx)
+	if err != nil {
+		return Step{}, storeErr(err)
+	}
+	if err := pin.Check(next, policy.PINLength); err != nil {
+		return Step{}, err
+	}
+	si, err := s.take(ctx, tx, StageNewPIN, now)
+	if err != nil {
+		return Step{}, s.fail(ctx, ev, CodeBadTransaction, "The sign-in transaction is unknown, used or expired.", err)
+	}
+	sub, err := s.subject(ctx, si.UserID)
+	if err != nil {
+		return Step{}, err
+	}
+	u := sub.user
+	ev.UserID, ev.UPN = u.ID, u.UPN
+	m, err := s.Store.GetMethod(ctx, u.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Step{}, s.fail(ctx, ev, CodeIncorrectQR, "The user's QR code + PIN method was deleted.", errIncorrectQR())
+	}
+	if err != nil {
+		return Step{}, storeErr(err)
+	}
+	if code, reason := admissible(u, sub.groups, codeOf(&m, si.CodeID), sub.policy, now); code != 0 {
+		return Step{}, s.fail(ctx, ev, code, reason, errIncorrectQR())
+	}
+	if pinRef(m.PIN.Hash) != si.PINRef {
+		return Step{}, s.fail(ctx, ev, CodeBadTransaction, "The PIN was reset during the sign-in.", errTransaction())
+	}
+	if same, err := s.PINs.Verify(next, m.PIN.Hash); err != nil {
+		return Step{}, err
+	} else if same {
+		// Let the user try again with the same transaction stage.
+		retry, err := s.next(ctx, StageNewPIN, u.ID, si.CodeID, si.PINRef, policy, now)
+		if err != nil {
+			return Step{}, err
+		}
+		return retry, s.fail(ctx, ev, CodePINRule, "The new PIN equals the temporary PIN.",
+			apperr.New(apperr.Invalid, pin.CodeInvalid, "The new PIN must differ from the current PIN."))
+	}
+	hash, err := s.PINs.Hash(next)
+	if err != nil {
+		return Step{}, err
+	}
+	_, err = s.Store.UpdateMethod(ctx, u.ID, func(stored *method.Method) error {
+		if pinRef(stored.PIN.Hash) != si.PINRef {
+			return errTransaction()
+		}
+		stored.PIN.Hash, stored.PIN.Length = hash, len(next)
+		stored.PIN.ForceChange = false
+		stored.PIN.Updated = now
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return Step{}, s.fail(ctx, ev, CodeIncorrectQR, "The user's QR code + PIN method was deleted.", errIncorrectQR())
+	}
+	if _, ok := apperr.As(err); ok {
+		return Step{}, s.fail(ctx, ev, CodeBadTransaction, "The PIN was reset during the sign-in.", err)
+	}
+	if err != nil {
+		return Step{}, storeErr(err)
+	}
+	return s.finish(ctx, ev, u, now)
+}
+
+// finish issues the tokens of a completed sign-in.
+func (s *Service) finish(ctx context.Context, ev Event, u store.User, now time.Time) (Step, error) {
+	as, err := s.Store.ListRoleAssignments(ctx, u.ID)
+	if err != nil {
+		return Step{}, storeErr(err)
+	}
+	var wids []string
+	for _, a := range as {
+		wids = append(wids, a.RoleDefinitionID)
+	}
+	ts, err := s.mint(u, wids, now)
+	if err != nil {
+		return Step{}, err
+	}
+	ev.Done = true
+	s.record(ctx, ev)
+	return Step{Next: StageDone, Tokens: &ts}, nil
+}
+
+// subject is the user a sign-in is for, with what the rules need.
+type subject struct {
+	user   store.User
+	groups []string
+	policy method.Policy
+}
+
+// subject loads the user, their groups and the policy.
+func (s *Service) subject(ctx context.Context, userID string) (subject, error) {
+	var sub subject
+	var err error
+	sub.user, err = s.Store.GetUser(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return sub, errTransaction()
+	}
+	if err != nil {
+		return sub, storeErr(err)
+	}
+	if sub.groups, err = s.Store.UserGroupIDs(ctx, userID); errors.Is(err, store.ErrNotFound) {
+		return sub, errTransaction()
+	} else if err != nil {
+		return sub, storeErr(err)
+	}
+	if sub.policy, err = s.Store.GetPolicy(ctx); err != nil {
+		return sub, storeErr(err)
+	}
+	return sub, nil
+}
+
+// admissible applies the sign-in rules to the user and the QR code: the
+// code is active, the user enabled and in the policy's scope (groups are
+// the user's groups). It returns a sign-in log code and reason when they
+// fail, 0 when they hold.
+func admissible(u store.User, groups []string, c *method.QRCode, policy method.Policy, now time.Time) (int, string) {
+	switch {
+	case c == nil:
+		return CodeIncorrectQR, "The QR code was deleted."
+	case !c.ActiveAt(now):
+		if now.Before(c.Start) {
+			return CodeIncorrectQR, "The QR code is not valid yet."
+		}
+		return CodeIncorrectQR, "The QR code has expired."
+	case !u.AccountEnabled:
+		return CodeUserDisabled, "The user account is disabled."
+	case !policy.InScope(u.ID, groups):
+		return CodeNotInScope, "The QR code + PIN policy does not include the user, or is disabled."
+	}
+	return 0, ""
+}
+
+// codeOf returns the method's code with that id, or nil.
+func codeOf(m *method.Method, id string) *method.QRCode {
+	for _, c := range []*method.QRCode{m.Standard, m.Temporary} {
+		if c != nil && c.ID == id {
+			return c
+		}
+	}
+	return nil
+}
+
+func lockErr(l method.Lockout, now time.Time) error {
+	if l.Disabled {
+		return errDisabled()
+	}
+	return errLocked(l.LockedUntil, now)
+}
+
+// next stores a new transaction for the given stage and returns its handle.
+func (s *Service) next(ctx context.Context, stage, userID, codeID, ref string, policy method.Policy, now time.Time) (Step, error) {
+	handle, id, err := newHandle()
+	if err != nil {
+		return Step{}, err
+	}
+	exp := now.Add(s.txTTL())
+	if err := s.Store.CreateSignIn(ctx, store.SignIn{ID: id, UserID: userID, CodeID: codeID, Stage: stage,
+		PINRef: ref, Created: now, Expires: exp}); err != nil {
+		if errors.Is(err, store.ErrNotFound) { // the user was deleted meanwhile
+			return Step{}, errIncorrectQR()
+		}
+		return Step{}, storeErr(err)
+	}
+	return Step{Next: stage, Transaction: handle, Expires: exp, PINLength: max(policy.PINLength, pin.MinLength)}, nil
+}
+
+// take takes the transaction a handle names, which must be at the stage.
+func (s *Service) take(ctx context.Context, handle, stage string, now time.Time) (store.SignIn, error) {
+	id, ok := handleID(handle)
+	if !ok {
+		return store.SignIn{}, errTransaction()
+	}
+	si, err := s.Store.TakeSignIn(ctx, id, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return si, errTransaction()
+	}
+	if err != nil {
+		return si, storeErr(err)
+	}
+	if si.Stage != stage {
+		return si, errTransaction()
+	}
+	return si, nil
+}
+
+// handleLen is the length of a handle: 32 random bytes in unpadded base64url.
+const handleLen = 43
+
+var b64 = base64.RawURLEncoding.Strict()
+
+// newHandle returns a new random handle and the id it is stored under.
+func newHandle() (handle, id string, err error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", err
+	}
+	handle = b64.EncodeToString(b)
+	id, _ = handleID(handle)
+	return handle, id, nil
+}
+
+// handleID returns the store id of a well-formed handle: its SHA-256, in hex.
+func handleID(handle string) (string, bool) {
+	if len(handle) != handleLen {
+		return "", false
+	}
+	if _, err := b64.DecodeString(handle); err != nil {
+		return "", false
+	}
+	sum := sha256.Sum256([]byte(handle))
+	return hex.EncodeToString(sum[:]), true
+}
+
+// pinRef is a fingerprint of a PIN hash: it binds a transaction to the PIN
+// that was checked, without keeping a copy of the hash.
+func pinRef(hash string) string {
+	sum := sha256.Sum256([]byte("qrpin-pinref:" + hash))
+	return hex.EncodeToString(sum[:16])
+}
+
+// pinShaped reports whether code could be a PIN: 1 to 20 ASCII digits.
+func pinShaped(code string) bool {
+	if code == "" || len(code) > pin.MaxLength {
+		return false
+	}
+	return strings.Trim(code, "0123456789") == ""
+}
+
+// storeErr turns an unreachable database into 503; other store errors are
+// bugs (500).
+func storeErr(err error) error {
+	if errors.Is(err, store.ErrUnavailable) {
+		e := apperr.New(apperr.Unavailable, "serviceNotAvailable", "The service is temporarily unavailable. Please retry later.")
+		e.RetryAfter = 5 * time.Second
+		return e
+	}
+	return err
+}

@@ -1,0 +1,67 @@
+package signin
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/store"
+)
+
+func (s *Service) tokenTTL() time.Duration {
+	if s.TokenTTL > 0 {
+		return s.TokenTTL
+	}
+	return DefaultTokenTTL
+}
+
+// mint issues a signed-in user's access token (delegated, for the Graph
+// API: Scopes, the user's directory roles as wids, auth_time now) and ID
+// token (for the sign-in page's application).
+func (s *Service) mint(u store.User, wids []string, now time.Time) (TokenSet, error) {
+	ttl := s.tokenTTL()
+	access, err := s.Tokens.Mint(auth.Principal{
+		Kind:           auth.Delegated,
+		ObjectID:       u.ID,
+		AppID:          AppID,
+		TenantID:       s.TenantID,
+		UPN:            u.UPN,
+		Scopes:         Scopes,
+		DirectoryRoles: wids,
+		AuthTime:       now,
+	}, ttl)
+	if err != nil {
+		return TokenSet{}, err
+	}
+	kid, key, err := s.Tokens.Keys.SigningKey()
+	if err != nil {
+		return TokenSet{}, err
+	}
+	c := jwt.MapClaims{
+		"iss":                s.Tokens.Issuer,
+		"aud":                AppID,
+		"sub":                u.ID,
+		"oid":                u.ID,
+		"tid":                s.TenantID,
+		"iat":                now.Unix(),
+		"nbf":                now.Unix(),
+		"exp":                now.Add(ttl).Unix(),
+		"auth_time":          now.Unix(),
+		"jti":                uuid.NewString(),
+		"name":               u.DisplayName,
+		"preferred_username": u.UPN,
+		"amr":                []string{"qrpin"},
+		"ver":                "2.0",
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
+	tok.Header["kid"] = kid
+	id, err := tok.SignedString(key)
+	if err != nil {
+		return TokenSet{}, fmt.Errorf("signin: sign ID token: %w", err)
+	}
+	return TokenSet{AccessToken: access, IDToken: id, ExpiresIn: int(ttl / time.Second), Scope: strings.Join(Scopes, " ")}, nil
+}
