@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,8 +18,25 @@ import (
 // allowed only when emptyOK (v is left as it is). Unknown properties are
 // ignored; malformed JSON and wrong types are 400 with the place named; a
 // body over the limit is 413; a body that is not JSON is 415.
+//
+// A gzip-compressed body (Content-Encoding: gzip, as Graph SDKs send by
+// default) is inflated; the limit applies to the inflated size, so a small
+// compressed bomb is refused too. Other encodings are 415.
 func (c *call) decode(v any, emptyOK bool) error {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, c.r.Body, c.maxBody))
+	var rd io.Reader = c.r.Body
+	switch enc := strings.ToLower(strings.TrimSpace(c.r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip":
+		zr, err := gzip.NewReader(http.MaxBytesReader(nil, c.r.Body, c.maxBody))
+		if err != nil {
+			return apperr.BadRequest("Unable to read the gzip-compressed request body.")
+		}
+		defer zr.Close()
+		rd = zr
+	default:
+		return apperr.New(apperr.UnsupportedMediaType, "UnsupportedMediaType", "The Content-Encoding of the request is not supported; use gzip or none.")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, io.NopCloser(rd), c.maxBody))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return apperr.New(apperr.TooLarge, "RequestEntityTooLarge", "The request body exceeds the limit of %d bytes.", c.maxBody)
@@ -35,7 +53,7 @@ func (c *call) decode(v any, emptyOK bool) error {
 	if ct := c.r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return apperr.New(apperr.UnsupportedMediaType, "UnsupportedMediaType", "Content-Type '%s' is not supported; use application/json.", ct)
+			return apperr.New(apperr.UnsupportedMediaType, "UnsupportedMediaType", "The Content-Type of the request is not supported; use application/json.")
 		}
 	} else {
 		return apperr.New(apperr.UnsupportedMediaType, "UnsupportedMediaType", "A request with a body needs the header Content-Type: application/json.")
@@ -63,7 +81,7 @@ func jsonError(body []byte, err error) error {
 		if field == "" {
 			field = "(request body)"
 		}
-		return apperr.BadRequest("Invalid JSON request payload: property '%s' must be %s, not a JSON %s.", field, jsonKind(typ.Type.Kind().String()), typ.Value)
+		return apperr.BadRequest("Invalid JSON request payload: property '%s' must be %s, not a JSON %s.", field, jsonKind(typ.Type.Kind().String()), strings.Fields(typ.Value + " value")[0])
 	}
 	return apperr.BadRequest("Unable to read JSON request payload: %s.", err.Error())
 }
@@ -74,7 +92,9 @@ func jsonKind(goKind string) string {
 		return "a string"
 	case "bool":
 		return "a boolean"
-	case "int", "int32", "int64", "float64":
+	case "int", "int32", "int64":
+		return "an integer" // not "a number": 1.5 is a JSON number too
+	case "float64":
 		return "a number"
 	case "slice":
 		return "an array"
@@ -101,7 +121,7 @@ func parseTime(field string, s *string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, *s)
 	if err != nil {
-		return time.Time{}, apperr.BadRequest("Invalid value for property '%s': %q is not a date and time in ISO 8601 format (for example 2026-03-02T09:00:00Z).", field, *s)
+		return time.Time{}, apperr.BadRequest("Invalid value for property '%s': not a date and time in ISO 8601 format (for example 2026-03-02T09:00:00Z).", field)
 	}
 	return t.UTC().Truncate(time.Microsecond), nil
 }

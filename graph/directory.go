@@ -191,17 +191,35 @@ func (s *Server) addMember(c *call) (int, any, error) {
 	if err := c.decode(&body, false); err != nil {
 		return 0, nil, err
 	}
-	ref := strings.TrimRight(body.ID, "/")
-	ref = ref[strings.LastIndex(ref, "/")+1:]
-	if i := strings.Index(ref, "('"); i >= 0 && strings.HasSuffix(ref, "')") {
-		ref = ref[i+2 : len(ref)-2]
-	}
+	ref := objectRef(body.ID)
 	if ref == "" {
 		return 0, nil, apperr.BadRequest("The request body must be {\"@odata.id\": \"https://graph.microsoft.com/v1.0/directoryObjects/{id}\"}.")
 	}
 	return http.StatusNoContent, nil, s.Admin.AddMember(c.r.Context(), c.p, c.vars["group"], ref)
 }
 
+// removeMember takes the member from the path (.../members/{id}/$ref) or
+// from $id or @id (.../members/$ref?@id=.../directoryObjects/{id}, the
+// form Graph SDKs send).
 func (s *Server) removeMember(c *call) (int, any, error) {
-	return http.StatusNoContent, nil, s.Admin.RemoveMember(c.r.Context(), c.p, c.vars["group"], c.vars["member"])
+	member := c.vars["member"]
+	if member == "" {
+		q := c.r.URL.Query()
+		member = objectRef(q.Get("$id") + q.Get("@id")) // Graph takes both spellings
+	}
+	if member == "" {
+		return 0, nil, apperr.BadRequest("Name the member to remove: .../members/{id}/$ref or .../members/$ref?$id=https://graph.microsoft.com/v1.0/directoryObjects/{id}.")
+	}
+	return http.StatusNoContent, nil, s.Admin.RemoveMember(c.r.Context(), c.p, c.vars["group"], member)
+}
+
+// objectRef returns the object id at the end of an @odata.id reference:
+// .../directoryObjects/{id}, .../users/{id} or directoryObjects('{id}').
+func objectRef(ref string) string {
+	ref = strings.TrimRight(ref, "/")
+	ref = ref[strings.LastIndex(ref, "/")+1:]
+	if i := strings.Index(ref, "('"); i >= 0 && strings.HasSuffix(ref, "')") {
+		ref = ref[i+2 : len(ref)-2]
+	}
+	return ref
 }

@@ -22,7 +22,6 @@ import (
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/store"
-	"github.com/qrpin/qrpin/store/sqlite"
 )
 
 // clock is a settable test clock.
@@ -64,7 +63,7 @@ func (b *syncBuffer) String() string {
 // env is a running Graph API on a fresh SQLite store, with a test clock
 // and a token minter.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *httptest.Server
 	store   store.Store
 	dbPath  string
@@ -80,14 +79,10 @@ type env struct {
 // testStart is the test clock's starting time.
 var testStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := sqlite.Open(filepath.Join(dir, "qrpin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openTestStore(t, filepath.Join(dir, "qrpin.db"))
 	keys, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys"))
 	if err != nil {
 		t.Fatal(err)
@@ -116,8 +111,15 @@ func newEnv(t *testing.T) *env {
 }
 
 // appToken mints an application token with the given app permissions.
+// The application is stored (with no secret or grant): the API refuses
+// tokens of applications that do not exist.
 func (e *env) appToken(roles ...string) string {
-	return e.mint(auth.Principal{Kind: auth.Application, ObjectID: uuid.NewString(), AppID: uuid.NewString(), TenantID: e.tenant, Roles: roles})
+	a := store.Application{ID: uuid.NewString(), AppID: uuid.NewString(), ServicePrincipalID: uuid.NewString(),
+		DisplayName: "test app", Created: e.clock.Now()}
+	if err := e.store.CreateApplication(context.Background(), a); err != nil {
+		e.t.Fatal(err)
+	}
+	return e.mint(auth.Principal{Kind: auth.Application, ObjectID: a.ServicePrincipalID, AppID: a.AppID, TenantID: e.tenant, Roles: roles})
 }
 
 // userToken mints a delegated token for u with the given scopes; the
@@ -172,7 +174,7 @@ type resp struct {
 }
 
 // json decodes the body into a generic map (failing the test if it is not an object).
-func (r resp) json(t *testing.T) map[string]any {
+func (r resp) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
@@ -182,7 +184,7 @@ func (r resp) json(t *testing.T) map[string]any {
 }
 
 // errCode returns error.code of an OData error body.
-func (r resp) errCode(t *testing.T) string {
+func (r resp) errCode(t testing.TB) string {
 	t.Helper()
 	m := r.json(t)
 	e, ok := m["error"].(map[string]any)
@@ -232,7 +234,7 @@ func (e *env) doWith(verb, path, token, body string, header http.Header) resp {
 }
 
 // expect fails the test unless r has the status (and, for errors, the code).
-func expect(t *testing.T, r resp, status int, code string) {
+func expect(t testing.TB, r resp, status int, code string) {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)

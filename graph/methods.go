@@ -88,7 +88,8 @@ func (s *Server) deleteMethod(c *call) (int, any, error) {
 
 // kind returns the QR code kind named by the request path's last segment.
 func (c *call) kind() method.Kind {
-	if strings.EqualFold(c.r.URL.Path[strings.LastIndex(c.r.URL.Path, "/")+1:], string(method.Temporary)) {
+	path := strings.TrimRight(c.r.URL.Path, "/") // the router ignores a trailing slash
+	if strings.EqualFold(path[strings.LastIndex(path, "/")+1:], string(method.Temporary)) {
 		return method.Temporary
 	}
 	return method.Standard

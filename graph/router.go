@@ -8,7 +8,9 @@ import (
 )
 
 // A route is one verb on one path pattern. Literal segments match
-// case-insensitively (spec D1); a segment in braces captures a value.
+// case-insensitively (spec D1); a segment in braces captures a value, and
+// so does a brace part inside a segment, between a literal prefix and
+// suffix (OData's alternate keys: "applications(appId='{appId}')").
 type route struct {
 	verb    string
 	pattern []string
@@ -62,6 +64,19 @@ func matchPattern(pattern, segs []string) (map[string]string, bool) {
 				vars = map[string]string{}
 			}
 			vars[p[1:len(p)-1]] = segs[i]
+			continue
+		}
+		if open := strings.IndexByte(p, '{'); open > 0 {
+			name, suffix, _ := strings.Cut(p[open+1:], "}")
+			prefix, seg := p[:open], segs[i]
+			if len(seg) <= len(prefix)+len(suffix) ||
+				!strings.EqualFold(seg[:len(prefix)], prefix) || !strings.EqualFold(seg[len(seg)-len(suffix):], suffix) {
+				return nil, false
+			}
+			if vars == nil {
+				vars = map[string]string{}
+			}
+			vars[name] = seg[len(prefix) : len(seg)-len(suffix)]
 			continue
 		}
 		if !strings.EqualFold(p, segs[i]) {

@@ -44,4 +44,9 @@ func (s *Server) register() {
 	r.add(http.MethodGet, "groups/{group}/members", s.listMembers)
 	r.add(http.MethodPost, "groups/{group}/members/$ref", s.addMember)
 	r.add(http.MethodDelete, "groups/{group}/members/{member}/$ref", s.removeMember)
+	r.add(http.MethodDelete, "groups/{group}/members/$ref", s.removeMember) // ?$id=.../directoryObjects/{id}
+
+	s.registerRoles(r)
+	s.registerApplications()
+	s.registerAuditLogs(r)
 }

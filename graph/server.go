@@ -37,6 +37,9 @@ type Server struct {
 	// RateLimit is how many requests one client address may make per
 	// RateWindow before it gets 429 (0: no limit).
 	RateLimit int
+	// External, when set, verifies the tokens of trusted external issuers
+	// (chosen by the token's iss); Tokens verifies every other token.
+	External *auth.External
 
 	routes  router
 	limiter *httprate.RateLimiter
@@ -158,6 +161,9 @@ func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
 	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return auth.Principal{}, apperr.New(apperr.Unauthenticated, "InvalidAuthenticationToken",
 			"The Authorization header must be 'Bearer' followed by an access token.")
+	}
+	if p, ok, err := s.authenticateExternal(r, strings.TrimSpace(token)); ok {
+		return p, err
 	}
 	p, err := s.Tokens.Verify(strings.TrimSpace(token))
 	if err != nil {

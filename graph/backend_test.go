@@ -1,0 +1,236 @@
+package graph_test
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/qrpin/qrpin/store"
+	"github.com/qrpin/qrpin/store/postgres"
+	"github.com/qrpin/qrpin/store/postgres/pgtest"
+	"github.com/qrpin/qrpin/store/sqlite"
+)
+
+// The API tests run on either backend: SQLite by default, PostgreSQL when
+// QRPIN_TEST_BACKEND=postgres (each test then gets a fresh schema of the
+// QRPIN_TEST_POSTGRES database). TestAPIOnPostgres runs the package's tests
+// again that way, so one `go test` covers both.
+const backendEnv = "QRPIN_TEST_BACKEND"
+
+// onPostgres reports whether this run's tests use PostgreSQL.
+func onPostgres() bool { return os.Getenv(backendEnv) == "postgres" }
+
+// pgDSNs maps each PostgreSQL store a test opened to its DSN, for dumps.
+var pgDSNs sync.Map
+
+// openTestStore opens an empty store for one test, closed when it ends: a
+// SQLite database at sqlitePath, or a fresh PostgreSQL schema.
+func openTestStore(t testing.TB, sqlitePath string) store.Store {
+	t.Helper()
+	var st store.Store
+	switch b := os.Getenv(backendEnv); b {
+	case "", "sqlite":
+		s, err := sqlite.Open(sqlitePath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st = s
+	case "postgres":
+		if os.Getenv(pgtest.Env) == "" {
+			t.Fatalf("%s=postgres needs %s", backendEnv, pgtest.SkipMessage)
+		}
+		dsn := pgtest.DSN(t)
+		s, err := postgres.Open(context.Background(), dsn, postgres.Options{MaxConns: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pgDSNs.Store(store.Store(s), dsn)
+		t.Cleanup(func() { pgDSNs.Delete(store.Store(s)) })
+		st = s
+	default:
+		t.Fatalf("%s=%q: want sqlite or postgres", backendEnv, b)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// TestAPIOnPostgres runs this package's other tests again on PostgreSQL (the
+// same test binary, so the same -race build), and fails when they fail
+// there. It needs QRPIN_TEST_POSTGRES; a -run pattern carries over.
+func TestAPIOnPostgres(t *testing.T) {
+	if onPostgres() {
+		t.Skip("this is the PostgreSQL run")
+	}
+	if os.Getenv(pgtest.Env) == "" {
+		t.Skip(pgtest.SkipMessage + "; the API tests then run on PostgreSQL too")
+	}
+	const self = "TestAPIOnPostgres"
+	args := []string{"-test.count=1"}
+	skip := "^" + self + "$"
+	if f := flag.Lookup("test.skip"); f != nil && f.Value.String() != "" {
+		skip += "|" + f.Value.String()
+	}
+	args = append(args, "-test.skip="+skip)
+	if f := flag.Lookup("test.run"); f != nil {
+		// "-run TestAPIOnPostgres" asks for this test: the child runs everything.
+		if run := f.Value.String(); run != "" && !regexp.MustCompile(`^\^?`+self+`\$?$`).MatchString(run) {
+			args = append(args, "-test.run="+run)
+		}
+	}
+	for _, name := range []string{"test.v", "test.short", "test.parallel", "test.failfast"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != f.DefValue {
+			args = append(args, "-"+name+"="+f.Value.String())
+		}
+	}
+	if d, ok := t.Deadline(); ok {
+		args = append(args, "-test.timeout="+time.Until(d).Round(time.Second).String())
+	}
+	cmd := exec.CommandContext(t.Context(), os.Args[0], args...)
+	cmd.Env = append(os.Environ(), backendEnv+"=postgres")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the API tests fail on PostgreSQL (%v): %s %s\n%s", err, os.Args[0], strings.Join(args, " "), out)
+	}
+	if testing.Verbose() {
+		t.Logf("the API tests on PostgreSQL:\n%s", out)
+	}
+}
+
+// dumpStore renders every table of the env's store as text, for either
+// backend: "== table (n rows)", then one line per row (sorted), each
+// "column=value | ...", with text as it is, bytes in hex (x'..'), times in
+// RFC 3339 UTC and NULL as NULL.
+func dumpStore(t *testing.T, e *env) string {
+	t.Helper()
+	ctx := context.Background()
+	var tables []string
+	rowsOf := map[string][]string{}
+	if dsn, ok := pgDSNs.Load(e.store); ok {
+		conn, err := pgx.Connect(ctx, dsn.(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		rows, err := conn.Query(ctx, `SELECT table_name FROM information_schema.tables
+			WHERE table_schema = current_schema() ORDER BY table_name`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tables, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			t.Fatal(err)
+		}
+		for _, table := range tables {
+			rows, err := conn.Query(ctx, `SELECT * FROM `+pgx.Identifier{table}.Sanitize())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cols []string
+			for _, f := range rows.FieldDescriptions() {
+				cols = append(cols, f.Name)
+			}
+			for rows.Next() {
+				vals, err := rows.Values()
+				if err != nil {
+					t.Fatal(err)
+				}
+				rowsOf[table] = append(rowsOf[table], dumpRow(cols, vals))
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	} else {
+		db, err := sql.Open("sqlite", e.dbPath+"?_query_only=on")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				t.Fatal(err)
+			}
+			tables = append(tables, name)
+		}
+		rows.Close()
+		for _, table := range tables {
+			rows, err := db.QueryContext(ctx, `SELECT * FROM "`+strings.ReplaceAll(table, `"`, `""`)+`"`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cols, _ := rows.Columns()
+			for rows.Next() {
+				vals := make([]any, len(cols))
+				ptrs := make([]any, len(cols))
+				for i := range vals {
+					ptrs[i] = &vals[i]
+				}
+				if err := rows.Scan(ptrs...); err != nil {
+					t.Fatal(err)
+				}
+				rowsOf[table] = append(rowsOf[table], dumpRow(cols, vals))
+			}
+			if err := rows.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var sb strings.Builder
+	for _, table := range tables {
+		lines := rowsOf[table]
+		slices.Sort(lines)
+		fmt.Fprintf(&sb, "== %s (%d rows)\n", table, len(lines))
+		for _, l := range lines {
+			sb.WriteString(l)
+			sb.WriteByte('\n')
+		}
+	}
+	return sb.String()
+}
+
+func dumpRow(cols []string, vals []any) string {
+	fields := make([]string, len(cols))
+	for i, v := range vals {
+		var s string
+		switch v := v.(type) {
+		case nil:
+			s = "NULL"
+		case []byte:
+			s = fmt.Sprintf("x'%x'", v)
+		case time.Time:
+			s = v.UTC().Format(time.RFC3339Nano)
+		default:
+			s = fmt.Sprint(v)
+		}
+		fields[i] = cols[i] + "=" + s
+	}
+	return strings.Join(fields, " | ")
+}
+
+// TestDumpStore checks dumpStore on this run's backend: it shows what the
+// store holds.
+func TestDumpStore(t *testing.T) {
+	e := newEnv(t)
+	u := e.user("dump.me@contoso.com")
+	dump := dumpStore(t, e)
+	for _, want := range []string{"== users (1 rows)", "id=" + u.ID, "upn=dump.me@contoso.com", "== settings (0 rows)"} {
+		if !strings.Contains(dump, want) {
+			t.Fatalf("the dump lacks %q:\n%s", want, dump)
+		}
+	}
+}
