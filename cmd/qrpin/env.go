@@ -3,19 +3,18 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/spf13/pflag"
 
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/datadir"
 	"github.com/qrpin/qrpin/store"
-	"github.com/qrpin/qrpin/store/sqlite"
 )
 
 // env returns the QRPIN_<NAME> environment variable, or def when unset.
@@ -45,12 +44,21 @@ type common struct {
 	data      string
 	addr      string
 	publicURL string
+	trusted   trustedFlags // serve only: registered by serveCmd, not by flags
+	tenant    string       // --tenant: the tenant id to create the data directory for
+	tls       tlsFlags     // serve and token: registered by them (the issuer's scheme follows it)
+	token     tokenFlags   // serve only: the token endpoint's rate limits
+	out       io.Writer    // where commands print; os.Stdout when nil
+	db        dbFlags      // --db and the pool's flags: the database, SQLite in the data directory by default
+	signin    signinFlags  // serve only: sign-in settings
 }
 
 func (c *common) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.data, "data", env("data", "./qrpin-data"), "data directory: embedded database, pepper and signing keys (QRPIN_DATA)")
 	fs.StringVar(&c.addr, "addr", env("addr", "localhost:8080"), "address to listen on (QRPIN_ADDR)")
-	fs.StringVar(&c.publicURL, "public-url", env("public-url", ""), "base URL clients use to reach the server; token issuer and links derive from it (QRPIN_PUBLIC_URL; default http://<addr>)")
+	fs.StringVar(&c.publicURL, "public-url", env("public-url", ""), "base URL clients use to reach the server; token issuer and links derive from it (QRPIN_PUBLIC_URL; default http://<addr>, https with TLS)")
+	fs.StringVar(&c.tenant, "tenant", env("tenant", ""), "tenant id (a GUID) to create the data directory for on first start; later it must match (QRPIN_TENANT; default a new GUID)")
+	c.db.flags(fs)
 }
 
 // deps is what the commands share once the data directory is open.
@@ -75,11 +83,23 @@ func (c *common) open(ctx context.Context) (*deps, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	st, err := sqlite.Open(filepath.Join(c.data, "qrpin.db"))
+	st, err := c.db.openStore(ctx, c.data)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	tenant, err := st.Setting(ctx, "tenant_id", uuid.NewString())
+	if err := checkPepper(ctx, st, pepper, c.data); err != nil {
+		st.Close()
+		return nil, err
+	}
+	first, err := c.tenantSetting()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	tenant, err := st.Setting(ctx, "tenant_id", first)
+	if err == nil {
+		err = c.checkTenant(tenant)
+	}
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("tenant id: %w", err)
@@ -105,5 +125,5 @@ func (c *common) baseURL() string {
 	if strings.HasPrefix(host, ":") {
 		host = "localhost" + host
 	}
-	return "http://" + host
+	return c.tls.scheme() + "://" + host
 }

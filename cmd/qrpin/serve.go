@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/graph"
+	"github.com/qrpin/qrpin/issuer"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
 )
@@ -40,6 +43,10 @@ func serveCmd() *cobra.Command {
 	fs.DurationVar(&lock.MaxDuration, "lockout-max", envDuration("lockout-max", lock.MaxDuration), "longest lock (QRPIN_LOCKOUT_MAX)")
 	fs.IntVar(&lock.DisableAfter, "lockout-disable-after", envInt("lockout-disable-after", lock.DisableAfter), "consecutive wrong PINs that disable the PIN until an admin resets it (QRPIN_LOCKOUT_DISABLE_AFTER)")
 	fs.IntVar(&rateLimit, "rate-limit", envInt("rate-limit", 3500), "Graph API requests per client address per 10 seconds; beyond it 429 (QRPIN_RATE_LIMIT)")
+	c.trusted.flags(fs)
+	c.tls.flags(fs)
+	c.token.flags(fs)
+	c.signin.flags(fs)
 	return cmd
 }
 
@@ -70,19 +77,39 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 		PublicURL: c.publicURL,
 		RateLimit: rateLimit,
 	}
+	if api.External, err = c.trusted.external(ctx, log); err != nil {
+		return err
+	}
+	identity := http.NewServeMux() // the identity endpoints, beside the Graph API
+	(&issuer.Discovery{BaseURL: base, TenantID: d.tenantID, Keys: d.keys}).Register(identity)
+	c.tokenEndpoint(d, api.Admin, base, log).Register(identity)
+	c.registerSignIn(identity, api.Admin, api.Tokens, log)
+	tlsConfig, caCert, err := c.tls.config(c.data)
+	if err != nil {
+		return err
+	}
+	if err := c.bootstrap(ctx, d, api.Admin, base, caCert); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+	}
 	srv := &http.Server{
-		Handler:           api.Handler(),
+		Handler:           routes(api.Handler(), identity),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	fmt.Printf("qrpin listening on http://%s (tenant %s, data %s)\n", ln.Addr(), d.tenantID, c.data)
+	fmt.Fprintf(c.stdout(), "qrpin listening on %s://%s (tenant %s, data %s)\n", c.tls.scheme(), ln.Addr(), d.tenantID, c.data)
+	if caCert != "" {
+		fmt.Fprintf(c.stdout(), "TLS with the self-signed development certificate %s: clients trust it (curl --cacert %s)\n", caCert, shellQuote(caCert))
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if ready != nil {
@@ -100,4 +127,17 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 		return err
 	}
 	return nil
+}
+
+// routes sends /v1.0 and /beta (any casing, spec D1) to the Graph API and
+// everything else to other, where the identity endpoints register.
+func routes(graphAPI, other http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		if strings.EqualFold(first, "v1.0") || strings.EqualFold(first, "beta") {
+			graphAPI.ServeHTTP(w, r)
+			return
+		}
+		other.ServeHTTP(w, r)
+	})
 }

@@ -7,10 +7,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
@@ -26,7 +26,7 @@ func TestServeREADMESession(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	c := common{data: filepath.Join(t.TempDir(), "data"), addr: addr}
+	c := common{data: filepath.Join(t.TempDir(), "data"), addr: addr, out: io.Discard}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan net.Addr, 1)
@@ -44,20 +44,9 @@ func TestServeREADMESession(t *testing.T) {
 		t.Fatalf("pepper file: %v %v", fi, err)
 	}
 
-	// qrpin token --app admin-script --roles ...
-	d, err := c.open(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := principal(ctx, d, "", "admin-script", "", "User.ReadWrite.All,UserAuthMethod-QR.ReadWrite.All")
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, err := d.tokens(c.baseURL()).Mint(p, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.store.Close()
+	// The token, as the README gets it: from the token endpoint, with the
+	// bootstrap application's credentials the first start wrote.
+	token := getToken(t, http.DefaultClient, readBootstrap(t, c.data))
 
 	base := "http://" + addr
 	call := func(verb, path, body string) (int, map[string]any) {
@@ -96,8 +85,55 @@ func TestServeREADMESession(t *testing.T) {
 		t.Fatalf("read method: %d %v", st, m)
 	}
 
+	// The README's own commands, pasted into a shell (as a newcomer would),
+	// work against the same server.
+	runREADMESession(t, c)
+
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("graceful shutdown: %v", err)
+	}
+}
+
+// runREADMESession runs the shell blocks of the README's "A first session
+// with curl" (getting the token, then the seed's session) with the server's
+// address and data directory put in, and checks what they print.
+func runREADMESession(t *testing.T, c common) {
+	t.Helper()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Log("curl is not installed: the README's commands are not run (the same requests were made above)")
+		return
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "## A first session with curl")
+	if !ok {
+		t.Fatal("the README has no first curl session")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	var blocks []string
+	for rest := section; ; {
+		_, after, ok := strings.Cut(rest, "```sh\n")
+		if !ok {
+			break
+		}
+		block, tail, _ := strings.Cut(after, "```")
+		blocks, rest = append(blocks, block), tail
+	}
+	if len(blocks) < 2 {
+		t.Fatalf("%d shell blocks in the README's first session", len(blocks))
+	}
+	// The token, the seed's session; the user is another one than above.
+	script := "set -e\n" + blocks[0] + "\necho \"TOKEN ${#TOKEN}\"\n" +
+		strings.ReplaceAll(blocks[1], "ana@contoso.com", "ben@contoso.com")
+	script = strings.NewReplacer("http://localhost:8080", "http://"+c.addr, "qrpin-data/", c.data+"/").Replace(script)
+	out, err := exec.Command("sh", "-c", script).CombinedOutput()
+	got := string(out)
+	if err != nil || strings.Contains(got, "TOKEN 0\n") || !strings.Contains(got, `"userPrincipalName":"ben@contoso.com"`) ||
+		!strings.Contains(got, `"forceChangePinNextSignIn":true`) || !strings.Contains(got, `"code":null`) ||
+		strings.Contains(got, `"error"`) {
+		t.Fatalf("the README's first session: %v\n%s", err, got)
 	}
 }

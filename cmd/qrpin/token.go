@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
+	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/store"
 )
@@ -21,7 +22,8 @@ func tokenCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "token",
 		Short: "Mint an access token for local administration (a user's delegated token, or an application's)",
-		Example: `  qrpin token --app admin-script --roles UserAuthMethod-QR.ReadWrite.All,User.ReadWrite.All
+		Example: `  qrpin token --app 6f1c2d3e-...   # an application's client id (qrpin apps list); its granted permissions
+  qrpin token --app 6f1c2d3e-... --roles UserAuthMethod-QR.ReadWrite.All,User.ReadWrite.All
   qrpin token --user admin@contoso.com --scopes UserAuthMethod-QR.ReadWrite.All,User.ReadWrite.All`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (user == "") == (app == "") {
@@ -47,20 +49,27 @@ func tokenCmd() *cobra.Command {
 	c.flags(cmd.Flags())
 	fs := cmd.Flags()
 	fs.StringVar(&user, "user", "", "mint a delegated token for this user (UPN or object id); their directory roles become wids")
-	fs.StringVar(&app, "app", "", "mint an application token for this client id (any name; a GUID is derived from it)")
+	fs.StringVar(&app, "app", "", "mint an application token for the application with this client id (see qrpin apps list)")
 	fs.StringVar(&scopes, "scopes", "", "comma-separated delegated scopes (with --user)")
-	fs.StringVar(&roles, "roles", "", "comma-separated application permissions (with --app)")
+	fs.StringVar(&roles, "roles", "", "comma-separated application permissions (with --app; default: the permissions granted to it)")
+	c.tls.flags(fs) // the token's issuer is https when the server's is
 	fs.DurationVar(&ttl, "ttl", time.Hour, "lifetime of the token")
 	return cmd
 }
 
 func principal(ctx context.Context, d *deps, user, app, scopes, roles string) (auth.Principal, error) {
 	if app != "" {
-		id := app
-		if _, err := uuid.Parse(app); err != nil {
-			id = uuid.NewSHA1(uuid.NameSpaceURL, []byte("qrpin-app:"+app)).String()
+		// The API refuses tokens of applications that do not exist.
+		a, err := findApp(ctx, d.store, app)
+		if err != nil {
+			return auth.Principal{}, err
 		}
-		return auth.Principal{Kind: auth.Application, ObjectID: id, AppID: id, TenantID: d.tenantID, Roles: split(roles)}, nil
+		p := auth.Principal{Kind: auth.Application, ObjectID: a.ServicePrincipalID, AppID: a.AppID, TenantID: d.tenantID,
+			Roles: split(roles)}
+		if roles == "" {
+			p.Roles = admin.GrantedRoles(a)
+		}
+		return p, nil
 	}
 	u, err := findUser(ctx, d.store, user)
 	if err != nil {

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qrpin/qrpin/admin"
+	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/store"
+)
+
+// appsCmd is `qrpin apps`: local administration of client applications,
+// through the same service (and rules) as the Graph API's /applications.
+func appsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "apps",
+		Short: "Manage client applications: their secrets and the permissions granted to them",
+		Long: "Manage the applications that get tokens from the token endpoint (client credentials).\n" +
+			"Known permissions: " + permissionNames() + ".",
+	}
+	cmd.AddCommand(appsCreateCmd(), appsListCmd(), appsGrantCmd(), appsAddSecretCmd(), appsDeleteCmd())
+	return cmd
+}
+
+// withService opens the data directory and runs fn with the management
+// service and the local administrator principal; the command prints to
+// cmd's output.
+func withService(cmd *cobra.Command, c *common, fn func(d *deps, svc *admin.Service, p auth.Principal) error) error {
+	c.out = cmd.OutOrStdout()
+	d, err := c.open(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer d.store.Close()
+	svc := &admin.Service{Store: d.store, Pepper: d.pepper, TenantID: d.tenantID}
+	return fn(d, svc, admin.Local(d.tenantID))
+}
+
+// findApp finds an application by client id or object id.
+func findApp(ctx context.Context, st store.Store, key string) (store.Application, error) {
+	key = strings.ToLower(strings.TrimSpace(key))
+	a, err := st.GetApplicationByAppID(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		a, err = st.GetApplication(ctx, key)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return a, fmt.Errorf("no application with client id %q (qrpin apps list shows them)", key)
+	}
+	return a, err
+}
+
+// grant grants each named permission (name or app role id) to a.
+func grant(ctx context.Context, svc *admin.Service, p auth.Principal, a store.Application, perms []string) error {
+	for _, name := range perms {
+		r, ok := auth.AppRoleByValue(name)
+		if !ok {
+			return fmt.Errorf("unknown permission %q; known: %s", name, permissionNames())
+		}
+		_, err := svc.GrantAppRole(ctx, p, admin.SPRef{ID: a.ServicePrincipalID}, false, admin.GrantInput{
+			PrincipalID: a.ServicePrincipalID, ResourceID: admin.GraphServicePrincipalID, AppRoleID: r.ID})
+		if err != nil {
+			return fmt.Errorf("grant %s: %w", r.Value, err)
+		}
+	}
+	return nil
+}
+
+// printSecret prints a new client secret, the one time it is shown.
+func printSecret(c *common, d *deps, a store.Application, pw admin.NewPassword) {
+	fmt.Fprintf(c.stdout(), "client id:      %s\nclient secret:  %s\n  (shown once; key id %s, valid until %s)\ntoken endpoint: %s/%s/oauth2/v2.0/token\n",
+		a.AppID, pw.Secret, pw.KeyID, pw.End.UTC().Format(time.RFC3339), c.baseURL(), d.tenantID)
+}
+
+func appsCreateCmd() *cobra.Command {
+	var c common
+	var name, perms string
+	cmd := &cobra.Command{
+		Use:     "create",
+		Short:   "Register an application with a client secret, optionally granting it permissions",
+		Example: `  qrpin apps create --name "badge printer" --grant UserAuthMethod-QR.ReadWrite.All,User.Read.All`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			return withService(cmd, &c, func(d *deps, svc *admin.Service, p auth.Principal) error {
+				for _, perm := range split(perms) { // check all before creating anything
+					if _, ok := auth.AppRoleByValue(perm); !ok {
+						return fmt.Errorf("unknown permission %q; known: %s", perm, permissionNames())
+					}
+				}
+				a, err := svc.CreateApplication(ctx, p, name)
+				if err != nil {
+					return err
+				}
+				if err := grant(ctx, svc, p, a, split(perms)); err != nil {
+					return err
+				}
+				pw, err := svc.AddPassword(ctx, p, admin.AppRef{ID: a.ID}, admin.PasswordInput{DisplayName: "qrpin apps create"})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.stdout(), "application %q (object id %s)\n", a.DisplayName, a.ID)
+				printSecret(&c, d, a, pw)
+				return nil
+			})
+		},
+	}
+	c.flags(cmd.Flags())
+	c.tls.flags(cmd.Flags())
+	cmd.Flags().StringVar(&name, "name", "", "the application's display name")
+	cmd.Flags().StringVar(&perms, "grant", "", "comma-separated application permissions to grant, for example User.ReadWrite.All")
+	cmd.MarkFlagRequired("name")
+	return cmd
+}
+
+func appsListCmd() *cobra.Command {
+	var c common
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the applications, their permissions and secrets (hints only)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			return withService(cmd, &c, func(_ *deps, svc *admin.Service, p auth.Principal) error {
+				apps, err := svc.ListApplications(ctx, p, "", 0)
+				if err != nil {
+					return err
+				}
+				w := tabwriter.NewWriter(c.stdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "CLIENT ID\tNAME\tPERMISSIONS\tSECRETS (hint, key id, expires)")
+				for _, a := range apps {
+					var secrets []string
+					for _, pw := range a.Passwords {
+						secrets = append(secrets, fmt.Sprintf("%s... %s %s", pw.Hint, pw.KeyID, pw.End.UTC().Format("2006-01-02")))
+					}
+					perms := strings.Join(admin.GrantedRoles(a), ",")
+					if len(admin.GrantedRoles(a)) == len(auth.AppRoles) {
+						perms = fmt.Sprintf("all %d", len(auth.AppRoles))
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", a.AppID, a.DisplayName, orNone(perms), orNone(strings.Join(secrets, "; ")))
+				}
+				return w.Flush()
+			})
+		},
+	}
+	c.flags(cmd.Flags())
+	return cmd
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func appsGrantCmd() *cobra.Command {
+	var c common
+	var app, perms string
+	cmd := &cobra.Command{
+		Use:     "grant",
+		Short:   "Grant application permissions to an application (as admin consent does)",
+		Example: `  qrpin apps grant --app 6f1c2d3e-... --permission Policy.ReadWrite.AuthenticationMethod`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			return withService(cmd, &c, func(_ *deps, svc *admin.Service, p auth.Principal) error {
+				a, err := findApp(ctx, svc.Store, app)
+				if err != nil {
+					return err
+				}
+				if err := grant(ctx, svc, p, a, split(perms)); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.stdout(), "granted %s to %s (%s); its next tokens carry them\n", strings.Join(split(perms), ", "), a.AppID, a.DisplayName)
+				return nil
+			})
+		},
+	}
+	c.flags(cmd.Flags())
+	cmd.Flags().StringVar(&app, "app", "", "the application's client id")
+	cmd.Flags().StringVar(&perms, "permission", "", "comma-separated application permissions")
+	cmd.MarkFlagRequired("app")
+	cmd.MarkFlagRequired("permission")
+	return cmd
+}
+
+func appsAddSecretCmd() *cobra.Command {
+	var c common
+	var app, name string
+	var days int
+	cmd := &cobra.Command{
+		Use:   "add-secret",
+		Short: "Add a client secret to an application; it is shown once",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			return withService(cmd, &c, func(d *deps, svc *admin.Service, p auth.Principal) error {
+				a, err := findApp(ctx, svc.Store, app)
+				if err != nil {
+					return err
+				}
+				in := admin.PasswordInput{DisplayName: name}
+				if days > 0 {
+					in.Start = time.Now().UTC().Truncate(time.Microsecond)
+					in.End = in.Start.Add(time.Duration(days) * 24 * time.Hour)
+				}
+				pw, err := svc.AddPassword(ctx, p, admin.AppRef{ID: a.ID}, in)
+				if err != nil {
+					return err
+				}
+				printSecret(&c, d, a, pw)
+				return nil
+			})
+		},
+	}
+	c.flags(cmd.Flags())
+	c.tls.flags(cmd.Flags())
+	cmd.Flags().StringVar(&app, "app", "", "the application's client id")
+	cmd.Flags().StringVar(&name, "name", "", "a name for the secret")
+	cmd.Flags().IntVar(&days, "days", 0, fmt.Sprintf("days the secret is valid (default and most: %d)", int(admin.MaxSecretLifetime/(24*time.Hour))))
+	cmd.MarkFlagRequired("app")
+	return cmd
+}
+
+func appsDeleteCmd() *cobra.Command {
+	var c common
+	var app string
+	cmd := &cobra.Command{
+		Use:   "delete",
+		Short: "Delete an application: its secrets and tokens stop working at once",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			return withService(cmd, &c, func(_ *deps, svc *admin.Service, p auth.Principal) error {
+				a, err := findApp(ctx, svc.Store, app)
+				if err != nil {
+					return err
+				}
+				if err := svc.DeleteApplication(ctx, p, admin.AppRef{ID: a.ID}); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.stdout(), "deleted %s (%s)\n", a.AppID, a.DisplayName)
+				return nil
+			})
+		},
+	}
+	c.flags(cmd.Flags())
+	cmd.Flags().StringVar(&app, "app", "", "the application's client id")
+	cmd.MarkFlagRequired("app")
+	return cmd
+}
+
+// permissionNames lists the application permissions qrpin knows.
+func permissionNames() string {
+	names := make([]string, len(auth.AppRoles))
+	for i, r := range auth.AppRoles {
+		names[i] = r.Value
+	}
+	return strings.Join(names, ", ")
+}

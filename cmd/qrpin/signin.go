@@ -1,0 +1,42 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/qrpin/qrpin/admin"
+	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/signin"
+)
+
+// signinFlags are serve's sign-in settings.
+type signinFlags struct {
+	throttle int // failed QR codes per client address per minute
+}
+
+func (f *signinFlags) flags(fs *pflag.FlagSet) {
+	fs.IntVar(&f.throttle, "signin-throttle", envInt("signin-throttle", 20), "incorrect QR codes per client address per minute before sign-in answers 429 (QRPIN_SIGNIN_THROTTLE; 0: no limit)")
+}
+
+// registerSignIn adds the sign-in API and page at /{tenant}/signin to mux,
+// on the admin service's store, hasher, pepper, tenant and lockout.
+func (c *common) registerSignIn(mux *http.ServeMux, svc *admin.Service, tokens *auth.Tokens, log *slog.Logger) *signin.Service {
+	s := &signin.Service{
+		Store:    svc.Store,
+		PINs:     svc.PINs,
+		Pepper:   svc.Pepper,
+		TenantID: svc.TenantID,
+		Lockout:  svc.Lockout,
+		Tokens:   tokens,
+		Throttle: signin.NewThrottle(c.signin.throttle, time.Minute),
+		Now:      svc.Now,
+		Record:   signin.RecordTo(svc.Store, log),
+	}
+	h := &signin.Handler{Service: s, Log: log}
+	h.Register(mux)
+	h.RegisterPage(mux)
+	return s
+}
