@@ -155,7 +155,7 @@ func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, displ
 		return store.Application{}, err
 	}
 	name := strings.TrimSpace(displayName)
-	if name == "" || len(name) > maxNameLen {
+	if name == "" || len(name) > maxNameLen || !plainText(name) {
 		return store.Application{}, apperr.New(apperr.Invalid, "Request_BadRequest",
 			"Invalid value specified for property 'displayName' of resource 'Application'.")
 	}
@@ -244,7 +244,7 @@ func (s *Service) AddPassword(ctx context.Context, p auth.Principal, ref AppRef,
 	}
 	name := strings.TrimSpace(in.DisplayName)
 	switch {
-	case len(name) > maxNameLen:
+	case len(name) > maxNameLen || !plainText(name):
 		return NewPassword{}, apperr.New(apperr.Invalid, "Request_BadRequest",
 			"Invalid value specified for property 'displayName' of resource 'PasswordCredential'.")
 	case !end.After(start) || !end.After(now):

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/auth"
@@ -70,11 +72,17 @@ func validUser(u store.User) error {
 		return apperr.New(apperr.Invalid, "Request_BadRequest",
 			"Invalid value specified for property 'userPrincipalName' of resource 'User'.")
 	}
-	if u.DisplayName == "" || len(u.DisplayName) > 256 {
+	if u.DisplayName == "" || len(u.DisplayName) > 256 || !plainText(u.DisplayName) {
 		return apperr.New(apperr.Invalid, "Request_BadRequest",
 			"Invalid value specified for property 'displayName' of resource 'User'.")
 	}
 	return nil
+}
+
+// plainText reports whether s is valid UTF-8 without control characters
+// (a NUL byte, for one, cannot be stored in PostgreSQL text).
+func plainText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
 func isAlnum(r rune) bool {
@@ -162,9 +170,13 @@ func (s *Service) CreateGroup(ctx context.Context, p auth.Principal, in GroupInp
 	}
 	g := store.Group{ID: newID(), DisplayName: strings.TrimSpace(in.DisplayName), Description: in.Description,
 		MailNickname: in.MailNickname, Created: s.now()}
-	if g.DisplayName == "" || len(g.DisplayName) > 256 {
+	if g.DisplayName == "" || len(g.DisplayName) > 256 || !plainText(g.DisplayName) {
 		return store.Group{}, apperr.New(apperr.Invalid, "Request_BadRequest",
 			"Invalid value specified for property 'displayName' of resource 'Group'.")
+	}
+	if len(g.Description) > 1024 || !plainText(g.Description) || len(g.MailNickname) > 64 || !plainText(g.MailNickname) {
+		return store.Group{}, apperr.New(apperr.Invalid, "Request_BadRequest",
+			"Invalid value specified for property 'description' or 'mailNickname' of resource 'Group'.")
 	}
 	chg.targets = []store.AuditTarget{groupTarget(g)}
 	return g, storeErr(s.Store.CreateGroup(ctx, g))

@@ -522,3 +522,25 @@ func TestContentEncoding(t *testing.T) {
 		t.Fatalf("%d groups stored by refused requests", n)
 	}
 }
+
+// Control characters (a NUL byte above all, which PostgreSQL text cannot
+// hold) are refused in names with 400 on every backend, never a 500.
+func TestControlCharactersInNames(t *testing.T) {
+	e := newEnv(t)
+	tok := e.admin()
+	for _, tc := range []struct{ path, body string }{
+		{"/v1.0/users", `{"userPrincipalName":"nul@contoso.com","displayName":"a\u0000b"}`},
+		{"/v1.0/users", `{"userPrincipalName":"bell@contoso.com","displayName":"a\u0007b"}`},
+		{"/v1.0/groups", `{"displayName":"g\u0000"}`},
+		{"/v1.0/groups", `{"displayName":"g","description":"d\u0000"}`},
+	} {
+		expect(t, e.do("POST", tc.path, tok, tc.body), http.StatusBadRequest, "Request_BadRequest")
+	}
+	u := e.user("named@contoso.com")
+	expect(t, e.do("PATCH", "/v1.0/users/"+u.ID, tok, `{"displayName":"x\u0000"}`), http.StatusBadRequest, "Request_BadRequest")
+	r := e.do("GET", "/v1.0/users/"+u.ID, tok, "")
+	if got := r.json(t)["displayName"]; got != "named" {
+		t.Fatalf("displayName now %q", got)
+	}
+	expect(t, e.do("POST", "/v1.0/users", tok, `{"userPrincipalName":"ok@contoso.com","displayName":"Zoë Ø"}`), http.StatusCreated, "")
+}
