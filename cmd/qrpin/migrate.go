@@ -26,7 +26,7 @@ func migrateDataCmd() *cobra.Command {
 		Use:   "migrate-data",
 		Short: "Copy everything from an embedded (SQLite) data directory into a PostgreSQL database",
 		Long: "migrate-data copies users, groups and their members, applications, role assignments, QR code + PIN\n" +
-			"methods (codes and lockout state included), the tenant policy and the settings (tenant id, pepper check) from the\n" +
+			"methods (codes and lockout state included), the tenant policy, the audit logs and the settings (tenant id, pepper check) from the\n" +
 			"SQLite database of a data directory into a PostgreSQL database, then checks that the target holds as\n" +
 			"many of each as the source. Stop the servers on the data directory first. Rows the target already\n" +
 			"holds are skipped when equal (so the command can run again), and reported when they differ.\n" +
@@ -88,6 +88,7 @@ type copier struct {
 	workers  int // users copied at once
 
 	users, methods, codes, groups, members, applications, assignments count
+	signInLogs, audits                                                count
 }
 
 // count is how many rows of one kind were copied and found already there.
@@ -119,6 +120,14 @@ func (c *copier) steps() []step {
 		{"applications", c.copyApplications},
 		{"role assignments", c.copyRoleAssignments},
 		{"policy", c.copyPolicy},
+		{"sign-in logs", func(ctx context.Context) (*count, error) {
+			return &c.signInLogs, copyLog(ctx, &c.signInLogs, c.src.ListSignInLogs, c.dst.AddSignInLog,
+				func(e store.SignInLog) string { return e.ID })
+		}},
+		{"directory audits", func(ctx context.Context) (*count, error) {
+			return &c.audits, copyLog(ctx, &c.audits, c.src.ListDirectoryAudits, c.dst.AddDirectoryAudit,
+				func(e store.DirectoryAudit) string { return e.ID })
+		}},
 	}
 }
 
@@ -347,6 +356,41 @@ func (c *copier) copyPolicy(ctx context.Context) (*count, error) {
 	return &n, err
 }
 
+// copyLog copies a log, newest entry first, a page at a time. Entries do
+// not change: one whose id the target holds is there already.
+func copyLog[E any](ctx context.Context, n *count, list func(context.Context, store.AuditFilter, int) ([]E, error),
+	add func(context.Context, E) error, id func(E) string) error {
+	var f store.AuditFilter
+	for {
+		page, err := list(ctx, f, 1000)
+		if err != nil || len(page) == 0 {
+			return err
+		}
+		for _, e := range page {
+			ok, err := created(add(ctx, e), func() error { return nil })
+			if err != nil {
+				return err
+			}
+			n.add(ok)
+		}
+		f.Before = id(page[len(page)-1])
+	}
+}
+
+// countLog counts a log's entries.
+func countLog[E any](ctx context.Context, list func(context.Context, store.AuditFilter, int) ([]E, error), id func(E) string) (int64, error) {
+	var f store.AuditFilter
+	var n int64
+	for {
+		page, err := list(ctx, f, 1000)
+		if err != nil || len(page) == 0 {
+			return n, err
+		}
+		n += int64(len(page))
+		f.Before = id(page[len(page)-1])
+	}
+}
+
 // errSame stops an update that would change nothing.
 var errSame = errors.New("same")
 
@@ -424,6 +468,14 @@ func (c *copier) verify(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
+	signInLogs, err := countLog(ctx, c.dst.ListSignInLogs, func(e store.SignInLog) string { return e.ID })
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	audits, err := countLog(ctx, c.dst.ListDirectoryAudits, func(e store.DirectoryAudit) string { return e.ID })
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
 	var bad []string
 	for _, k := range []struct {
 		name         string
@@ -435,6 +487,8 @@ func (c *copier) verify(ctx context.Context, out io.Writer) error {
 		{"groups", c.groups.total(), groups},
 		{"group members", c.members.total(), members},
 		{"applications", c.applications.total(), applications},
+		{"sign-in logs", c.signInLogs.total(), signInLogs},
+		{"directory audits", c.audits.total(), audits},
 		{"role assignments", c.assignments.total(), int64(len(assignments))},
 	} {
 		if k.source != k.dest {
@@ -446,7 +500,8 @@ func (c *copier) verify(ctx context.Context, out io.Writer) error {
 			joinLines(bad))
 	}
 	fmt.Fprintf(out, "verified: the target holds the source's %d users, %d methods (%d QR codes), %d groups (%d members), "+
-		"%d applications and %d role assignments\n", users, methods, codes, groups, members, applications, len(assignments))
+		"%d applications, %d role assignments, %d sign-in log entries and %d directory audits\n",
+		users, methods, codes, groups, members, applications, len(assignments), signInLogs, audits)
 	return nil
 }
 

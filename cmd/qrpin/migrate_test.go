@@ -69,6 +69,13 @@ func fillSource(t *testing.T, st store.Store) {
 		must(t, st.CreateApplication(ctx, a))
 		must(t, st.CreateRoleAssignment(ctx, store.RoleAssignment{ID: uuid.NewString(), PrincipalID: a.ServicePrincipalID, RoleDefinitionID: "62e90394-69f5-4237-9190-012177145e10"}))
 	}
+	for i := range 4 {
+		must(t, st.AddSignInLog(ctx, store.SignInLog{ID: fmt.Sprintf("log-%03d", i), Created: t0.Add(time.Duration(i) * time.Second),
+			UserID: users[i].ID, UPN: users[i].UPN, AppID: "app", AppName: "App", IPAddress: "192.0.2.1", ErrorCode: i, Step: "pin"}))
+		must(t, st.AddDirectoryAudit(ctx, store.DirectoryAudit{ID: fmt.Sprintf("audit-%03d", i), Time: t0, Category: "UserManagement",
+			Activity: "Add user", OperationType: "Add", InitiatorKind: "app", InitiatorID: "sp", InitiatorName: "App",
+			Targets: []store.AuditTarget{{ID: users[i].ID, Type: "User", UPN: users[i].UPN}}, Result: "success"}))
+	}
 	_, err := st.UpdatePolicy(ctx, func(p *method.Policy) error {
 		p.State, p.PINLength = method.Enabled, 10
 		p.Exclude = []method.Target{{TargetType: method.TargetGroup, ID: uuid.NewString()}}
@@ -94,6 +101,8 @@ type snapshot struct {
 	Apps        []store.Application
 	Assignments []store.RoleAssignment
 	Policy      method.Policy
+	SignInLogs  []store.SignInLog
+	Audits      []store.DirectoryAudit
 }
 
 func takeSnapshot(t *testing.T, st store.Store) snapshot {
@@ -127,6 +136,10 @@ func takeSnapshot(t *testing.T, st store.Store) snapshot {
 	must(t, err)
 	s.Policy, err = st.GetPolicy(ctx)
 	must(t, err)
+	s.SignInLogs, err = st.ListSignInLogs(ctx, store.AuditFilter{}, 0)
+	must(t, err)
+	s.Audits, err = st.ListDirectoryAudits(ctx, store.AuditFilter{}, 0)
+	must(t, err)
 	return s
 }
 
@@ -149,7 +162,7 @@ func TestMigrateData(t *testing.T) {
 	to := dbFlags{url: dsn, pool: postgres.Options{MaxConns: 4}}
 	var out bytes.Buffer
 	must(t, migrateData(ctx, src.data, to, &out))
-	if !strings.Contains(out.String(), "verified: the target holds the source's 57 users, 38 methods (48 QR codes), 3 groups (62 members), 3 applications and 5 role assignments") {
+	if !strings.Contains(out.String(), "verified: the target holds the source's 57 users, 38 methods (48 QR codes), 3 groups (62 members), 3 applications, 5 role assignments, 4 sign-in log entries and 4 directory audits") {
 		t.Fatalf("first run:\n%s", &out)
 	}
 	dst, err := postgres.Open(ctx, dsn, postgres.Options{})
