@@ -58,10 +58,17 @@ func Open(path string) (*Store, error) {
 	ctx := context.Background()
 	timeout := fmt.Sprint(busyTimeout.Milliseconds())
 
+	// synchronous=NORMAL is WAL mode's usual level: a commit does not wait
+	// for fsync (checkpoints do). The database never corrupts; a power loss
+	// (not a crash of qrpin) may undo the last commits. It saves a disk
+	// flush per write, which is most of a sign-in's cost beside its hash
+	// (BENCHMARKS.md). Deployments that need every commit on disk use
+	// PostgreSQL with synchronous_commit on.
 	w, err := sql.Open("sqlite", path+"?"+url.Values{
 		"_busy_timeout": {timeout},
 		"_foreign_keys": {"on"},
 		"_journal_mode": {"WAL"},
+		"_pragma":       {"synchronous(NORMAL)"},
 		"_txlock":       {"immediate"},
 	}.Encode())
 	if err != nil {

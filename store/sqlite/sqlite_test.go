@@ -162,6 +162,12 @@ func TestPragmas(t *testing.T) {
 	if got := s.w.Stats().MaxOpenConnections; got != 1 {
 		t.Errorf("write pool allows %d connections, want 1", got)
 	}
+	// Writes commit with synchronous=NORMAL (1), WAL's usual level.
+	var sync int
+	must(t, s.w.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync))
+	if sync != 1 {
+		t.Errorf("write pool: synchronous %d, want 1 (NORMAL)", sync)
+	}
 }
 
 // TestTwoStoresOneFile has two Stores, as two processes would, update one
