@@ -13,28 +13,11 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/internal/fakeclock"
 )
 
-// testClock is a settable clock for key rotation tests.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // openAt opens dir as a KeySet on clock c, failing the test on error.
-func openAt(t *testing.T, dir string, c *testClock) *KeySet {
+func openAt(t *testing.T, dir string, c *fakeclock.Clock) *KeySet {
 	t.Helper()
 	ks, err := OpenKeys(dir, KeyOptions{Now: c.Now})
 	if err != nil {
@@ -66,7 +49,7 @@ func longToken(t *testing.T, ks *KeySet, now time.Time) string {
 	}))
 }
 
-func verifyAt(ks *KeySet, c *testClock, tok string) error {
+func verifyAt(ks *KeySet, c *fakeclock.Clock, tok string) error {
 	tk := &Tokens{Keys: ks, Issuer: testIssuer, Now: c.Now}
 	_, err := tk.Verify(tok)
 	return err
@@ -78,7 +61,7 @@ func verifyAt(ks *KeySet, c *testClock, tok string) error {
 // accepting the old key KeyRetention after it was superseded.
 func TestKeyRotationLive(t *testing.T) {
 	dir := t.TempDir()
-	c := &testClock{now: testNow}
+	c := fakeclock.New(testNow)
 	running := openAt(t, dir, c)
 	kidOld := signingKID(t, running)
 	oldTok := longToken(t, running, c.Now())
@@ -137,7 +120,7 @@ func TestKeyRotationLive(t *testing.T) {
 // per SigningKeyCheckInterval.
 func TestKeyReloadRateLimit(t *testing.T) {
 	dir := t.TempDir()
-	c := &testClock{now: testNow}
+	c := fakeclock.New(testNow)
 	running := openAt(t, dir, c)
 	kidOld := signingKID(t, running)
 
@@ -282,7 +265,7 @@ func TestKeyCreatedFromModTime(t *testing.T) {
 // leaves the loaded keys in use.
 func TestKeyReloadFailureKeepsKeys(t *testing.T) {
 	dir := t.TempDir()
-	c := &testClock{now: testNow}
+	c := fakeclock.New(testNow)
 	var logs strings.Builder
 	ks, err := OpenKeys(dir, KeyOptions{Now: c.Now, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
@@ -309,7 +292,7 @@ func TestKeyReloadFailureKeepsKeys(t *testing.T) {
 // while keys are added, for the race detector.
 func TestKeySetConcurrentRotation(t *testing.T) {
 	dir := t.TempDir()
-	c := &testClock{now: testNow}
+	c := fakeclock.New(testNow)
 	ks := openAt(t, dir, c)
 	tk := &Tokens{Keys: ks, Issuer: testIssuer, Now: c.Now}
 	var wg sync.WaitGroup

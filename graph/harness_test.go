@@ -19,28 +19,14 @@ import (
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/graph"
+	"github.com/qrpin/qrpin/internal/fakeclock"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/store"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// clock is the tests' settable clock.
+type clock = fakeclock.Clock
 
 // syncBuffer is a bytes.Buffer safe for the server's concurrent logging.
 type syncBuffer struct {
@@ -92,7 +78,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: st, dbPath: filepath.Join(dir, "qrpin.db"), clock: &clock{now: testStart},
+	e := &env{t: t, store: st, dbPath: filepath.Join(dir, "qrpin.db"), clock: fakeclock.New(testStart),
 		hasher: hasher, pepper: pepper, tenant: uuid.NewString(), logs: &syncBuffer{}, lockout: method.DefaultLockout}
 	e.srv = httptest.NewUnstartedServer(nil)
 	base := "http://" + e.srv.Listener.Addr().String()

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/internal/fakeclock"
 	"github.com/qrpin/qrpin/issuer"
 )
 
@@ -21,22 +21,8 @@ const tenant = "5d1f3a52-9c0e-4b7a-8f21-3c4d5e6f7a8b"
 
 var start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// clock is the tests' settable clock.
+type clock = fakeclock.Clock
 
 type discoveryEnv struct {
 	srv   *httptest.Server
@@ -47,7 +33,7 @@ type discoveryEnv struct {
 
 func newDiscovery(t *testing.T) *discoveryEnv {
 	t.Helper()
-	e := &discoveryEnv{clock: &clock{now: start}, dir: t.TempDir()}
+	e := &discoveryEnv{clock: fakeclock.New(start), dir: t.TempDir()}
 	var err error
 	e.keys, err = auth.OpenKeys(e.dir, auth.KeyOptions{Now: e.clock.Now})
 	if err != nil {

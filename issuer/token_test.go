@@ -22,6 +22,7 @@ import (
 
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/internal/fakeclock"
 	"github.com/qrpin/qrpin/issuer"
 	"github.com/qrpin/qrpin/store"
 	"github.com/qrpin/qrpin/store/sqlite"
@@ -71,7 +72,7 @@ func newTokenEnv(t *testing.T, configure func(*issuer.TokenEndpoint)) *tokenEnv 
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &tokenEnv{t: t, store: st, clock: &clock{now: start}, logs: &lockedBuffer{}}
+	e := &tokenEnv{t: t, store: st, clock: fakeclock.New(start), logs: &lockedBuffer{}}
 	e.svc = &admin.Service{Store: st, Pepper: bytes.Repeat([]byte{9}, 32), TenantID: tenant, Now: e.clock.Now}
 	e.srv = httptest.NewUnstartedServer(nil)
 	base := "http://" + e.srv.Listener.Addr().String()

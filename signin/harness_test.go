@@ -15,6 +15,7 @@ import (
 
 	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/internal/fakeclock"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/qr"
@@ -28,29 +29,8 @@ var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 // cheap are Argon2id parameters small enough for many hashes in a test.
 var cheap = pin.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
-// clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// clock is the tests' settable clock.
+type clock = fakeclock.Clock
 
 // countingHasher counts PIN verifications.
 type countingHasher struct {
@@ -105,7 +85,7 @@ func newEnvParams(t testing.TB, st store.Store, params pin.Params) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{t: t0}
+	c := fakeclock.New(t0)
 	tokens := &auth.Tokens{Keys: keys, Issuer: auth.Issuer("http://qrpin.test", testTenant), Now: c.Now}
 	e := &env{t: t, st: st, clock: c, hasher: &countingHasher{Hasher: h}, pepper: pepper, tokens: tokens}
 	e.svc = &Service{

@@ -94,12 +94,12 @@ func TestDisableAfter100(t *testing.T) {
 				t.Fatalf("message %q", ae.Message)
 			}
 		}
-		e.clock.Add(time.Hour) // past any lock
+		e.clock.Advance(time.Hour) // past any lock
 	}
 	before := e.hasher.verifies.Load()
 	err := e.attempt(b, goodPIN)
 	wantCode(t, err, "pinDisabled")
-	e.clock.Add(365 * 24 * time.Hour)
+	e.clock.Advance(365 * 24 * time.Hour)
 	e.update(b.user.ID, func(m *method.Method) { m.Standard.Expire = e.clock.Now().Add(time.Hour) })
 	wantCode(t, e.attempt(b, goodPIN), "pinDisabled")
 	if e.hasher.verifies.Load() != before {
@@ -177,7 +177,7 @@ func TestThrottleBadQRCodes(t *testing.T) {
 		_, err := e.svc.StartQR(t.Context(), "203.0.113.9", "garbage")
 		wantCode(t, err, "incorrectQRCode")
 	}
-	e.clock.Add(10 * time.Second)
+	e.clock.Advance(10 * time.Second)
 	_, err := e.svc.StartQR(t.Context(), "203.0.113.9", b.payload) // even a good one
 	if ae := wantCode(t, err, "TooManyRequests"); ae.RetryAfter != 50*time.Second {
 		t.Fatalf("Retry-After %v, want 50s", ae.RetryAfter)
@@ -190,7 +190,7 @@ func TestThrottleBadQRCodes(t *testing.T) {
 		_, err = e.svc.StartQR(t.Context(), "203.0.113.10", b.payload)
 		mustOK(t, err, "good codes")
 	}
-	e.clock.Add(50 * time.Second)
+	e.clock.Advance(50 * time.Second)
 	_, err = e.svc.StartQR(t.Context(), "203.0.113.9", b.payload)
 	mustOK(t, err, "after the window")
 }

@@ -25,7 +25,7 @@ func TestSignInIssuesTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.update(b.user.ID, func(m *method.Method) { m.Lockout.Failures = 3 })
-	e.clock.Add(time.Hour)
+	e.clock.Advance(time.Hour)
 	now := e.clock.Now()
 	s := e.start(b)
 	if s.PINLength != 8 || !s.Expires.Equal(now.Add(DefaultTransactionTTL)) {
@@ -313,11 +313,11 @@ func TestReplayAndExpiredTransactions(t *testing.T) {
 	b := e.addUser("ana@contoso.com", goodPIN)
 	ctx := t.Context()
 	s := e.start(b)
-	e.clock.Add(DefaultTransactionTTL)
+	e.clock.Advance(DefaultTransactionTTL)
 	_, err := e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN)
 	wantCode(t, err, "invalidTransaction")
 	s = e.start(b)
-	e.clock.Add(DefaultTransactionTTL - time.Microsecond)
+	e.clock.Advance(DefaultTransactionTTL - time.Microsecond)
 	_, err = e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN)
 	mustOK(t, err, "SubmitPIN just before expiry")
 	for _, h := range []string{"", "x", strings.Repeat("A", 43), strings.Repeat("!", 43), s.Transaction + "A"} {
