@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -68,9 +69,17 @@ func (p Params) validate() error {
 // Hasher hashes and verifies PINs with Argon2id, keyed with a pepper that
 // lives outside the database: a copy of the database without the pepper
 // does not allow guessing PINs offline. A Hasher is safe for concurrent use.
+//
+// A Hasher runs at most GOMAXPROCS Argon2id computations at once (Hash and
+// Verify wait for a turn): each takes Params.Memory of memory (19 MiB by
+// default) for as long as it runs, so a burst of sign-ins or resets must not
+// start them all together. More at once would not finish sooner either: the
+// cores are busy, and concurrent computations only fight over memory
+// bandwidth.
 type Hasher struct {
 	pepper []byte
 	params Params
+	turns  chan struct{} // one token per computation running
 }
 
 // NewHasher returns a Hasher that keys every PIN with pepper (at least
@@ -82,7 +91,8 @@ func NewHasher(pepper []byte, p Params) (*Hasher, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	return &Hasher{pepper: append([]byte(nil), pepper...), params: p}, nil
+	return &Hasher{pepper: append([]byte(nil), pepper...), params: p,
+		turns: make(chan struct{}, runtime.GOMAXPROCS(0))}, nil
 }
 
 // password is what Argon2id hashes: HMAC-SHA256(pepper, "qrpin-pin-v1:"+code).
@@ -91,6 +101,14 @@ func (h *Hasher) password(code string) []byte {
 	m.Write([]byte("qrpin-pin-v1:"))
 	m.Write([]byte(code))
 	return m.Sum(nil)
+}
+
+// argon2id computes the Argon2id key of code's keyed password, when its turn
+// comes.
+func (h *Hasher) argon2id(code string, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	h.turns <- struct{}{}
+	defer func() { <-h.turns }()
+	return argon2.IDKey(h.password(code), salt, time, memory, threads, keyLen)
 }
 
 // Hash returns code's hash in the PHC string format,
@@ -109,7 +127,7 @@ func (h *Hasher) Hash(code string) (string, error) {
 // hashWithSalt is Hash with a given salt.
 func (h *Hasher) hashWithSalt(code string, salt []byte) string {
 	p := h.params
-	key := argon2.IDKey(h.password(code), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	key := h.argon2id(code, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	return fmt.Sprintf("%sm=%d,t=%d,p=%d$%s$%s", phcPrefix, p.Memory, p.Time, p.Threads,
 		b64.EncodeToString(salt), b64.EncodeToString(key))
 }
@@ -123,7 +141,7 @@ func (h *Hasher) Verify(code, encoded string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	got := argon2.IDKey(h.password(code), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	got := h.argon2id(code, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 

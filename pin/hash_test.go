@@ -2,8 +2,10 @@ package pin
 
 import (
 	"bytes"
+	"runtime"
 	"strings"
 	"testing"
+	"testing/synctest"
 )
 
 // fast are cheap parameters so that tests do not spend their time in
@@ -300,4 +302,44 @@ func BenchmarkVerify(b *testing.B) {
 			b.Fatal(ok, err)
 		}
 	}
+}
+
+// TestHasherTurns checks that a Hasher runs no more Argon2id computations at
+// once than it has turns (GOMAXPROCS): with every turn taken, Hash and Verify
+// wait, and go on, one after the other, when a turn comes free.
+func TestHasherTurns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := mustHasher(t, pepperA, fast)
+		if got, want := cap(h.turns), runtime.GOMAXPROCS(0); got != want {
+			t.Fatalf("turns = %d, want GOMAXPROCS = %d", got, want)
+		}
+		enc, err := h.Hash("48150392")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range cap(h.turns) { // every computation running
+			h.turns <- struct{}{}
+		}
+		verified, hashed := make(chan bool, 1), make(chan string, 1)
+		go func() {
+			ok, _ := h.Verify("48150392", enc)
+			verified <- ok
+		}()
+		go func() {
+			s, _ := h.Hash("48150392")
+			hashed <- s
+		}()
+		synctest.Wait() // both blocked
+		if len(verified) != 0 || len(hashed) != 0 {
+			t.Fatal("a computation ran without a turn")
+		}
+		<-h.turns
+		synctest.Wait() // one ran on the free turn, then the other
+		if !<-verified || !strings.HasPrefix(<-hashed, phcPrefix) {
+			t.Fatal("Verify or Hash failed after waiting")
+		}
+		if len(h.turns) != cap(h.turns)-1 {
+			t.Fatalf("%d turns taken after both finished, want %d", len(h.turns), cap(h.turns)-1)
+		}
+	})
 }
