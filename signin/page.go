@@ -10,9 +10,13 @@ import (
 	_ "image/png"
 	"io"
 	"net/http"
+	"runtime"
+	"time"
 
 	"github.com/makiuchi-d/gozxing"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/qrpin/qrpin/apperr"
 )
 
 //go:embed web
@@ -80,13 +84,33 @@ func (h *Handler) asset(w http.ResponseWriter, r *http.Request) {
 	w.Write(b)
 }
 
+// frameTurns bounds the camera frames this process decodes at once: half
+// its CPUs, at least one. Anyone may send frames, and each costs tens of
+// milliseconds of CPU; the bound keeps the rest of the cores for the PIN
+// checks of sign-ins, whatever the rate of frames.
+var frameTurns = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
+
+func errDecoderBusy() error {
+	e := apperr.New(apperr.Throttled, "TooManyRequests", "The camera decoder is busy. Try again in a moment.")
+	e.RetryAfter = time.Second
+	return e
+}
+
 // decodeFrame reads a QR code from a camera frame (JPEG or PNG) for
 // browsers without a barcode detector: {"qrCode": "..."}, or
-// {"qrCode": ""} when the frame holds none.
+// {"qrCode": ""} when the frame holds none. When frameTurns are all taken,
+// it answers 429 at once (the page sends its next frame later).
 func (h *Handler) decodeFrame(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if r.PathValue("tenant") != h.Service.TenantID {
 		h.write(w, r, Step{}, errTenant())
+		return
+	}
+	select {
+	case frameTurns <- struct{}{}:
+		defer func() { <-frameTurns }()
+	default:
+		h.write(w, r, Step{}, errDecoderBusy())
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFrame))

@@ -105,6 +105,46 @@ func TestDecodeFrame(t *testing.T) {
 	}
 }
 
+// TestDecodeFrameBusy: with every decoder turn taken, a frame gets 429 with
+// Retry-After at once, and is decoded again when a turn is free.
+func TestDecodeFrameBusy(t *testing.T) {
+	e := newEnv(t)
+	b := e.addUser("ana@contoso.com", goodPIN)
+	img, err := qr.Render(b.payload)
+	mustOK(t, err, "Render")
+	base := e.pageServer()
+	post := func() (*http.Response, map[string]any) {
+		t.Helper()
+		res, err := http.Post(base+"/decode", "image/png", bytes.NewReader(img.PNG))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
+		return res, out
+	}
+	for range cap(frameTurns) {
+		frameTurns <- struct{}{}
+	}
+	res, out := post()
+	for range cap(frameTurns) {
+		<-frameTurns
+	}
+	errObj, _ := out["error"].(map[string]any)
+	if res.StatusCode != 429 || res.Header.Get("Retry-After") != "1" || errObj["code"] != "TooManyRequests" || out["qrCode"] != nil {
+		t.Fatalf("busy decoder: %d Retry-After %q %v", res.StatusCode, res.Header.Get("Retry-After"), out)
+	}
+	if res, out := post(); res.StatusCode != 200 || out["qrCode"] != b.payload {
+		t.Fatalf("after: %d %v", res.StatusCode, out)
+	}
+	if len(frameTurns) != 0 {
+		t.Fatalf("%d decoder turns still taken", len(frameTurns))
+	}
+}
+
 // FuzzDecodeQR: any bytes decode to a text or nothing, without a panic.
 func FuzzDecodeQR(f *testing.F) {
 	img, _ := qr.Render("hello")
