@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"image"
 	_ "image/jpeg" // camera frames
@@ -106,16 +107,19 @@ func (h *Handler) decodeFrame(w http.ResponseWriter, r *http.Request) {
 		h.write(w, r, Step{}, errTenant())
 		return
 	}
-	select {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFrame))
+	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+		h.write(w, r, Step{}, errFrameTooLarge())
+		return
+	} else if err != nil { // the upload broke off
+		h.write(w, r, Step{}, apperr.BadRequest("The camera frame could not be read."))
+		return
+	}
+	select { // after the upload, so that a slow one holds no turn
 	case frameTurns <- struct{}{}:
 		defer func() { <-frameTurns }()
 	default:
 		h.write(w, r, Step{}, errDecoderBusy())
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFrame))
-	if err != nil {
-		h.write(w, r, Step{}, errFrameTooLarge())
 		return
 	}
 	text := DecodeQR(body)

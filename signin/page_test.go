@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/qrpin/qrpin/qr"
 )
@@ -102,6 +104,24 @@ func TestDecodeFrame(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 413 {
 		t.Errorf("a huge frame: %d", res.StatusCode)
+	}
+}
+
+// TestDecodeFrameBrokenUpload: an upload that breaks off is a 400, not a
+// "too large" 413, and holds no decoder turn.
+func TestDecodeFrameBrokenUpload(t *testing.T) {
+	e := newEnv(t)
+	mux := http.NewServeMux()
+	(&Handler{Service: e.svc}).RegisterPage(mux)
+	r := httptest.NewRequest("POST", "/"+testTenant+"/signin/decode", iotest.ErrReader(io.ErrUnexpectedEOF))
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, r)
+	var out ErrorResponse
+	if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	if w.Code != 400 || out.Error.Message != "The camera frame could not be read." || len(frameTurns) != 0 {
+		t.Fatalf("broken upload: %d %+v, %d turns taken", w.Code, out, len(frameTurns))
 	}
 }
 
