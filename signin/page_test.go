@@ -70,21 +70,27 @@ func TestPageAndAssets(t *testing.T) {
 	}
 }
 
-func TestDecodeFrame(t *testing.T) {
+// badgeFrame starts a page server for a user with a badge and returns its
+// base URL, the badge's payload and its PNG image.
+func badgeFrame(t *testing.T) (base, payload string, png []byte) {
 	e := newEnv(t)
 	b := e.addUser("ana@contoso.com", goodPIN)
 	img, err := qr.Render(b.payload)
 	mustOK(t, err, "Render")
-	base := e.pageServer()
+	return e.pageServer(), b.payload, img.PNG
+}
+
+func TestDecodeFrame(t *testing.T) {
+	base, payload, png := badgeFrame(t)
 	for _, tc := range []struct {
 		name string
 		body []byte
 		want string
 	}{
-		{"badge", img.PNG, b.payload},
+		{"badge", png, payload},
 		{"garbage", []byte("not an image"), ""},
 		{"empty", nil, ""},
-		{"truncated png", img.PNG[:len(img.PNG)/2], ""},
+		{"truncated png", png[:len(png)/2], ""},
 	} {
 		res, err := http.Post(base+"/decode", "image/png", bytes.NewReader(tc.body))
 		if err != nil {
@@ -128,14 +134,10 @@ func TestDecodeFrameBrokenUpload(t *testing.T) {
 // TestDecodeFrameBusy: with every decoder turn taken, a frame gets 429 with
 // Retry-After at once, and is decoded again when a turn is free.
 func TestDecodeFrameBusy(t *testing.T) {
-	e := newEnv(t)
-	b := e.addUser("ana@contoso.com", goodPIN)
-	img, err := qr.Render(b.payload)
-	mustOK(t, err, "Render")
-	base := e.pageServer()
+	base, payload, png := badgeFrame(t)
 	post := func() (*http.Response, map[string]any) {
 		t.Helper()
-		res, err := http.Post(base+"/decode", "image/png", bytes.NewReader(img.PNG))
+		res, err := http.Post(base+"/decode", "image/png", bytes.NewReader(png))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +159,7 @@ func TestDecodeFrameBusy(t *testing.T) {
 	if res.StatusCode != 429 || res.Header.Get("Retry-After") != "1" || errObj["code"] != "TooManyRequests" || out["qrCode"] != nil {
 		t.Fatalf("busy decoder: %d Retry-After %q %v", res.StatusCode, res.Header.Get("Retry-After"), out)
 	}
-	if res, out := post(); res.StatusCode != 200 || out["qrCode"] != b.payload {
+	if res, out := post(); res.StatusCode != 200 || out["qrCode"] != payload {
 		t.Fatalf("after: %d %v", res.StatusCode, out)
 	}
 	if len(frameTurns) != 0 {
