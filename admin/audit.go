@@ -26,6 +26,15 @@ const (
 	OpUnassign = "Unassign"
 )
 
+type clientAddressKey struct{}
+
+// WithClientAddress returns a context that carries the IP address of the
+// client making a change: the directory audit entry of a change a user makes
+// records it (initiatedBy.user.ipAddress, as in Entra).
+func WithClientAddress(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddressKey{}, addr)
+}
+
 // change is a management change being made, for the directory audit log.
 type change struct {
 	category, activity, op string
@@ -52,6 +61,7 @@ func (s *Service) audit(ctx context.Context, p auth.Principal, errp *error, c *c
 	}
 	if p.Kind == auth.Delegated {
 		e.InitiatorKind, e.InitiatorName = "user", p.UPN
+		e.InitiatorAddress, _ = ctx.Value(clientAddressKey{}).(string)
 	} else {
 		e.InitiatorKind = "app"
 		if a, err := s.Store.GetApplicationByAppID(context.WithoutCancel(ctx), p.AppID); err == nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/internal/clientaddr"
 )
 
 // DefaultMaxBody is the largest request body accepted, in bytes.
@@ -128,6 +129,7 @@ func (s *Server) dispatch(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	r = r.WithContext(admin.WithClientAddress(r.Context(), clientaddr.Of(r)))
 	c := &call{r: r, p: p, version: strings.ToLower(version), vars: vars, base: s.base(r), maxBody: s.MaxBody}
 	if c.maxBody == 0 {
 		c.maxBody = DefaultMaxBody

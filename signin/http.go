@@ -6,12 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/internal/clientaddr"
 )
 
 // maxBody bounds a sign-in request body.
@@ -85,7 +85,7 @@ func (h *Handler) tenant(next func(http.ResponseWriter, *http.Request, string) (
 			h.write(w, r, Step{}, errTenant())
 			return
 		}
-		step, err := next(w, r, clientAddr(r))
+		step, err := next(w, r, clientaddr.Of(r))
 		h.write(w, r, step, err)
 	}
 }
@@ -143,15 +143,6 @@ func DecodeRequest(body []byte, v any) error {
 		return apperr.BadRequest("The request body must be a JSON object.")
 	}
 	return nil
-}
-
-// clientAddr is the client's IP address (the connection's peer).
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // Status returns the HTTP status for a service error.
