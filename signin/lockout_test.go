@@ -193,4 +193,30 @@ func TestThrottleBadQRCodes(t *testing.T) {
 	e.clock.Advance(50 * time.Second)
 	_, err = e.svc.StartQR(t.Context(), "203.0.113.9", b.payload)
 	mustOK(t, err, "after the window")
+
+	// IPv6 addresses count by /64: walking through one network does not
+	// escape the limit, and another network is not affected.
+	for i := range 3 {
+		_, err := e.svc.StartQR(t.Context(), fmt.Sprintf("2001:db8:1:2::%x", i+1), "garbage")
+		wantCode(t, err, "incorrectQRCode")
+	}
+	_, err = e.svc.StartQR(t.Context(), "2001:db8:1:2:ffff:ffff:ffff:ffff", b.payload)
+	wantCode(t, err, "TooManyRequests")
+	_, err = e.svc.StartQR(t.Context(), "2001:db8:1:3::1", b.payload)
+	mustOK(t, err, "another /64")
+}
+
+func TestThrottleKey(t *testing.T) {
+	for addr, want := range map[string]string{
+		"203.0.113.9":          "203.0.113.9",
+		"::ffff:203.0.113.9":   "::ffff:203.0.113.9",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"2001:db8:1:2::1%eth0": "2001:db8:1:2::/64",
+		"not an address":       "not an address",
+		"":                     "",
+	} {
+		if got := throttleKey(addr); got != want {
+			t.Errorf("throttleKey(%q) = %q, want %q", addr, got, want)
+		}
+	}
 }
