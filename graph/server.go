@@ -92,7 +92,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			"duration", time.Since(start).Round(time.Microsecond), "request-id", rid, "client-request-id", crid)
 	}()
 	if s.limiter != nil {
-		if key, err := httprate.KeyByIP(r); err == nil && s.limiter.OnLimit(rw, r, key) {
+		if s.limiter.OnLimit(rw, r, clientaddr.Bucket(clientaddr.Of(r))) {
 			e := apperr.New(apperr.Throttled, "TooManyRequests", "Please retry again later.")
 			e.RetryAfter = RateWindow
 			s.writeError(rw, rid, crid, e)

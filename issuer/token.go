@@ -21,6 +21,7 @@ import (
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/internal/clientaddr"
 )
 
 // TokenPath is the token endpoint, below the server root.
@@ -142,7 +143,7 @@ func (t *TokenEndpoint) init() {
 // serve checks the request and issues the token; it returns the client id
 // (for the log) and the response, or the error to answer.
 func (t *TokenEndpoint) serve(w http.ResponseWriter, r *http.Request) (string, tokenResponse, error) {
-	if err := t.limit(w, r, t.addrRate, "addr", func() (string, error) { return httprate.KeyByIP(r) }); err != nil {
+	if err := t.limit(w, r, t.addrRate, "addr", func() (string, error) { return clientaddr.Bucket(clientaddr.Of(r)), nil }); err != nil {
 		return "", tokenResponse{}, err
 	}
 	if r.Method != http.MethodPost {

@@ -205,18 +205,3 @@ func TestThrottleBadQRCodes(t *testing.T) {
 	_, err = e.svc.StartQR(t.Context(), "2001:db8:1:3::1", b.payload)
 	mustOK(t, err, "another /64")
 }
-
-func TestThrottleKey(t *testing.T) {
-	for addr, want := range map[string]string{
-		"203.0.113.9":          "203.0.113.9",
-		"::ffff:203.0.113.9":   "::ffff:203.0.113.9",
-		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
-		"2001:db8:1:2::1%eth0": "2001:db8:1:2::/64",
-		"not an address":       "not an address",
-		"":                     "",
-	} {
-		if got := throttleKey(addr); got != want {
-			t.Errorf("throttleKey(%q) = %q, want %q", addr, got, want)
-		}
-	}
-}

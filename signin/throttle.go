@@ -1,19 +1,18 @@
 package signin
 
 import (
-	"net/netip"
 	"sync"
 	"time"
 
 	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/internal/clientaddr"
 )
 
 // Throttle limits failed QR codes (unknown, expired, foreign, not the
 // user's) per client address: after Limit failures within Window, the
-// address gets 429 until that window ends. IPv6 addresses count by their
-// /64 network, which one client usually holds whole (so that walking
-// through it does not reset the count), as the token endpoint's and the
-// Graph API's rate limits do. It counts in this process's
+// address gets 429 until that window ends. Addresses count in their
+// clientaddr.Bucket (for IPv6, the /64 network), as the token endpoint's
+// and the Graph API's rate limits do. It counts in this process's
 // memory; the PIN lockout, which guards the secret that matters, is in the
 // store. A nil *Throttle throttles nothing. It is safe for concurrent use.
 type Throttle struct {
@@ -43,7 +42,7 @@ func (t *Throttle) Check(addr string, now time.Time) error {
 	if t == nil || t.Limit <= 0 {
 		return nil
 	}
-	addr = throttleKey(addr)
+	addr = clientaddr.Bucket(addr)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	w := t.addrs[addr]
@@ -60,7 +59,7 @@ func (t *Throttle) Fail(addr string, now time.Time) {
 	if t == nil || t.Limit <= 0 {
 		return
 	}
-	addr = throttleKey(addr)
+	addr = clientaddr.Bucket(addr)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.addrs == nil {
@@ -79,18 +78,4 @@ func (t *Throttle) Fail(addr string, now time.Time) {
 		t.addrs[addr] = w
 	}
 	w.failures++
-}
-
-// throttleKey is what a client address counts under: an IPv4 address
-// itself, an IPv6 address its /64 network.
-func throttleKey(addr string) string {
-	ip, err := netip.ParseAddr(addr)
-	if err != nil || ip.Unmap().Is4() {
-		return addr
-	}
-	p, err := ip.WithZone("").Prefix(64)
-	if err != nil {
-		return addr
-	}
-	return p.String()
 }

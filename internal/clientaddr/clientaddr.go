@@ -1,10 +1,13 @@
-// Package clientaddr names the client of an HTTP request, as sign-in logs,
-// directory audits and the bad-QR throttle record it.
+// Package clientaddr names the client of an HTTP request, as sign-in logs
+// and directory audits record it, and the bucket that rate limits and
+// throttles count it in.
 package clientaddr
 
 import (
 	"net"
 	"net/http"
+
+	"github.com/go-chi/httprate"
 )
 
 // Of returns the IP address of r's client: the host part of r.RemoteAddr
@@ -16,4 +19,12 @@ func Of(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// Bucket returns what rate limits and throttles count a client address
+// under: an IPv4 address itself (also when IPv4-mapped), an IPv6 address
+// its /64 network, which one client usually holds whole, so that walking
+// through it does not escape a limit.
+func Bucket(addr string) string {
+	return httprate.CanonicalizeIP(addr)
 }

@@ -20,3 +20,18 @@ func TestOf(t *testing.T) {
 		}
 	}
 }
+
+func TestBucket(t *testing.T) {
+	for addr, want := range map[string]string{
+		"203.0.113.9":          "203.0.113.9",
+		"::ffff:203.0.113.9":   "203.0.113.9",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::",
+		"2001:db8:1:2::1":      "2001:db8:1:2::",
+		"not an address":       "not an address",
+		"":                     "",
+	} {
+		if got := Bucket(addr); got != want {
+			t.Errorf("Bucket(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}
