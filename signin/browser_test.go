@@ -40,6 +40,23 @@ func chromiumPath(t *testing.T) string {
 // added to the standard ones.
 func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
+	// The profile directory is removed after the browser is stopped (the
+	// cleanups run last first). Not t.TempDir: Chromium's helper processes
+	// can still write into the profile for a moment after the browser has
+	// exited, and TempDir fails the test when its removal does.
+	profile, err := os.MkdirTemp("", "qrpin-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 50 {
+			if err = os.RemoveAll(profile); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("left the browser profile %s: %v", profile, err)
+	})
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.Flag("headless", true),
@@ -50,7 +67,7 @@ func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Contex
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(480, 900),
 	}
 	opts = append(opts, extra...)
