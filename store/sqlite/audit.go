@@ -11,14 +11,12 @@ import (
 
 // AddSignInLog appends a sign-in log entry.
 func (s *Store) AddSignInLog(ctx context.Context, e store.SignInLog) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO signin_logs
-			(id, created, user_id, upn, upn_key, app_id, app_name, ip_address, error_code, failure_reason, step)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.ID, e.Created.UnixMicro(), e.UserID, e.UPN, strings.ToLower(e.UPN), e.AppID, e.AppName,
-			e.IPAddress, e.ErrorCode, e.FailureReason, e.Step)
-		return dbErr(err)
-	})
+	_, err := s.w.ExecContext(ctx, `INSERT INTO signin_logs
+		(id, created, user_id, upn, upn_key, app_id, app_name, ip_address, error_code, failure_reason, step)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, e.Created.UnixMicro(), e.UserID, e.UPN, strings.ToLower(e.UPN), e.AppID, e.AppName,
+		e.IPAddress, e.ErrorCode, e.FailureReason, e.Step)
+	return dbErr(err)
 }
 
 // auditWhere builds the WHERE clause of an audit listing.
@@ -83,15 +81,13 @@ func (s *Store) AddDirectoryAudit(ctx context.Context, e store.DirectoryAudit) e
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO directory_audits
-			(id, time, category, activity, operation_type, initiator_kind, initiator_id, initiator_name, initiator_name_key,
-			 initiator_app_id, initiator_address, targets, result)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.ID, e.Time.UnixMicro(), e.Category, e.Activity, e.OperationType, e.InitiatorKind, e.InitiatorID,
-			e.InitiatorName, strings.ToLower(e.InitiatorName), e.InitiatorAppID, e.InitiatorAddress, string(targets), e.Result)
-		return dbErr(err)
-	})
+	_, err = s.w.ExecContext(ctx, `INSERT INTO directory_audits
+		(id, time, category, activity, operation_type, initiator_kind, initiator_id, initiator_name, initiator_name_key,
+		 initiator_app_id, initiator_address, targets, result)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, e.Time.UnixMicro(), e.Category, e.Activity, e.OperationType, e.InitiatorKind, e.InitiatorID,
+		e.InitiatorName, strings.ToLower(e.InitiatorName), e.InitiatorAppID, e.InitiatorAddress, string(targets), e.Result)
+	return dbErr(err)
 }
 
 func nonNil(ts []store.AuditTarget) []store.AuditTarget {

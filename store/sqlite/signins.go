@@ -24,22 +24,15 @@ func (s *Store) CreateSignIn(ctx context.Context, si store.SignIn) error {
 // TakeSignIn deletes and returns a sign-in transaction that has not
 // expired. An expired one is deleted all the same.
 func (s *Store) TakeSignIn(ctx context.Context, id string, now time.Time) (store.SignIn, error) {
-	var si store.SignIn
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var created, expires int64
-		err := tx.QueryRowContext(ctx,
-			`DELETE FROM signins WHERE id = ? RETURNING user_id, code_id, stage, pin_ref, created, expires`, id).
-			Scan(&si.UserID, &si.CodeID, &si.Stage, &si.PINRef, &created, &expires)
-		if err != nil {
-			return dbErr(err)
-		}
-		si.ID = id
-		si.Created, si.Expires = time.UnixMicro(created).UTC(), time.UnixMicro(expires).UTC()
-		return nil
-	})
+	si := store.SignIn{ID: id}
+	var created, expires int64
+	err := s.w.QueryRowContext(ctx, // one statement: it deletes at its first step
+		`DELETE FROM signins WHERE id = ? RETURNING user_id, code_id, stage, pin_ref, created, expires`, id).
+		Scan(&si.UserID, &si.CodeID, &si.Stage, &si.PINRef, &created, &expires)
 	if err != nil {
-		return store.SignIn{}, err
+		return store.SignIn{}, dbErr(err)
 	}
+	si.Created, si.Expires = time.UnixMicro(created).UTC(), time.UnixMicro(expires).UTC()
 	if !now.Before(si.Expires) {
 		return store.SignIn{}, store.ErrNotFound
 	}
