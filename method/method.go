@@ -5,6 +5,7 @@
 package method
 
 import (
+	"slices"
 	"time"
 
 	"github.com/qrpin/qrpin/apperr"
@@ -77,6 +78,19 @@ func (m *Method) Code(kind Kind) *QRCode {
 		return m.Temporary
 	}
 	return m.Standard
+}
+
+// Clone returns a copy of m that shares no memory with it: changing the
+// copy's codes leaves m's as they were.
+func (m Method) Clone() Method {
+	for _, c := range []**QRCode{&m.Standard, &m.Temporary} {
+		if *c != nil {
+			cc := **c
+			cc.Verifier = slices.Clone(cc.Verifier)
+			*c = &cc
+		}
+	}
+	return m
 }
 
 // SetCode replaces (or, with nil, removes) the code of the given kind.

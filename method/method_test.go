@@ -1,6 +1,7 @@
 package method
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -159,5 +160,23 @@ func TestExtendStandard(t *testing.T) {
 	}
 	if got := code(t, (&Method{}).ExtendStandard(time.Time{}, t0.AddDate(0, 1, 0), t0)); got != "itemNotFound" {
 		t.Errorf("no standard code: %q", got)
+	}
+}
+
+// TestClone: a clone's codes and verifiers are its own; changing them leaves
+// the original as it was, and a method without codes clones to one without.
+func TestClone(t *testing.T) {
+	orig := Method{ID: "m", Standard: &QRCode{ID: "s", Verifier: []byte{1, 2}},
+		Temporary: &QRCode{ID: "t", Verifier: []byte{3}}, PIN: PIN{Hash: "h"}}
+	c := orig.Clone()
+	if !reflect.DeepEqual(c, orig) {
+		t.Fatalf("clone %+v differs from %+v", c, orig)
+	}
+	c.Standard.ID, c.Standard.Verifier[0], c.Temporary.Verifier[0] = "x", 9, 9
+	if orig.Standard.ID != "s" || orig.Standard.Verifier[0] != 1 || orig.Temporary.Verifier[0] != 3 {
+		t.Fatalf("changing the clone changed the original: %+v %+v", orig.Standard, orig.Temporary)
+	}
+	if e := (Method{ID: "e"}).Clone(); e.Standard != nil || e.Temporary != nil || e.ID != "e" {
+		t.Fatalf("clone of a method without codes: %+v", e)
 	}
 }

@@ -196,18 +196,6 @@ func sameTime(a, b time.Time) bool {
 	return a.UnixMicro() == b.UnixMicro()
 }
 
-// cloneMethod returns a copy of m that shares no memory with it.
-func cloneMethod(m method.Method) method.Method {
-	for _, k := range kinds {
-		if c := m.Code(k); c != nil {
-			cc := *c
-			cc.Verifier = bytes.Clone(c.Verifier)
-			m.SetCode(k, &cc)
-		}
-	}
-	return m
-}
-
 // CreateMethod stores a new method for m.UserID with its codes:
 // store.ErrNotFound when the user is missing, store.ErrConflict when the
 // user has a method or an id (the method's or a code's) is in use.
@@ -280,7 +268,7 @@ func (s *Store) UpdateMethod(ctx context.Context, userID string, fn func(*method
 		if err != nil {
 			return err
 		}
-		m = cloneMethod(old)
+		m = old.Clone()
 		if err := fn(&m); err != nil {
 			return fnError{err}
 		}

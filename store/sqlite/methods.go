@@ -94,18 +94,6 @@ func sameCode(a, b *method.QRCode) bool {
 		bytes.Equal(a.Verifier, b.Verifier)
 }
 
-// cloneMethod returns a copy of m that shares no memory with it.
-func cloneMethod(m method.Method) method.Method {
-	for _, k := range kinds {
-		if c := m.Code(k); c != nil {
-			cc := *c
-			cc.Verifier = bytes.Clone(c.Verifier)
-			m.SetCode(k, &cc)
-		}
-	}
-	return m
-}
-
 // CreateMethod stores a new method for m.UserID with its codes:
 // store.ErrNotFound when the user is missing, store.ErrConflict when the
 // user has a method or an id (the method's or a code's) is in use.
@@ -169,7 +157,7 @@ func (s *Store) UpdateMethod(ctx context.Context, userID string, fn func(*method
 		if err != nil {
 			return err
 		}
-		m = cloneMethod(old)
+		m = old.Clone()
 		if err := fn(&m); err != nil {
 			return err
 		}

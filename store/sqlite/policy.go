@@ -3,39 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 
 	"github.com/qrpin/qrpin/method"
+	"github.com/qrpin/qrpin/store"
 )
-
-// target is a method.Target as stored in the policy's JSON columns.
-type target struct {
-	TargetType             string `json:"targetType"`
-	ID                     string `json:"id"`
-	IsRegistrationRequired bool   `json:"isRegistrationRequired"`
-}
-
-func encodeTargets(ts []method.Target) (string, error) {
-	out := make([]target, 0, len(ts))
-	for _, t := range ts {
-		out = append(out, target(t))
-	}
-	b, err := json.Marshal(out)
-	return string(b), err
-}
-
-func decodeTargets(s string) ([]method.Target, error) {
-	var in []target
-	if err := json.Unmarshal([]byte(s), &in); err != nil {
-		return nil, err
-	}
-	out := make([]method.Target, 0, len(in))
-	for _, t := range in {
-		out = append(out, method.Target(t))
-	}
-	return out, nil
-}
 
 // loadPolicy reads the stored policy, or method.DefaultPolicy when none is.
 func loadPolicy(ctx context.Context, q querier) (method.Policy, error) {
@@ -50,10 +22,10 @@ func loadPolicy(ctx context.Context, q querier) (method.Policy, error) {
 	if err != nil {
 		return method.Policy{}, dbErr(err)
 	}
-	if p.Include, err = decodeTargets(include); err != nil {
+	if p.Include, err = store.DecodeTargets(include); err != nil {
 		return method.Policy{}, err
 	}
-	if p.Exclude, err = decodeTargets(exclude); err != nil {
+	if p.Exclude, err = store.DecodeTargets(exclude); err != nil {
 		return method.Policy{}, err
 	}
 	return p, nil
@@ -77,11 +49,11 @@ func (s *Store) UpdatePolicy(ctx context.Context, fn func(*method.Policy) error)
 		if err := fn(&p); err != nil {
 			return err
 		}
-		include, err := encodeTargets(p.Include)
+		include, err := store.EncodeTargets(p.Include)
 		if err != nil {
 			return err
 		}
-		exclude, err := encodeTargets(p.Exclude)
+		exclude, err := store.EncodeTargets(p.Exclude)
 		if err != nil {
 			return err
 		}
