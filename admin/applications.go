@@ -161,7 +161,7 @@ func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, displ
 	}
 	a := store.Application{ID: newID(), AppID: newID(), ServicePrincipalID: newID(), DisplayName: name, Created: s.now()}
 	chg.targets = appTarget(a)
-	return a, storeErr(s.Store.CreateApplication(ctx, a))
+	return a, store.ForClient(s.Store.CreateApplication(ctx, a))
 }
 
 // GetApplication returns an application.
@@ -185,7 +185,7 @@ func (s *Service) application(ctx context.Context, ref AppRef) (store.Applicatio
 	if errors.Is(err, store.ErrNotFound) {
 		return a, errUserNotFound(key) // Graph answers the same for any directory object
 	}
-	return a, storeErr(err)
+	return a, store.ForClient(err)
 }
 
 // ListApplications returns a page of applications ordered by id, after the
@@ -195,7 +195,7 @@ func (s *Service) ListApplications(ctx context.Context, p auth.Principal, after 
 		return nil, err
 	}
 	as, err := s.Store.ListApplications(ctx, after, limit)
-	return as, storeErr(err)
+	return as, store.ForClient(err)
 }
 
 // DeleteApplication deletes an application with its service principal,
@@ -215,7 +215,7 @@ func (s *Service) DeleteApplication(ctx context.Context, p auth.Principal, ref A
 	if err := s.Store.DeleteApplication(ctx, a.ID); errors.Is(err, store.ErrNotFound) {
 		return errUserNotFound(a.ID)
 	} else {
-		return storeErr(err)
+		return store.ForClient(err)
 	}
 }
 
@@ -305,7 +305,7 @@ func (s *Service) updateErr(err error, id string) error {
 	if _, ok := apperr.As(err); ok {
 		return err
 	}
-	return storeErr(err)
+	return store.ForClient(err)
 }
 
 // newSecret returns a random client secret of SecretLength characters from
@@ -349,7 +349,7 @@ func (s *Service) ClientCredentials(ctx context.Context, clientID, secret string
 		return auth.Principal{}, ErrUnknownClient
 	}
 	if err != nil {
-		return auth.Principal{}, storeErr(err)
+		return auth.Principal{}, store.ForClient(err)
 	}
 	match := -1
 	for i, pw := range a.Passwords {
@@ -390,7 +390,7 @@ func (s *Service) authenticateApplication(ctx context.Context, p auth.Principal)
 		return apperr.New(apperr.Unauthenticated, "InvalidAuthenticationToken",
 			"The application named by the access token does not exist.")
 	}
-	return storeErr(err)
+	return store.ForClient(err)
 }
 
 // ServicePrincipalFilter is the one $filter the service principal list
@@ -430,7 +430,7 @@ func (s *Service) ListServicePrincipals(ctx context.Context, p auth.Principal, a
 	}
 	as, err := s.Store.ListApplications(ctx, after, n)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, store.ForClient(err)
 	}
 	for _, a := range as {
 		sps = append(sps, s.servicePrincipal(a))
@@ -495,7 +495,7 @@ func (s *Service) resolveSP(ctx context.Context, ref SPRef) (ServicePrincipal, *
 		return ServicePrincipal{}, nil, errUserNotFound(key)
 	}
 	if err != nil {
-		return ServicePrincipal{}, nil, storeErr(err)
+		return ServicePrincipal{}, nil, store.ForClient(err)
 	}
 	return s.servicePrincipal(a), &a, nil
 }
@@ -535,7 +535,7 @@ func (s *Service) ListAppRoleAssignedTo(ctx context.Context, p auth.Principal, r
 	}
 	as, err := s.Store.ListApplications(ctx, "", 0)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, store.ForClient(err)
 	}
 	for _, a := range as {
 		for _, g := range a.Grants {
@@ -629,7 +629,7 @@ func (s *Service) RevokeAppRole(ctx context.Context, p auth.Principal, ref SPRef
 	if asResource && sp.ID == GraphServicePrincipalID {
 		as, err := s.Store.ListApplications(ctx, "", 0)
 		if err != nil {
-			return storeErr(err)
+			return store.ForClient(err)
 		}
 		a = nil
 		for i := range as {

@@ -13,7 +13,7 @@ func (s *Service) ListSignInLogs(ctx context.Context, p auth.Principal, f store.
 		return nil, err
 	}
 	es, err := s.Store.ListSignInLogs(ctx, f, limit)
-	return es, storeErr(err)
+	return es, store.ForClient(err)
 }
 
 // ListDirectoryAudits returns up to limit directory audit entries matching
@@ -23,5 +23,5 @@ func (s *Service) ListDirectoryAudits(ctx context.Context, p auth.Principal, f s
 		return nil, err
 	}
 	es, err := s.Store.ListDirectoryAudits(ctx, f, limit)
-	return es, storeErr(err)
+	return es, store.ForClient(err)
 }

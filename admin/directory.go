@@ -42,7 +42,7 @@ func (s *Service) CreateUser(ctx context.Context, p auth.Principal, in UserInput
 	if err := s.Store.CreateUser(ctx, u); errors.Is(err, store.ErrConflict) {
 		return store.User{}, errUPNInUse()
 	} else if err != nil {
-		return store.User{}, storeErr(err)
+		return store.User{}, store.ForClient(err)
 	}
 	chg.targets = userTarget(u)
 	return u, nil
@@ -105,7 +105,7 @@ func (s *Service) ListUsers(ctx context.Context, p auth.Principal, after string,
 		return nil, err
 	}
 	us, err := s.Store.ListUsers(ctx, after, limit)
-	return us, storeErr(err)
+	return us, store.ForClient(err)
 }
 
 // UpdateUser changes the fields of a user that in sets.
@@ -130,7 +130,7 @@ func (s *Service) UpdateUser(ctx context.Context, p auth.Principal, ref UserRef,
 	if _, ok := apperr.As(err); ok {
 		return err
 	}
-	return storeErr(err)
+	return store.ForClient(err)
 }
 
 // DeleteUser deletes a user with their method, memberships and roles. A
@@ -150,7 +150,7 @@ func (s *Service) DeleteUser(ctx context.Context, p auth.Principal, ref UserRef)
 	if err := s.Store.DeleteUser(ctx, u.ID); errors.Is(err, store.ErrNotFound) {
 		return errUserNotFound(u.ID)
 	} else {
-		return storeErr(err)
+		return store.ForClient(err)
 	}
 }
 
@@ -179,7 +179,7 @@ func (s *Service) CreateGroup(ctx context.Context, p auth.Principal, in GroupInp
 			"Invalid value specified for property 'description' or 'mailNickname' of resource 'Group'.")
 	}
 	chg.targets = []store.AuditTarget{groupTarget(g)}
-	return g, storeErr(s.Store.CreateGroup(ctx, g))
+	return g, store.ForClient(s.Store.CreateGroup(ctx, g))
 }
 
 // GetGroup returns a group.
@@ -195,7 +195,7 @@ func (s *Service) group(ctx context.Context, id string) (store.Group, error) {
 	if errors.Is(err, store.ErrNotFound) {
 		return g, errUserNotFound(id) // Graph answers the same for any directory object
 	}
-	return g, storeErr(err)
+	return g, store.ForClient(err)
 }
 
 // ListGroups returns a page of groups ordered by id, after the given id.
@@ -204,7 +204,7 @@ func (s *Service) ListGroups(ctx context.Context, p auth.Principal, after string
 		return nil, err
 	}
 	gs, err := s.Store.ListGroups(ctx, after, limit)
-	return gs, storeErr(err)
+	return gs, store.ForClient(err)
 }
 
 // DeleteGroup deletes a group and its memberships.
@@ -218,7 +218,7 @@ func (s *Service) DeleteGroup(ctx context.Context, p auth.Principal, id string) 
 	if err := s.Store.DeleteGroup(ctx, strings.ToLower(id)); errors.Is(err, store.ErrNotFound) {
 		return errUserNotFound(id)
 	} else {
-		return storeErr(err)
+		return store.ForClient(err)
 	}
 }
 
@@ -245,7 +245,7 @@ func (s *Service) AddMember(ctx context.Context, p auth.Principal, groupID, user
 	case errors.Is(err, store.ErrNotFound):
 		return errUserNotFound(userID)
 	default:
-		return storeErr(err)
+		return store.ForClient(err)
 	}
 }
 
@@ -268,7 +268,7 @@ func (s *Service) RemoveMember(ctx context.Context, p auth.Principal, groupID, u
 	if err := s.Store.RemoveGroupMember(ctx, g.ID, u.ID); errors.Is(err, store.ErrNotFound) {
 		return errUserNotFound(userID)
 	} else {
-		return storeErr(err)
+		return store.ForClient(err)
 	}
 }
 
@@ -282,5 +282,5 @@ func (s *Service) ListMembers(ctx context.Context, p auth.Principal, groupID, af
 		return nil, err
 	}
 	us, err := s.Store.ListGroupMembers(ctx, g.ID, after, limit)
-	return us, storeErr(err)
+	return us, store.ForClient(err)
 }

@@ -73,7 +73,7 @@ func (s *Service) method(ctx context.Context, u store.User) (method.Method, erro
 	if errors.Is(err, store.ErrNotFound) {
 		return m, errNoMethod()
 	}
-	return m, storeErr(err)
+	return m, store.ForClient(err)
 }
 
 func errNoMethod() error {
@@ -102,11 +102,11 @@ func (s *Service) CreateMethod(ctx context.Context, p auth.Principal, ref UserRe
 	if _, err := s.Store.GetMethod(ctx, u.ID); err == nil {
 		return CreatedMethod{}, errTooManyMethods()
 	} else if !errors.Is(err, store.ErrNotFound) {
-		return CreatedMethod{}, storeErr(err)
+		return CreatedMethod{}, store.ForClient(err)
 	}
 	policy, err := s.Store.GetPolicy(ctx)
 	if err != nil {
-		return CreatedMethod{}, storeErr(err)
+		return CreatedMethod{}, store.ForClient(err)
 	}
 	now := s.now()
 	code := in.PIN
@@ -138,7 +138,7 @@ func (s *Service) CreateMethod(ctx context.Context, p auth.Principal, ref UserRe
 	case errors.Is(err, store.ErrNotFound):
 		return CreatedMethod{}, errUserNotFound(u.ID)
 	case err != nil:
-		return CreatedMethod{}, storeErr(err)
+		return CreatedMethod{}, store.ForClient(err)
 	}
 	return CreatedMethod{User: u, Method: m, Standard: std, PIN: code}, nil
 }
@@ -192,7 +192,7 @@ func (s *Service) DeleteMethod(ctx context.Context, p auth.Principal, ref UserRe
 	if err := s.Store.DeleteMethod(ctx, u.ID); errors.Is(err, store.ErrNotFound) {
 		return errNoMethod()
 	} else {
-		return storeErr(err)
+		return store.ForClient(err)
 	}
 }
 
@@ -245,7 +245,7 @@ func (s *Service) PatchCode(ctx context.Context, p auth.Principal, ref UserRef, 
 	}
 	policy, err := s.Store.GetPolicy(ctx)
 	if err != nil {
-		return u, NewCode{}, false, storeErr(err)
+		return u, NewCode{}, false, store.ForClient(err)
 	}
 	nc, err := s.newCode(kind, in, policy, u, now)
 	if err != nil {
@@ -301,7 +301,7 @@ func (s *Service) ResetPIN(ctx context.Context, p auth.Principal, ref UserRef) (
 	}
 	policy, err := s.Store.GetPolicy(ctx)
 	if err != nil {
-		return u, method.PIN{}, "", storeErr(err)
+		return u, method.PIN{}, "", store.ForClient(err)
 	}
 	code, err := pin.Generate(policy.PINLength)
 	if err != nil {
@@ -338,7 +338,7 @@ func (s *Service) UpdatePIN(ctx context.Context, p auth.Principal, ref UserRef, 
 	}
 	policy, err := s.Store.GetPolicy(ctx)
 	if err != nil {
-		return storeErr(err)
+		return store.ForClient(err)
 	}
 	if err := pin.Check(next, policy.PINLength); err != nil {
 		return err
@@ -392,5 +392,5 @@ func (s *Service) updateMethod(ctx context.Context, u store.User, fn func(*metho
 	if _, ok := apperr.As(err); ok {
 		return m, err
 	}
-	return m, storeErr(err)
+	return m, store.ForClient(err)
 }

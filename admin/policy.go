@@ -26,7 +26,7 @@ func (s *Service) GetPolicy(ctx context.Context, p auth.Principal) (method.Polic
 		return method.Policy{}, err
 	}
 	pol, err := s.Store.GetPolicy(ctx)
-	return pol, storeErr(err)
+	return pol, store.ForClient(err)
 }
 
 // UpdatePolicy changes the fields of the policy that patch sets. Targets
@@ -74,7 +74,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, p auth.Principal, patch Poli
 	if _, ok := apperr.As(err); ok {
 		return pol, err
 	}
-	return pol, storeErr(err)
+	return pol, store.ForClient(err)
 }
 
 func (s *Service) checkTarget(ctx context.Context, t method.Target) error {
@@ -93,7 +93,7 @@ func (s *Service) checkTarget(ctx context.Context, t method.Target) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return apperr.BadRequest("The target %s '%s' does not exist.", t.TargetType, t.ID)
 	}
-	return storeErr(err)
+	return store.ForClient(err)
 }
 
 // DeletePolicy restores the default policy.
@@ -104,5 +104,5 @@ func (s *Service) DeletePolicy(ctx context.Context, p auth.Principal) (err error
 	if err := auth.Authorize(p, auth.WritePolicy, auth.Target{}, s.now()); err != nil {
 		return err
 	}
-	return storeErr(s.Store.DeletePolicy(ctx))
+	return store.ForClient(s.Store.DeletePolicy(ctx))
 }

@@ -61,7 +61,7 @@ func (s *Service) Authenticate(ctx context.Context, p auth.Principal) (auth.Prin
 		return p, apperr.New(apperr.Unauthenticated, "InvalidAuthenticationToken",
 			"The user named by the access token does not exist or is disabled.")
 	}
-	return p, storeErr(err)
+	return p, store.ForClient(err)
 }
 
 // target resolves ref and authorizes action a on that user. A caller who
@@ -104,13 +104,13 @@ func (s *Service) lookupUser(ctx context.Context, key string) (store.User, error
 	if errors.Is(err, store.ErrNotFound) {
 		return u, errUserNotFound(key)
 	}
-	return u, storeErr(err)
+	return u, store.ForClient(err)
 }
 
 func (s *Service) roleIDs(ctx context.Context, userID string) ([]string, error) {
 	as, err := s.Store.ListRoleAssignments(ctx, userID)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, store.ForClient(err)
 	}
 	ids := make([]string, len(as))
 	for i, a := range as {
@@ -122,18 +122,6 @@ func (s *Service) roleIDs(ctx context.Context, userID string) ([]string, error) 
 func errUserNotFound(key string) error {
 	return apperr.New(apperr.NotFound, "Request_ResourceNotFound",
 		"Resource '%s' does not exist or one of its queried reference-property objects are not present.", key)
-}
-
-// storeErr turns store errors that are not handled where they occur into
-// client errors: an unreachable database is 503, anything else is passed
-// on (and becomes a 500, a bug).
-func storeErr(err error) error {
-	if errors.Is(err, store.ErrUnavailable) {
-		e := apperr.New(apperr.Unavailable, "serviceNotAvailable", "The service is temporarily unavailable. Please retry later.")
-		e.RetryAfter = 5 * time.Second
-		return e
-	}
-	return err
 }
 
 func newID() string { return uuid.NewString() }

@@ -205,7 +205,7 @@ func (s *Service) StartQR(ctx context.Context, addr, payload string) (Step, erro
 		return badQR(nil, CodeIncorrectQR, "The QR code is unknown or was deleted.")
 	}
 	if err != nil {
-		return Step{}, storeErr(err)
+		return Step{}, store.ForClient(err)
 	}
 	c := codeOf(&m, p.CodeID)
 	if c == nil || !qr.Verify(s.Pepper, p.Secret, c.Verifier) {
@@ -273,7 +273,7 @@ func (s *Service) SubmitPIN(ctx context.Context, addr, tx, code string) (Step, e
 		return Step{}, s.fail(ctx, ev, rcode, reason, err)
 	}
 	if err != nil {
-		return Step{}, storeErr(err)
+		return Step{}, store.ForClient(err)
 	}
 	ok, err := s.PINs.Verify(code, m.PIN.Hash)
 	if err != nil {
@@ -315,7 +315,7 @@ func (s *Service) SubmitPIN(ctx context.Context, addr, tx, code string) (Step, e
 		return Step{}, s.fail(ctx, ev, CodeInvalidPIN, "The PIN was reset during the sign-in.", err)
 	}
 	if err != nil {
-		return Step{}, storeErr(err)
+		return Step{}, store.ForClient(err)
 	}
 	if change {
 		step, err := s.next(ctx, StageNewPIN, u.ID, si.CodeID, pinRef(m.PIN.Hash), policy, now)
@@ -342,7 +342,7 @@ func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, e
 	ev := Event{Time: now, IPAddress: addr, Step: StageNewPIN}
 	policy, err := s.Store.GetPolicy(ctx)
 	if err != nil {
-		return Step{}, storeErr(err)
+		return Step{}, store.ForClient(err)
 	}
 	if err := pin.Check(next, policy.PINLength); err != nil {
 		return Step{}, err
@@ -362,7 +362,7 @@ func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, e
 		return Step{}, s.fail(ctx, ev, CodeIncorrectQR, "The user's QR code + PIN method was deleted.", errIncorrectQR())
 	}
 	if err != nil {
-		return Step{}, storeErr(err)
+		return Step{}, store.ForClient(err)
 	}
 	if code, reason := admissible(u, sub.groups, codeOf(&m, si.CodeID), sub.policy, now); code != 0 {
 		return Step{}, s.fail(ctx, ev, code, reason, errIncorrectQR())
@@ -401,7 +401,7 @@ func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, e
 		return Step{}, s.fail(ctx, ev, CodeBadTransaction, "The PIN was reset during the sign-in.", err)
 	}
 	if err != nil {
-		return Step{}, storeErr(err)
+		return Step{}, store.ForClient(err)
 	}
 	return s.finish(ctx, ev, u, now)
 }
@@ -410,7 +410,7 @@ func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, e
 func (s *Service) finish(ctx context.Context, ev Event, u store.User, now time.Time) (Step, error) {
 	as, err := s.Store.ListRoleAssignments(ctx, u.ID)
 	if err != nil {
-		return Step{}, storeErr(err)
+		return Step{}, store.ForClient(err)
 	}
 	var wids []string
 	for _, a := range as {
@@ -441,15 +441,15 @@ func (s *Service) subject(ctx context.Context, userID string) (subject, error) {
 		return sub, errTransaction()
 	}
 	if err != nil {
-		return sub, storeErr(err)
+		return sub, store.ForClient(err)
 	}
 	if sub.groups, err = s.Store.UserGroupIDs(ctx, userID); errors.Is(err, store.ErrNotFound) {
 		return sub, errTransaction()
 	} else if err != nil {
-		return sub, storeErr(err)
+		return sub, store.ForClient(err)
 	}
 	if sub.policy, err = s.Store.GetPolicy(ctx); err != nil {
-		return sub, storeErr(err)
+		return sub, store.ForClient(err)
 	}
 	return sub, nil
 }
@@ -504,7 +504,7 @@ func (s *Service) next(ctx context.Context, stage, userID, codeID, ref string, p
 		if errors.Is(err, store.ErrNotFound) { // the user was deleted meanwhile
 			return Step{}, errIncorrectQR()
 		}
-		return Step{}, storeErr(err)
+		return Step{}, store.ForClient(err)
 	}
 	return Step{Next: stage, Transaction: handle, Expires: exp, PINLength: max(policy.PINLength, pin.MinLength)}, nil
 }
@@ -520,7 +520,7 @@ func (s *Service) take(ctx context.Context, handle, stage string, now time.Time)
 		return si, errTransaction()
 	}
 	if err != nil {
-		return si, storeErr(err)
+		return si, store.ForClient(err)
 	}
 	if si.Stage != stage {
 		return si, errTransaction()
@@ -569,15 +569,4 @@ func pinShaped(code string) bool {
 		return false
 	}
 	return strings.Trim(code, "0123456789") == ""
-}
-
-// storeErr turns an unreachable database into 503; other store errors are
-// bugs (500).
-func storeErr(err error) error {
-	if errors.Is(err, store.ErrUnavailable) {
-		e := apperr.New(apperr.Unavailable, "serviceNotAvailable", "The service is temporarily unavailable. Please retry later.")
-		e.RetryAfter = 5 * time.Second
-		return e
-	}
-	return err
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/method"
 )
 
@@ -21,6 +22,18 @@ var (
 	// ErrUnavailable: the database cannot be reached right now.
 	ErrUnavailable = errors.New("store: unavailable")
 )
+
+// ForClient turns an unreachable database (ErrUnavailable) into what a
+// client gets: 503 serviceNotAvailable with Retry-After. Other errors pass
+// unchanged (where nothing handled them, they are bugs: 500).
+func ForClient(err error) error {
+	if errors.Is(err, ErrUnavailable) {
+		e := apperr.New(apperr.Unavailable, "serviceNotAvailable", "The service is temporarily unavailable. Please retry later.")
+		e.RetryAfter = 5 * time.Second
+		return e
+	}
+	return err
+}
 
 // User is a directory user.
 type User struct {
