@@ -183,7 +183,7 @@ func (s *Service) application(ctx context.Context, ref AppRef) (store.Applicatio
 		a, err = s.Store.GetApplication(ctx, strings.ToLower(ref.ID))
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return a, errUserNotFound(key) // Graph answers the same for any directory object
+		return a, errResourceNotFound(key) // Graph answers the same for any directory object
 	}
 	return a, store.ForClient(err)
 }
@@ -213,7 +213,7 @@ func (s *Service) DeleteApplication(ctx context.Context, p auth.Principal, ref A
 		return err
 	}
 	if err := s.Store.DeleteApplication(ctx, a.ID); errors.Is(err, store.ErrNotFound) {
-		return errUserNotFound(a.ID)
+		return errResourceNotFound(a.ID)
 	} else {
 		return store.ForClient(err)
 	}
@@ -300,7 +300,7 @@ func (s *Service) RemovePassword(ctx context.Context, p auth.Principal, ref AppR
 // updateErr maps the error of an UpdateApplication.
 func (s *Service) updateErr(err error, id string) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return errUserNotFound(id)
+		return errResourceNotFound(id)
 	}
 	if _, ok := apperr.As(err); ok {
 		return err
@@ -492,7 +492,7 @@ func (s *Service) resolveSP(ctx context.Context, ref SPRef) (ServicePrincipal, *
 		a, err = s.Store.GetApplicationByServicePrincipal(ctx, key)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return ServicePrincipal{}, nil, errUserNotFound(key)
+		return ServicePrincipal{}, nil, errResourceNotFound(key)
 	}
 	if err != nil {
 		return ServicePrincipal{}, nil, store.ForClient(err)
@@ -641,13 +641,13 @@ func (s *Service) RevokeAppRole(ctx context.Context, p auth.Principal, ref SPRef
 		a = nil // an application's service principal is no resource
 	}
 	if a == nil {
-		return errUserNotFound(assignmentID)
+		return errResourceNotFound(assignmentID)
 	}
 	chg.targets = appTarget(*a)
 	_, err = s.Store.UpdateApplication(ctx, a.ID, func(a *store.Application) error {
 		i := slices.IndexFunc(a.Grants, func(g store.Grant) bool { return g.ID == id })
 		if i < 0 {
-			return errUserNotFound(assignmentID)
+			return errResourceNotFound(assignmentID)
 		}
 		a.Grants = slices.Delete(a.Grants, i, i+1)
 		return nil

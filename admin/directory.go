@@ -125,7 +125,7 @@ func (s *Service) UpdateUser(ctx context.Context, p auth.Principal, ref UserRef,
 	case errors.Is(err, store.ErrConflict):
 		return errUPNInUse()
 	case errors.Is(err, store.ErrNotFound):
-		return errUserNotFound(u.ID)
+		return errResourceNotFound(u.ID)
 	}
 	if _, ok := apperr.As(err); ok {
 		return err
@@ -148,7 +148,7 @@ func (s *Service) DeleteUser(ctx context.Context, p auth.Principal, ref UserRef)
 		return apperr.New(apperr.Invalid, "Request_BadRequest", "A user cannot delete their own account.")
 	}
 	if err := s.Store.DeleteUser(ctx, u.ID); errors.Is(err, store.ErrNotFound) {
-		return errUserNotFound(u.ID)
+		return errResourceNotFound(u.ID)
 	} else {
 		return store.ForClient(err)
 	}
@@ -193,7 +193,7 @@ func (s *Service) GetGroup(ctx context.Context, p auth.Principal, id string) (st
 func (s *Service) group(ctx context.Context, id string) (store.Group, error) {
 	g, err := s.Store.GetGroup(ctx, strings.ToLower(id))
 	if errors.Is(err, store.ErrNotFound) {
-		return g, errUserNotFound(id) // Graph answers the same for any directory object
+		return g, errResourceNotFound(id) // Graph answers the same for any directory object
 	}
 	return g, store.ForClient(err)
 }
@@ -216,7 +216,7 @@ func (s *Service) DeleteGroup(ctx context.Context, p auth.Principal, id string) 
 	}
 	chg.targets = []store.AuditTarget{{ID: strings.ToLower(id), Type: "Group"}}
 	if err := s.Store.DeleteGroup(ctx, strings.ToLower(id)); errors.Is(err, store.ErrNotFound) {
-		return errUserNotFound(id)
+		return errResourceNotFound(id)
 	} else {
 		return store.ForClient(err)
 	}
@@ -243,7 +243,7 @@ func (s *Service) AddMember(ctx context.Context, p auth.Principal, groupID, user
 		return apperr.New(apperr.Invalid, "Request_BadRequest",
 			"One or more added object references already exist for the following modified properties: 'members'.")
 	case errors.Is(err, store.ErrNotFound):
-		return errUserNotFound(userID)
+		return errResourceNotFound(userID)
 	default:
 		return store.ForClient(err)
 	}
@@ -266,7 +266,7 @@ func (s *Service) RemoveMember(ctx context.Context, p auth.Principal, groupID, u
 		return err
 	}
 	if err := s.Store.RemoveGroupMember(ctx, g.ID, u.ID); errors.Is(err, store.ErrNotFound) {
-		return errUserNotFound(userID)
+		return errResourceNotFound(userID)
 	} else {
 		return store.ForClient(err)
 	}

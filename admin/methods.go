@@ -136,7 +136,7 @@ func (s *Service) CreateMethod(ctx context.Context, p auth.Principal, ref UserRe
 	case errors.Is(err, store.ErrConflict):
 		return CreatedMethod{}, errTooManyMethods()
 	case errors.Is(err, store.ErrNotFound):
-		return CreatedMethod{}, errUserNotFound(u.ID)
+		return CreatedMethod{}, errResourceNotFound(u.ID)
 	case err != nil:
 		return CreatedMethod{}, store.ForClient(err)
 	}

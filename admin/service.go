@@ -102,7 +102,7 @@ func (s *Service) lookupUser(ctx context.Context, key string) (store.User, error
 		u, err = s.Store.GetUser(ctx, strings.ToLower(key))
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return u, errUserNotFound(key)
+		return u, errResourceNotFound(key)
 	}
 	return u, store.ForClient(err)
 }
@@ -119,7 +119,9 @@ func (s *Service) roleIDs(ctx context.Context, userID string) ([]string, error) 
 	return ids, nil
 }
 
-func errUserNotFound(key string) error {
+// errResourceNotFound is Graph's 404 for a user, group, application or
+// other directory object that does not exist.
+func errResourceNotFound(key string) error {
 	return apperr.New(apperr.NotFound, "Request_ResourceNotFound",
 		"Resource '%s' does not exist or one of its queried reference-property objects are not present.", key)
 }
