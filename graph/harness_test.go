@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/graph"
 	"github.com/qrpin/qrpin/internal/fakeclock"
+	"github.com/qrpin/qrpin/internal/syncbuf"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/store"
@@ -27,24 +27,6 @@ import (
 
 // clock is the tests' settable clock.
 type clock = fakeclock.Clock
-
-// syncBuffer is a bytes.Buffer safe for the server's concurrent logging.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // env is a running Graph API on a fresh SQLite store, with a test clock
 // and a token minter.
@@ -58,7 +40,7 @@ type env struct {
 	hasher  *pin.Hasher
 	pepper  []byte
 	tenant  string
-	logs    *syncBuffer
+	logs    *syncbuf.Buffer
 	lockout method.LockoutPolicy
 }
 
@@ -79,7 +61,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, store: st, dbPath: filepath.Join(dir, "qrpin.db"), clock: fakeclock.New(testStart),
-		hasher: hasher, pepper: pepper, tenant: uuid.NewString(), logs: &syncBuffer{}, lockout: method.DefaultLockout}
+		hasher: hasher, pepper: pepper, tenant: uuid.NewString(), logs: &syncbuf.Buffer{}, lockout: method.DefaultLockout}
 	e.srv = httptest.NewUnstartedServer(nil)
 	base := "http://" + e.srv.Listener.Addr().String()
 	e.tokens = &auth.Tokens{Keys: keys, Issuer: auth.Issuer(base, e.tenant), Audiences: auth.GraphAudiences, Now: e.clock.Now}

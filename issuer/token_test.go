@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/internal/fakeclock"
+	"github.com/qrpin/qrpin/internal/syncbuf"
 	"github.com/qrpin/qrpin/issuer"
 	"github.com/qrpin/qrpin/store"
 	"github.com/qrpin/qrpin/store/sqlite"
@@ -37,27 +37,10 @@ type tokenEnv struct {
 	svc    *admin.Service
 	tokens *auth.Tokens
 	clock  *clock
-	logs   *lockedBuffer
+	logs   *syncbuf.Buffer
 	app    store.Application
 	secret string
 	keyID  string
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 func newTokenEnv(t *testing.T, configure func(*issuer.TokenEndpoint)) *tokenEnv {
@@ -72,7 +55,7 @@ func newTokenEnv(t *testing.T, configure func(*issuer.TokenEndpoint)) *tokenEnv 
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &tokenEnv{t: t, store: st, clock: fakeclock.New(start), logs: &lockedBuffer{}}
+	e := &tokenEnv{t: t, store: st, clock: fakeclock.New(start), logs: &syncbuf.Buffer{}}
 	e.svc = &admin.Service{Store: st, Pepper: bytes.Repeat([]byte{9}, 32), TenantID: tenant, Now: e.clock.Now}
 	e.srv = httptest.NewUnstartedServer(nil)
 	base := "http://" + e.srv.Listener.Addr().String()

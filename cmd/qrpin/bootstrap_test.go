@@ -22,26 +22,9 @@ import (
 
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/internal/syncbuf"
 	"github.com/qrpin/qrpin/method"
 )
-
-// syncBuffer is a bytes.Buffer safe for a server printing concurrently.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // freeAddr returns a loopback address with a free port.
 func freeAddr(t *testing.T) string {
@@ -56,9 +39,9 @@ func freeAddr(t *testing.T) string {
 
 // runServe starts `serve` with c until the test ends (or stop is called),
 // and returns what it printed.
-func runServe(t *testing.T, c common) (out *syncBuffer, stop func()) {
+func runServe(t *testing.T, c common) (out *syncbuf.Buffer, stop func()) {
 	t.Helper()
-	out = &syncBuffer{}
+	out = &syncbuf.Buffer{}
 	c.out = out
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})

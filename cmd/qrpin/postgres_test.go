@@ -22,6 +22,7 @@ import (
 
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/datadir"
+	"github.com/qrpin/qrpin/internal/syncbuf"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/store"
@@ -48,25 +49,7 @@ func buildQrpin(t *testing.T) string {
 // server is a `qrpin serve` process.
 type server struct {
 	url    string
-	stderr *lockedBuffer
-}
-
-// lockedBuffer is a bytes.Buffer safe for a process's output and a test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	stderr *syncbuf.Buffer
 }
 
 var listening = regexp.MustCompile(`^qrpin listening on (http://\S+)`)
@@ -75,7 +58,7 @@ var listening = regexp.MustCompile(`^qrpin listening on (http://\S+)`)
 // listens; it is stopped (SIGINT, as Ctrl-C) when the test ends.
 func startServer(t *testing.T, bin string, args ...string) *server {
 	t.Helper()
-	s := &server{stderr: &lockedBuffer{}}
+	s := &server{stderr: &syncbuf.Buffer{}}
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	dieWithTest(cmd)
 	cmd.Stderr = s.stderr
@@ -374,7 +357,7 @@ func TestTwoServersOneDatabase(t *testing.T) {
 		// A data directory of its own: another pepper. The process must
 		// exit with the reason, not listen (if it does, it is stopped).
 		other := filepath.Join(t.TempDir(), "other")
-		var out lockedBuffer
+		var out syncbuf.Buffer
 		cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", other, "--db", dsn)
 		dieWithTest(cmd)
 		cmd.Stderr = &out
