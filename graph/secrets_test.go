@@ -309,7 +309,6 @@ type secCollector struct {
 	errWhat    []string
 	readBodies [][]byte
 	readWhat   []string
-	lastBody   []byte // the last request body sent
 }
 
 func (c *secCollector) pin(what, p string) {

@@ -29,7 +29,7 @@ func loadTestUsersCmd() *cobra.Command {
 		Example: `  qrpin load-test-users --db postgres://postgres@127.0.0.1:5432/qrpin --count 1000000 --pin 31415926`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !isPostgres(c.db.url) {
-				return errors.New("load-test-users writes to PostgreSQL: give --db postgres://...")
+				return errNotPostgres
 			}
 			d, err := c.open(cmd.Context())
 			if err != nil {
@@ -49,6 +49,9 @@ func loadTestUsersCmd() *cobra.Command {
 	return cmd
 }
 
+// errNotPostgres refuses load-test-users on another database.
+var errNotPostgres = errors.New("load-test-users writes to PostgreSQL only: --db must be a postgres:// URL")
+
 type loadOptions struct {
 	count, batch   int
 	prefix, domain string
@@ -60,7 +63,7 @@ type loadOptions struct {
 func loadTestUsers(ctx context.Context, d *deps, o loadOptions, out io.Writer) error {
 	pg, ok := d.store.(*postgres.Store)
 	if !ok {
-		return errors.New("load-test-users writes to PostgreSQL: give --db postgres://...")
+		return errNotPostgres
 	}
 	policy, err := d.store.GetPolicy(ctx)
 	if err != nil {

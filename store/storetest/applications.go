@@ -223,6 +223,7 @@ func testApplicationUpdate(t *testing.T, s store.Store) {
 	})
 	must(t, err, "UpdateApplication restoring credentials")
 	want.Passwords, want.Grants = a.Passwords, a.Grants
+	equal(t, got, want, "application with its credentials restored")
 	checkApplication(t, s, want, "application with its credentials restored")
 
 	_, err = s.UpdateApplication(ctx, newID(), func(*store.Application) error {
