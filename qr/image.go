@@ -38,9 +38,9 @@ func Render(content string) (Image, error) {
 			return Image{}, errors.New("qr: refusing to render an invalid payload (see Payload.Validate)")
 		}
 	}
-	q, err := qrcode.New(content, qrcode.Medium)
+	q, err := symbol(content)
 	if err != nil {
-		return Image{}, fmt.Errorf("qr: %w", err)
+		return Image{}, err
 	}
 	png, err := q.PNG(-PixelsPerModule)
 	if err != nil {
@@ -52,4 +52,14 @@ func Render(content string) (Image, error) {
 		ErrorCorrectionLevel: "m",
 		RawContent:           []byte(content),
 	}, nil
+}
+
+// symbol lays out content as a QR symbol at error correction level M, in
+// the smallest version that holds it.
+func symbol(content string) (*qrcode.QRCode, error) {
+	q, err := qrcode.New(content, qrcode.Medium)
+	if err != nil {
+		return nil, fmt.Errorf("qr: %w", err)
+	}
+	return q, nil
 }
