@@ -12,7 +12,7 @@ import (
 // authorization, PIN generation, one Argon2id hash at pin.DefaultParams, one
 // transaction. Compare with BenchmarkHash in pin/ for the hash's share.
 func BenchmarkResetPIN(b *testing.B) {
-	e := newEnv(b)
+	e := newEnvParams(b, pin.DefaultParams)
 	tok := e.admin()
 	u := e.user("bench@contoso.com")
 	path := "/v1.0/users/" + u.ID + "/authentication/qrCodePinMethod"

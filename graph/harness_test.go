@@ -47,7 +47,19 @@ type env struct {
 // testStart is the test clock's starting time.
 var testStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
+// cheapParams are Argon2id parameters small enough for the many PIN hashes
+// of the API tests. The production cost is proven where it is chosen: by
+// pin's TestHashVerifyDefaultParams and cmd/qrpin's TestServeHashesAtDefaultParams
+// (the server's own), and by BenchmarkResetPIN here.
+var cheapParams = pin.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
 func newEnv(t testing.TB) *env {
+	t.Helper()
+	return newEnvParams(t, cheapParams)
+}
+
+// newEnvParams is newEnv hashing PINs at the given Argon2id parameters.
+func newEnvParams(t testing.TB, params pin.Params) *env {
 	t.Helper()
 	dir := t.TempDir()
 	st := openTestStore(t, filepath.Join(dir, "qrpin.db"))
@@ -56,7 +68,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	pepper := bytes.Repeat([]byte{7}, 32)
-	hasher, err := pin.NewHasher(pepper, pin.DefaultParams)
+	hasher, err := pin.NewHasher(pepper, params)
 	if err != nil {
 		t.Fatal(err)
 	}
