@@ -11,8 +11,9 @@
 //
 // PIN attempts count towards the method's lockout (spec D16) in the store,
 // reserved before the slow Argon2id check (method.Lockout.Attempt), so that
-// parallel attempts and several processes cannot get past it. Failed QR
-// codes are throttled per client address.
+// parallel attempts and several processes cannot get past it. Incorrect QR
+// codes and bad transaction handles are throttled per client address
+// (Throttle), in the store as well.
 package signin
 
 import (
@@ -71,8 +72,9 @@ type Service struct {
 	TenantID string
 	Lockout  method.LockoutPolicy
 	Tokens   *auth.Tokens
-	// Throttle limits failed QR codes per client address; nil means none.
-	Throttle *Throttle
+	// Throttle limits incorrect QR codes and bad handles per client
+	// address; the zero Throttle, none.
+	Throttle Throttle
 	// Record, when set, is told the outcome of every step (sign-in logs).
 	Record func(context.Context, Event)
 	// TransactionTTL is how long a step's handle is valid (DefaultTransactionTTL when 0).
@@ -183,11 +185,12 @@ func (s *Service) fail(ctx context.Context, ev Event, code int, reason string, e
 func (s *Service) StartQR(ctx context.Context, addr, payload string) (Step, error) {
 	now := s.now()
 	ev := Event{Time: now, IPAddress: addr, Step: "qrCode"}
-	if err := s.Throttle.Check(addr, now); err != nil {
-		return Step{}, err
-	}
+	// The throttle is consulted only here, once the code has failed: a
+	// valid badge is never refused for the failures of others.
 	badQR := func(u *store.User, code int, reason string) (Step, error) {
-		s.Throttle.Fail(addr, now)
+		if err := s.throttle(ctx, addr, now); err != nil {
+			return Step{}, err
+		}
 		if u != nil {
 			ev.UserID, ev.UPN = u.ID, u.UPN
 		}
@@ -242,7 +245,7 @@ func (s *Service) SubmitPIN(ctx context.Context, addr, tx, code string) (Step, e
 	}
 	si, err := s.take(ctx, tx, StagePIN, now)
 	if err != nil {
-		return Step{}, s.fail(ctx, ev, CodeBadTransaction, "The sign-in transaction is unknown, used or expired.", err)
+		return Step{}, s.badHandle(ctx, ev, err)
 	}
 	sub, err := s.subject(ctx, si.UserID)
 	if err != nil {
@@ -349,7 +352,7 @@ func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, e
 	}
 	si, err := s.take(ctx, tx, StageNewPIN, now)
 	if err != nil {
-		return Step{}, s.fail(ctx, ev, CodeBadTransaction, "The sign-in transaction is unknown, used or expired.", err)
+		return Step{}, s.badHandle(ctx, ev, err)
 	}
 	sub, err := s.subject(ctx, si.UserID)
 	if err != nil {
@@ -507,6 +510,20 @@ func (s *Service) next(ctx context.Context, stage, userID, codeID, ref string, p
 		return Step{}, store.ForClient(err)
 	}
 	return Step{Next: stage, Transaction: handle, Expires: exp, PINLength: max(policy.PINLength, pin.MinLength)}, nil
+}
+
+// badHandle answers a step whose handle take refused with err: a bad handle
+// counts towards the address's throttle and is logged, unless the address
+// is over its limit (then 429, not logged); a store failure is returned as
+// it is.
+func (s *Service) badHandle(ctx context.Context, ev Event, err error) error {
+	if e, ok := apperr.As(err); !ok || e.Kind != apperr.Invalid {
+		return err
+	}
+	if terr := s.throttle(ctx, ev.IPAddress, ev.Time); terr != nil {
+		return terr
+	}
+	return s.fail(ctx, ev, CodeBadTransaction, "The sign-in transaction is unknown, used or expired.", err)
 }
 
 // take takes the transaction a handle names, which must be at the stage.

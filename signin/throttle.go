@@ -1,81 +1,70 @@
 package signin
 
 import (
-	"sync"
+	"context"
 	"time"
 
 	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/internal/clientaddr"
+	"github.com/qrpin/qrpin/store"
 )
 
-// Throttle limits failed QR codes (unknown, expired, foreign, not the
-// user's) per client address: after Limit failures within Window, the
-// address gets 429 until that window ends. Addresses count in their
-// clientaddr.Bucket (for IPv6, the /64 network), as the token endpoint's
-// and the Graph API's rate limits do. It counts in this process's
-// memory; the PIN lockout, which guards the secret that matters, is in the
-// store. A nil *Throttle throttles nothing. It is safe for concurrent use.
+// DefaultThrottleWindow is a Throttle's window when its Window is 0.
+const DefaultThrottleWindow = time.Minute
+
+// Throttle limits the failures a client address can cause without a valid
+// badge: incorrect QR codes (unknown, expired, another tenant's, not the
+// user's) and unknown, used or expired transaction handles, counted
+// together. After Limit failures in the Window that opened at the first, a
+// further failure gets 429 until the window ends, and is neither counted
+// nor written to the sign-in log, so that an anonymous caller can make the
+// service write at most Limit log entries per address per window.
+//
+// A request that succeeds is never refused: the throttle is consulted only
+// once a request has failed, so a valid, active badge goes through from a
+// throttled address (behind a proxy or a site's NAT, every kiosk shares
+// one); it stays subject to the PIN lockout, which is per method.
+//
+// Addresses count by clientaddr.Bucket (for IPv6, the /64 network), and the
+// counts are in the store, so several server processes share them. The
+// zero Throttle throttles nothing.
 type Throttle struct {
-	Limit  int
-	Window time.Duration
-
-	mu    sync.Mutex
-	addrs map[string]*window
+	Limit  int           // failures per window; 0 or less: no limit
+	Window time.Duration // DefaultThrottleWindow when 0
 }
 
-type window struct {
-	start    time.Time
-	failures int
-}
-
-// maxAddrs bounds the addresses remembered; beyond it, ended windows are
-// dropped.
-const maxAddrs = 100_000
-
-// NewThrottle returns a Throttle of limit failures per window.
-func NewThrottle(limit int, per time.Duration) *Throttle {
-	return &Throttle{Limit: limit, Window: per}
-}
-
-// Check returns a Throttled error while addr is over its limit at now.
-func (t *Throttle) Check(addr string, now time.Time) error {
-	if t == nil || t.Limit <= 0 {
-		return nil
-	}
-	addr = clientaddr.Bucket(addr)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	w := t.addrs[addr]
-	if w == nil || !now.Before(w.start.Add(t.Window)) || w.failures < t.Limit {
-		return nil
-	}
-	e := apperr.New(apperr.Throttled, "TooManyRequests", "Too many incorrect QR codes from this device. Try again in a moment.")
-	e.RetryAfter = w.start.Add(t.Window).Sub(now)
+func errThrottled(retry time.Duration) error {
+	e := apperr.New(apperr.Throttled, "TooManyRequests", "Too many failed sign-ins from this device. Try again in a moment.")
+	e.RetryAfter = retry
 	return e
 }
 
-// Fail counts a failure of addr at now.
-func (t *Throttle) Fail(addr string, now time.Time) {
-	if t == nil || t.Limit <= 0 {
-		return
+// throttle counts a failure from addr at now and returns nil, or a
+// Throttled error when addr is over its limit (then the failure is not
+// counted). An address over its limit costs one read, no write.
+func (s *Service) throttle(ctx context.Context, addr string, now time.Time) error {
+	t := s.Throttle
+	if t.Limit <= 0 {
+		return nil
 	}
-	addr = clientaddr.Bucket(addr)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.addrs == nil {
-		t.addrs = map[string]*window{}
+	window := t.Window
+	if window <= 0 {
+		window = DefaultThrottleWindow
 	}
-	w := t.addrs[addr]
-	if w == nil || !now.Before(w.start.Add(t.Window)) {
-		if len(t.addrs) >= maxAddrs {
-			for a, old := range t.addrs {
-				if !now.Before(old.start.Add(t.Window)) {
-					delete(t.addrs, a)
-				}
-			}
+	key := clientaddr.Bucket(addr)
+	n, end, err := s.Store.ThrottleFailures(ctx, key, now)
+	if err != nil {
+		return store.ForClient(err)
+	}
+	if n < t.Limit {
+		// Parallel failures may all read less than the limit: the count
+		// the increment returns decides.
+		if n, end, err = s.Store.AddThrottleFailure(ctx, key, now, now.Add(window)); err != nil {
+			return store.ForClient(err)
 		}
-		w = &window{start: now}
-		t.addrs[addr] = w
+		if n <= t.Limit {
+			return nil
+		}
 	}
-	w.failures++
+	return errThrottled(end.Sub(now))
 }

@@ -264,6 +264,25 @@ type Store interface {
 	ListSignInLogs(ctx context.Context, f AuditFilter, limit int) ([]SignInLog, error)
 	AddDirectoryAudit(ctx context.Context, e DirectoryAudit) error
 	ListDirectoryAudits(ctx context.Context, f AuditFilter, limit int) ([]DirectoryAudit, error)
+	// PruneLogs deletes the sign-in log entries and directory audits older
+	// than before (Created or Time < before), in statements of at most
+	// batch rows each (one statement when batch <= 0), so that no statement
+	// holds a long lock, and returns how many it deleted.
+	PruneLogs(ctx context.Context, before time.Time, batch int) (int, error)
+
+	// Throttle windows count failures per key (a client address's bucket),
+	// one row per key: a window opens at a key's first failure and is open
+	// until its end. ThrottleFailures returns the failures of key's window
+	// open at now (end > now) and its end; 0 and the zero time when none is.
+	ThrottleFailures(ctx context.Context, key string, now time.Time) (int, time.Time, error)
+	// AddThrottleFailure counts one failure of key at now, atomically: in
+	// key's window open at now, or else in a new window that ends at end.
+	// It returns the window's failures, this one included, and its end.
+	AddThrottleFailure(ctx context.Context, key string, now, end time.Time) (int, time.Time, error)
+	// PruneThrottle deletes the windows ended at now (end <= now), in
+	// statements of at most batch rows each as PruneLogs does, and returns
+	// how many it deleted.
+	PruneThrottle(ctx context.Context, now time.Time, batch int) (int, error)
 
 	Close() error
 }

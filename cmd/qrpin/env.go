@@ -51,6 +51,7 @@ type common struct {
 	out       io.Writer    // where commands print; os.Stdout when nil
 	db        dbFlags      // --db and the pool's flags: the database, SQLite in the data directory by default
 	signin    signinFlags  // serve only: sign-in settings
+	prune     pruneFlags   // serve only: log retention
 }
 
 func (c *common) flags(fs *pflag.FlagSet) {

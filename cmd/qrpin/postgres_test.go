@@ -217,7 +217,9 @@ func TestTwoServersOneDatabase(t *testing.T) {
 		t.Fatalf("qrpin apps create printed no client id:\n%s", created)
 	}
 	token := qrpinCmd(t, bin, append([]string{"token", "--app", m[1]}, flags...)...)
-	servers := []*server{startServer(t, bin, flags...), startServer(t, bin, flags...)}
+	const throttle = 7 // incorrect QR codes per address per minute
+	serveFlags := append([]string{"--signin-throttle", fmt.Sprint(throttle)}, flags...)
+	servers := []*server{startServer(t, bin, serveFlags...), startServer(t, bin, serveFlags...)}
 	a := servers[0]
 
 	st, err := postgres.Open(t.Context(), dsn, postgres.Options{MaxConns: 2})
@@ -350,6 +352,35 @@ func TestTwoServersOneDatabase(t *testing.T) {
 		}
 		if m.Lockout.Failures != threshold || m.Lockout.LockedUntil.IsZero() {
 			t.Fatalf("lockout after racing wrong PINs: %+v; want %d failures and a lock", m.Lockout, threshold)
+		}
+	})
+
+	t.Run("sign-in throttle", func(t *testing.T) {
+		// Incorrect QR codes from one address, at once on both servers:
+		// the limit holds for the two together, not for each, and the
+		// throttled ones write no sign-in log entry.
+		settings, err := st.ListSettings(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		const tries = 3 * throttle
+		replies := raceCalls(t, tries, servers, func(i int, s *server) reply {
+			return call(t, "", "POST", s.url+"/"+settings["tenant_id"]+"/signin/qr", fmt.Sprintf(`{"qrCode": "QP1.junk%d"}`, i))
+		})
+		if got := tally(replies); got["400 incorrectQRCode"] != throttle || got["429 TooManyRequests"] != tries-throttle {
+			t.Fatalf("racing incorrect QR codes: %v; want %d 400 incorrectQRCode and %d 429 TooManyRequests", got, throttle, tries-throttle)
+		}
+		for _, r := range replies {
+			if r.status == http.StatusTooManyRequests && r.header.Get("Retry-After") == "" {
+				t.Fatalf("429 without Retry-After: %v %s", r.header, r.raw)
+			}
+		}
+		logs, err := st.ListSignInLogs(t.Context(), store.AuditFilter{}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(logs) != throttle {
+			t.Fatalf("%d sign-in log entries, want %d (one per incorrect QR code below the limit)", len(logs), throttle)
 		}
 	})
 

@@ -47,6 +47,7 @@ func serveCmd() *cobra.Command {
 	c.tls.flags(fs)
 	c.token.flags(fs)
 	c.signin.flags(fs)
+	c.prune.flags(fs)
 	return cmd
 }
 
@@ -54,6 +55,9 @@ func serveCmd() *cobra.Command {
 // address once the server listens.
 func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit int, ready func(net.Addr)) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := c.prune.check(); err != nil {
+		return err
+	}
 	d, err := c.open(ctx)
 	if err != nil {
 		return err
@@ -110,6 +114,14 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 	if caCert != "" {
 		fmt.Fprintf(c.stdout(), "TLS with the self-signed development certificate %s: clients trust it (curl --cacert %s)\n", caCert, shellQuote(caCert))
 	}
+	pruneCtx, stopPruning := context.WithCancel(ctx)
+	pruned := make(chan struct{})
+	ticker := time.NewTicker(pruneEvery)
+	defer func() { stopPruning(); ticker.Stop(); <-pruned }() // before the store closes
+	go func() {
+		defer close(pruned)
+		(&pruner{store: d.store, retention: c.prune.retention, now: time.Now, log: log}).run(pruneCtx, ticker.C)
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if ready != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -14,11 +13,11 @@ import (
 
 // signinFlags are serve's sign-in settings.
 type signinFlags struct {
-	throttle int // failed QR codes per client address per minute
+	throttle int // incorrect QR codes and bad handles per client address per minute
 }
 
 func (f *signinFlags) flags(fs *pflag.FlagSet) {
-	fs.IntVar(&f.throttle, "signin-throttle", envInt("signin-throttle", 20), "incorrect QR codes per client address per minute before sign-in answers 429 (QRPIN_SIGNIN_THROTTLE; 0: no limit)")
+	fs.IntVar(&f.throttle, "signin-throttle", envInt("signin-throttle", 20), "incorrect QR codes and unknown or expired sign-in transactions per client address per minute before sign-in answers 429; valid badges are never refused (QRPIN_SIGNIN_THROTTLE; 0: no limit)")
 }
 
 // registerSignIn adds the sign-in API and page at /{tenant}/signin to mux,
@@ -31,7 +30,7 @@ func (c *common) registerSignIn(mux *http.ServeMux, svc *admin.Service, tokens *
 		TenantID: svc.TenantID,
 		Lockout:  svc.Lockout,
 		Tokens:   tokens,
-		Throttle: signin.NewThrottle(c.signin.throttle, time.Minute),
+		Throttle: signin.Throttle{Limit: c.signin.throttle},
 		Now:      svc.Now,
 		Record:   signin.RecordTo(svc.Store, log),
 	}

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, applicationTests...)
 	tests = append(tests, signInTests...)
 	tests = append(tests, auditTests...)
+	tests = append(tests, pruneTests...)
 	tests = append(tests, textTests...)
 	tests = append(tests, concurrencyTests...)
 	for _, tc := range tests {
