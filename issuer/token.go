@@ -121,10 +121,29 @@ func (t *TokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		writeTokenJSON(w, http.StatusOK, resp)
 	}
-	if _, err := uuid.Parse(clientID); err != nil && clientID != "" {
+	if id, exact := canonicalClientID(clientID); exact {
+		clientID = id
+	} else if clientID != "" {
 		clientID = "(not a GUID)" // perhaps a secret sent in the wrong field: never logged
 	}
 	t.log().Info("token request", "status", status, "client_id", clientID, "trace_id", trace, "correlation_id", corr)
+}
+
+// canonicalClientID returns the one form of a client id that the rate
+// limit counts, the lookup uses and the log records: the GUID in lower
+// case. exact reports whether id is that GUID as Entra takes it, its 36
+// characters in any case; padded with white space, in braces, as a URN or
+// without its hyphens it is not exact, and is refused as an unknown
+// application, as Entra refuses a client id that is no application's
+// identifier. The canonical form of such a variant (empty when id holds
+// no GUID at all) still counts against the GUID's limit.
+func canonicalClientID(id string) (canonical string, exact bool) {
+	u, err := uuid.Parse(strings.TrimSpace(id))
+	if err != nil {
+		return "", false
+	}
+	canonical = u.String()
+	return canonical, len(id) == len(canonical) && strings.EqualFold(id, canonical)
 }
 
 func (t *TokenEndpoint) init() {
@@ -172,20 +191,25 @@ func (t *TokenEndpoint) serve(w http.ResponseWriter, r *http.Request) (string, t
 	if err != nil {
 		return clientID, tokenResponse{}, err
 	}
-	if err := t.limit(w, r, t.clientRate, "client", func() (string, error) { return strings.ToLower(clientID), nil }); err != nil {
+	id, exact := canonicalClientID(clientID)
+	if err := t.limit(w, r, t.clientRate, "client", func() (string, error) { return id, nil }); err != nil {
 		return clientID, tokenResponse{}, err
 	}
 	aud, err := t.audience(form)
 	if err != nil {
 		return clientID, tokenResponse{}, err
 	}
-	if strings.EqualFold(clientID, auth.GraphAppID) {
+	switch {
+	case !exact: // not echoed: perhaps a secret in the wrong field
+		return clientID, tokenResponse{}, failure(http.StatusUnauthorized, "invalid_client", 700016,
+			"Application with the identifier sent, which is not a GUID, was not found in the directory '%s'.", t.TenantID)
+	case id == auth.GraphAppID:
 		return clientID, tokenResponse{}, failure(http.StatusBadRequest, "unauthorized_client", 700016,
 			"Application '%s' (Microsoft Graph) is a resource: it cannot sign in as a client.", auth.GraphAppID)
 	}
-	p, err := t.Admin.ClientCredentials(r.Context(), clientID, secret)
+	p, err := t.Admin.ClientCredentials(r.Context(), id, secret)
 	if err != nil {
-		return clientID, tokenResponse{}, t.clientError(err, clientID)
+		return clientID, tokenResponse{}, t.clientError(err, id)
 	}
 	tokens := *t.Tokens
 	tokens.Audiences = []string{aud}

@@ -444,3 +444,100 @@ func TestTokenRateLimits(t *testing.T) {
 		e.expectError(e.do(req), http.StatusTooManyRequests, "temporarily_unavailable", 90055)
 	})
 }
+
+// paddedVariants are forms of a client id that are not its 36 characters:
+// white space around it, braces, a URN, no hyphens.
+func paddedVariants(id string) map[string]string {
+	return map[string]string{
+		"leading space":   " " + id,
+		"trailing tab":    id + "\t",
+		"newlines":        "\n" + id + "\r\n",
+		"spaces, capital": "  " + strings.ToUpper(id) + " ",
+		"braces":          "{" + id + "}",
+		"URN":             "urn:uuid:" + id,
+		"no hyphens":      strings.ReplaceAll(id, "-", ""),
+	}
+}
+
+// A client id in any form but its 36 characters is no application's
+// identifier: refused as Entra refuses an unknown one, whether in the form
+// or in HTTP Basic, even with the right secret.
+func TestTokenPaddedClientIDRefused(t *testing.T) {
+	e := newTokenEnv(t, nil)
+	for name, id := range paddedVariants(e.app.AppID) {
+		t.Run(name, func(t *testing.T) {
+			f := e.form()
+			f.Set("client_id", id)
+			e.expectError(e.request(f), 401, "invalid_client", 700016)
+			f.Del("client_id")
+			f.Del("client_secret")
+			basic := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString(
+				[]byte(url.QueryEscape(id)+":"+url.QueryEscape(e.secret)))}}
+			e.expectError(e.post("", "application/x-www-form-urlencoded", f.Encode(), basic), 401, "invalid_client", 700016)
+		})
+	}
+	// The id itself still works, in any case.
+	up := e.form()
+	up.Set("client_id", strings.ToUpper(e.app.AppID))
+	e.expectToken(e.request(up))
+}
+
+// Padded forms of a client id count against its limit: they do not buy
+// more attempts at its secret.
+func TestTokenPaddedClientIDSharesTheLimit(t *testing.T) {
+	e := newTokenEnv(t, func(te *issuer.TokenEndpoint) { te.ClientLimit, te.RateWindow = 2, time.Hour })
+	e.expectToken(e.request(e.form()))
+	e.expectToken(e.request(e.form()))
+	for name, id := range paddedVariants(e.app.AppID) {
+		f := e.form()
+		f.Set("client_id", id)
+		f.Set("client_secret", e.secret[:39]+"x")
+		r := e.request(f)
+		if r.status != http.StatusTooManyRequests {
+			t.Errorf("%s: %d, want 429 (the limit of %s is spent): %s", name, r.status, e.app.AppID, r.raw)
+		}
+	}
+}
+
+// The token endpoint logs a client id only when it is a GUID as Entra
+// takes it, in its canonical form: a client_id that looks like a secret
+// (perhaps a secret in the wrong field) never reaches the log, in any form,
+// nor the answer.
+func TestTokenLogNeverHoldsSecretLikeClientID(t *testing.T) {
+	e := newTokenEnv(t, nil)
+	hex32 := strings.ReplaceAll(uuid.NewString(), "-", "") // 32 hex digits, as many secrets are
+	dashed := hex32[:8] + "-" + hex32[8:12] + "-" + hex32[12:16] + "-" + hex32[16:20] + "-" + hex32[20:]
+	for _, id := range []string{e.secret, " " + e.secret, hex32, strings.ToUpper(hex32), "{" + hex32 + "}",
+		"urn:uuid:" + hex32, " " + dashed + "\n", "sk_live_" + hex32} {
+		f := e.form()
+		f.Set("client_id", id)
+		form := e.request(f)
+		f.Del("client_id")
+		f.Del("client_secret")
+		basic := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":x"))}}
+		for _, r := range []tokenResp{form, e.post("", "application/x-www-form-urlencoded", f.Encode(), basic)} {
+			e.expectError(r, 401, "invalid_client", 700016)
+			for _, secret := range []string{strings.TrimSpace(id), hex32, dashed} {
+				if strings.Contains(strings.ToLower(string(r.raw)), strings.ToLower(secret)) {
+					t.Fatalf("the answer to client_id %q echoes %q: %s", id, secret, r.raw)
+				}
+			}
+		}
+	}
+	logs := strings.ToLower(e.logs.String())
+	for _, secret := range []string{e.secret, hex32, dashed} {
+		if strings.Contains(logs, strings.ToLower(secret)) {
+			t.Fatalf("the log holds the secret-like client_id %q:\n%s", secret, logs)
+		}
+	}
+	if n := strings.Count(logs, `client_id="(not a guid)"`); n != 16 {
+		t.Fatalf("%d token requests logged with client_id=\"(not a GUID)\", want 16:\n%s", n, logs)
+	}
+	// A client id that is one is logged, as the GUID in lower case.
+	f := e.form()
+	f.Set("client_id", strings.ToUpper(e.app.AppID))
+	e.expectToken(e.request(f))
+	if !strings.Contains(e.logs.String(), "client_id="+e.app.AppID+" ") {
+		t.Fatalf("the log does not name the client %s:\n%s", e.app.AppID, e.logs)
+	}
+}

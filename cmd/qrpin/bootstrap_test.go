@@ -24,6 +24,7 @@ import (
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/internal/syncbuf"
 	"github.com/qrpin/qrpin/method"
+	"github.com/qrpin/qrpin/store"
 )
 
 // freeAddr returns a loopback address with a free port.
@@ -314,4 +315,214 @@ func trustingClient(t *testing.T, certFile string) *http.Client {
 		t.Fatalf("%s holds no certificate", certFile)
 	}
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+}
+
+// The environment of TestBootstrapCrashChild: the step of the bootstrap to
+// die at and the data directory.
+const (
+	crashStepEnv = "QRPIN_TEST_BOOTSTRAP_CRASH"
+	crashDataEnv = "QRPIN_TEST_BOOTSTRAP_DATA"
+	crashAddrEnv = "QRPIN_TEST_BOOTSTRAP_ADDR"
+)
+
+// TestBootstrapCrashChild is not a test: TestBootstrapCrashSafe runs this
+// test binary with crashStepEnv set to run it, a `serve` of the data
+// directory and address in crashDataEnv and crashAddrEnv that kills itself
+// (SIGKILL, as kill -9) when the bootstrap reaches that step.
+func TestBootstrapCrashChild(t *testing.T) {
+	at := os.Getenv(crashStepEnv)
+	if at == "" {
+		t.Skip("run by TestBootstrapCrashSafe only")
+	}
+	bootstrapStep = func(step string) {
+		if step == at {
+			p, _ := os.FindProcess(os.Getpid())
+			p.Kill()
+			select {} // until the kernel ends the process
+		}
+	}
+	c := common{data: os.Getenv(crashDataEnv), addr: os.Getenv(crashAddrEnv), out: os.Stdout}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := serve(ctx, c, method.DefaultLockout, 1000, func(net.Addr) { cancel() }); err != nil {
+		t.Fatal(err)
+	}
+	t.Fatalf("the bootstrap never reached %q", at)
+}
+
+// crashStart runs a start of `serve` as c in a process that is killed when
+// the bootstrap reaches step, and returns what it printed.
+func crashStart(t *testing.T, c common, step string) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBootstrapCrashChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), crashStepEnv+"="+step, crashDataEnv+"="+c.data, crashAddrEnv+"="+c.addr)
+	dieWithTest(cmd)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != -1 { // -1: ended by a signal
+		t.Fatalf("the start to kill at %q: %v, want it killed\n%s", step, err, out)
+	}
+	return string(out)
+}
+
+// bootstrapState returns the bootstrap application and the settings.
+func bootstrapState(t *testing.T, c common) (store.Application, map[string]string) {
+	t.Helper()
+	d, err := c.open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.store.Close()
+	settings, err := d.store.ListSettings(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps, err := d.store.ListApplications(context.Background(), "", 0)
+	if err != nil || len(apps) != 1 || apps[0].ID != settings[bootstrapAppSetting] {
+		t.Fatalf("applications %v (%v), want the bootstrap one only (%s)", apps, err, settings[bootstrapAppSetting])
+	}
+	return apps[0], settings
+}
+
+// A first start killed anywhere in the bootstrap leaves no operator locked
+// out: the next start finishes it, with the credentials in the file and
+// printed (unless they were printed already), and one working secret.
+func TestBootstrapCrashSafe(t *testing.T) {
+	t.Parallel()
+	for _, crashes := range [][]string{
+		{"issued"},    // the database marked bootstrapped, no file: the defect
+		{"written"},   // the file durable, not recorded
+		{"committed"}, // recorded, not printed
+		{"issued", "issued"},
+		{"issued", "written"},
+		{"written", "committed"}, // the file kept, recorded, then a crash again
+	} {
+		t.Run(strings.Join(crashes, ","), func(t *testing.T) {
+			t.Parallel()
+			c := common{data: filepath.Join(t.TempDir(), "data"), addr: freeAddr(t)}
+			for _, step := range crashes {
+				if out := crashStart(t, c, step); strings.Contains(out, "client secret") {
+					t.Fatalf("a start killed at %q printed the credentials before they were recorded:\n%s", step, out)
+				}
+			}
+			if crashes[0] == "issued" && len(crashes) == 1 {
+				if _, err := os.Stat(filepath.Join(c.data, BootstrapFile)); !errors.Is(err, os.ErrNotExist) {
+					t.Fatalf("after the crash, the bootstrap file: %v, want none", err)
+				}
+				if _, settings := bootstrapState(t, c); settings[bootstrapFileSetting] != "" {
+					t.Fatalf("after the crash, the file is recorded: %v", settings)
+				}
+			}
+
+			out, stop := runServe(t, c)
+			stop()
+			creds := readBootstrap(t, c.data)
+			last := crashes[len(crashes)-1]
+			if printed := strings.Contains(out.String(), "client secret: "+creds.ClientSecret); printed != (last != "committed") {
+				t.Fatalf("the start after the crashes printed the file's credentials: %v, want %v:\n%s", printed, last != "committed", out)
+			}
+			app, settings := bootstrapState(t, c)
+			if len(app.Passwords) != 1 || app.Passwords[0].KeyID != creds.SecretID || settings[bootstrapFileSetting] != creds.SecretID {
+				t.Fatalf("secrets %+v, recorded %q; want the file's one only, %s", app.Passwords, settings[bootstrapFileSetting], creds.SecretID)
+			}
+			out, stop = runServe(t, c)
+			tok := getToken(t, http.DefaultClient, creds)
+			if st, m := graphCall(t, http.DefaultClient, tok, "GET", "http://"+c.addr+"/v1.0/users", ""); st != http.StatusOK {
+				t.Fatalf("GET /v1.0/users with the recovered credentials: %d %v", st, m)
+			}
+			stop()
+			if strings.Contains(out.String(), "client secret") {
+				t.Fatalf("a later start prints credentials again:\n%s", out)
+			}
+			if again := readBootstrap(t, c.data); again != creds {
+				t.Fatalf("a later start rewrote the file: %+v, was %+v", again, creds)
+			}
+		})
+	}
+}
+
+// An operator who deletes the bootstrap file after the first start gets no
+// new credentials: the secret they kept still works, alone.
+func TestBootstrapFileDeletedStaysDeleted(t *testing.T) {
+	t.Parallel()
+	c := common{data: filepath.Join(t.TempDir(), "data"), addr: freeAddr(t)}
+	_, stop := runServe(t, c)
+	stop()
+	creds := readBootstrap(t, c.data)
+	if err := os.Remove(filepath.Join(c.data, BootstrapFile)); err != nil {
+		t.Fatal(err)
+	}
+	out, stop := runServe(t, c)
+	getToken(t, http.DefaultClient, creds)
+	stop()
+	if _, err := os.Stat(filepath.Join(c.data, BootstrapFile)); !errors.Is(err, os.ErrNotExist) || strings.Contains(out.String(), "client secret") {
+		t.Fatalf("a start after the file was deleted: file %v, printed:\n%s", err, out)
+	}
+	if app, _ := bootstrapState(t, c); len(app.Passwords) != 1 || app.Passwords[0].KeyID != creds.SecretID {
+		t.Fatalf("secrets %+v, want the kept one only", app.Passwords)
+	}
+}
+
+// Data directories bootstrapped by a qrpin that recorded no file: a file
+// that works is kept (and recorded); without one, the credentials are
+// issued again only when nothing shows the application was used.
+func TestBootstrapBeforeTheFileSetting(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		file     bool // the old start's file is there
+		user     bool // a user was created
+		reissued bool
+	}{
+		{"file kept", true, false, false},
+		{"file deleted, application used", false, true, false},
+		{"file deleted, application unused", false, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := common{data: filepath.Join(t.TempDir(), "data"), addr: freeAddr(t)}
+			d, err := c.open(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc := &admin.Service{Store: d.store, Pepper: d.pepper, TenantID: d.tenantID}
+			b, _, err := svc.Bootstrap(context.Background()) // as the old start did, without the file setting
+			if upn := "ana@contoso.com"; err == nil && tc.user {
+				_, err = svc.CreateUser(context.Background(), admin.Local(d.tenantID), admin.UserInput{UPN: &upn, DisplayName: &upn})
+			}
+			d.store.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			old := bootstrapCredentials{TenantID: d.tenantID, ClientID: b.App.AppID, ClientSecret: b.Secret.Secret}
+			if tc.file {
+				data, _ := json.Marshal(old)
+				if err := os.WriteFile(filepath.Join(c.data, BootstrapFile), data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out, stop := runServe(t, c)
+			stop()
+			app, settings := bootstrapState(t, c)
+			if !tc.reissued {
+				if strings.Contains(out.String(), "client secret") || len(app.Passwords) != 1 || app.Passwords[0].KeyID != b.Secret.KeyID {
+					t.Fatalf("credentials re-issued: secrets %+v, printed:\n%s", app.Passwords, out)
+				}
+				if _, err := os.Stat(filepath.Join(c.data, BootstrapFile)); tc.file != (err == nil) {
+					t.Fatalf("the bootstrap file: %v, want it there: %v", err, tc.file)
+				}
+				if tc.file && readBootstrap(t, c.data) != old {
+					t.Fatal("the old file was rewritten")
+				}
+				if tc.file && settings[bootstrapFileSetting] != legacyFileKey {
+					t.Fatalf("the kept file is not recorded: %v", settings)
+				}
+				return
+			}
+			creds := readBootstrap(t, c.data)
+			if !strings.Contains(out.String(), "client secret: "+creds.ClientSecret) || creds.ClientSecret == old.ClientSecret ||
+				len(app.Passwords) != 1 || app.Passwords[0].KeyID != creds.SecretID {
+				t.Fatalf("re-issued %+v, secrets %+v, printed:\n%s", creds, app.Passwords, out)
+			}
+		})
+	}
 }

@@ -45,6 +45,7 @@ type common struct {
 	addr      string
 	publicURL string
 	trusted   trustedFlags // serve only: registered by serveCmd, not by flags
+	proxies   []string     // serve only: --trusted-proxies, CIDR prefixes or addresses
 	tenant    string       // --tenant: the tenant id to create the data directory for
 	tls       tlsFlags     // serve and token: registered by them (the issuer's scheme follows it)
 	token     tokenFlags   // serve only: the token endpoint's rate limits

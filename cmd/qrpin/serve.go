@@ -18,6 +18,7 @@ import (
 
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/graph"
+	"github.com/qrpin/qrpin/internal/clientaddr"
 	"github.com/qrpin/qrpin/issuer"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
@@ -43,6 +44,9 @@ func serveCmd() *cobra.Command {
 	fs.DurationVar(&lock.MaxDuration, "lockout-max", envDuration("lockout-max", lock.MaxDuration), "longest lock (QRPIN_LOCKOUT_MAX)")
 	fs.IntVar(&lock.DisableAfter, "lockout-disable-after", envInt("lockout-disable-after", lock.DisableAfter), "consecutive wrong PINs that disable the PIN until an admin resets it (QRPIN_LOCKOUT_DISABLE_AFTER)")
 	fs.IntVar(&rateLimit, "rate-limit", envInt("rate-limit", 3500), "Graph API requests per client address per 10 seconds; beyond it 429 (QRPIN_RATE_LIMIT)")
+	fs.StringSliceVar(&c.proxies, "trusted-proxies", strings.Split(env("trusted-proxies", ""), ","),
+		"reverse proxies (CIDR prefixes or addresses, comma-separated) whose X-Forwarded-For or Forwarded header names the client; "+
+			"from any other peer those headers are ignored (QRPIN_TRUSTED_PROXIES; default none)")
 	c.trusted.flags(fs)
 	c.tls.flags(fs)
 	c.token.flags(fs)
@@ -57,6 +61,10 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if err := c.prune.check(); err != nil {
 		return err
+	}
+	proxies, err := clientaddr.ParsePrefixes(c.proxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	d, err := c.open(ctx)
 	if err != nil {
@@ -103,7 +111,7 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 		ln = tls.NewListener(ln, tlsConfig)
 	}
 	srv := &http.Server{
-		Handler:           routes(api.Handler(), identity),
+		Handler:           (&clientaddr.Resolver{Trusted: proxies}).Handler(routes(api.Handler(), identity)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -140,7 +140,9 @@ func writeDevCertificate(certPath, keyPath string, now time.Time) error {
 }
 
 // writeFileAtomic writes data to path with mode perm: a reader sees the
-// old file or the new one, never a part.
+// old file or the new one, never a part. It is durable when it returns:
+// the file is synced before the rename, the directory after it, so a crash
+// of the machine keeps it too.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*") // mode 0600
 	if err != nil {
@@ -160,5 +162,16 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	err = dir.Sync()
+	if cerr := dir.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
