@@ -12,6 +12,7 @@ import (
 
 	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/store"
 )
 
@@ -222,7 +223,7 @@ func (s *Service) DeleteApplication(ctx context.Context, p auth.Principal, ref A
 // AddPassword adds a client secret to an application and returns it: the
 // only time it is shown. Only its verifier is stored. The secret is valid
 // from in.Start (now when zero) to in.End (MaxSecretLifetime later when
-// zero), at most MaxSecretLifetime.
+// zero), at most MaxSecretLifetime, and ends by method.MaxDate.
 func (s *Service) AddPassword(ctx context.Context, p auth.Principal, ref AppRef, in PasswordInput) (_ NewPassword, err error) {
 	chg := &change{category: CategoryApplication, activity: "Update application – Certificates and secrets management", op: OpUpdate}
 	defer s.audit(ctx, p, &err, chg)
@@ -241,6 +242,9 @@ func (s *Service) AddPassword(ctx context.Context, p auth.Principal, ref AppRef,
 	}
 	if end.IsZero() {
 		end = start.Add(MaxSecretLifetime)
+	}
+	if err := method.CheckDate("endDateTime", end); err != nil {
+		return NewPassword{}, err
 	}
 	name := strings.TrimSpace(in.DisplayName)
 	switch {

@@ -60,15 +60,10 @@ func apply(u *store.User, in UserInput) {
 	}
 }
 
-// validUser checks a user's fields: a UPN local@domain made of the
-// characters Entra allows (letters, digits and ' . - _ ! # ^ ~ before the
-// @; letters, digits, '.' and '-' after it), and a display name.
+// validUser checks a user's fields: a userPrincipalName (validUPN) and a
+// display name.
 func validUser(u store.User) error {
-	local, domain, ok := strings.Cut(u.UPN, "@")
-	valid := ok && local != "" && domain != "" && len(u.UPN) <= 113 &&
-		!strings.ContainsFunc(local, func(r rune) bool { return !isAlnum(r) && !strings.ContainsRune("'.-_!#^~", r) }) &&
-		!strings.ContainsFunc(domain, func(r rune) bool { return !isAlnum(r) && r != '.' && r != '-' })
-	if !valid {
+	if !validUPN(u.UPN) {
 		return apperr.New(apperr.Invalid, "Request_BadRequest",
 			"Invalid value specified for property 'userPrincipalName' of resource 'User'.")
 	}
@@ -77,6 +72,27 @@ func validUser(u store.User) error {
 			"Invalid value specified for property 'displayName' of resource 'User'.")
 	}
 	return nil
+}
+
+// validUPN is the userPrincipalName rule, as Entra applies it: at most 113
+// characters, local@domain. The local part is made of letters, digits and
+// ' . - _ ! # ^ ~, with no '.' first, last or twice in a row. The domain
+// is labels of letters, digits and '-' joined by single dots, no label
+// starting or ending with '-'. Only ASCII, so case folding is ASCII's.
+func validUPN(upn string) bool {
+	local, domain, ok := strings.Cut(upn, "@")
+	if !ok || local == "" || domain == "" || len(upn) > 113 ||
+		strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, "..") ||
+		strings.ContainsFunc(local, func(r rune) bool { return !isAlnum(r) && !strings.ContainsRune("'.-_!#^~", r) }) {
+		return false
+	}
+	for _, label := range strings.Split(domain, ".") {
+		if label == "" || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") ||
+			strings.ContainsFunc(label, func(r rune) bool { return !isAlnum(r) && r != '-' }) {
+			return false
+		}
+	}
+	return true
 }
 
 // plainText reports whether s is valid UTF-8 without control characters

@@ -12,7 +12,9 @@ import (
 
 // AuthenticateExternal maps a verified token of a trusted external issuer
 // to the local user its claim names (by object id for "oid", else by
-// userPrincipalName, case-insensitively) and returns that user as a
+// userPrincipalName, case-insensitively; auth.External.Verify lets only
+// printable ASCII through, so the store's case folding cannot map a
+// look-alike onto another user) and returns that user as a
 // delegated caller. The user must exist and be enabled. Their directory
 // roles are their role assignments now, since an external token carries
 // no wids; the scopes are the trusted issuer's configured ones.

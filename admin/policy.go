@@ -29,13 +29,20 @@ func (s *Service) GetPolicy(ctx context.Context, p auth.Principal) (method.Polic
 	return pol, store.ForClient(err)
 }
 
-// UpdatePolicy changes the fields of the policy that patch sets. Targets
-// must name all_users, an existing group or an existing user.
-func (s *Service) UpdatePolicy(ctx context.Context, p auth.Principal, patch PolicyPatch) (_ method.Policy, err error) {
+// UpdatePolicy changes the fields of the policy that the patch read
+// returns sets. Targets must name all_users, an existing group or an
+// existing user. The caller is authorized before read is called, so one
+// who may not change the policy gets 403 whatever the request body holds,
+// and learns nothing from its validation.
+func (s *Service) UpdatePolicy(ctx context.Context, p auth.Principal, read func() (PolicyPatch, error)) (_ method.Policy, err error) {
 	chg := &change{category: CategoryPolicy, activity: "Update authentication methods policy", op: OpUpdate}
 	defer s.audit(ctx, p, &err, chg)
 	chg.targets = []store.AuditTarget{{ID: "qrCodePin", Type: "Policy", DisplayName: "QR code + PIN"}}
 	if err := auth.Authorize(p, auth.WritePolicy, auth.Target{}, s.now()); err != nil {
+		return method.Policy{}, err
+	}
+	patch, err := read()
+	if err != nil {
 		return method.Policy{}, err
 	}
 	for _, set := range []*[]method.Target{patch.Include, patch.Exclude} {

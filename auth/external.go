@@ -44,8 +44,27 @@ type TrustedIssuer struct {
 	Audiences []string `json:"audience"`
 	// Claim maps a token to a local user: "oid" (the default) to the
 	// user's object id; "upn", "preferred_username" or "email" to the
-	// userPrincipalName, compared case-insensitively.
+	// userPrincipalName, compared case-insensitively in ASCII only. A
+	// claim value with any character outside printable ASCII is refused
+	// (local userPrincipalNames are ASCII): Unicode case folding would
+	// map look-alikes such as the Kelvin sign (U+212A, folded to "k") onto
+	// another user's name.
 	Claim string `json:"claim,omitempty"`
+	// EmailVerified is how a token's email_verified claim is checked when
+	// Claim names the user by an address (upn, preferred_username, email):
+	//   - "required" (the default for "email"): the token must carry
+	//     email_verified true, as Google, Keycloak and most OpenID
+	//     providers send it. Also right for upn or preferred_username at a
+	//     provider whose users choose those names (Keycloak's "email as
+	//     username").
+	//   - "if-present" (the default for "upn" and "preferred_username"): a
+	//     token whose email_verified is anything but true is refused; one
+	//     without it maps. For providers that never send it and vouch for
+	//     the name themselves, as Entra ID v2.0 does for upn and
+	//     preferred_username. Entra's "email" is not verified by Entra: map
+	//     its tokens by oid or upn, not by email.
+	// It cannot be set with Claim "oid".
+	EmailVerified string `json:"emailVerified,omitempty"`
 	// Scopes are the delegated permissions such tokens carry in qrpin; when
 	// empty, every delegated permission qrpin knows (DelegatedScopes), so
 	// that the local user's directory roles alone decide.
@@ -86,6 +105,12 @@ const (
 	ClaimEmail             = "email"
 )
 
+// The ways TrustedIssuer.EmailVerified checks email_verified.
+const (
+	EmailVerifiedRequired  = "required"
+	EmailVerifiedIfPresent = "if-present"
+)
+
 // DelegatedScopes returns every delegated permission qrpin's permission
 // table knows, sorted.
 func DelegatedScopes() []string {
@@ -109,7 +134,7 @@ type ExternalIdentity struct {
 	Value    string // its value in the token
 	AppID    string // azp, else appid, else client_id: the client application
 	Scopes   []string
-	AuthTime time.Time // auth_time, else iat
+	AuthTime time.Time // auth_time; zero when the token has none (not a recent sign-in)
 }
 
 // ErrUntrustedIssuer is returned by External.Verify for a token whose iss
@@ -234,6 +259,17 @@ func newProvider(cfg TrustedIssuer, known []string) (*provider, error) {
 	default:
 		return nil, fmt.Errorf("%s: claim %q cannot map to a user; use oid, upn, preferred_username or email", p.discovery, cfg.Claim)
 	}
+	switch {
+	case p.cfg.Claim == ClaimObjectID && cfg.EmailVerified != "":
+		return nil, fmt.Errorf("%s: emailVerified applies to the claims upn, preferred_username and email, not oid", p.discovery)
+	case p.cfg.Claim == ClaimObjectID:
+	case cfg.EmailVerified == "" && p.cfg.Claim == ClaimEmail:
+		p.cfg.EmailVerified = EmailVerifiedRequired
+	case cfg.EmailVerified == "":
+		p.cfg.EmailVerified = EmailVerifiedIfPresent
+	case cfg.EmailVerified != EmailVerifiedRequired && cfg.EmailVerified != EmailVerifiedIfPresent:
+		return nil, fmt.Errorf("%s: emailVerified %q: use %s or %s", p.discovery, cfg.EmailVerified, EmailVerifiedRequired, EmailVerifiedIfPresent)
+	}
 	if len(cfg.Scopes) == 0 {
 		p.cfg.Scopes = known
 	}
@@ -293,7 +329,10 @@ func UnverifiedIssuer(token string) string {
 // must be signed with RS256 or ES256 by a key of the provider's JWKS named
 // by its kid header; iss must be exact, aud one of the configured
 // audiences, exp (required), nbf and iat must hold within the skew, and
-// the mapping claim must be a non-empty string. Every other failure is an
+// the mapping claim must be a non-empty string of printable ASCII, with
+// email_verified as the issuer's EmailVerified asks. auth_time, when
+// present, is the sign-in time (iat does not stand in for it). Every other
+// failure is an
 // *apperr.Error: 401 InvalidAuthenticationToken, or 503 when the
 // provider's keys cannot be fetched.
 func (x *External) Verify(ctx context.Context, token string) (ExternalIdentity, error) {
@@ -346,18 +385,35 @@ func (x *External) Verify(ctx context.Context, token string) (ExternalIdentity, 
 	if strings.TrimSpace(id.Value) == "" {
 		return ExternalIdentity{}, externalInvalid(fmt.Errorf("%w: the token has no %s claim to map it to a user", errClaims, p.cfg.Claim))
 	}
+	if strings.ContainsFunc(id.Value, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		return ExternalIdentity{}, externalInvalid(fmt.Errorf("%w: the token's %s claim is not printable ASCII, so it names no user here", errClaims, p.cfg.Claim))
+	}
+	if err := p.checkEmailVerified(c); err != nil {
+		return ExternalIdentity{}, externalInvalid(err)
+	}
 	for _, name := range []string{"azp", "appid", "client_id"} {
 		if id.AppID, _ = c[name].(string); id.AppID != "" {
 			break
 		}
 	}
-	for _, name := range []string{"auth_time", "iat"} {
-		if v, ok := c[name].(float64); ok {
-			id.AuthTime = time.Unix(int64(v), 0).UTC()
-			break
-		}
+	if v, ok := c["auth_time"].(float64); ok {
+		id.AuthTime = time.Unix(int64(v), 0).UTC()
 	}
 	return id, nil
+}
+
+// checkEmailVerified applies the issuer's EmailVerified rule to a token's
+// claims. JSON true and the string "true" (which some providers send) are
+// verified; anything else is not.
+func (p *provider) checkEmailVerified(c jwt.MapClaims) error {
+	v, sent := c["email_verified"]
+	switch {
+	case p.cfg.EmailVerified == "", !sent && p.cfg.EmailVerified == EmailVerifiedIfPresent, v == true, v == "true":
+		return nil
+	case !sent:
+		return fmt.Errorf("%w: the token has no email_verified claim, so its %s cannot map it to a user", errClaims, p.cfg.Claim)
+	}
+	return fmt.Errorf("%w: the token's %s is not verified (email_verified is not true), so it cannot map it to a user", errClaims, p.cfg.Claim)
 }
 
 // errProviderDown: the provider's keys could not be fetched.

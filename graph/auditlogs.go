@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/store"
 )
 
@@ -187,6 +188,9 @@ func parseAuditFilter(s string, fields auditFields) (store.AuditFilter, error) {
 				return f, unsupported("'" + word + "' is not a date and time such as 2026-03-01T09:00:00Z")
 			}
 			t = t.UTC()
+			if err := method.CheckDate(fields.time, t); err != nil {
+				return f, err
+			}
 			switch {
 			case strings.EqualFold(op, "ge"):
 				f.From = t

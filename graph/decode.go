@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/method"
 )
 
 // decode reads the request body as JSON into v (spec D5). An empty body is
@@ -114,7 +115,8 @@ func position(body []byte, offset int64) (line, col int) {
 	return line, col
 }
 
-// parseTime parses an optional DateTimeOffset property; "" gives zero.
+// parseTime parses an optional DateTimeOffset property; "" gives zero. The
+// date must lie within method.MinDate and method.MaxDate.
 func parseTime(field string, s *string) (time.Time, error) {
 	if s == nil || *s == "" {
 		return time.Time{}, nil
@@ -123,5 +125,6 @@ func parseTime(field string, s *string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, apperr.BadRequest("Invalid value for property '%s': not a date and time in ISO 8601 format (for example 2026-03-02T09:00:00Z).", field)
 	}
-	return t.UTC().Truncate(time.Microsecond), nil
+	t = t.UTC().Truncate(time.Microsecond)
+	return t, method.CheckDate(field, t)
 }

@@ -410,3 +410,40 @@ func TestDirectoryDelegatedAdmin(t *testing.T) {
 	expect(t, r, http.StatusOK, "")
 	eq(t, "members", r.json(t)["value"], []any{})
 }
+
+// TestUserPrincipalNameRule: one rule on create and update, as Entra's: no
+// '.' at the start or end of the local part or twice in a row, no empty
+// domain label, no label starting or ending with '-'. Refused names are
+// 400 Request_BadRequest with Graph's message and change nothing.
+func TestUserPrincipalNameRule(t *testing.T) {
+	t.Parallel()
+	const msg = "Invalid value specified for property 'userPrincipalName' of resource 'User'."
+	bad := []string{"a..b@x.example", ".a@x.example", "a.@x.example", "a@-x.example", "a@x-.example",
+		"a@x..example", "a@.x", "a@x.", "a@x.-example", "a@x.example-"}
+	good := []string{"a.b@x.example", "o'neil_2#^~!@x-y.example", "a@x", "a1@x1-2.example"}
+	for _, v := range []string{"v1.0", "beta"} {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			ana := e.user("ana@contoso.com")
+			for _, upn := range bad {
+				for what, r := range map[string]resp{
+					"create": e.do("POST", "/"+v+"/users", e.adminTok(), `{"userPrincipalName":"`+upn+`","displayName":"A"}`),
+					"update": e.do("PATCH", "/"+v+"/users/"+ana.ID, e.adminTok(), `{"userPrincipalName":"`+upn+`"}`),
+				} {
+					if r.status != http.StatusBadRequest || r.errCode(t) != "Request_BadRequest" {
+						t.Errorf("%s %q: %d %s, want 400 Request_BadRequest", what, upn, r.status, r.body)
+						continue
+					}
+					eq(t, what+" "+upn+": message", str(t, obj(t, r.json(t), "error"), "message"), msg)
+				}
+				expect(t, e.do("GET", "/"+v+"/users/"+url.PathEscape(upn), e.adminTok(), ""), http.StatusNotFound, "Request_ResourceNotFound")
+			}
+			r := e.do("GET", "/"+v+"/users/"+ana.ID, e.adminTok(), "")
+			eq(t, "ana's UPN after refused updates", str(t, r.json(t), "userPrincipalName"), "ana@contoso.com")
+			for _, upn := range good {
+				e.postUser(t, v, `{"userPrincipalName":"`+upn+`","displayName":"A"}`)
+			}
+		})
+	}
+}

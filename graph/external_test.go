@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -440,16 +441,128 @@ func TestTrustedIssuerDownAtStart(t *testing.T) {
 
 func TestTrustedIssuerConfigErrors(t *testing.T) {
 	for name, cfg := range map[string]auth.TrustedIssuer{
-		"nothing":        {Audiences: []string{"a"}},
-		"no audience":    {Issuer: "https://idp.example"},
-		"empty audience": {Issuer: "https://idp.example", Audiences: []string{""}},
-		"bad claim":      {Issuer: "https://idp.example", Audiences: []string{"a"}, Claim: "sub"},
-		"unknown scope":  {Issuer: "https://idp.example", Audiences: []string{"a"}, Scopes: []string{"Everything.All"}},
-		"plain http":     {Issuer: "http://idp.example", Audiences: []string{"a"}},
-		"relative":       {Discovery: "/.well-known/openid-configuration", Audiences: []string{"a"}},
+		"nothing":                {Audiences: []string{"a"}},
+		"no audience":            {Issuer: "https://idp.example"},
+		"empty audience":         {Issuer: "https://idp.example", Audiences: []string{""}},
+		"bad claim":              {Issuer: "https://idp.example", Audiences: []string{"a"}, Claim: "sub"},
+		"unknown scope":          {Issuer: "https://idp.example", Audiences: []string{"a"}, Scopes: []string{"Everything.All"}},
+		"plain http":             {Issuer: "http://idp.example", Audiences: []string{"a"}},
+		"emailVerified with oid": {Issuer: "https://idp.example", Audiences: []string{"a"}, Claim: "oid", EmailVerified: "required"},
+		"unknown emailVerified":  {Issuer: "https://idp.example", Audiences: []string{"a"}, Claim: "email", EmailVerified: "ignore"},
+		"relative":               {Discovery: "/.well-known/openid-configuration", Audiences: []string{"a"}},
 	} {
 		if _, err := auth.NewExternal(context.Background(), []auth.TrustedIssuer{cfg}, auth.ExternalOptions{}); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+// TestTrustedIssuerLookAlikes: names are folded in ASCII only. An external
+// upn that Unicode case folding would turn into a local user's name (the
+// Kelvin sign U+212A folds to "k") or that differs from one by a dotless
+// or dotted Turkish i is refused, on either backend; ASCII case still
+// folds.
+func TestTrustedIssuerLookAlikes(t *testing.T) {
+	t.Parallel()
+	base := newEnv(t)
+	idp := newExtIdP(t)
+	e := extEnv(t, base, auth.TrustedIssuer{Issuer: idp.srv.URL, Audiences: []string{extAudience}, Claim: "upn"})
+	kate := e.user("kate@contoso.com")
+	admin := e.user("admin@contoso.com", auth.GlobalAdministrator)
+	now := e.clock.Now()
+	for _, tc := range []struct {
+		upn  string
+		want string // the local user's id, "" for 401
+	}{
+		{"KATE@Contoso.COM", kate.ID},
+		{"Admin@contoso.com", admin.ID},
+		{"\u212Aate@contoso.com", ""},  // KELVIN SIGN: strings.ToLower gives "kate"
+		{"adm\u0131n@contoso.com", ""}, // LATIN SMALL LETTER DOTLESS I
+		{"adm\u0130n@contoso.com", ""}, // LATIN CAPITAL LETTER I WITH DOT ABOVE
+		{"admin@contoso.\u212Aom", ""},
+		{"admin@contoso.com\u200b", ""}, // ZERO WIDTH SPACE
+	} {
+		r := e.do("GET", "/v1.0/me", idp.sign(t, "rsa-1", idp.claims(tc.upn, now)), "")
+		if tc.want == "" {
+			extUnauthorized(t, tc.upn, r)
+			continue
+		}
+		expect(t, r, http.StatusOK, "")
+		if id := r.json(t)["id"]; id != tc.want {
+			t.Errorf("%q maps to %v, want %s", tc.upn, id, tc.want)
+		}
+	}
+}
+
+// TestTrustedIssuerEmailVerified: a name the issuer says is not verified
+// never maps to a local user. EmailVerified "required" (the default for
+// claim email) needs email_verified true; "if-present" (the default for
+// upn and preferred_username) refuses only a token that says otherwise.
+func TestTrustedIssuerEmailVerified(t *testing.T) {
+	t.Parallel()
+	absent := struct{}{}
+	verified := map[string]any{"true": true, `"true"`: "true", "false": false, `"false"`: "false", "absent": absent}
+	for _, tc := range []struct {
+		claim, mode string
+		ok          []string // the email_verified values that map; the others are 401
+	}{
+		{"email", "", []string{"true", `"true"`}},
+		{"email", auth.EmailVerifiedRequired, []string{"true", `"true"`}},
+		{"email", auth.EmailVerifiedIfPresent, []string{"true", `"true"`, "absent"}},
+		{"upn", "", []string{"true", `"true"`, "absent"}},
+		{"preferred_username", "", []string{"true", `"true"`, "absent"}},
+		{"preferred_username", auth.EmailVerifiedRequired, []string{"true", `"true"`}},
+		{"oid", "", []string{"true", `"true"`, "false", `"false"`, "absent"}},
+	} {
+		t.Run(tc.claim+"/"+tc.mode, func(t *testing.T) {
+			t.Parallel()
+			base := newEnv(t)
+			idp := newExtIdP(t)
+			e := extEnv(t, base, auth.TrustedIssuer{Issuer: idp.srv.URL, Audiences: []string{extAudience}, Claim: tc.claim, EmailVerified: tc.mode})
+			ana := e.user("ana@contoso.com")
+			for name, v := range verified {
+				c := idp.claims(ana.UPN, e.clock.Now())
+				c["email"], c["preferred_username"], c["oid"] = ana.UPN, ana.UPN, ana.ID
+				if v != absent {
+					c["email_verified"] = v
+				}
+				r := e.do("GET", "/v1.0/me", idp.sign(t, "rsa-1", c), "")
+				if !slices.Contains(tc.ok, name) {
+					extUnauthorized(t, "email_verified "+name, r)
+					continue
+				}
+				if r.status != http.StatusOK || r.json(t)["id"] != ana.ID {
+					t.Errorf("email_verified %s: %d %s, want 200 for ana", name, r.status, r.body)
+				}
+			}
+		})
+	}
+}
+
+// TestTrustedIssuerAuthTime: iat does not stand in for auth_time. A token
+// without auth_time is not a recent sign-in, so users cannot change their
+// own method with it (403 with the claims challenge); with a fresh
+// auth_time they can.
+func TestTrustedIssuerAuthTime(t *testing.T) {
+	t.Parallel()
+	base := newEnv(t)
+	idp := newExtIdP(t)
+	e := extEnv(t, base, auth.TrustedIssuer{Issuer: idp.srv.URL, Audiences: []string{extAudience}, Claim: "upn"})
+	ana := e.user("ana@contoso.com")
+	now := e.clock.Now()
+	body := `{"standardQRCode":{}}`
+
+	noAuthTime := idp.claims(ana.UPN, now) // iat = now
+	r := e.do("PUT", "/v1.0/me/authentication/qrCodePinMethod", idp.sign(t, "rsa-1", noAuthTime), body)
+	expect(t, r, http.StatusForbidden, "accessDenied")
+	if h := r.header.Get("WWW-Authenticate"); !strings.Contains(h, `error="insufficient_claims"`) {
+		t.Errorf("no auth_time: WWW-Authenticate %q, want the claims challenge", h)
+	}
+	old := idp.claims(ana.UPN, now)
+	old["auth_time"] = now.Add(-auth.RecentSignIn - time.Minute).Unix()
+	expect(t, e.do("PUT", "/v1.0/me/authentication/qrCodePinMethod", idp.sign(t, "rsa-1", old), body), http.StatusForbidden, "accessDenied")
+
+	fresh := idp.claims(ana.UPN, now)
+	fresh["auth_time"] = now.Unix()
+	expect(t, e.do("PUT", "/v1.0/me/authentication/qrCodePinMethod", idp.sign(t, "rsa-1", fresh), body), http.StatusCreated, "")
 }

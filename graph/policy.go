@@ -34,9 +34,19 @@ func targets(in *[]targetBody) *[]method.Target {
 	return &out
 }
 
-// updatePolicy changes the policy; the body must name its @odata.type, as
-// the v1.0 documentation requires (with or without the leading '#').
+// updatePolicy changes the policy. The body is read only once the caller
+// is authorized (policyPatch).
 func (s *Server) updatePolicy(c *call) (int, any, error) {
+	p, err := s.Admin.UpdatePolicy(c.r.Context(), c.p, c.policyPatch)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, c.toPolicy(p), nil
+}
+
+// policyPatch reads a policy PATCH body; it must name its @odata.type, as
+// the v1.0 documentation requires (with or without the leading '#').
+func (c *call) policyPatch() (admin.PolicyPatch, error) {
 	var body struct {
 		Type                 *string       `json:"@odata.type"`
 		State                *string       `json:"state"`
@@ -46,22 +56,18 @@ func (s *Server) updatePolicy(c *call) (int, any, error) {
 		Exclude              *[]targetBody `json:"excludeTargets"`
 	}
 	if err := c.decode(&body, false); err != nil {
-		return 0, nil, err
+		return admin.PolicyPatch{}, err
 	}
 	if body.Type == nil || !strings.EqualFold(strings.TrimPrefix(*body.Type, "#"), typePolicy[1:]) {
-		return 0, nil, apperr.BadRequest("The request body must include \"@odata.type\": %q.", typePolicy)
+		return admin.PolicyPatch{}, apperr.BadRequest("The request body must include \"@odata.type\": %q.", typePolicy)
 	}
-	p, err := s.Admin.UpdatePolicy(c.r.Context(), c.p, admin.PolicyPatch{
+	return admin.PolicyPatch{
 		State:                body.State,
 		PINLength:            body.PINLength,
 		StandardLifetimeDays: body.StandardLifetimeDays,
 		Include:              targets(body.Include),
 		Exclude:              targets(body.Exclude),
-	})
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, c.toPolicy(p), nil
+	}, nil
 }
 
 func (s *Server) deletePolicy(c *call) (int, any, error) {

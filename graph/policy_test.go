@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+
+	"github.com/qrpin/qrpin/auth"
 )
 
 const policyPath = "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/qrCodePin"
@@ -226,4 +228,62 @@ func (e *env) group(t *testing.T, name string) string {
 	r := e.do("POST", "/v1.0/groups", e.adminTok(), string(body))
 	expect(t, r, http.StatusCreated, "")
 	return str(t, r.json(t), "id")
+}
+
+// TestPolicyPatchAuthorizesFirst: a caller who may not change the policy
+// gets the same 403 whatever the body holds (malformed, of the wrong type,
+// out of range, naming unknown targets), and a request without a token
+// 401: validation runs only for callers who may change the policy.
+func TestPolicyPatchAuthorizesFirst(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	reader := e.user("reader@contoso.com", auth.GlobalReader)
+	nobody := e.user("nobody@contoso.com")
+	typ := `"@odata.type":"` + policyType + `",`
+	bodies := map[string]string{
+		"valid":            `{` + typ + `"pinLength":10}`,
+		"malformed JSON":   `{"pinLength":10,}`,
+		"not an object":    `[1]`,
+		"no @odata.type":   `{"pinLength":10}`,
+		"pinLength 7":      `{` + typ + `"pinLength":7}`,
+		"pinLength string": `{` + typ + `"pinLength":"10"}`,
+		"unknown group":    `{` + typ + `"includeTargets":[{"targetType":"group","id":"` + uuid.NewString() + `"}]}`,
+		"empty":            ``,
+	}
+	callers := map[string]string{
+		"app with Policy.Read":                e.appToken("Policy.Read.AuthenticationMethod"),
+		"app with other permissions":          e.appToken("User.ReadWrite.All"),
+		"Global Reader with Policy.ReadWrite": e.userToken(reader, "Policy.ReadWrite.AuthenticationMethod"),
+		"user without a role":                 e.userToken(nobody, "Policy.ReadWrite.AuthenticationMethod"),
+	}
+	before := e.getPolicy(t, "/v1.0"+policyPath).body
+	for _, v := range []string{"/v1.0", "/beta"} {
+		for who, tok := range callers {
+			want := ""
+			for name, body := range bodies {
+				r := e.do("PATCH", v+policyPath, tok, body)
+				if r.status != http.StatusForbidden || r.errCode(t) != "accessDenied" {
+					t.Errorf("%s %s, %s body: %d %s, want 403 accessDenied", v, who, name, r.status, r.body)
+					continue
+				}
+				msg := str(t, obj(t, r.json(t), "error"), "message")
+				if want == "" {
+					want = msg
+				}
+				if msg != want {
+					t.Errorf("%s %s, %s body: message %q differs from %q", v, who, name, msg, want)
+				}
+			}
+		}
+		for name, body := range bodies {
+			r := e.do("PATCH", v+policyPath, "", body)
+			if r.status != http.StatusUnauthorized || r.errCode(t) != "InvalidAuthenticationToken" {
+				t.Errorf("%s no token, %s body: %d %s, want 401", v, name, r.status, r.body)
+			}
+		}
+	}
+	eq(t, "policy afterwards", string(e.getPolicy(t, "/v1.0"+policyPath).body), string(before))
+	// An authorized caller still gets the validation errors.
+	expect(t, e.do("PATCH", "/v1.0"+policyPath, e.adminTok(), bodies["malformed JSON"]), http.StatusBadRequest, "BadRequest")
+	expect(t, e.do("PATCH", "/v1.0"+policyPath, e.adminTok(), bodies["valid"]), http.StatusOK, "")
 }

@@ -82,6 +82,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("request-id", rid)
 	w.Header().Set("client-request-id", crid)
+	// Answers carry one-time secrets (PINs, badge images, client secrets)
+	// and directory data for one caller: no cache may keep any of them.
+	// Entra sends no-cache; no-store is stricter, and Pragma is for
+	// HTTP/1.0 caches.
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
 	rw := &statusWriter{ResponseWriter: w}
 	defer func() {
 		if v := recover(); v != nil {

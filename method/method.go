@@ -28,6 +28,27 @@ const (
 	MaxTemporaryLifetime = 12 * time.Hour
 )
 
+// The dates qrpin accepts and answers (spec D8). Every date a client sends
+// and every date qrpin derives from one (an expiry from a start and a
+// lifetime) must lie between MinDate and MaxDate, so every answer formats
+// as RFC 3339 with a four-digit year and is accepted when sent back. Dates
+// before the Unix epoch mean nothing here (qrpin holds none, and year 1 is
+// the "never" of lastUsedDateTime).
+var (
+	MinDate = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxDate = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+)
+
+// CheckDate returns a 400 naming the property field when t lies outside
+// MinDate to MaxDate.
+func CheckDate(field string, t time.Time) error {
+	if t.Before(MinDate) || t.After(MaxDate) {
+		return apperr.BadRequest("Invalid value for property '%s': %s is outside the dates accepted, %s to %s.",
+			field, t.UTC().Format(time.RFC3339Nano), MinDate.Format(time.RFC3339), MaxDate.Format(time.RFC3339))
+	}
+	return nil
+}
+
 // QRCode is a standard or temporary QR code. The secret it encodes is never
 // kept: only Verifier, from which the secret cannot be recovered.
 type QRCode struct {
@@ -103,8 +124,14 @@ func (m *Method) SetCode(kind Kind, c *QRCode) {
 }
 
 // ValidateLifetime checks a new code's start and expiry against the limits
-// of its kind.
+// of its kind, and against MinDate and MaxDate.
 func ValidateLifetime(kind Kind, start, expire time.Time) error {
+	if err := CheckDate("startDateTime", start); err != nil {
+		return err
+	}
+	if err := CheckDate("expireDateTime", expire); err != nil {
+		return err
+	}
 	life := expire.Sub(start)
 	if kind == Temporary {
 		if life > MaxTemporaryLifetime {

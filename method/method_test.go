@@ -180,3 +180,46 @@ func TestClone(t *testing.T) {
 		t.Fatalf("clone of a method without codes: %+v", e)
 	}
 }
+
+// TestDateBounds: dates from the Unix epoch to the end of year 9999 are
+// accepted, so every date answered formats with a four-digit year; a QR
+// code whose start or expiry falls outside is refused with a 400.
+func TestDateBounds(t *testing.T) {
+	t.Parallel()
+	end := time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+	epoch := time.Unix(0, 0).UTC()
+	for _, tt := range []struct {
+		at   time.Time
+		want string
+	}{
+		{epoch, ""},
+		{epoch.Add(-time.Microsecond), "BadRequest"},
+		{time.Time{}, "BadRequest"},
+		{t0, ""},
+		{end, ""},
+		{end.Add(time.Microsecond), "BadRequest"},
+		{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), "BadRequest"},
+	} {
+		if got := code(t, CheckDate("startDateTime", tt.at)); got != tt.want {
+			t.Errorf("CheckDate(%v) = %q, want %q", tt.at, got, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		kind          Kind
+		start, expire time.Time
+		want          string
+	}{
+		{Standard, end.AddDate(0, 0, -365), end, ""},
+		{Standard, end.AddDate(0, 0, -364), end.AddDate(0, 0, 1), "BadRequest"}, // year 10000
+		{Temporary, end.Add(-8 * time.Hour), end, ""},
+		{Temporary, end.Add(-4 * time.Hour), end.Add(4 * time.Hour), "BadRequest"},
+		{Standard, epoch.Add(-time.Hour), epoch.AddDate(0, 0, 30), "BadRequest"},
+	} {
+		if got := code(t, ValidateLifetime(tt.kind, tt.start, tt.expire)); got != tt.want {
+			t.Errorf("%s %v to %v: code %q, want %q", tt.kind, tt.start, tt.expire, got, tt.want)
+		}
+	}
+	if MaxDate.Format(time.RFC3339) != "9999-12-31T23:59:59Z" || MinDate.Format(time.RFC3339) != "1970-01-01T00:00:00Z" {
+		t.Errorf("bounds %v to %v", MinDate, MaxDate)
+	}
+}

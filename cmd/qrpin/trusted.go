@@ -22,10 +22,11 @@ type trustedFlags struct {
 func (f *trustedFlags) flags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.entries, "trusted-issuer", strings.Fields(env("trusted-issuers", "")),
 		"accept delegated tokens of another OpenID provider (repeatable): "+
-			"'ISSUER-OR-DISCOVERY-URL;aud=AUDIENCE[;claim=oid|upn|preferred_username|email][;scopes=A,B]' "+
-			"(QRPIN_TRUSTED_ISSUERS: entries separated by white space)")
+			"'ISSUER-OR-DISCOVERY-URL;aud=AUDIENCE[;claim=oid|upn|preferred_username|email][;email_verified=required|if-present][;scopes=A,B]' "+
+			"(email_verified: whether tokens must carry email_verified true (required, the default for claim=email) or only not false "+
+			"(if-present, the default for upn and preferred_username); QRPIN_TRUSTED_ISSUERS: entries separated by white space)")
 	fs.StringVar(&f.file, "trusted-issuers-file", env("trusted-issuers-file", ""),
-		`JSON file listing trusted issuers: [{"issuer": URL, "discovery": URL, "audience": "...", "claim": "upn", "scopes": [...]}] (QRPIN_TRUSTED_ISSUERS_FILE)`)
+		`JSON file listing trusted issuers: [{"issuer": URL, "discovery": URL, "audience": "...", "claim": "upn", "emailVerified": "if-present", "scopes": [...]}] (QRPIN_TRUSTED_ISSUERS_FILE)`)
 }
 
 // configs returns every trusted issuer the flags name.
@@ -70,8 +71,8 @@ func (f *trustedFlags) external(ctx context.Context, log *slog.Logger) (*auth.Ex
 // parseTrustedIssuer reads the --trusted-issuer form: a URL, then
 // ;key=value settings. The URL is a discovery URL when it ends with
 // /.well-known/openid-configuration, else the issuer. Keys: aud (or
-// audience; repeatable), claim, scopes (comma-separated), issuer and
-// discovery (to give both).
+// audience; repeatable), claim, email_verified, scopes (comma-separated),
+// issuer and discovery (to give both).
 func parseTrustedIssuer(s string) (auth.TrustedIssuer, error) {
 	var ti auth.TrustedIssuer
 	parts := strings.Split(s, ";")
@@ -97,6 +98,8 @@ func parseTrustedIssuer(s string) (auth.TrustedIssuer, error) {
 			ti.Audiences = append(ti.Audiences, v)
 		case "claim":
 			ti.Claim = v
+		case "email_verified", "emailverified":
+			ti.EmailVerified = v
 		case "scopes", "scope":
 			ti.Scopes = append(ti.Scopes, split(v)...)
 		case "issuer":
@@ -104,7 +107,7 @@ func parseTrustedIssuer(s string) (auth.TrustedIssuer, error) {
 		case "discovery":
 			ti.Discovery = v
 		default:
-			return ti, fmt.Errorf("unknown setting %q (want aud, claim, scopes, issuer or discovery)", k)
+			return ti, fmt.Errorf("unknown setting %q (want aud, claim, email_verified, scopes, issuer or discovery)", k)
 		}
 	}
 	if ti.Issuer == "" && ti.Discovery == "" {

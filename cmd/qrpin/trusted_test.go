@@ -156,6 +156,8 @@ func TestParseTrustedIssuer(t *testing.T) {
 				Claim: "upn", Scopes: []string{"User.Read.All", "UserAuthMethod-QR.ReadWrite.All"}}, false},
 		{";issuer=https://a.example;discovery=https://b.example/d;audience=x;aud=y",
 			auth.TrustedIssuer{Issuer: "https://a.example", Discovery: "https://b.example/d", Audiences: []string{"x", "y"}}, false},
+		{"https://accounts.google.com;aud=qrpin;claim=email;email_verified=required",
+			auth.TrustedIssuer{Issuer: "https://accounts.google.com", Audiences: []string{"qrpin"}, Claim: "email", EmailVerified: "required"}, false},
 		{"https://idp.example;aud", auth.TrustedIssuer{}, true},
 		{"https://idp.example;aud=", auth.TrustedIssuer{}, true},
 		{"https://idp.example;color=blue", auth.TrustedIssuer{}, true},
@@ -174,7 +176,7 @@ func TestParseTrustedIssuer(t *testing.T) {
 
 func TestTrustedIssuersFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "trusted.json")
-	data := `[{"issuer": "https://a.example", "audience": "qrpin", "claim": "email"},
+	data := `[{"issuer": "https://a.example", "audience": "qrpin", "claim": "email", "emailVerified": "if-present"},
 	          {"discovery": "https://b.example/.well-known/openid-configuration", "audience": ["x", "y"], "scopes": ["User.Read.All"]}]`
 	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
@@ -186,7 +188,7 @@ func TestTrustedIssuersFile(t *testing.T) {
 	}
 	want := []auth.TrustedIssuer{
 		{Issuer: "https://c.example", Audiences: []string{"z"}},
-		{Issuer: "https://a.example", Audiences: []string{"qrpin"}, Claim: "email"},
+		{Issuer: "https://a.example", Audiences: []string{"qrpin"}, Claim: "email", EmailVerified: "if-present"},
 		{Discovery: "https://b.example/.well-known/openid-configuration", Audiences: []string{"x", "y"}, Scopes: []string{"User.Read.All"}},
 	}
 	if !reflect.DeepEqual(got, want) {
