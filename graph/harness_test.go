@@ -20,6 +20,7 @@ import (
 	"github.com/qrpin/qrpin/graph"
 	"github.com/qrpin/qrpin/internal/fakeclock"
 	"github.com/qrpin/qrpin/internal/syncbuf"
+	"github.com/qrpin/qrpin/internal/testkeys"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/store"
@@ -63,10 +64,7 @@ func newEnvParams(t testing.TB, params pin.Params) *env {
 	t.Helper()
 	dir := t.TempDir()
 	st := openTestStore(t, filepath.Join(dir, "qrpin.db"))
-	keys, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := testkeys.KeySet(t)
 	pepper := bytes.Repeat([]byte{7}, 32)
 	hasher, err := pin.NewHasher(pepper, params)
 	if err != nil {
