@@ -28,6 +28,10 @@ var page = template.Must(template.ParseFS(web, "web/page.html"))
 // maxFrame bounds a camera frame sent for decoding.
 const maxFrame = 4 << 20
 
+// DefaultIdleTimeout is the sign-in page's idle timeout when the Handler
+// sets none: short, because the page is on a shared device.
+const DefaultIdleTimeout = 60 * time.Second
+
 // assets are the page's static files, by name, with their content types.
 var assets = map[string]string{
 	"signin.js":  "text/javascript; charset=utf-8",
@@ -59,7 +63,15 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	var buf bytes.Buffer
-	if err := page.Execute(&buf, struct{ Base string }{"/" + tenant + "/signin"}); err != nil {
+	idle := h.IdleTimeout
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	data := struct {
+		Base       string
+		IdleMillis int64
+	}{"/" + tenant + "/signin", idle.Milliseconds()}
+	if err := page.Execute(&buf, data); err != nil {
 		h.log().Error("sign-in page", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return

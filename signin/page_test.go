@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/qrpin/qrpin/qr"
 )
@@ -173,4 +174,28 @@ func FuzzDecodeQR(f *testing.F) {
 	f.Add(img.PNG)
 	f.Add([]byte("\x89PNG\r\n\x1a\n"))
 	f.Fuzz(func(t *testing.T, b []byte) { DecodeQR(b) })
+}
+
+// TestPageIdleTimeout: the page gets its idle timeout, in milliseconds,
+// from the Handler (a data- attribute: the CSP allows no inline script).
+func TestPageIdleTimeout(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		name string
+		idle time.Duration
+		want string
+	}{
+		{"default", 0, `data-idle-timeout="60000"`},
+		{"set", 1500 * time.Millisecond, `data-idle-timeout="1500"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mux := http.NewServeMux()
+			(&Handler{Service: e.svc, IdleTimeout: tc.idle}).RegisterPage(mux)
+			w := httptest.NewRecorder()
+			mux.ServeHTTP(w, httptest.NewRequest("GET", "/"+testTenant+"/signin", nil))
+			if w.Code != 200 || !strings.Contains(w.Body.String(), tc.want) || strings.Contains(w.Body.String(), "<script>") {
+				t.Fatalf("page: %d, want %s in\n%s", w.Code, tc.want, w.Body)
+			}
+		})
+	}
 }
