@@ -54,6 +54,9 @@ func serveCmd() *cobra.Command {
 // address once the server listens.
 func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit int, ready func(net.Addr)) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := c.signin.check(); err != nil {
+		return err
+	}
 	d, err := c.open(ctx)
 	if err != nil {
 		return err
