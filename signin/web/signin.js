@@ -5,9 +5,9 @@
 // is the transaction handle below (a closure variable, never in the DOM);
 // the tokens of a sign-in are not kept at all (the page only says "signed
 // in"). restart() wipes everything: on "Start again" and "Sign in someone
-// else", after data-idle-timeout milliseconds without input, and when the
-// page is hidden or left (pagehide), so that neither a later person nor the
-// back/forward cache finds a signed-in page.
+// else", after data-idle-timeout milliseconds without input, when the page
+// is left or reloaded (pagehide) and when the back/forward cache brings it
+// back (pageshow), so that no later person finds a signed-in page.
 (function () {
   "use strict";
   var base = document.body.getAttribute("data-base");
