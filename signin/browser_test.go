@@ -3,22 +3,31 @@ package signin
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
 	"image/jpeg"
 	"image/png"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/qr"
+	"github.com/qrpin/qrpin/store"
 )
 
 // chromiumPath finds Debian's Chromium. Without it the browser tests skip,
@@ -252,4 +261,330 @@ func TestBrowserCameraSignIn(t *testing.T) {
 		chromedp.WaitVisible("#done", chromedp.ByID),
 		screenshot(t, ctx, "2-done"),
 	)
+}
+
+// wire keeps the sign-in requests and answers a test server saw, to find
+// every secret of a sign-in in the browser afterwards.
+type wire struct {
+	cacheable bool // drop the answers' Cache-Control
+	mu        sync.Mutex
+	exchanges []exchange
+}
+
+// exchange is one sign-in request and its answer, as JSON objects.
+type exchange struct {
+	path     string
+	req, res map[string]any
+}
+
+// wrap records the JSON sign-in calls (not the camera frames) that reach next.
+func (w *wire) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		if r.Method == http.MethodPost && !strings.HasSuffix(r.URL.Path, "/decode") {
+			ex := exchange{path: r.URL.Path}
+			json.Unmarshal(body, &ex.req)
+			json.Unmarshal(rec.Body.Bytes(), &ex.res)
+			w.mu.Lock()
+			w.exchanges = append(w.exchanges, ex)
+			w.mu.Unlock()
+		}
+		maps.Copy(rw.Header(), rec.Header())
+		if w.cacheable {
+			rw.Header().Del("Cache-Control")
+		}
+		rw.WriteHeader(rec.Code)
+		rw.Write(rec.Body.Bytes())
+	})
+}
+
+// secrets returns what the sign-in calls sent and got that the page must
+// forget: the badge's content, the PINs, the transaction handles and the
+// tokens. With signedIn, it fails the test unless the calls got an access
+// and an ID token.
+func (w *wire) secrets(t *testing.T, signedIn bool) []string {
+	t.Helper()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	tokens := 0
+	for _, ex := range w.exchanges {
+		for _, k := range []string{"qrCode", "pin", "newPin", "transaction"} {
+			if s, _ := ex.req[k].(string); s != "" {
+				out = append(out, s)
+			}
+		}
+		for _, k := range []string{"transaction", "access_token", "id_token"} {
+			if s, _ := ex.res[k].(string); s != "" {
+				out = append(out, s)
+				tokens += strings.Count(k, "token")
+			}
+		}
+	}
+	if signedIn && tokens != 2 {
+		t.Fatalf("the sign-in got %d tokens, want an access and an ID token", tokens)
+	}
+	return out
+}
+
+// last returns the request of the last call to path.
+func (w *wire) last(path string) map[string]any {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i := len(w.exchanges) - 1; i >= 0; i-- {
+		if strings.HasSuffix(w.exchanges[i].path, path) {
+			return w.exchanges[i].req
+		}
+	}
+	return nil
+}
+
+// kioskServer serves the sign-in page with the given idle timeout and
+// returns its URL and the record of its sign-in calls. With cacheable, it
+// drops the Cache-Control headers, so that Chromium keeps the page in its
+// back/forward cache.
+func (e *env) kioskServer(idle time.Duration, cacheable bool) (string, *wire) {
+	mux := http.NewServeMux()
+	h := &Handler{Service: e.svc, IdleTimeout: idle}
+	h.Register(mux)
+	h.RegisterPage(mux)
+	w := &wire{cacheable: cacheable}
+	return newServer(e.t, w.wrap(mux)) + "/" + testTenant + "/signin", w
+}
+
+// kioskUser is a worker whose display name differs from the UPN, so that
+// either can be looked for.
+func (e *env) kioskUser(forceChange bool) badge {
+	e.t.Helper()
+	b := e.addUser("ana@contoso.com", goodPIN)
+	_, err := e.st.UpdateUser(e.t.Context(), b.user.ID, func(u *store.User) error { u.DisplayName = "Ana Ruiz"; return nil })
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if forceChange {
+		e.update(b.user.ID, func(m *method.Method) { m.PIN.ForceChange = true })
+	}
+	return b
+}
+
+// newKioskPIN is the PIN chosen on a forced change in the kiosk tests.
+const newKioskPIN = "90817263"
+
+// signInOnPage signs b in on the page at base, through the forced PIN
+// change when there is one, up to the done screen.
+func signInOnPage(t *testing.T, ctx context.Context, base string, b badge, forceChange bool) {
+	t.Helper()
+	run(t, ctx,
+		chromedp.Navigate(base),
+		chromedp.WaitVisible("#scan-input", chromedp.ByID),
+		chromedp.SendKeys("#scan-input", b.payload+"\r", chromedp.ByID),
+		chromedp.WaitVisible("#pin-input", chromedp.ByID),
+		chromedp.SendKeys("#pin-input", b.pin+"\r", chromedp.ByID),
+	)
+	if forceChange {
+		run(t, ctx,
+			chromedp.WaitVisible("#newpin-input", chromedp.ByID),
+			chromedp.SendKeys("#newpin-input", newKioskPIN, chromedp.ByID),
+			chromedp.SendKeys("#newpin-confirm", newKioskPIN+"\r", chromedp.ByID),
+		)
+	}
+	run(t, ctx, chromedp.WaitVisible("#done", chromedp.ByID))
+}
+
+// pageContents is everything of the page that script or a person at the
+// device can read: web storage, IndexedDB, Cache Storage, cookies, the
+// DOM and its text, the inputs' values, the enumerable globals, history
+// state and the URL.
+const pageContents = `(async () => {
+  const out = [];
+  for (const s of [localStorage, sessionStorage]) {
+    for (let i = 0; i < s.length; i++) { out.push("storage " + s.key(i) + "=" + s.getItem(s.key(i))); }
+  }
+  for (const d of await indexedDB.databases()) { out.push("indexedDB " + d.name); }
+  for (const k of await caches.keys()) { out.push("cache " + k); }
+  out.push("cookie " + document.cookie);
+  out.push("html " + document.documentElement.outerHTML);
+  out.push("text " + document.documentElement.innerText);
+  document.querySelectorAll("input").forEach(i => out.push("input " + i.id + "=" + i.value));
+  for (const k of Object.keys(window)) {
+    try { const v = window[k]; out.push("global " + k + "=" + (typeof v === "string" ? v : JSON.stringify(v))); } catch (e) {}
+  }
+  out.push("history " + JSON.stringify(history.state) + " " + location.href);
+  return out.join("\n");
+})()`
+
+// forgotten fails the test when the page holds any of secrets or b's
+// name (UPN or display name).
+func forgotten(t *testing.T, ctx context.Context, when string, b badge, secrets []string) {
+	t.Helper()
+	var got string
+	run(t, ctx, chromedp.Evaluate(pageContents, &got, func(p *cdpruntime.EvaluateParams) *cdpruntime.EvaluateParams {
+		return p.WithAwaitPromise(true)
+	}))
+	if !strings.Contains(got, "Scan your badge") || !strings.Contains(got, "input pin-input=") {
+		t.Fatalf("%s: the page's contents lack the page itself:\n%s", when, got)
+	}
+	for _, s := range append(secrets, b.user.UPN, "Ana Ruiz", newKioskPIN) {
+		if i := strings.Index(got, s); i >= 0 {
+			line := got[strings.LastIndex(got[:i], "\n")+1:]
+			line, _, _ = strings.Cut(line, "\n")
+			t.Errorf("%s: the page still holds %.12q... in %.80q", when, s, line)
+		}
+	}
+}
+
+// TestBrowserNothingLeft: after a sign-in, on the done screen, after "Sign
+// in someone else" and after a reload, nothing of the worker can be read
+// from the page: no token, PIN, badge content, transaction handle or name.
+func TestBrowserNothingLeft(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		forceChange bool
+	}{
+		{"PIN", false},
+		{"forced PIN change", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			b := e.kioskUser(tc.forceChange)
+			base, w := e.kioskServer(time.Hour, false)
+			ctx := browser(t)
+			signInOnPage(t, ctx, base, b, tc.forceChange)
+			secrets := w.secrets(t, true)
+			forgotten(t, ctx, "on the done screen", b, secrets)
+			run(t, ctx,
+				chromedp.Click("#done .restart", chromedp.ByQuery),
+				chromedp.WaitVisible("#scan-input", chromedp.ByID),
+				chromedp.WaitNotVisible("#done", chromedp.ByID),
+			)
+			forgotten(t, ctx, `after "Sign in someone else"`, b, secrets)
+			run(t, ctx,
+				chromedp.Reload(),
+				chromedp.WaitVisible("#scan-input", chromedp.ByID),
+			)
+			forgotten(t, ctx, "after a reload", b, secrets)
+		})
+	}
+}
+
+// TestBrowserIdleWipe: after the idle timeout without input, the page wipes
+// a signed-in screen, and a half-done sign-in (the PIN pad showing, digits
+// typed): back to the scan screen, the transaction handle dropped.
+func TestBrowserIdleWipe(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		reach func(t *testing.T, ctx context.Context, base string, b badge)
+	}{
+		{"signed in", func(t *testing.T, ctx context.Context, base string, b badge) {
+			signInOnPage(t, ctx, base, b, false)
+		}},
+		{"PIN pad", func(t *testing.T, ctx context.Context, base string, b badge) {
+			run(t, ctx,
+				chromedp.Navigate(base),
+				chromedp.WaitVisible("#scan-input", chromedp.ByID),
+				chromedp.SendKeys("#scan-input", b.payload+"\r", chromedp.ByID),
+				chromedp.WaitVisible("#pin-input", chromedp.ByID),
+				chromedp.SendKeys("#pin-input", b.pin[:4], chromedp.ByID),
+			)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			b := e.kioskUser(false)
+			// Short, yet long enough for the steps before it to run
+			// without a pause that long between two of them.
+			base, w := e.kioskServer(2*time.Second, false)
+			ctx := browser(t)
+			tc.reach(t, ctx, base, b)
+			wctx, cancel := context.WithTimeout(ctx, 30*time.Second) // a deadline for the wipe, not a measure of it
+			defer cancel()
+			run(t, wctx,
+				chromedp.WaitVisible("#scan-input", chromedp.ByID),
+				chromedp.WaitNotVisible("#pin", chromedp.ByID),
+				chromedp.WaitNotVisible("#done", chromedp.ByID),
+			)
+			secrets := append(w.secrets(t, tc.name == "signed in"), b.pin[:4])
+			forgotten(t, ctx, "after the idle timeout", b, secrets)
+			// The handle is gone, not only hidden: a PIN sent now (by
+			// script: the form is hidden) goes with none.
+			var msg string
+			run(t, ctx,
+				chromedp.Evaluate(`document.getElementById("pin-input").value = "1234"; document.getElementById("pin-form").requestSubmit()`, nil),
+				chromedp.WaitVisible("#message.error", chromedp.ByQuery),
+				chromedp.Text("#message", &msg, chromedp.ByID),
+			)
+			if req := w.last("/pin"); req == nil || req["transaction"] != "" {
+				t.Fatalf("a PIN sent after the idle timeout went with the transaction %v (message %q)", req["transaction"], msg)
+			}
+		})
+	}
+}
+
+// until polls expr in the page until it is true (across navigations: an
+// evaluation in a page being left fails, and is tried again).
+func until(expr string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			var ok bool
+			if err := chromedp.Evaluate(expr, &ok).Do(ctx); err == nil && ok {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("waiting for %s: %w", expr, ctx.Err())
+			case <-tick.C:
+			}
+		}
+	})
+}
+
+// TestBrowserBackForward: leaving a signed-in page and coming back shows
+// the scan screen with nothing of the worker, whether the browser loads
+// the page again (it is no-store) or restores it from the back/forward
+// cache (as a browser may do even for no-store pages: the test server
+// serves it cacheable to make Chromium do it), and on a pageshow from the
+// cache.
+func TestBrowserBackForward(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		cacheable bool // the test server drops the page's Cache-Control: no-store
+		back      bool // leave the page and go back; else a pageshow event from the cache
+	}{
+		{"back, loaded again", false, true},
+		{"back, from the back/forward cache", true, true},
+		{"pageshow from the cache", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			b := e.kioskUser(false)
+			base, w := e.kioskServer(time.Hour, tc.cacheable)
+			ctx := browser(t)
+			signInOnPage(t, ctx, base, b, false)
+			secrets := w.secrets(t, true)
+			if tc.back {
+				var restored bool
+				run(t, ctx,
+					chromedp.Evaluate(`window.qrpinTestMarker = true`, nil),
+					chromedp.Navigate(base+"/assets/signin.css"),
+					chromedp.Evaluate(`history.back()`, nil), // not NavigateBack: a page from the cache fires no load event
+					until(`location.pathname.endsWith("/signin") && document.readyState === "complete"`),
+					chromedp.Evaluate(`window.qrpinTestMarker === true`, &restored),
+				)
+				if restored != tc.cacheable {
+					t.Fatalf("restored from the back/forward cache: %v, want %v (else this case tests nothing)", restored, tc.cacheable)
+				}
+			} else {
+				run(t, ctx, chromedp.Evaluate(`window.dispatchEvent(new PageTransitionEvent("pageshow", {persisted: true}))`, nil))
+			}
+			wctx, cancel := context.WithTimeout(ctx, 30*time.Second) // a deadline, not a measure
+			defer cancel()
+			run(t, wctx, until(`!document.getElementById("scan").hidden && document.getElementById("done").hidden`))
+			forgotten(t, ctx, "after coming back", b, secrets)
+		})
+	}
 }

@@ -22,6 +22,10 @@ const maxBody = 4 << 10
 type Handler struct {
 	Service *Service
 	Log     *slog.Logger // nil: slog.Default
+	// IdleTimeout is how long the sign-in page waits without input before
+	// it wipes what it holds and returns to the scan screen; 0:
+	// DefaultIdleTimeout.
+	IdleTimeout time.Duration
 }
 
 // Register adds the sign-in endpoints to mux.

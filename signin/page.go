@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
-	"errors"
 	"html/template"
 	"image"
 	_ "image/jpeg" // camera frames
@@ -16,6 +15,7 @@ import (
 
 	"github.com/makiuchi-d/gozxing"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/qrpin/qrpin/apperr"
 )
@@ -27,6 +27,10 @@ var page = template.Must(template.ParseFS(web, "web/page.html"))
 
 // maxFrame bounds a camera frame sent for decoding.
 const maxFrame = 4 << 20
+
+// DefaultIdleTimeout is the sign-in page's idle timeout when the Handler
+// sets none: short, because the page is on a shared device.
+const DefaultIdleTimeout = 60 * time.Second
 
 // assets are the page's static files, by name, with their content types.
 var assets = map[string]string{
@@ -59,7 +63,15 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	var buf bytes.Buffer
-	if err := page.Execute(&buf, struct{ Base string }{"/" + tenant + "/signin"}); err != nil {
+	idle := h.IdleTimeout
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	data := struct {
+		Base       string
+		IdleMillis int64
+	}{"/" + tenant + "/signin", idle.Milliseconds()}
+	if err := page.Execute(&buf, data); err != nil {
 		h.log().Error("sign-in page", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -91,6 +103,15 @@ func (h *Handler) asset(w http.ResponseWriter, r *http.Request) {
 // checks of sign-ins, whatever the rate of frames.
 var frameTurns = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
 
+// frameBudget bounds the bytes of camera frames this process holds at once,
+// across all uploads: eight frames of the largest size. An upload reserves
+// its declared length before its body is read, so that slow uploads,
+// however many, hold no more than this.
+const frameBudget = 8 * maxFrame
+
+// frameBytes is what is left of frameBudget.
+var frameBytes = semaphore.NewWeighted(frameBudget)
+
 func errDecoderBusy() error {
 	e := apperr.New(apperr.Throttled, "TooManyRequests", "The camera decoder is busy. Try again in a moment.")
 	e.RetryAfter = time.Second
@@ -99,19 +120,24 @@ func errDecoderBusy() error {
 
 // decodeFrame reads a QR code from a camera frame (JPEG or PNG) for
 // browsers without a barcode detector: {"qrCode": "..."}, or
-// {"qrCode": ""} when the frame holds none. When frameTurns are all taken,
-// it answers 429 at once (the page sends its next frame later).
+// {"qrCode": ""} when the frame holds none. Before it reads the body, it
+// reserves the frame's declared length from frameBytes; when that is
+// spent, or when frameTurns are all taken after the upload, it answers 429
+// at once (the page sends its next frame later).
 func (h *Handler) decodeFrame(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if r.PathValue("tenant") != h.Service.TenantID {
 		h.write(w, r, Step{}, errTenant())
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFrame))
-	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
-		h.write(w, r, Step{}, errFrameTooLarge())
+	n, err := reserveFrame(r.ContentLength)
+	if err != nil {
+		h.write(w, r, Step{}, err)
 		return
-	} else if err != nil { // the upload broke off
+	}
+	defer frameBytes.Release(n)
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r.Body, body); err != nil { // the upload broke off
 		h.write(w, r, Step{}, apperr.BadRequest("The camera frame could not be read."))
 		return
 	}
@@ -127,6 +153,21 @@ func (h *Handler) decodeFrame(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(struct {
 		QRCode string `json:"qrCode"`
 	}{text})
+}
+
+// reserveFrame takes a frame's declared length (-1: not declared) from
+// frameBytes, or says why not: a frame must declare its length (a browser
+// always does), at most maxFrame. The caller releases it.
+func reserveFrame(n int64) (int64, error) {
+	switch {
+	case n < 0:
+		return 0, apperr.BadRequest("The camera frame must be sent with its length (Content-Length).")
+	case n > maxFrame:
+		return 0, errFrameTooLarge()
+	case !frameBytes.TryAcquire(n):
+		return 0, errDecoderBusy()
+	}
+	return n, nil
 }
 
 // DecodeQR returns the text of the QR code in an image (JPEG or PNG), or ""

@@ -62,6 +62,9 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 	if err := c.prune.check(); err != nil {
 		return err
 	}
+	if err := c.signin.check(); err != nil {
+		return err
+	}
 	proxies, err := clientaddr.ParsePrefixes(c.proxies)
 	if err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)

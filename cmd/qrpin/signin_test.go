@@ -4,9 +4,16 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/qrpin/qrpin/method"
 )
 
 // signInCall posts a sign-in step to the server.
@@ -74,5 +81,60 @@ func TestServeSignIn(t *testing.T) {
 	st, m = graphCall(t, http.DefaultClient, user, "PATCH", base+"/v1.0/me/authentication/qrCodePinMethod/standardQRCode", `{"expireDateTime": "2099-01-01T00:00:00Z"}`)
 	if st == 401 || st == 403 {
 		t.Fatalf("self-service write with the sign-in's token: %d %v", st, m)
+	}
+}
+
+// TestSignInIdleTimeoutFlag: --signin-idle-timeout, or
+// QRPIN_SIGNIN_IDLE_TIMEOUT, sets the sign-in page's idle timeout; 60s by
+// default; a negative one is refused.
+func TestSignInIdleTimeoutFlag(t *testing.T) {
+	for _, tc := range []struct {
+		name, env string
+		args      []string
+		want      time.Duration
+		wantErr   bool
+	}{
+		{"default", "", nil, time.Minute, false},
+		{"flag", "", []string{"--signin-idle-timeout=15s"}, 15 * time.Second, false},
+		{"environment", "2m", nil, 2 * time.Minute, false},
+		{"flag over environment", "2m", []string{"--signin-idle-timeout=20s"}, 20 * time.Second, false},
+		{"negative", "", []string{"--signin-idle-timeout=-1s"}, -time.Second, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env != "" {
+				t.Setenv("QRPIN_SIGNIN_IDLE_TIMEOUT", tc.env)
+			}
+			var f signinFlags
+			fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+			f.flags(fs)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.check(); f.idle != tc.want || (err != nil) != tc.wantErr {
+				t.Fatalf("idle timeout %v, check %v; want %v, an error: %v", f.idle, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestServeSignInIdleTimeout: serve hands the idle timeout to the sign-in
+// page, and refuses a negative one before it starts.
+func TestServeSignInIdleTimeout(t *testing.T) {
+	c := common{data: filepath.Join(t.TempDir(), "data"), addr: freeAddr(t)}
+	c.signin.idle = 15 * time.Second
+	runServe(t, c)
+	res, err := http.Get("http://" + c.addr + "/" + readBootstrap(t, c.data).TenantID + "/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || !strings.Contains(string(b), `data-idle-timeout="15000"`) {
+		t.Fatalf("sign-in page: %d\n%s", res.StatusCode, b)
+	}
+	c = common{data: filepath.Join(t.TempDir(), "data2"), addr: freeAddr(t)}
+	c.signin.idle = -time.Second
+	if err := serve(t.Context(), c, method.DefaultLockout, 1000, nil); err == nil || !strings.Contains(err.Error(), "--signin-idle-timeout") {
+		t.Fatalf("serve with a negative idle timeout: %v", err)
 	}
 }

@@ -1,8 +1,21 @@
 // qrpin sign-in page: badge (scanner input or camera), PIN, new PIN.
+//
+// The page runs on shared devices: it keeps nothing in web storage or
+// cookies, and nothing of a worker outlives their sign-in. The only state
+// is the transaction handle below (a closure variable, never in the DOM);
+// the tokens of a sign-in are not kept at all (the page only says "signed
+// in"). restart() wipes everything: on "Start again" and "Sign in someone
+// else", after data-idle-timeout milliseconds without input, when the page
+// is left or reloaded (pagehide) and when the back/forward cache brings it
+// back (pageshow), so that no later person finds a signed-in page.
 (function () {
   "use strict";
   var base = document.body.getAttribute("data-base");
-  var tx = "", stream = null, scanning = false, busy = false;
+  var idleMs = parseInt(document.body.getAttribute("data-idle-timeout"), 10);
+  if (!(idleMs > 0)) { idleMs = 60000; }
+  // gen counts restarts: an answer to a request sent before the last
+  // restart is dropped, so it cannot bring back a wiped sign-in.
+  var tx = "", stream = null, scanning = false, busy = false, gen = 0, idleTimer = 0;
   var $ = function (id) { return document.getElementById(id); };
 
   function say(text, kind) {
@@ -47,8 +60,7 @@
     tx = b.transaction || "";
     if (b.next === "pin") { stopCamera(); show("pin"); say("Badge accepted. Enter your PIN.", "ok"); }
     else if (b.next === "newPin") { $("newpin-length").textContent = b.pinLength || 8; show("newpin"); say("Choose a new PIN.", "ok"); }
-    else if (b.next === "done") {
-      try { sessionStorage.setItem("qrpin.access_token", b.access_token); sessionStorage.setItem("qrpin.id_token", b.id_token); } catch (e) {}
+    else if (b.next === "done") { // the tokens in b are not kept: nothing here uses them
       $("done-text").textContent = "Welcome. You can now use this device.";
       show("done"); say("Signed in.", "ok");
     }
@@ -57,13 +69,30 @@
   function send(path, body) {
     if (busy) { return; }
     busy = true;
-    post(path, body).then(step, function () { say("The server cannot be reached. Try again.", "error"); })
-      .then(function () { busy = false; });
+    var g = gen;
+    post(path, body).then(function (r) { if (g === gen) { step(r); awake(); } },
+      function () { if (g === gen) { say("The server cannot be reached. Try again.", "error"); } })
+      .then(function () { if (g === gen) { busy = false; } });
   }
 
   function submitQR(text) { send("qr", { qrCode: text }); }
 
-  function restart() { tx = ""; stopCamera(); show("scan"); say(""); }
+  // restart wipes what the page holds and shows the scan screen.
+  function restart() {
+    gen++; tx = ""; busy = false; stopCamera();
+    Array.prototype.forEach.call(document.querySelectorAll("input"), function (i) { i.value = ""; });
+    $("done-text").textContent = "";
+    show("scan"); say("");
+  }
+
+  // awake restarts the idle timer: after idleMs without input, restart.
+  function awake() {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(restart, idleMs);
+  }
+  ["keydown", "pointerdown", "input"].forEach(function (t) { document.addEventListener(t, awake, true); });
+  window.addEventListener("pagehide", restart);
+  window.addEventListener("pageshow", function (e) { if (e.persisted) { restart(); awake(); } });
 
   $("scan-form").addEventListener("submit", function (e) {
     e.preventDefault();
@@ -79,7 +108,8 @@
   $("newpin-form").addEventListener("submit", function (e) {
     e.preventDefault();
     var a = $("newpin-input").value, b = $("newpin-confirm").value;
-    if (a !== b) { say("The two PINs differ. Type the new PIN twice.", "error"); $("newpin-input").value = ""; $("newpin-confirm").value = ""; $("newpin-input").focus(); return; }
+    $("newpin-input").value = ""; $("newpin-confirm").value = "";
+    if (a !== b) { say("The two PINs differ. Type the new PIN twice.", "error"); $("newpin-input").focus(); return; }
     send("newpin", { transaction: tx, newPin: a });
   });
   Array.prototype.forEach.call(document.querySelectorAll(".restart"), function (b) { b.addEventListener("click", restart); });
@@ -164,5 +194,6 @@
   });
   $("camera-stop").addEventListener("click", function () { stopCamera(); $("scan-input").focus(); });
 
-  show("scan");
+  restart();
+  awake();
 })();
