@@ -172,7 +172,7 @@ var auditCases = []auditCase{
 	{name: "UpdatePolicy", category: admin.CategoryPolicy, activity: "Update authentication methods policy", op: admin.OpUpdate,
 		targets: policyTargets,
 		run: func(e *env, p auth.Principal, f fixture) ([]string, error) {
-			_, err := e.svc.UpdatePolicy(e.ctx, p, admin.PolicyPatch{PINLength: ptr(10)})
+			_, err := e.svc.UpdatePolicy(e.ctx, p, patchOf(admin.PolicyPatch{PINLength: ptr(10)}))
 			return nil, err
 		}},
 	{name: "DeletePolicy", category: admin.CategoryPolicy, activity: "Reset authentication methods policy", op: admin.OpUpdate,

@@ -91,7 +91,7 @@ var tenantOps = []tenantOp{
 		role: auth.AuthenticationPolicyAdministrator, roleNo: auth.GlobalReader, write: true,
 		run: func(e *env, p auth.Principal, f fixture) error {
 			state := method.Enabled
-			_, err := e.svc.UpdatePolicy(e.ctx, p, admin.PolicyPatch{State: &state})
+			_, err := e.svc.UpdatePolicy(e.ctx, p, patchOf(admin.PolicyPatch{State: &state}))
 			return err
 		}},
 	{name: "DeletePolicy", app: []string{policyWrite}, appNo: [][]string{{policyRead}}, noScope: [][]string{{policyRead}},

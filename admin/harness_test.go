@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -19,7 +18,7 @@ import (
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/store"
-	"github.com/qrpin/qrpin/store/sqlite"
+	"github.com/qrpin/qrpin/store/sqlite/sqlitetest"
 )
 
 // testStart is the test clock's starting time.
@@ -65,43 +64,10 @@ func (e *env) commits() int64 {
 	return v
 }
 
-// template is an empty, migrated database file that newEnv copies: a copy
-// opens several times faster than a new file is migrated.
-var template []byte
-
-func TestMain(m *testing.M) {
-	os.Exit(func() int {
-		dir, err := os.MkdirTemp("", "admin-test-")
-		if err != nil {
-			panic(err)
-		}
-		defer os.RemoveAll(dir)
-		path := filepath.Join(dir, "template.db")
-		st, err := sqlite.Open(path)
-		if err != nil {
-			panic(err)
-		}
-		if err := st.Close(); err != nil {
-			panic(err)
-		}
-		if template, err = os.ReadFile(path); err != nil {
-			panic(err)
-		}
-		return m.Run()
-	}())
-}
-
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "qrpin.db")
-	if err := os.WriteFile(path, template, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t, path)
 	db, err := sql.Open("sqlite", path+"?_query_only=on")
 	if err != nil {
 		t.Fatal(err)
@@ -249,4 +215,9 @@ func (e *env) auditsSince(t time.Time) []store.DirectoryAudit {
 		e.t.Fatal(err)
 	}
 	return as
+}
+
+// patchOf returns a policy body reader that gives patch.
+func patchOf(patch admin.PolicyPatch) func() (admin.PolicyPatch, error) {
+	return func() (admin.PolicyPatch, error) { return patch, nil }
 }

@@ -82,7 +82,7 @@ func updatePINWith(current, next string) func(e *env, f fixture) error {
 
 func updatePolicy(patch admin.PolicyPatch) func(e *env, f fixture) error {
 	return func(e *env, f fixture) error {
-		_, err := e.svc.UpdatePolicy(e.ctx, e.local(), patch)
+		_, err := e.svc.UpdatePolicy(e.ctx, e.local(), patchOf(patch))
 		return err
 	}
 }

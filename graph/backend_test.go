@@ -19,7 +19,7 @@ import (
 	"github.com/qrpin/qrpin/store"
 	"github.com/qrpin/qrpin/store/postgres"
 	"github.com/qrpin/qrpin/store/postgres/pgtest"
-	"github.com/qrpin/qrpin/store/sqlite"
+	"github.com/qrpin/qrpin/store/sqlite/sqlitetest"
 )
 
 // The API tests run on either backend: SQLite by default, PostgreSQL when
@@ -41,11 +41,7 @@ func openTestStore(t testing.TB, sqlitePath string) store.Store {
 	var st store.Store
 	switch b := os.Getenv(backendEnv); b {
 	case "", "sqlite":
-		s, err := sqlite.Open(sqlitePath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st = s
+		return sqlitetest.Open(t, sqlitePath) // closed when t ends
 	case "postgres":
 		if os.Getenv(pgtest.Env) == "" {
 			t.Fatalf("%s=postgres needs %s", backendEnv, pgtest.SkipMessage)

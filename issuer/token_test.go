@@ -23,9 +23,10 @@ import (
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/internal/fakeclock"
 	"github.com/qrpin/qrpin/internal/syncbuf"
+	"github.com/qrpin/qrpin/internal/testkeys"
 	"github.com/qrpin/qrpin/issuer"
 	"github.com/qrpin/qrpin/store"
-	"github.com/qrpin/qrpin/store/sqlite"
+	"github.com/qrpin/qrpin/store/sqlite/sqlitetest"
 )
 
 // tokenEnv is a token endpoint on a fresh store, with a test clock, one
@@ -46,15 +47,8 @@ type tokenEnv struct {
 func newTokenEnv(t *testing.T, configure func(*issuer.TokenEndpoint)) *tokenEnv {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := sqlite.Open(filepath.Join(dir, "qrpin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	keys, err := auth.LoadOrCreateKeys(filepath.Join(dir, "keys"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.Open(t, filepath.Join(dir, "qrpin.db"))
+	keys := testkeys.KeySet(t)
 	e := &tokenEnv{t: t, store: st, clock: fakeclock.New(start), logs: &syncbuf.Buffer{}}
 	e.svc = &admin.Service{Store: st, Pepper: bytes.Repeat([]byte{9}, 32), TenantID: tenant, Now: e.clock.Now}
 	e.srv = httptest.NewUnstartedServer(nil)
