@@ -46,6 +46,7 @@ func field(m map[string]any, k string) string {
 }
 
 func TestApplicationLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.appAdmin()
 	app := e.createApp(tok, "badge printer")
@@ -120,6 +121,7 @@ func TestApplicationLifecycle(t *testing.T) {
 }
 
 func TestApplicationBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.appAdmin()
 	id := field(e.createApp(tok, "x"), "id")
@@ -155,6 +157,7 @@ func TestApplicationBadInput(t *testing.T) {
 // A secret is never stored readable, nor logged: the database files and the
 // log hold no trace of it.
 func TestClientSecretNeverStored(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.appAdmin()
 	id := field(e.createApp(tok, "x"), "id")
@@ -200,6 +203,7 @@ func dumpDB(t *testing.T, path string) []byte {
 }
 
 func TestServicePrincipals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.appAdmin()
 	app := e.createApp(tok, "badge printer")
@@ -299,6 +303,7 @@ func urlQuery(s string) string {
 }
 
 func TestAppRoleAssignments(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.appAdmin()
 	appID := field(e.createApp(tok, "badge printer"), "appId")
@@ -379,6 +384,7 @@ func TestAppRoleAssignments(t *testing.T) {
 // The permission table for the new endpoints: which application
 // permissions and which delegated scopes and roles may do what.
 func TestApplicationsAuthorization(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	target := e.createApp(e.appAdmin(), "target")
 	id, appID := field(target, "id"), field(target, "appId")
@@ -468,6 +474,7 @@ func TestApplicationsAuthorization(t *testing.T) {
 // The tokens of a deleted application stop working at once, and a token
 // must name its application's client id.
 func TestDeletedApplicationTokens(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := store.Application{ID: uuid.NewString(), AppID: uuid.NewString(), ServicePrincipalID: uuid.NewString(), DisplayName: "doomed", Created: e.clock.Now()}
 	if err := e.store.CreateApplication(context.Background(), a); err != nil {

@@ -28,6 +28,7 @@ func (e *env) auditValues(path, token string) ([]map[string]any, string) {
 }
 
 func TestDirectoryAudits(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	adm := e.admin()
 	start := e.clock.Now()
@@ -107,6 +108,7 @@ func TestDirectoryAudits(t *testing.T) {
 }
 
 func TestSignInLogs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	t0 := e.clock.Now()
@@ -152,6 +154,7 @@ func TestSignInLogs(t *testing.T) {
 }
 
 func TestAuditLogPermissions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	signIns, audits := "/v1.0/auditLogs/signIns", "/v1.0/auditLogs/directoryAudits"
 	expect(t, e.do("GET", audits, e.appToken("User.Read.All"), ""), 403, "accessDenied")

@@ -298,6 +298,7 @@ func azParse(t *testing.T, row, line string) []int {
 // TestAuthzMatrix runs every cell of azRows: the rows in parallel, each
 // endpoint (both its forms) on its own server.
 func TestAuthzMatrix(t *testing.T) {
+	t.Parallel()
 	foreign := azForeignKeys(t)
 	rows, cells := 0, 0
 	for _, row := range azRows {
@@ -340,6 +341,7 @@ func TestAuthzMatrix(t *testing.T) {
 // does not exist: a caller the matrix refuses is still refused with 403
 // and learns nothing; a caller the matrix lets through gets 404.
 func TestAuthzMissingTarget(t *testing.T) {
+	t.Parallel()
 	z := newAzEnv(t, azForeignKeys(t))
 	e := z.e
 	kinds := map[azKind]bool{azWrongScope: true, azAppNoRole: true, azApp: true, azRole: true}

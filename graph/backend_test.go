@@ -65,6 +65,7 @@ func openTestStore(t testing.TB, sqlitePath string) store.Store {
 // same test binary, so the same -race build), and fails when they fail
 // there. It needs QRPIN_TEST_POSTGRES; a -run pattern carries over.
 func TestAPIOnPostgres(t *testing.T) {
+	t.Parallel()
 	if onPostgres() {
 		t.Skip("this is the PostgreSQL run")
 	}
@@ -221,6 +222,7 @@ func dumpRow(cols []string, vals []any) string {
 // TestDumpStore checks dumpStore on this run's backend: it shows what the
 // store holds.
 func TestDumpStore(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	u := e.user("dump.me@contoso.com")
 	dump := dumpStore(t, e)

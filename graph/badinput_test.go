@@ -116,6 +116,7 @@ func (b *badEnv) bad(t *testing.T, before, verb, path, token, body string, heade
 
 // Malformed JSON is 400 BadRequest naming what is wrong and where (D5).
 func TestMalformedJSON(t *testing.T) {
+	t.Parallel()
 	b := newBadEnv(t)
 	before := b.snapshot(t)
 	bodies := []struct{ body, where string }{
@@ -147,6 +148,7 @@ func TestMalformedJSON(t *testing.T) {
 
 // A property of the wrong type is 400 naming the property (D5).
 func TestWrongTypes(t *testing.T) {
+	t.Parallel()
 	b := newBadEnv(t)
 	before := b.snapshot(t)
 	eps := map[string]endpoint{}
@@ -203,6 +205,7 @@ func TestWrongTypes(t *testing.T) {
 
 // Properties the API does not know are ignored (D5).
 func TestUnknownPropertiesIgnored(t *testing.T) {
+	t.Parallel()
 	b := newBadEnv(t)
 	now := b.clock.Now()
 	r := b.do("PUT", "/v1.0/users/"+b.v.ID+"/authentication/qrCodePinMethod", b.adminTok(), fmt.Sprintf(
@@ -238,6 +241,7 @@ func TestUnknownPropertiesIgnored(t *testing.T) {
 
 // A body over 64 KiB is 413; exactly 64 KiB is read.
 func TestBodyTooLarge(t *testing.T) {
+	t.Parallel()
 	b := newBadEnv(t)
 	before := b.snapshot(t)
 	pad := func(body string, size int) string {
@@ -254,6 +258,7 @@ func TestBodyTooLarge(t *testing.T) {
 
 // A body that is not declared JSON is 415.
 func TestUnsupportedMediaType(t *testing.T) {
+	t.Parallel()
 	b := newBadEnv(t)
 	before := b.snapshot(t)
 	bodies := map[string]string{
@@ -288,6 +293,7 @@ func TestUnsupportedMediaType(t *testing.T) {
 
 // A verb the path does not allow is 405 with the allowed verbs.
 func TestMethodNotAllowed(t *testing.T) {
+	t.Parallel()
 	b := newBadEnv(t)
 	before := b.snapshot(t)
 	m := "/v1.0/users/" + b.u.ID + "/authentication/qrCodePinMethod"
@@ -338,6 +344,7 @@ func TestMethodNotAllowed(t *testing.T) {
 
 // A path the API does not serve is 400 with the envelope.
 func TestUnknownPath(t *testing.T) {
+	t.Parallel()
 	b := newBadEnv(t)
 	before := b.snapshot(t)
 	m := "/v1.0/users/" + b.u.ID + "/authentication/qrCodePinMethod"
@@ -359,6 +366,7 @@ func TestUnknownPath(t *testing.T) {
 
 // Dates that are not ISO 8601 date-times are 400 naming the property.
 func TestBadDates(t *testing.T) {
+	t.Parallel()
 	b := newBadEnv(t)
 	before := b.snapshot(t)
 	for _, d := range []string{"next year", "2027-13-01T00:00:00Z", "2027-02-29T00:00:00Z", "2027-03-02",
@@ -385,6 +393,7 @@ func TestBadDates(t *testing.T) {
 
 // Without a valid bearer token the answer is 401 with a Bearer challenge.
 func TestUnauthenticated(t *testing.T) {
+	t.Parallel()
 	b := newBadEnv(t)
 	before := b.snapshot(t)
 	expired := b.adminTok()
@@ -428,6 +437,7 @@ func TestUnauthenticated(t *testing.T) {
 // sensible, and replaced by the request id otherwise; successes carry both
 // headers too.
 func TestRequestIDs(t *testing.T) {
+	t.Parallel()
 	b := newBadEnv(t)
 	m := "/v1.0/users/" + b.v.ID + "/authentication/qrCodePinMethod"
 	b.checkError(t, b.do("GET", m, b.adminTok(), ""), http.StatusNotFound, "itemNotFound", "")
@@ -453,6 +463,7 @@ func TestRequestIDs(t *testing.T) {
 
 // No request is answered with a 500, whatever verb, path and body.
 func TestNoServerErrors(t *testing.T) {
+	t.Parallel()
 	b := newBadEnv(t)
 	m := "/users/" + b.u.ID + "/authentication/qrCodePinMethod"
 	paths := []string{
@@ -498,6 +509,7 @@ func TestNoServerErrors(t *testing.T) {
 // Graph SDKs gzip request bodies by default: qrpin inflates them, applies
 // the body limit to the inflated size, and refuses other encodings with 415.
 func TestContentEncoding(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	gz := func(s string) string {
 		var b bytes.Buffer
@@ -526,6 +538,7 @@ func TestContentEncoding(t *testing.T) {
 // Control characters (a NUL byte above all, which PostgreSQL text cannot
 // hold) are refused in names with 400 on every backend, never a 500.
 func TestControlCharactersInNames(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.admin()
 	for _, tc := range []struct{ path, body string }{

@@ -29,6 +29,7 @@ func (e *env) postUser(t *testing.T, version, body string) map[string]any {
 }
 
 func TestCreateUser(t *testing.T) {
+	t.Parallel()
 	for _, version := range []string{"v1.0", "beta"} {
 		t.Run(version, func(t *testing.T) {
 			e := newEnv(t)
@@ -81,6 +82,7 @@ func TestCreateUser(t *testing.T) {
 }
 
 func TestGetUser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	now := e.clock.Now()
 	m := e.postUser(t, "v1.0", `{"userPrincipalName":"Ana.Lopez@contoso.com","displayName":"Ana"}`)
@@ -115,6 +117,7 @@ func TestGetUser(t *testing.T) {
 // Paging with $top follows @odata.nextLink until it is absent and sees
 // every user exactly once.
 func TestListUsersPaging(t *testing.T) {
+	t.Parallel()
 	for _, version := range []string{"v1.0", "beta"} {
 		t.Run(version, func(t *testing.T) {
 			e := newEnv(t)
@@ -178,6 +181,7 @@ func TestListUsersPaging(t *testing.T) {
 }
 
 func TestUpdateUser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	now := e.clock.Now()
 	ana := e.postUser(t, "v1.0", `{"userPrincipalName":"ana@contoso.com","displayName":"Ana"}`)
@@ -228,6 +232,7 @@ func TestUpdateUser(t *testing.T) {
 
 // Deleting a user removes their method and their group memberships.
 func TestDeleteUser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	now := e.clock.Now()
 	ana := e.postUser(t, "v1.0", `{"userPrincipalName":"ana@contoso.com","displayName":"Ana"}`)
@@ -273,6 +278,7 @@ func groupJSON(id, name string, description any, nickname string, created time.T
 }
 
 func TestGroups(t *testing.T) {
+	t.Parallel()
 	for _, version := range []string{"v1.0", "beta"} {
 		t.Run(version, func(t *testing.T) {
 			e := newEnv(t)
@@ -394,6 +400,7 @@ func TestGroups(t *testing.T) {
 
 // A delegated Global Administrator manages the directory too.
 func TestDirectoryDelegatedAdmin(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	admin := e.user("admin@contoso.com", auth.GlobalAdministrator)
 	tok := e.userToken(admin, "User.ReadWrite.All", "Group.ReadWrite.All")

@@ -116,6 +116,7 @@ func docObj(t *testing.T, m map[string]any, field string) map[string]any {
 }
 
 func TestDocumentationExamples(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.admin()
 	u := e.user("ana@contoso.com")

@@ -200,6 +200,7 @@ func extUnauthorized(t *testing.T, what string, r resp) {
 // provider's token, mapped to a local user by UPN; the local user's
 // current role assignments decide.
 func TestTrustedIssuer(t *testing.T) {
+	t.Parallel()
 	base := newEnv(t)
 	idp := newExtIdP(t)
 	e := extEnv(t, base, auth.TrustedIssuer{Issuer: idp.srv.URL, Audiences: []string{extAudience}, Claim: "upn"})
@@ -242,6 +243,7 @@ func TestTrustedIssuer(t *testing.T) {
 
 // TestTrustedIssuerByObjectID maps tokens by the oid claim (the default).
 func TestTrustedIssuerByObjectID(t *testing.T) {
+	t.Parallel()
 	base := newEnv(t)
 	idp := newExtIdP(t)
 	e := extEnv(t, base, auth.TrustedIssuer{Discovery: idp.srv.URL + "/.well-known/openid-configuration", Audiences: []string{"other", extAudience},
@@ -264,6 +266,7 @@ func TestTrustedIssuerByObjectID(t *testing.T) {
 // 401 InvalidAuthenticationToken with WWW-Authenticate. The clock skew
 // tolerated is auth.DefaultSkew (2 minutes).
 func TestTrustedIssuerAttacks(t *testing.T) {
+	t.Parallel()
 	base := newEnv(t)
 	idp := newExtIdP(t)
 	e := extEnv(t, base, auth.TrustedIssuer{Issuer: idp.srv.URL, Audiences: []string{extAudience}, Claim: "preferred_username"})
@@ -369,6 +372,7 @@ func extMust(b []byte, err error) []byte {
 // token names it; unknown kids fetch the keys at most once per
 // auth.ExternalRefreshInterval.
 func TestTrustedIssuerKeyRotation(t *testing.T) {
+	t.Parallel()
 	base := newEnv(t)
 	idp := newExtIdP(t)
 	e := extEnv(t, base, auth.TrustedIssuer{Issuer: idp.srv.URL, Audiences: []string{extAudience}, Claim: "upn"})
@@ -414,6 +418,7 @@ func TestTrustedIssuerKeyRotation(t *testing.T) {
 // TestTrustedIssuerDownAtStart: qrpin starts while the provider is down,
 // answers 503 for its tokens, and picks it up once it is back.
 func TestTrustedIssuerDownAtStart(t *testing.T) {
+	t.Parallel()
 	base := newEnv(t)
 	idp := newExtIdP(t)
 	idp.down.Store(true)
@@ -440,6 +445,7 @@ func TestTrustedIssuerDownAtStart(t *testing.T) {
 }
 
 func TestTrustedIssuerConfigErrors(t *testing.T) {
+	t.Parallel()
 	for name, cfg := range map[string]auth.TrustedIssuer{
 		"nothing":                {Audiences: []string{"a"}},
 		"no audience":            {Issuer: "https://idp.example"},

@@ -20,6 +20,7 @@ import (
 // InvalidAuthenticationToken with a WWW-Authenticate Bearer challenge. The
 // clock skew tolerated on exp, nbf and iat is auth.DefaultSkew (2 minutes).
 func TestOwnTokenAttacks(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	extTestKeys(t)
 	ana := e.user("ana@contoso.com", auth.GlobalAdministrator)

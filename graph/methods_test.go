@@ -375,6 +375,7 @@ func withoutContext(m map[string]any) map[string]any {
 // ---- E2: PUT the method ----
 
 func TestCreateMethod(t *testing.T) {
+	t.Parallel()
 	eachForm(t, func(t *testing.T, s *subject) {
 		// An odd time, to the microsecond, proves the times are the clock's.
 		s.e.clock.Advance(83*time.Minute + 45*time.Second + 678901*time.Microsecond)
@@ -427,6 +428,7 @@ func r2body(t *testing.T, s *subject) []byte {
 // standardQRCodeLifetimeInDays; without startDateTime it starts now; times
 // in other offsets come back in UTC.
 func TestCreateMethodDefaultExpiry(t *testing.T) {
+	t.Parallel()
 	eachForm(t, func(t *testing.T, s *subject) {
 		now := s.e.clock.Now()
 		r := s.do("PUT", s.methodPath(), `{"standardQRCode":{},"pin":{"code":"`+pin1+`"}}`)
@@ -452,6 +454,7 @@ func TestCreateMethodDefaultExpiry(t *testing.T) {
 // Without a PIN (or with an empty one) the server generates one that
 // follows the rules at the policy's length, and returns it once.
 func TestCreateMethodGeneratedPIN(t *testing.T) {
+	t.Parallel()
 	eachForm(t, func(t *testing.T, s *subject) {
 		now := s.e.clock.Now()
 		std := `"standardQRCode":{"expireDateTime":"` + rfc(now.AddDate(0, 0, 10)) + `"}`
@@ -505,6 +508,7 @@ func r2json(t *testing.T, s *subject) map[string]any {
 
 // Every refused PUT leaves the user without a method.
 func TestCreateMethodErrors(t *testing.T) {
+	t.Parallel()
 	eachForm(t, func(t *testing.T, s *subject) {
 		now := s.e.clock.Now()
 		std := fmt.Sprintf(`"standardQRCode":{"startDateTime":%q,"expireDateTime":%q}`, rfc(now), rfc(now.AddDate(0, 0, 30)))
@@ -563,6 +567,7 @@ func TestCreateMethodErrors(t *testing.T) {
 }
 
 func TestCreateMethodUnknownUser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	now := e.clock.Now()
 	for _, path := range []string{
@@ -578,6 +583,7 @@ func TestCreateMethodUnknownUser(t *testing.T) {
 // ---- E1: GET the method; the methods list ----
 
 func TestGetMethod(t *testing.T) {
+	t.Parallel()
 	eachForm(t, func(t *testing.T, s *subject) {
 		listCtx := s.e.srv.URL + "/" + s.f.version + "/$metadata#users('" + s.u.ID + "')/authentication/methods"
 		s.e.checkError(t, s.do("GET", s.methodPath(), ""), http.StatusNotFound, "itemNotFound", "")
@@ -625,6 +631,7 @@ func TestGetMethod(t *testing.T) {
 // ---- E3: DELETE the method ----
 
 func TestDeleteMethod(t *testing.T) {
+	t.Parallel()
 	eachForm(t, func(t *testing.T, s *subject) {
 		now := s.e.clock.Now()
 		m := s.create(t, now, now.AddDate(0, 0, 30), pin1)
@@ -657,6 +664,7 @@ func TestDeleteMethod(t *testing.T) {
 // ---- E4: GET a QR code ----
 
 func TestGetCode(t *testing.T) {
+	t.Parallel()
 	eachForm(t, func(t *testing.T, s *subject) {
 		for _, p := range []string{s.stdPath(), s.tempPath()} {
 			s.e.checkError(t, s.do("GET", p, ""), http.StatusNotFound, "itemNotFound", "")
@@ -701,6 +709,7 @@ func TestGetCode(t *testing.T) {
 
 // With a live standard code, PATCH moves its expiry and nothing else.
 func TestPatchStandardCodeUpdate(t *testing.T) {
+	t.Parallel()
 	eachForm(t, func(t *testing.T, s *subject) {
 		created := s.e.clock.Now()
 		start := created.Add(time.Hour)
@@ -754,6 +763,7 @@ func TestPatchStandardCodeUpdate(t *testing.T) {
 // Without a live standard code (deleted, or expired) PATCH creates a new
 // one with a new id and its image; the PIN stays as it was.
 func TestPatchStandardCodeCreate(t *testing.T) {
+	t.Parallel()
 	eachForm(t, func(t *testing.T, s *subject) {
 		created := s.e.clock.Now()
 		m := s.create(t, created, created.AddDate(0, 0, 30), pin1)
@@ -788,6 +798,7 @@ func TestPatchStandardCodeCreate(t *testing.T) {
 }
 
 func TestPatchStandardCodeAfterExpiry(t *testing.T) {
+	t.Parallel()
 	eachForm(t, func(t *testing.T, s *subject) {
 		created := s.e.clock.Now()
 		m := s.create(t, created, created.AddDate(0, 0, 1), pin1)
@@ -812,6 +823,7 @@ func TestPatchStandardCodeAfterExpiry(t *testing.T) {
 // ---- E7: PATCH temporaryQRCode ----
 
 func TestPatchTemporaryCode(t *testing.T) {
+	t.Parallel()
 	eachForm(t, func(t *testing.T, s *subject) {
 		created := s.e.clock.Now()
 		m := s.create(t, created, created.AddDate(0, 0, 30), pin1)
@@ -887,6 +899,7 @@ func TestPatchTemporaryCode(t *testing.T) {
 // ---- E8: DELETE a QR code ----
 
 func TestDeleteCodes(t *testing.T) {
+	t.Parallel()
 	eachForm(t, func(t *testing.T, s *subject) {
 		now := s.e.clock.Now()
 		s.create(t, now, now.AddDate(0, 0, 30), pin1)
@@ -916,6 +929,7 @@ func TestDeleteCodes(t *testing.T) {
 // ---- E9: PATCH pin (admin reset) ----
 
 func TestResetPIN(t *testing.T) {
+	t.Parallel()
 	eachForm(t, func(t *testing.T, s *subject) {
 		created := s.e.clock.Now()
 		s.create(t, created, created.AddDate(0, 0, 30), pin1)
@@ -962,6 +976,7 @@ func TestResetPIN(t *testing.T) {
 
 // A reset lifts a PIN lockout.
 func TestResetPINClearsLockout(t *testing.T) {
+	t.Parallel()
 	eachForm(t, func(t *testing.T, s *subject) {
 		now := s.e.clock.Now()
 		s.create(t, now, now.AddDate(0, 0, 30), pin1)
@@ -978,6 +993,7 @@ func TestResetPINClearsLockout(t *testing.T) {
 // The seed's own example body has a trailing comma: it is refused, with
 // the place named, and the PIN stays.
 func TestResetPINSeedExample(t *testing.T) {
+	t.Parallel()
 	eachForm(t, func(t *testing.T, s *subject) {
 		created := s.e.clock.Now()
 		s.create(t, created, created.AddDate(0, 0, 30), pin1)
@@ -994,6 +1010,7 @@ func TestResetPINSeedExample(t *testing.T) {
 }
 
 func TestResetPINNoMethod(t *testing.T) {
+	t.Parallel()
 	eachForm(t, func(t *testing.T, s *subject) {
 		s.e.checkError(t, s.do("PATCH", s.pinPath(), `{}`), http.StatusNotFound, "itemNotFound", "")
 		s.e.checkError(t, s.do("GET", s.pinPath(), ""), http.StatusNotFound, "itemNotFound", "")
@@ -1023,6 +1040,7 @@ var updateForms = []struct {
 }
 
 func TestUpdatePIN(t *testing.T) {
+	t.Parallel()
 	for _, uf := range updateForms {
 		t.Run(uf.name, func(t *testing.T) {
 			t.Parallel()
@@ -1079,6 +1097,7 @@ func TestUpdatePIN(t *testing.T) {
 // Five wrong PINs lock the PIN for a minute (the default lockout): the
 // sixth attempt is refused even with the right PIN, until the lock ends.
 func TestUpdatePINLockout(t *testing.T) {
+	t.Parallel()
 	for _, uf := range updateForms[:3] {
 		t.Run(uf.name, func(t *testing.T) {
 			t.Parallel()
@@ -1115,6 +1134,7 @@ func TestUpdatePINLockout(t *testing.T) {
 }
 
 func TestUpdatePINNoMethod(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	u := e.user("bo.chen@contoso.com")
 	for _, uf := range updateForms {
@@ -1176,6 +1196,7 @@ func (e *env) parallel(t *testing.T, n int, verb, path string, token func() stri
 }
 
 func TestConcurrentCreates(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	u := e.user("ana@contoso.com")
 	now := e.clock.Now()
@@ -1200,6 +1221,7 @@ func TestConcurrentCreates(t *testing.T) {
 // Parallel wrong PINs cannot get past the lockout: exactly five are
 // checked, the rest are refused as locked.
 func TestConcurrentWrongPINs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	u := e.user("ana@contoso.com")
 	now := e.clock.Now()

@@ -61,6 +61,7 @@ func (e *env) getPolicy(t *testing.T, path string) resp {
 }
 
 func TestPolicyDefaults(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, p := range policyPaths {
 		r := e.getPolicy(t, p.path)
@@ -69,6 +70,7 @@ func TestPolicyDefaults(t *testing.T) {
 }
 
 func TestPolicyPatch(t *testing.T) {
+	t.Parallel()
 	for _, p := range policyPaths {
 		t.Run(p.path, func(t *testing.T) {
 			t.Parallel()
@@ -115,6 +117,7 @@ func TestPolicyPatch(t *testing.T) {
 
 // The limits of each field are accepted.
 func TestPolicyLimits(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g, u := e.group(t, "QR pilot"), e.user("pilot@contoso.com")
 	tests := []struct {
@@ -153,6 +156,7 @@ func TestPolicyLimits(t *testing.T) {
 
 // Every refused PATCH leaves the policy as it was.
 func TestPolicyPatchErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g := e.group(t, "QR pilot")
 	e.setPolicy(t, `"state":"enabled","pinLength":9,"includeTargets":[{"targetType":"group","id":"`+g+`"}]`)
@@ -198,6 +202,7 @@ func TestPolicyPatchErrors(t *testing.T) {
 
 // The policy's pinLength and lifetime are what new methods get.
 func TestPolicyAppliesToNewMethods(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	u := e.user("ana@contoso.com")
 	e.setPolicy(t, `"pinLength":14,"standardQRCodeLifetimeInDays":7`)

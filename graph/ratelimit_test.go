@@ -12,6 +12,7 @@ import (
 // gets 429 TooManyRequests with Retry-After, before any authentication; an
 // IPv6 client counts by its /64 network, and other clients are not affected.
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	h := (&graph.Server{RateLimit: 3}).Handler()
 	get := func(addr string) (int, string, string) {
 		r := httptest.NewRequest("GET", "/v1.0/users", nil)

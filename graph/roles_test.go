@@ -46,6 +46,7 @@ func rlValues(t *testing.T, r resp) []map[string]any {
 }
 
 func TestRoleDefinitions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.appToken("RoleManagement.Read.Directory")
 	for _, version := range []string{"v1.0", "beta"} {
@@ -80,6 +81,7 @@ func TestRoleDefinitions(t *testing.T) {
 }
 
 func TestRoleAssignmentsLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	admin := e.appToken("RoleManagement.ReadWrite.Directory")
 	ana := e.user("ana@contoso.com")
@@ -163,6 +165,7 @@ func TestRoleAssignmentsLifecycle(t *testing.T) {
 // user's next token (wids read from the store when it is issued) and
 // takes effect.
 func TestRoleAssignmentGrantsTheRole(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	boss := e.user("boss@contoso.com", auth.PrivilegedRoleAdministrator)
 	ana := e.user("ana@contoso.com")
@@ -179,6 +182,7 @@ func TestRoleAssignmentGrantsTheRole(t *testing.T) {
 }
 
 func TestRoleAssignmentErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	admin := e.appToken("RoleManagement.ReadWrite.Directory")
 	ana := e.user("ana@contoso.com")
@@ -241,6 +245,7 @@ func TestRoleAssignmentErrors(t *testing.T) {
 }
 
 func TestRoleAssignmentsPaging(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	admin := e.appToken("RoleManagement.ReadWrite.Directory")
 	for i := range 5 {
@@ -276,6 +281,7 @@ func TestRoleAssignmentsPaging(t *testing.T) {
 // for reads) for applications; delegated callers also need Privileged Role
 // Administrator or Global Administrator (Global Reader reads).
 func TestRoleAssignmentsPermissions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	target := e.user("target@contoso.com")
 	user := func(upn string, roles ...string) func(scopes ...string) string {

@@ -30,6 +30,7 @@ import (
 // and after closing), in a text dump of every table, in the server log, in
 // every error response and in every read response. None may be there.
 func TestSecretsNeverStoredOrLeaked(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	adm := e.admin()
 	var c secCollector
@@ -574,6 +575,7 @@ func secSize(hay []secHay) int {
 // TestSecretsFinder checks secFind itself: a PIN inside a longer digit run
 // (a timestamp) is not a hit, a PIN between other characters is.
 func TestSecretsFinder(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		hay  string
 		want bool
