@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/qr"
@@ -595,4 +597,196 @@ func TestSecretsFinder(t *testing.T) {
 	if secFind([]byte("x1772442000000000"), []byte("17724420"), true) >= 0 {
 		t.Error("found a PIN at the start of a timestamp")
 	}
+}
+
+// TestClientSecretsNeverStoredOrLeaked is TestSecretsNeverStoredOrLeaked
+// for client secrets (spec D9): it adds secrets to two applications in
+// every way addPassword takes, removes one, sends one back in a refused
+// body, and then looks for each secret, in every encoding the PIN and QR
+// secret test looks for (raw, hex, base64 standard and URL, padded or not,
+// unkeyed SHA-256; whole and past its stored hint), in the SQLite files
+// byte for byte (open and closed), in a dump of every table (on either
+// backend: TestAPIOnPostgres runs it on PostgreSQL), in the server log and
+// in every error and read response. None may be there.
+func TestClientSecretsNeverStoredOrLeaked(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tok := e.appAdmin()
+	var c secCollector
+	ctx := context.Background()
+
+	type secret struct {
+		what, appID, keyID, hint, text string
+		body                           []byte // the response that showed it
+		removed                        bool
+	}
+	var secrets []*secret
+	type app struct{ id, appID string }
+	var apps []app
+	for _, name := range []string{"badge printer", "kiosk"} {
+		a := e.createApp(tok, name)
+		apps = append(apps, app{field(a, "id"), field(a, "appId")})
+	}
+	first, second := apps[0], apps[1]
+	for _, a := range []struct {
+		what, path, body string
+		of               app
+	}{
+		{"secret with a display name", "/v1.0/applications/" + first.id + "/addPassword", `{"passwordCredential": {"displayName": "ci"}}`, first},
+		{"secret with no body", "/v1.0/applications/" + first.id + "/addPassword", "", first},
+		{"secret with an empty credential", "/beta/applications/" + first.id + "/addPassword", `{"passwordCredential": {}}`, first},
+		{"secret by appId", "/v1.0/applications(appId='" + second.appID + "')/addPassword", `{}`, second},
+		{"secret with dates", "/v1.0/applications/" + second.id + "/addPassword",
+			`{"passwordCredential": {"startDateTime": "2026-03-02T09:00:00Z", "endDateTime": "2026-09-02T09:00:00Z"}}`, second},
+		{"secret removed later", "/v1.0/applications/" + second.id + "/addPassword", `{"passwordCredential": {"displayName": "old"}}`, second},
+	} {
+		r := c.do(t, e, "POST", a.path, tok, a.body, http.StatusOK)
+		var pw struct {
+			KeyID      string  `json:"keyId"`
+			Hint       string  `json:"hint"`
+			SecretText *string `json:"secretText"`
+		}
+		if err := json.Unmarshal(r.body, &pw); err != nil || pw.SecretText == nil || len(*pw.SecretText) != admin.SecretLength {
+			t.Fatalf("%s: no secretText in %s (%v)", a.what, r.body, err)
+		}
+		secrets = append(secrets, &secret{what: a.what, appID: a.of.appID, keyID: pw.KeyID, hint: pw.Hint, text: *pw.SecretText, body: r.body})
+	}
+	removed := secrets[len(secrets)-1]
+	removed.removed = true
+	c.do(t, e, "POST", "/v1.0/applications/"+second.id+"/removePassword", tok, fmt.Sprintf(`{"keyId": %q}`, removed.keyID), http.StatusNoContent)
+
+	// Refused bodies holding a secret (as if pasted by mistake) are not
+	// echoed, stored or logged. (Not as a well-formed keyId of
+	// removePassword: its error names the keyId given, as Graph's does.)
+	pasted := secrets[0].text
+	for _, b := range []struct{ path, body string }{
+		{"/v1.0/applications/" + first.id + "/addPassword", `{"passwordCredential": {"displayName": "x", "endDateTime": "next year"}, "secretText": "` + pasted + `"}`},
+		{"/v1.0/applications/" + first.id + "/addPassword", `{"passwordCredential": {"secretText": "` + pasted + `",}}`},
+		{"/v1.0/applications/" + first.id + "/removePassword", `{"keyId": ` + pasted + `}`},
+	} {
+		c.do(t, e, "POST", b.path, tok, b.body, http.StatusBadRequest)
+	}
+	c.do(t, e, "POST", "/v1.0/applications/"+first.id+"/addPassword", e.appToken("Application.Read.All"), "", http.StatusForbidden)
+	c.do(t, e, "POST", "/v1.0/applications/"+first.id+"/addPassword", "", "", http.StatusUnauthorized)
+
+	// Reads never show a secret.
+	for _, path := range []string{"/v1.0/applications", "/beta/applications", "/v1.0/applications/" + first.id, "/beta/applications/" + second.id,
+		"/v1.0/applications(appId='" + second.appID + "')", "/v1.0/servicePrincipals(appId='" + first.appID + "')"} {
+		r := c.do(t, e, "GET", path, tok, "", http.StatusOK)
+		if bytes.Contains(r.body, []byte(`"secretText":"`)) {
+			t.Errorf("GET %s shows a secretText: %s", path, r.body)
+		}
+		c.readBodies = append(c.readBodies, r.body)
+		c.readWhat = append(c.readWhat, "GET "+path)
+	}
+
+	// The secrets collected are the applications' secrets: the kept ones
+	// authenticate their application, the removed one no longer does.
+	svc := &admin.Service{Store: e.store, Pepper: e.pepper, TenantID: e.tenant, Now: e.clock.Now}
+	verifiers := map[string][]byte{} // by key id
+	for _, s := range secrets {
+		var want error
+		if s.removed {
+			want = admin.ErrInvalidSecret
+		}
+		if _, err := svc.ClientCredentials(ctx, s.appID, s.text); !errors.Is(err, want) {
+			t.Fatalf("%s: ClientCredentials: %v, want %v: the test lost track of the secrets", s.what, err, want)
+		}
+		if s.hint != s.text[:admin.HintLength] {
+			t.Fatalf("%s: hint %q", s.what, s.hint)
+		}
+	}
+	for _, app := range apps {
+		a, err := e.store.GetApplication(ctx, app.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pw := range a.Passwords {
+			verifiers[pw.KeyID] = pw.Verifier
+		}
+	}
+	if len(verifiers) != len(secrets)-1 {
+		t.Fatalf("the store holds %d client secrets, want %d", len(verifiers), len(secrets)-1)
+	}
+
+	// The haystacks, as in TestSecretsNeverStoredOrLeaked.
+	var hay, closed []secHay
+	files := !onPostgres()
+	if files {
+		hay = append(hay, secFiles(t, e.dbPath, "open")...)
+	}
+	if err := e.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if files {
+		closed = secFiles(t, e.dbPath, "closed")
+		hay = append(hay, closed...)
+	}
+	dump := dumpStore(t, e)
+	hay = append(hay, secHay{"table dump", []byte(dump)}, secHay{"server log", []byte(e.logs.String())})
+	for i, b := range c.errBodies {
+		hay = append(hay, secHay{fmt.Sprintf("error body %d (%s)", i, c.errWhat[i]), b})
+	}
+	for i, b := range c.readBodies {
+		hay = append(hay, secHay{fmt.Sprintf("read body %d (%s)", i, c.readWhat[i]), b})
+	}
+
+	// The haystacks are real: the dump (on either backend) and the closed
+	// database file hold the application tables with every kept secret's
+	// key id, hint and verifier; the log holds the requests.
+	var whole []byte
+	for _, h := range closed {
+		whole = append(whole, h.data...)
+	}
+	want := []string{fmt.Sprintf("== application_passwords (%d rows)", len(secrets)-1), "== applications ("}
+	for _, s := range secrets[:len(secrets)-1] {
+		want = append(want, "key_id="+s.keyID, "hint="+s.hint, fmt.Sprintf("verifier=x'%x'", verifiers[s.keyID]))
+	}
+	for _, w := range want {
+		if !strings.Contains(dump, w) {
+			t.Errorf("the table dump lacks %q: it is not a dump of the application tables\n%s", w, dump)
+		}
+	}
+	for _, s := range secrets[:len(secrets)-1] {
+		if files && (!bytes.Contains(whole, []byte(s.keyID)) || !bytes.Contains(whole, verifiers[s.keyID])) {
+			t.Errorf("the closed database file lacks the key id or the verifier of %s: it is not the store's file", s.what)
+		}
+	}
+	if log := e.logs.String(); !strings.Contains(log, "addPassword") || !strings.Contains(log, "status=200") || !strings.Contains(log, "status=400") {
+		t.Errorf("the server log does not show the requests:\n%s", log)
+	}
+	if len(c.errBodies) != 5 || len(c.readBodies) != 6 {
+		t.Errorf("%d error and %d read bodies collected, want 5 and 6", len(c.errBodies), len(c.readBodies))
+	}
+	for i, b := range c.errBodies {
+		if !bytes.Contains(b, []byte(`"error"`)) {
+			t.Errorf("error body %d (%s) is not an error: %s", i, c.errWhat[i], b)
+		}
+	}
+
+	// The needles, each found in the response that showed it: the search
+	// works.
+	needles := secForms("the pepper", e.pepper, false)
+	for _, s := range secrets {
+		what := fmt.Sprintf("client secret (%s)", s.what)
+		sum := sha256.Sum256([]byte(s.text))
+		tail := s.text[admin.HintLength:] // what the hint does not show
+		needles = append(needles, secForms(what, []byte(s.text), false)...)
+		needles = append(needles, secForms(what+" past its hint", []byte(tail), false)...)
+		needles = append(needles, secForms(what+" (unkeyed SHA-256)", sum[:], false)...)
+		if secFind(s.body, []byte(s.text), false) < 0 {
+			t.Errorf("%s: not found in the response that showed it: the search is broken", what)
+		}
+	}
+
+	for _, h := range hay {
+		for _, n := range needles {
+			if i := secFind(h.data, n.data, n.digits); i >= 0 {
+				lo, hi := max(i-40, 0), min(i+len(n.data)+40, len(h.data))
+				t.Errorf("%s found in %s at byte %d: %q", n.what, h.what, i, h.data[lo:hi])
+			}
+		}
+	}
+	t.Logf("%d client secrets (%d needles) checked against %d haystacks (%d bytes)",
+		len(secrets), len(needles), len(hay), secSize(hay))
 }

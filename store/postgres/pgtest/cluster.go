@@ -24,9 +24,9 @@ type Cluster struct {
 }
 
 // NewCluster creates a cluster (initdb), starts it on a free port of
-// 127.0.0.1 and stops it when the test ends. Without initdb it skips the
-// test, unless QRPIN_TEST_POSTGRES is set (PostgreSQL is meant to be there,
-// as in CI): then it fails.
+// 127.0.0.1 and stops it when the test ends. Without initdb the test
+// skips, or fails when QRPIN_TEST_POSTGRES is set (PostgreSQL is meant to
+// be there) or in CI (Unavailable).
 func NewCluster(t testing.TB) *Cluster {
 	t.Helper()
 	bin, err := findBin()
@@ -34,7 +34,7 @@ func NewCluster(t testing.TB) *Cluster {
 		if os.Getenv(Env) != "" {
 			t.Fatalf("pgtest: %v; it is needed because %s is set", err, Env)
 		}
-		t.Skipf("pgtest: %v: install PostgreSQL's server (apt-get install postgresql) to run this test", err)
+		Unavailable(t, fmt.Sprintf("%v: install PostgreSQL's server (apt-get install postgresql) to run this test", err))
 	}
 	c := &Cluster{t: t, bin: bin, dir: filepath.Join(t.TempDir(), "pgdata")}
 	if os.Geteuid() == 0 {

@@ -28,20 +28,44 @@ const SkipMessage = Env + " is not set: set it to a PostgreSQL DSN, for example 
 	"QRPIN_TEST_POSTGRES='postgres://postgres@127.0.0.1:5432/test?sslmode=disable', " +
 	"to run the PostgreSQL tests (each test works in a fresh schema it drops when done)"
 
-// BaseDSN returns QRPIN_TEST_POSTGRES, skipping the test when it is unset.
+// Unavailable ends a test that cannot have the PostgreSQL it needs; why
+// says what is missing and how to provide it. The test skips, or, when
+// CI=true, fails: CI runs every PostgreSQL test (.ci/run provides the
+// server and sets QRPIN_TEST_POSTGRES), as it runs the browser tests.
+// Every PostgreSQL test that cannot run comes here.
+func Unavailable(t testing.TB, why string) {
+	t.Helper()
+	fail, msg := skipOrFail(os.Getenv("CI") == "true", why)
+	if fail {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// skipOrFail is Unavailable's rule: whether a test without PostgreSQL
+// fails (in CI) rather than skips, and what it says.
+func skipOrFail(ci bool, why string) (fail bool, msg string) {
+	if ci {
+		return true, "pgtest: " + why + "; and CI=true: the PostgreSQL tests must run, not skip, in CI (.ci/run provides PostgreSQL)"
+	}
+	return false, why
+}
+
+// BaseDSN returns QRPIN_TEST_POSTGRES; when it is unset the test skips, or
+// fails in CI (Unavailable).
 func BaseDSN(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv(Env)
 	if dsn == "" {
-		t.Skip(SkipMessage)
+		Unavailable(t, SkipMessage)
 	}
 	return dsn
 }
 
 // DSN returns a DSN for a fresh, empty schema in the QRPIN_TEST_POSTGRES
 // database (its connections have the schema as search_path), and drops the
-// schema with everything in it when the test ends. It skips the test when
-// QRPIN_TEST_POSTGRES is unset.
+// schema with everything in it when the test ends. When QRPIN_TEST_POSTGRES
+// is unset the test skips, or fails in CI (Unavailable).
 func DSN(t testing.TB) string {
 	t.Helper()
 	return SchemaDSN(t, BaseDSN(t))
