@@ -76,7 +76,7 @@ func loadCredentials(ctx context.Context, q querier, a *store.Application) error
 }
 
 // insertCredentials stores a's passwords and grants.
-func insertCredentials(ctx context.Context, tx *sql.Tx, a store.Application) error {
+func insertCredentials(ctx context.Context, tx querier, a store.Application) error {
 	for _, p := range a.Passwords {
 		verifier := p.Verifier
 		if verifier == nil {
@@ -105,7 +105,7 @@ func insertCredentials(ctx context.Context, tx *sql.Tx, a store.Application) err
 // principal's or a grant's) is in use, two passwords share a key id or two
 // grants the same app role of the same resource. Nothing is stored then.
 func (s *Store) CreateApplication(ctx context.Context, a store.Application) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx querier) error {
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO applications (id, app_id, service_principal_id, display_name, created)
 			VALUES (?, ?, ?, ?, ?)`,
@@ -119,7 +119,7 @@ func (s *Store) CreateApplication(ctx context.Context, a store.Application) erro
 // getApplication reads one application in one snapshot.
 func (s *Store) getApplication(ctx context.Context, where string, args ...any) (store.Application, error) {
 	var a store.Application
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx querier) error {
 		var err error
 		a, err = loadApplication(ctx, tx, where, args...)
 		return err
@@ -148,7 +148,7 @@ func (s *Store) GetApplicationByServicePrincipal(ctx context.Context, servicePri
 // means no limit.
 func (s *Store) ListApplications(ctx context.Context, after string, limit int) ([]store.Application, error) {
 	apps := []store.Application{}
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx querier) error {
 		rows, err := tx.QueryContext(ctx,
 			`SELECT `+applicationColumns+` FROM applications WHERE id > ? ORDER BY id LIMIT ?`, after, sqlLimit(limit))
 		if err != nil {
@@ -187,7 +187,7 @@ func (s *Store) ListApplications(ctx context.Context, after string, limit int) (
 // CreateApplication.
 func (s *Store) UpdateApplication(ctx context.Context, id string, fn func(*store.Application) error) (store.Application, error) {
 	var a store.Application
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx querier) error {
 		old, err := loadApplication(ctx, tx, `id = ?`, id)
 		if err != nil {
 			return err
@@ -239,7 +239,7 @@ func cloneApplication(a store.Application) store.Application {
 // DeleteApplication deletes the application with its passwords and grants,
 // and the role assignments of its service principal.
 func (s *Store) DeleteApplication(ctx context.Context, id string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx querier) error {
 		var sp string
 		if err := tx.QueryRowContext(ctx, `SELECT service_principal_id FROM applications WHERE id = ?`, id).Scan(&sp); err != nil {
 			return dbErr(err)

@@ -52,7 +52,7 @@ func auditWhere(f store.AuditFilter, timeCol, userCol, upnCol string) (string, [
 func (s *Store) ListSignInLogs(ctx context.Context, f store.AuditFilter, limit int) ([]store.SignInLog, error) {
 	where, args := auditWhere(f, "created", "user_id", "upn_key")
 	var out []store.SignInLog
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx querier) error {
 		out = nil
 		rows, err := tx.QueryContext(ctx, `SELECT id, created, user_id, upn, app_id, app_name, ip_address, error_code, failure_reason, step
 			FROM signin_logs`+where+` ORDER BY id DESC LIMIT ?`, append(args, sqlLimit(limit))...)
@@ -101,7 +101,7 @@ func nonNil(ts []store.AuditTarget) []store.AuditTarget {
 func (s *Store) ListDirectoryAudits(ctx context.Context, f store.AuditFilter, limit int) ([]store.DirectoryAudit, error) {
 	where, args := auditWhere(f, "time", "initiator_id", "initiator_name_key")
 	var out []store.DirectoryAudit
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx querier) error {
 		out = nil
 		rows, err := tx.QueryContext(ctx, `SELECT id, time, category, activity, operation_type, initiator_kind, initiator_id,
 			initiator_name, initiator_app_id, initiator_address, targets, result

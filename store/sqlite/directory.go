@@ -76,7 +76,7 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]store
 // another user's.
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) error) (store.User, error) {
 	var u store.User
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx querier) error {
 		var err error
 		if u, err = getUser(ctx, tx, id); err != nil {
 			return err
@@ -103,7 +103,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) 
 // DeleteUser deletes the user with their method and QR codes, group
 // memberships and role assignments.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx querier) error {
 		// The method, its codes and the memberships go by ON DELETE CASCADE;
 		// role assignments have no foreign key (a principal need not be a user).
 		if _, err := tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE principal_id = ?`, id); err != nil {
@@ -185,7 +185,7 @@ func (s *Store) RemoveGroupMember(ctx context.Context, groupID, userID string) e
 // or less means no limit.
 func (s *Store) ListGroupMembers(ctx context.Context, groupID, after string, limit int) ([]store.User, error) {
 	var users []store.User
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx querier) error {
 		if err := exists(ctx, tx, `SELECT 1 FROM groups WHERE id = ?`, groupID); err != nil {
 			return err
 		}
@@ -205,7 +205,7 @@ func (s *Store) ListGroupMembers(ctx context.Context, groupID, after string, lim
 // order: store.ErrNotFound when the user is missing.
 func (s *Store) UserGroupIDs(ctx context.Context, userID string) ([]string, error) {
 	ids := []string{}
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx querier) error {
 		if err := exists(ctx, tx, `SELECT 1 FROM users WHERE id = ?`, userID); err != nil {
 			return err
 		}

@@ -54,7 +54,7 @@ func loadMethod(ctx context.Context, q querier, userID string) (method.Method, e
 }
 
 // writeMethodRow updates the method row of m.UserID from m.
-func writeMethodRow(ctx context.Context, tx *sql.Tx, m method.Method) error {
+func writeMethodRow(ctx context.Context, tx querier, m method.Method) error {
 	_, err := tx.ExecContext(ctx, `
 		UPDATE methods SET created = ?,
 			pin_hash = ?, pin_length = ?, pin_force_change = ?, pin_created = ?, pin_updated = ?,
@@ -69,7 +69,7 @@ func writeMethodRow(ctx context.Context, tx *sql.Tx, m method.Method) error {
 
 // insertCode stores c as the user's code of the given kind. The kind column
 // is the slot the code is in.
-func insertCode(ctx context.Context, tx *sql.Tx, userID string, kind method.Kind, c *method.QRCode) error {
+func insertCode(ctx context.Context, tx querier, userID string, kind method.Kind, c *method.QRCode) error {
 	verifier := c.Verifier
 	if verifier == nil {
 		verifier = []byte{}
@@ -98,7 +98,7 @@ func sameCode(a, b *method.QRCode) bool {
 // store.ErrNotFound when the user is missing, store.ErrConflict when the
 // user has a method or an id (the method's or a code's) is in use.
 func (s *Store) CreateMethod(ctx context.Context, m method.Method) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx querier) error {
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO methods (id, user_id, created,
 				pin_hash, pin_length, pin_force_change, pin_created, pin_updated,
@@ -123,7 +123,7 @@ func (s *Store) CreateMethod(ctx context.Context, m method.Method) error {
 // GetMethod returns the user's method.
 func (s *Store) GetMethod(ctx context.Context, userID string) (method.Method, error) {
 	var m method.Method
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx querier) error {
 		var err error
 		m, err = loadMethod(ctx, tx, userID)
 		return err
@@ -134,7 +134,7 @@ func (s *Store) GetMethod(ctx context.Context, userID string) (method.Method, er
 // GetMethodByCode returns the method holding the QR code with that id.
 func (s *Store) GetMethodByCode(ctx context.Context, codeID string) (method.Method, error) {
 	var m method.Method
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx querier) error {
 		var userID string
 		if err := tx.QueryRowContext(ctx, `SELECT user_id FROM qr_codes WHERE id = ?`, codeID).Scan(&userID); err != nil {
 			return dbErr(err)
@@ -152,7 +152,7 @@ func (s *Store) GetMethodByCode(ctx context.Context, codeID string) (method.Meth
 // An error from fn is returned unchanged and nothing is written.
 func (s *Store) UpdateMethod(ctx context.Context, userID string, fn func(*method.Method) error) (method.Method, error) {
 	var m method.Method
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx querier) error {
 		old, err := loadMethod(ctx, tx, userID)
 		if err != nil {
 			return err

@@ -41,7 +41,7 @@ func (s *Store) GetPolicy(ctx context.Context) (method.Policy, error) {
 // result. An error from fn is returned unchanged and nothing is written.
 func (s *Store) UpdatePolicy(ctx context.Context, fn func(*method.Policy) error) (method.Policy, error) {
 	var p method.Policy
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx querier) error {
 		var err error
 		if p, err = loadPolicy(ctx, tx); err != nil {
 			return err
@@ -90,7 +90,7 @@ func (s *Store) DeletePolicy(ctx context.Context) error {
 // first value.
 func (s *Store) Setting(ctx context.Context, key, value string) (string, error) {
 	var v string
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx querier) error {
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, value); err != nil {
 			return dbErr(err)

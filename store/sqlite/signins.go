@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/qrpin/qrpin/store"
@@ -10,7 +9,7 @@ import (
 
 // CreateSignIn stores a sign-in transaction and deletes expired ones.
 func (s *Store) CreateSignIn(ctx context.Context, si store.SignIn) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx querier) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM signins WHERE expires <= ?`, si.Created.UnixMicro()); err != nil {
 			return dbErr(err)
 		}

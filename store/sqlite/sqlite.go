@@ -6,7 +6,9 @@
 // transactions begin IMMEDIATE, so writes in this process queue for it
 // instead of failing with SQLITE_BUSY, and a pool of read-only connections
 // that WAL lets read while a write is in progress. A busy timeout covers
-// other processes writing the same file.
+// other processes writing the same file. Each pool keeps the statements run
+// on it prepared on each of its connections, so SQLite parses a statement
+// once per connection rather than once per call (see pool).
 //
 // Times are stored as INTEGER Unix microseconds (NULL for the zero time) and
 // returned in UTC. The schema is applied with goose from the SQL files
@@ -44,8 +46,8 @@ var migrations embed.FS
 // Store is a store.Store kept in one SQLite database file. It is safe for
 // concurrent use.
 type Store struct {
-	w *sql.DB // the one write connection; BEGIN IMMEDIATE
-	r *sql.DB // read-only connections
+	w *pool // the one write connection; BEGIN IMMEDIATE
+	r *pool // read-only connections
 }
 
 // Open opens (creating if needed) the SQLite database at path, brings its
@@ -106,7 +108,7 @@ func Open(path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &Store{w: w, r: r}, nil
+	return &Store{w: newPool(w), r: newPool(r)}, nil
 }
 
 // migrate applies the embedded migrations that db lacks.
@@ -124,12 +126,12 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return err
 }
 
-// Close closes the database.
+// Close closes the database and the statements prepared on it.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(s.r.close(), s.w.close())
 }
 
-// querier is what both *sql.DB and *sql.Tx offer, so one helper serves
+// querier is what both a pool and a transaction offer, so one helper serves
 // inside and outside a transaction.
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
@@ -144,25 +146,25 @@ type scanner interface {
 
 // write runs fn in one write transaction and commits it when fn returns nil.
 // An error from fn is returned unchanged, after rolling back.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+func (s *Store) write(ctx context.Context, fn func(tx querier) error) error {
+	tx, err := s.w.begin(ctx, nil)
 	if err != nil {
 		return dbErr(err)
 	}
-	defer tx.Rollback() // after Commit, a no-op; also when fn panics
+	defer tx.end(ctx) // rolls back: after Commit, a no-op; also when fn panics
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return dbErr(tx.Commit())
+	return dbErr(tx.tx.Commit())
 }
 
 // read runs fn in one read transaction, so the reads in fn see one snapshot.
-func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+func (s *Store) read(ctx context.Context, fn func(tx querier) error) error {
+	tx, err := s.r.begin(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return dbErr(err)
 	}
-	defer tx.Rollback()
+	defer tx.end(ctx)
 	return fn(tx)
 }
 

@@ -159,7 +159,7 @@ func TestPragmas(t *testing.T) {
 				tc.pool, journal, fk, queryOnly, timeout, tc.journal, tc.fk, tc.queryOnly, busyTimeout.Milliseconds())
 		}
 	}
-	if got := s.w.Stats().MaxOpenConnections; got != 1 {
+	if got := s.w.db.Stats().MaxOpenConnections; got != 1 {
 		t.Errorf("write pool allows %d connections, want 1", got)
 	}
 	// Writes commit with synchronous=NORMAL (1), WAL's usual level.

@@ -1,0 +1,66 @@
+package sqlite
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/qrpin/qrpin/method"
+	"github.com/qrpin/qrpin/store"
+)
+
+// benchStore opens a Store holding one user with a method.
+func benchStore(b *testing.B) *Store {
+	b.Helper()
+	s, err := Open(filepath.Join(b.TempDir(), "qrpin.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	ctx := b.Context()
+	if err := s.CreateUser(ctx, store.User{ID: "u1", UPN: "a@b", AccountEnabled: true, Created: t0}); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.CreateMethod(ctx, testMethod("u1")); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+func BenchmarkGetMethod(b *testing.B) {
+	s := benchStore(b)
+	ctx := b.Context()
+	for b.Loop() {
+		if _, err := s.GetMethod(ctx, "u1"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkUpdateMethod(b *testing.B) {
+	s := benchStore(b)
+	ctx := b.Context()
+	for b.Loop() {
+		if _, err := s.UpdateMethod(ctx, "u1", func(m *method.Method) error {
+			m.Lockout.Failures++
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAddSignInLog(b *testing.B) {
+	s := benchStore(b)
+	ctx := b.Context()
+	i := 0
+	for b.Loop() {
+		i++
+		if err := s.AddSignInLog(ctx, store.SignInLog{
+			ID: fmt.Sprintf("%016d", i), Created: t0, UserID: "u1", UPN: "a@b",
+			AppID: "app", AppName: "App", IPAddress: "192.0.2.1", Step: "pin",
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
