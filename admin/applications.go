@@ -162,7 +162,7 @@ func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, displ
 	}
 	a := store.Application{ID: newID(), AppID: newID(), ServicePrincipalID: newID(), DisplayName: name, Created: s.now()}
 	chg.targets = appTarget(a)
-	return a, store.ForClient(s.Store.CreateApplication(ctx, a))
+	return a, s.Store.CreateApplication(ctx, a)
 }
 
 // GetApplication returns an application.
@@ -183,10 +183,7 @@ func (s *Service) application(ctx context.Context, ref AppRef) (store.Applicatio
 	} else {
 		a, err = s.Store.GetApplication(ctx, strings.ToLower(ref.ID))
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		return a, errResourceNotFound(key) // Graph answers the same for any directory object
-	}
-	return a, store.ForClient(err)
+	return a, resourceErr(err, key)
 }
 
 // ListApplications returns a page of applications ordered by id, after the
@@ -195,8 +192,7 @@ func (s *Service) ListApplications(ctx context.Context, p auth.Principal, after 
 	if err := auth.Authorize(p, auth.ReadApplications, auth.Target{}, s.now()); err != nil {
 		return nil, err
 	}
-	as, err := s.Store.ListApplications(ctx, after, limit)
-	return as, store.ForClient(err)
+	return s.Store.ListApplications(ctx, after, limit)
 }
 
 // DeleteApplication deletes an application with its service principal,
@@ -213,11 +209,7 @@ func (s *Service) DeleteApplication(ctx context.Context, p auth.Principal, ref A
 	if err != nil {
 		return err
 	}
-	if err := s.Store.DeleteApplication(ctx, a.ID); errors.Is(err, store.ErrNotFound) {
-		return errResourceNotFound(a.ID)
-	} else {
-		return store.ForClient(err)
-	}
+	return resourceErr(s.Store.DeleteApplication(ctx, a.ID), a.ID)
 }
 
 // AddPassword adds a client secret to an application and returns it: the
@@ -272,7 +264,7 @@ func (s *Service) AddPassword(ctx context.Context, p auth.Principal, ref AppRef,
 		a.Passwords = append(a.Passwords, pw)
 		return nil
 	})
-	if err := s.updateErr(err, a.ID); err != nil {
+	if err := resourceErr(err, a.ID); err != nil {
 		return NewPassword{}, err
 	}
 	return NewPassword{Password: pw, Secret: secret}, nil
@@ -298,18 +290,7 @@ func (s *Service) RemovePassword(ctx context.Context, p auth.Principal, ref AppR
 		a.Passwords = slices.Delete(a.Passwords, i, i+1)
 		return nil
 	})
-	return s.updateErr(err, a.ID)
-}
-
-// updateErr maps the error of an UpdateApplication.
-func (s *Service) updateErr(err error, id string) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return errResourceNotFound(id)
-	}
-	if _, ok := apperr.As(err); ok {
-		return err
-	}
-	return store.ForClient(err)
+	return resourceErr(err, a.ID)
 }
 
 // newSecret returns a random client secret of SecretLength characters from
@@ -353,7 +334,7 @@ func (s *Service) ClientCredentials(ctx context.Context, clientID, secret string
 		return auth.Principal{}, ErrUnknownClient
 	}
 	if err != nil {
-		return auth.Principal{}, store.ForClient(err)
+		return auth.Principal{}, err
 	}
 	match := -1
 	for i, pw := range a.Passwords {
@@ -394,7 +375,7 @@ func (s *Service) authenticateApplication(ctx context.Context, p auth.Principal)
 		return apperr.New(apperr.Unauthenticated, "InvalidAuthenticationToken",
 			"The application named by the access token does not exist.")
 	}
-	return store.ForClient(err)
+	return err
 }
 
 // ServicePrincipalFilter is the one $filter the service principal list
@@ -434,7 +415,7 @@ func (s *Service) ListServicePrincipals(ctx context.Context, p auth.Principal, a
 	}
 	as, err := s.Store.ListApplications(ctx, after, n)
 	if err != nil {
-		return nil, store.ForClient(err)
+		return nil, err
 	}
 	for _, a := range as {
 		sps = append(sps, s.servicePrincipal(a))
@@ -495,11 +476,8 @@ func (s *Service) resolveSP(ctx context.Context, ref SPRef) (ServicePrincipal, *
 	} else {
 		a, err = s.Store.GetApplicationByServicePrincipal(ctx, key)
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		return ServicePrincipal{}, nil, errResourceNotFound(key)
-	}
 	if err != nil {
-		return ServicePrincipal{}, nil, store.ForClient(err)
+		return ServicePrincipal{}, nil, resourceErr(err, key)
 	}
 	return s.servicePrincipal(a), &a, nil
 }
@@ -539,7 +517,7 @@ func (s *Service) ListAppRoleAssignedTo(ctx context.Context, p auth.Principal, r
 	}
 	as, err := s.Store.ListApplications(ctx, "", 0)
 	if err != nil {
-		return nil, store.ForClient(err)
+		return nil, err
 	}
 	for _, a := range as {
 		for _, g := range a.Grants {
@@ -608,7 +586,7 @@ func (s *Service) GrantAppRole(ctx context.Context, p auth.Principal, ref SPRef,
 		a.Grants = append(a.Grants, g)
 		return nil
 	})
-	if err := s.updateErr(err, principalID); err != nil {
+	if err := resourceErr(err, principalID); err != nil {
 		return AppRoleAssignment{}, err
 	}
 	chg.targets = appTarget(updated)
@@ -633,7 +611,7 @@ func (s *Service) RevokeAppRole(ctx context.Context, p auth.Principal, ref SPRef
 	if asResource && sp.ID == GraphServicePrincipalID {
 		as, err := s.Store.ListApplications(ctx, "", 0)
 		if err != nil {
-			return store.ForClient(err)
+			return err
 		}
 		a = nil
 		for i := range as {
@@ -656,5 +634,5 @@ func (s *Service) RevokeAppRole(ctx context.Context, p auth.Principal, ref SPRef
 		a.Grants = slices.Delete(a.Grants, i, i+1)
 		return nil
 	})
-	return s.updateErr(err, assignmentID)
+	return resourceErr(err, assignmentID)
 }

@@ -12,8 +12,7 @@ func (s *Service) ListSignInLogs(ctx context.Context, p auth.Principal, f store.
 	if err := auth.Authorize(p, auth.ReadSignInLogs, auth.Target{}, s.now()); err != nil {
 		return nil, err
 	}
-	es, err := s.Store.ListSignInLogs(ctx, f, limit)
-	return es, store.ForClient(err)
+	return s.Store.ListSignInLogs(ctx, f, limit)
 }
 
 // ListDirectoryAudits returns up to limit directory audit entries matching
@@ -22,6 +21,5 @@ func (s *Service) ListDirectoryAudits(ctx context.Context, p auth.Principal, f s
 	if err := auth.Authorize(p, auth.ReadDirectoryAudits, auth.Target{}, s.now()); err != nil {
 		return nil, err
 	}
-	es, err := s.Store.ListDirectoryAudits(ctx, f, limit)
-	return es, store.ForClient(err)
+	return s.Store.ListDirectoryAudits(ctx, f, limit)
 }

@@ -35,7 +35,7 @@ type Bootstrapped struct {
 func (s *Service) Bootstrap(ctx context.Context) (Bootstrapped, bool, error) {
 	settings, err := s.Store.ListSettings(ctx)
 	if err != nil {
-		return Bootstrapped{}, false, store.ForClient(err)
+		return Bootstrapped{}, false, err
 	}
 	if _, done := settings[bootstrapSetting]; done {
 		return Bootstrapped{}, false, nil
@@ -61,7 +61,7 @@ func (s *Service) Bootstrap(ctx context.Context) (Bootstrapped, bool, error) {
 	}
 	winner, err := s.Store.Setting(ctx, bootstrapSetting, a.ID)
 	if err != nil {
-		return discard(store.ForClient(err))
+		return discard(err)
 	}
 	if winner != a.ID {
 		// Another process bootstrapped first: ours goes.
@@ -69,7 +69,7 @@ func (s *Service) Bootstrap(ctx context.Context) (Bootstrapped, bool, error) {
 	}
 	a, err = s.Store.GetApplication(ctx, a.ID)
 	if err != nil {
-		return Bootstrapped{}, false, store.ForClient(err)
+		return Bootstrapped{}, false, err
 	}
 	return Bootstrapped{App: a, Secret: secret}, true, nil
 }

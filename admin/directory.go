@@ -42,7 +42,7 @@ func (s *Service) CreateUser(ctx context.Context, p auth.Principal, in UserInput
 	if err := s.Store.CreateUser(ctx, u); errors.Is(err, store.ErrConflict) {
 		return store.User{}, errUPNInUse()
 	} else if err != nil {
-		return store.User{}, store.ForClient(err)
+		return store.User{}, err
 	}
 	chg.targets = userTarget(u)
 	return u, nil
@@ -120,8 +120,7 @@ func (s *Service) ListUsers(ctx context.Context, p auth.Principal, after string,
 	if err := auth.Authorize(p, auth.ReadUsers, auth.Target{}, s.now()); err != nil {
 		return nil, err
 	}
-	us, err := s.Store.ListUsers(ctx, after, limit)
-	return us, store.ForClient(err)
+	return s.Store.ListUsers(ctx, after, limit)
 }
 
 // UpdateUser changes the fields of a user that in sets.
@@ -137,16 +136,10 @@ func (s *Service) UpdateUser(ctx context.Context, p auth.Principal, ref UserRef,
 		apply(u, in)
 		return validUser(*u)
 	})
-	switch {
-	case errors.Is(err, store.ErrConflict):
+	if errors.Is(err, store.ErrConflict) {
 		return errUPNInUse()
-	case errors.Is(err, store.ErrNotFound):
-		return errResourceNotFound(u.ID)
 	}
-	if _, ok := apperr.As(err); ok {
-		return err
-	}
-	return store.ForClient(err)
+	return resourceErr(err, u.ID)
 }
 
 // DeleteUser deletes a user with their method, memberships and roles. A
@@ -163,11 +156,7 @@ func (s *Service) DeleteUser(ctx context.Context, p auth.Principal, ref UserRef)
 	if p.Kind == auth.Delegated && p.ObjectID == u.ID {
 		return apperr.New(apperr.Invalid, "Request_BadRequest", "A user cannot delete their own account.")
 	}
-	if err := s.Store.DeleteUser(ctx, u.ID); errors.Is(err, store.ErrNotFound) {
-		return errResourceNotFound(u.ID)
-	} else {
-		return store.ForClient(err)
-	}
+	return resourceErr(s.Store.DeleteUser(ctx, u.ID), u.ID)
 }
 
 // GroupInput is the body of a group create.
@@ -195,7 +184,7 @@ func (s *Service) CreateGroup(ctx context.Context, p auth.Principal, in GroupInp
 			"Invalid value specified for property 'description' or 'mailNickname' of resource 'Group'.")
 	}
 	chg.targets = []store.AuditTarget{groupTarget(g)}
-	return g, store.ForClient(s.Store.CreateGroup(ctx, g))
+	return g, s.Store.CreateGroup(ctx, g)
 }
 
 // GetGroup returns a group.
@@ -208,10 +197,7 @@ func (s *Service) GetGroup(ctx context.Context, p auth.Principal, id string) (st
 
 func (s *Service) group(ctx context.Context, id string) (store.Group, error) {
 	g, err := s.Store.GetGroup(ctx, strings.ToLower(id))
-	if errors.Is(err, store.ErrNotFound) {
-		return g, errResourceNotFound(id) // Graph answers the same for any directory object
-	}
-	return g, store.ForClient(err)
+	return g, resourceErr(err, id)
 }
 
 // ListGroups returns a page of groups ordered by id, after the given id.
@@ -219,8 +205,7 @@ func (s *Service) ListGroups(ctx context.Context, p auth.Principal, after string
 	if err := auth.Authorize(p, auth.ReadGroups, auth.Target{}, s.now()); err != nil {
 		return nil, err
 	}
-	gs, err := s.Store.ListGroups(ctx, after, limit)
-	return gs, store.ForClient(err)
+	return s.Store.ListGroups(ctx, after, limit)
 }
 
 // DeleteGroup deletes a group and its memberships.
@@ -231,11 +216,7 @@ func (s *Service) DeleteGroup(ctx context.Context, p auth.Principal, id string) 
 		return err
 	}
 	chg.targets = []store.AuditTarget{{ID: strings.ToLower(id), Type: "Group"}}
-	if err := s.Store.DeleteGroup(ctx, strings.ToLower(id)); errors.Is(err, store.ErrNotFound) {
-		return errResourceNotFound(id)
-	} else {
-		return store.ForClient(err)
-	}
+	return resourceErr(s.Store.DeleteGroup(ctx, strings.ToLower(id)), id)
 }
 
 // AddMember adds a user to a group.
@@ -254,15 +235,13 @@ func (s *Service) AddMember(ctx context.Context, p auth.Principal, groupID, user
 	if err != nil {
 		return err
 	}
-	switch err := s.Store.AddGroupMember(ctx, g.ID, u.ID); {
-	case errors.Is(err, store.ErrConflict):
+	if err := s.Store.AddGroupMember(ctx, g.ID, u.ID); errors.Is(err, store.ErrConflict) {
 		return apperr.New(apperr.Invalid, "Request_BadRequest",
 			"One or more added object references already exist for the following modified properties: 'members'.")
-	case errors.Is(err, store.ErrNotFound):
-		return errResourceNotFound(userID)
-	default:
-		return store.ForClient(err)
+	} else if err != nil {
+		return resourceErr(err, userID)
 	}
+	return nil
 }
 
 // RemoveMember removes a user from a group.
@@ -281,11 +260,7 @@ func (s *Service) RemoveMember(ctx context.Context, p auth.Principal, groupID, u
 	if err != nil {
 		return err
 	}
-	if err := s.Store.RemoveGroupMember(ctx, g.ID, u.ID); errors.Is(err, store.ErrNotFound) {
-		return errResourceNotFound(userID)
-	} else {
-		return store.ForClient(err)
-	}
+	return resourceErr(s.Store.RemoveGroupMember(ctx, g.ID, u.ID), userID)
 }
 
 // ListMembers returns a page of a group's members ordered by id.
@@ -297,6 +272,5 @@ func (s *Service) ListMembers(ctx context.Context, p auth.Principal, groupID, af
 	if err != nil {
 		return nil, err
 	}
-	us, err := s.Store.ListGroupMembers(ctx, g.ID, after, limit)
-	return us, store.ForClient(err)
+	return s.Store.ListGroupMembers(ctx, g.ID, after, limit)
 }

@@ -31,7 +31,7 @@ func (s *Service) AuthenticateExternal(ctx context.Context, id auth.ExternalIden
 			"The user named by the access token does not exist in this directory or is disabled.")
 	}
 	if err != nil {
-		return auth.Principal{}, store.ForClient(err)
+		return auth.Principal{}, err
 	}
 	roles, err := s.roleIDs(ctx, u.ID)
 	if err != nil {

@@ -25,8 +25,7 @@ func (s *Service) GetPolicy(ctx context.Context, p auth.Principal) (method.Polic
 	if err := auth.Authorize(p, auth.ReadPolicy, auth.Target{}, s.now()); err != nil {
 		return method.Policy{}, err
 	}
-	pol, err := s.Store.GetPolicy(ctx)
-	return pol, store.ForClient(err)
+	return s.Store.GetPolicy(ctx)
 }
 
 // UpdatePolicy changes the fields of the policy that the patch read
@@ -78,10 +77,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, p auth.Principal, read func(
 		}
 		return pol.Validate()
 	})
-	if _, ok := apperr.As(err); ok {
-		return pol, err
-	}
-	return pol, store.ForClient(err)
+	return pol, err
 }
 
 func (s *Service) checkTarget(ctx context.Context, t method.Target) error {
@@ -100,7 +96,7 @@ func (s *Service) checkTarget(ctx context.Context, t method.Target) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return apperr.BadRequest("The target %s '%s' does not exist.", t.TargetType, t.ID)
 	}
-	return store.ForClient(err)
+	return err
 }
 
 // DeletePolicy restores the default policy.
@@ -111,5 +107,5 @@ func (s *Service) DeletePolicy(ctx context.Context, p auth.Principal) (err error
 	if err := auth.Authorize(p, auth.WritePolicy, auth.Target{}, s.now()); err != nil {
 		return err
 	}
-	return store.ForClient(s.Store.DeletePolicy(ctx))
+	return s.Store.DeletePolicy(ctx)
 }

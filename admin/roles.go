@@ -94,17 +94,15 @@ func (s *Service) CreateRoleAssignment(ctx context.Context, p auth.Principal, in
 	if !ok {
 		return store.RoleAssignment{}, errRoleObjectNotFound(*in.RoleDefinitionID)
 	}
-	if _, err := s.Store.GetUser(ctx, principalID); errors.Is(err, store.ErrNotFound) {
-		return store.RoleAssignment{}, errRoleObjectNotFound(principalID)
-	} else if err != nil {
-		return store.RoleAssignment{}, store.ForClient(err)
+	if _, err := s.Store.GetUser(ctx, principalID); err != nil {
+		return store.RoleAssignment{}, resourceErr(err, principalID)
 	}
 	a := store.RoleAssignment{ID: newID(), PrincipalID: principalID, RoleDefinitionID: role.ID}
 	if err := s.Store.CreateRoleAssignment(ctx, a); errors.Is(err, store.ErrConflict) {
 		return store.RoleAssignment{}, apperr.New(apperr.Invalid, "Request_BadRequest",
 			"A conflicting object with one or more of the specified property values is present in the directory.")
 	} else if err != nil {
-		return store.RoleAssignment{}, store.ForClient(err)
+		return store.RoleAssignment{}, err
 	}
 	return a, nil
 }
@@ -117,7 +115,7 @@ func (s *Service) ListRoleAssignments(ctx context.Context, p auth.Principal, f R
 	}
 	all, err := s.Store.ListRoleAssignments(ctx, strings.ToLower(f.PrincipalID))
 	if err != nil {
-		return nil, store.ForClient(err)
+		return nil, err
 	}
 	slices.SortFunc(all, func(a, b store.RoleAssignment) int { return strings.Compare(a.ID, b.ID) })
 	out := []store.RoleAssignment{}
@@ -140,7 +138,7 @@ func (s *Service) GetRoleAssignment(ctx context.Context, p auth.Principal, id st
 	}
 	all, err := s.Store.ListRoleAssignments(ctx, "")
 	if err != nil {
-		return store.RoleAssignment{}, store.ForClient(err)
+		return store.RoleAssignment{}, err
 	}
 	for _, a := range all {
 		if a.ID == id {
@@ -159,11 +157,7 @@ func (s *Service) DeleteRoleAssignment(ctx context.Context, p auth.Principal, id
 	if err := auth.Authorize(p, auth.WriteRoles, auth.Target{}, s.now()); err != nil {
 		return err
 	}
-	if err := s.Store.DeleteRoleAssignment(ctx, id); errors.Is(err, store.ErrNotFound) {
-		return errRoleObjectNotFound(id)
-	} else {
-		return store.ForClient(err)
-	}
+	return resourceErr(s.Store.DeleteRoleAssignment(ctx, id), id)
 }
 
 // errRoleObjectNotFound is Graph's 404 for a directory object that does not exist.

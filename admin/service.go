@@ -61,7 +61,7 @@ func (s *Service) Authenticate(ctx context.Context, p auth.Principal) (auth.Prin
 		return p, apperr.New(apperr.Unauthenticated, "InvalidAuthenticationToken",
 			"The user named by the access token does not exist or is disabled.")
 	}
-	return p, store.ForClient(err)
+	return p, err
 }
 
 // target resolves ref and authorizes action a on that user. A caller who
@@ -101,16 +101,13 @@ func (s *Service) lookupUser(ctx context.Context, key string) (store.User, error
 	} else {
 		u, err = s.Store.GetUser(ctx, strings.ToLower(key))
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		return u, errResourceNotFound(key)
-	}
-	return u, store.ForClient(err)
+	return u, resourceErr(err, key)
 }
 
 func (s *Service) roleIDs(ctx context.Context, userID string) ([]string, error) {
 	as, err := s.Store.ListRoleAssignments(ctx, userID)
 	if err != nil {
-		return nil, store.ForClient(err)
+		return nil, err
 	}
 	ids := make([]string, len(as))
 	for i, a := range as {
@@ -124,6 +121,17 @@ func (s *Service) roleIDs(ctx context.Context, userID string) ([]string, error) 
 func errResourceNotFound(key string) error {
 	return apperr.New(apperr.NotFound, "Request_ResourceNotFound",
 		"Resource '%s' does not exist or one of its queried reference-property objects are not present.", key)
+}
+
+// resourceErr is err of a store call on the directory object key names:
+// store.ErrNotFound becomes errResourceNotFound(key) (Graph answers the
+// same for any directory object); any other error, nil included, is
+// returned as it is, for the edge to classify.
+func resourceErr(err error, key string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return errResourceNotFound(key)
+	}
+	return err
 }
 
 func newID() string { return uuid.NewString() }

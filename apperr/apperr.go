@@ -1,7 +1,9 @@
 // Package apperr defines the one error type that services return to the
 // HTTP layers. A Kind says what went wrong in transport-neutral terms; the
 // Code and Message are the Graph error code and developer text a client sees.
-// graph/ turns a Kind into an HTTP status in one place.
+// Every HTTP edge (graph, signin, the token endpoint) classifies the errors
+// it answers with internal/httperr, whose one table turns a Kind into an
+// HTTP status; the statuses noted below are that table's.
 package apperr
 
 import (
@@ -10,7 +12,7 @@ import (
 	"time"
 )
 
-// Kind classifies an error for the HTTP layers.
+// Kind classifies an error for the HTTP layers (see internal/httperr).
 type Kind int
 
 // The kinds of error a service can return.

@@ -9,20 +9,8 @@ import (
 	"strconv"
 
 	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/internal/httperr"
 )
-
-// statusOf maps an error kind to its HTTP status: the one place where that
-// mapping lives.
-var statusOf = map[apperr.Kind]int{
-	apperr.Invalid:              http.StatusBadRequest,
-	apperr.Unauthenticated:      http.StatusUnauthorized,
-	apperr.Forbidden:            http.StatusForbidden,
-	apperr.NotFound:             http.StatusNotFound,
-	apperr.TooLarge:             http.StatusRequestEntityTooLarge,
-	apperr.UnsupportedMediaType: http.StatusUnsupportedMediaType,
-	apperr.Throttled:            http.StatusTooManyRequests,
-	apperr.Unavailable:          http.StatusServiceUnavailable,
-}
 
 type errorBody struct {
 	Error errorDetail `json:"error"`
@@ -40,21 +28,22 @@ type innerError struct {
 	ClientRequestID string `json:"client-request-id"`
 }
 
-// writeError writes err as the OData error envelope (spec D7). Errors that
-// are not *apperr.Error are bugs: they are logged and answered with 500.
+// writeError writes err as the OData error envelope (spec D7), with the
+// status and client-facing error httperr.Classify gives it. Errors it
+// cannot classify are bugs: they are logged and answered with 500
+// generalException.
 func (s *Server) writeError(w http.ResponseWriter, rid, crid string, err error) {
-	status := http.StatusInternalServerError
-	e := &apperr.Error{Code: "generalException", Message: "An internal server error occurred."}
+	e, status, ok := httperr.Classify(err)
 	var mna *methodNotAllowed
-	if errors.As(err, &mna) {
+	switch {
+	case errors.As(err, &mna):
 		status, e = http.StatusMethodNotAllowed, mna.err
 		for _, v := range mna.allowed {
 			w.Header().Add("Allow", v)
 		}
-	} else if ae, ok := apperr.As(err); ok && statusOf[ae.Kind] != 0 {
-		status, e = statusOf[ae.Kind], ae
-	} else {
+	case !ok:
 		s.log().Error("internal error", "request-id", rid, "error", err.Error())
+		e = &apperr.Error{Code: "generalException", Message: "An internal server error occurred."}
 	}
 	switch {
 	case e.Challenge != "":

@@ -62,6 +62,13 @@ func newEnv(t testing.TB) *env {
 // newEnvParams is newEnv hashing PINs at the given Argon2id parameters.
 func newEnvParams(t testing.TB, params pin.Params) *env {
 	t.Helper()
+	return newEnvWith(t, params, nil)
+}
+
+// newEnvWith is newEnvParams whose API sees the store through wrap (nil:
+// as it is); e.store stays the store itself, for setting up and checking.
+func newEnvWith(t testing.TB, params pin.Params, wrap func(store.Store) store.Store) *env {
+	t.Helper()
 	dir := t.TempDir()
 	st := openTestStore(t, filepath.Join(dir, "qrpin.db"))
 	keys := testkeys.KeySet(t)
@@ -75,8 +82,12 @@ func newEnvParams(t testing.TB, params pin.Params) *env {
 	e.srv = httptest.NewUnstartedServer(nil)
 	base := "http://" + e.srv.Listener.Addr().String()
 	e.tokens = &auth.Tokens{Keys: keys, Issuer: auth.Issuer(base, e.tenant), Audiences: auth.GraphAudiences, Now: e.clock.Now}
+	apiStore := store.Store(st)
+	if wrap != nil {
+		apiStore = wrap(st)
+	}
 	api := &graph.Server{
-		Admin: &admin.Service{Store: st, PINs: hasher, Pepper: pepper, TenantID: e.tenant,
+		Admin: &admin.Service{Store: apiStore, PINs: hasher, Pepper: pepper, TenantID: e.tenant,
 			Lockout: e.lockout, Now: e.clock.Now},
 		Tokens: e.tokens,
 		Log:    slog.New(slog.NewTextHandler(e.logs, nil)),

@@ -19,9 +19,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/qrpin/qrpin/admin"
-	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/internal/clientaddr"
+	"github.com/qrpin/qrpin/internal/httperr"
 )
 
 // TokenPath is the token endpoint, below the server root.
@@ -405,19 +405,14 @@ func (t *TokenEndpoint) clientError(err error, clientID string) error {
 	return err
 }
 
-// writeError answers err and returns the status. Errors that are neither
-// OAuth errors nor client-facing service errors are bugs: logged, 500.
+// writeError answers err and returns the status. An OAuth error has its
+// own status (RFC 6749 section 5.2); any other error is classified by
+// httperr, whose table gives the status. Errors it cannot classify are
+// bugs: logged, 500 server_error.
 func (t *TokenEndpoint) writeError(w http.ResponseWriter, r *http.Request, err error, trace, corr string) int {
 	var e *oauthError
 	if !errors.As(err, &e) {
-		if ae, ok := apperr.As(err); ok && ae.Kind == apperr.Unavailable {
-			e = failure(http.StatusServiceUnavailable, "temporarily_unavailable", 90033,
-				"A transient error has occurred. Please try again.")
-			e.retry = ae.RetryAfter
-		} else {
-			t.log().Error("token endpoint: internal error", "trace_id", trace, "error", err.Error())
-			e = failure(http.StatusInternalServerError, "server_error", 90033, "An internal error occurred.")
-		}
+		e = t.classify(err, trace)
 	}
 	now := time.Now
 	if t.Now != nil {
@@ -441,6 +436,25 @@ func (t *TokenEndpoint) writeError(w http.ResponseWriter, r *http.Request, err e
 		URI:           "https://login.microsoftonline.com/error?code=" + strconv.Itoa(e.aadsts),
 	})
 	return e.status
+}
+
+// classify turns an error that is not an OAuth error into one: a transient
+// failure (a store down, a throttle) is temporarily_unavailable, as Entra
+// answers it, with the client-facing error's Retry-After; another
+// client-facing error is invalid_request with its message; a bug is
+// logged and answered server_error.
+func (t *TokenEndpoint) classify(err error, trace string) *oauthError {
+	ae, status, ok := httperr.Classify(err)
+	switch {
+	case !ok:
+		t.log().Error("token endpoint: internal error", "trace_id", trace, "error", err.Error())
+		return failure(http.StatusInternalServerError, "server_error", 90033, "An internal error occurred.")
+	case status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests:
+		e := failure(status, "temporarily_unavailable", 90033, "A transient error has occurred. Please try again.")
+		e.retry = ae.RetryAfter
+		return e
+	}
+	return failure(status, "invalid_request", 9002313, "%s", ae.Message)
 }
 
 func (e *oauthError) Error() string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/internal/clientaddr"
+	"github.com/qrpin/qrpin/internal/httperr"
 )
 
 // maxBody bounds a sign-in request body.
@@ -149,31 +150,6 @@ func DecodeRequest(body []byte, v any) error {
 	return nil
 }
 
-// Status returns the HTTP status for a service error.
-func Status(err error) int {
-	e, ok := apperr.As(err)
-	if !ok {
-		return http.StatusInternalServerError
-	}
-	switch e.Kind {
-	case apperr.Invalid:
-		return http.StatusBadRequest
-	case apperr.Forbidden:
-		return http.StatusForbidden
-	case apperr.NotFound:
-		return http.StatusNotFound
-	case apperr.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	case apperr.Throttled:
-		return http.StatusTooManyRequests
-	case apperr.Unavailable:
-		return http.StatusServiceUnavailable
-	case apperr.Unauthenticated:
-		return http.StatusUnauthorized
-	}
-	return http.StatusBadRequest
-}
-
 func (h *Handler) write(w http.ResponseWriter, r *http.Request, step Step, err error) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	if err == nil {
@@ -182,8 +158,8 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, step Step, err e
 		return
 	}
 	var resp ErrorResponse
-	e, ok := apperr.As(err)
-	if !ok { // a bug or a store failure: nothing of it goes to the client
+	e, status, ok := httperr.Classify(err)
+	if !ok { // a bug: nothing of it goes to the client
 		h.log().Error("sign-in failed", "path", r.URL.Path, "err", err)
 		resp.Error.Code, resp.Error.Message = "internalServerError", "Something went wrong. Please try again."
 		w.WriteHeader(http.StatusInternalServerError)
@@ -195,7 +171,7 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, step Step, err e
 	}
 	resp.Error.Code, resp.Error.Message = e.Code, e.Message
 	resp.Transaction, resp.PINLength = step.Transaction, step.PINLength
-	w.WriteHeader(Status(err))
+	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(resp)
 }
 

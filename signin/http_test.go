@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qrpin/qrpin/internal/httperr"
 	"github.com/qrpin/qrpin/method"
 )
 
@@ -128,8 +129,8 @@ func FuzzDecodeRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var p PINRequest
 		if err := DecodeRequest(body, &p); err != nil {
-			if Status(err) != 400 && Status(err) != 413 {
-				t.Fatalf("status %d for %q", Status(err), body)
+			if _, status, _ := httperr.Classify(err); status != 400 && status != 413 {
+				t.Fatalf("status %d for %q", status, body)
 			}
 			return
 		}

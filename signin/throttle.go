@@ -6,7 +6,6 @@ import (
 
 	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/internal/clientaddr"
-	"github.com/qrpin/qrpin/store"
 )
 
 // DefaultThrottleWindow is a Throttle's window when its Window is 0.
@@ -41,7 +40,7 @@ func errThrottled(retry time.Duration) error {
 
 // throttle counts a failure from addr at now and returns nil, or a
 // Throttled error when addr is over its limit (then the failure is not
-// counted). An address over its limit costs one read, no write.
+// counted), or the store's error as it is (the edge classifies it). An address over its limit costs one read, no write.
 func (s *Service) throttle(ctx context.Context, addr string, now time.Time) error {
 	t := s.Throttle
 	if t.Limit <= 0 {
@@ -54,13 +53,13 @@ func (s *Service) throttle(ctx context.Context, addr string, now time.Time) erro
 	key := clientaddr.Bucket(addr)
 	n, end, err := s.Store.ThrottleFailures(ctx, key, now)
 	if err != nil {
-		return store.ForClient(err)
+		return err
 	}
 	if n < t.Limit {
 		// Parallel failures may all read less than the limit: the count
 		// the increment returns decides.
 		if n, end, err = s.Store.AddThrottleFailure(ctx, key, now, now.Add(window)); err != nil {
-			return store.ForClient(err)
+			return err
 		}
 		if n <= t.Limit {
 			return nil

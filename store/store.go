@@ -12,7 +12,9 @@ import (
 	"github.com/qrpin/qrpin/method"
 )
 
-// Errors every backend returns (wrapped or not; test with errors.Is).
+// Errors every backend returns (wrapped or not; test with errors.Is). They
+// are not client-facing: services remap the ones they expect, and each HTTP
+// edge classifies the rest (internal/httperr).
 var (
 	// ErrNotFound: the record named does not exist.
 	ErrNotFound = errors.New("store: not found")
@@ -23,9 +25,11 @@ var (
 	ErrUnavailable = errors.New("store: unavailable")
 )
 
-// ForClient turns an unreachable database (ErrUnavailable) into what a
-// client gets: 503 serviceNotAvailable with Retry-After. Other errors pass
-// unchanged (where nothing handled them, they are bugs: 500).
+// ForClient turns an unreachable database (ErrUnavailable) into the error
+// a client gets: 503 serviceNotAvailable with Retry-After, as
+// httperr.Classify answers it. Other errors pass unchanged.
+//
+// Deprecated: edges classify errors with httperr; remove once no caller is left.
 func ForClient(err error) error {
 	if errors.Is(err, ErrUnavailable) {
 		e := apperr.New(apperr.Unavailable, "serviceNotAvailable", "The service is temporarily unavailable. Please retry later.")

@@ -67,7 +67,7 @@ type bootstrapCredentials struct {
 func (c *common) bootstrap(ctx context.Context, d *deps, svc *admin.Service, base, caCert string) error {
 	settings, err := d.store.ListSettings(ctx)
 	if err != nil {
-		return store.ForClient(err)
+		return err
 	}
 	b, created, err := svc.Bootstrap(ctx)
 	if err != nil {
@@ -85,7 +85,7 @@ func (c *common) bootstrap(ctx context.Context, d *deps, svc *admin.Service, bas
 		return nil // deleted: bootstrapped, and done with
 	}
 	if err != nil {
-		return store.ForClient(err)
+		return err
 	}
 	file := filepath.Join(c.data, BootstrapFile)
 	if creds, ok := readBootstrapFile(file); ok && creds.ClientID == app.AppID {
@@ -93,7 +93,7 @@ func (c *common) bootstrap(ctx context.Context, d *deps, svc *admin.Service, bas
 			// It stopped after writing the file: the file is the credentials.
 			if creds.SecretID == "" { // written by a qrpin without the file setting, which printed it
 				_, err := d.store.Setting(ctx, bootstrapFileSetting, legacyFileKey)
-				return store.ForClient(err)
+				return err
 			}
 			return c.commitBootstrap(ctx, d, svc, app, creds)
 		}
@@ -138,7 +138,7 @@ func (c *common) commitBootstrap(ctx context.Context, d *deps, svc *admin.Servic
 	file := filepath.Join(c.data, BootstrapFile)
 	winner, err := d.store.Setting(ctx, bootstrapFileSetting, creds.SecretID)
 	if err != nil {
-		return store.ForClient(err)
+		return err
 	}
 	local, ref := admin.Local(d.tenantID), admin.AppRef{ID: app.ID}
 	if winner != creds.SecretID {
@@ -159,7 +159,7 @@ func (c *common) commitBootstrap(ctx context.Context, d *deps, svc *admin.Servic
 	}
 	app, err = d.store.GetApplication(ctx, app.ID)
 	if err != nil {
-		return store.ForClient(err)
+		return err
 	}
 	for _, pw := range app.Passwords {
 		if pw.KeyID != creds.SecretID {
@@ -188,11 +188,11 @@ func removePassword(ctx context.Context, svc *admin.Service, local auth.Principa
 func bootstrapUsed(ctx context.Context, st store.Store, app store.Application) (bool, error) {
 	users, err := st.ListUsers(ctx, "", 1)
 	if err != nil {
-		return false, store.ForClient(err)
+		return false, err
 	}
 	apps, err := st.ListApplications(ctx, "", 2)
 	if err != nil {
-		return false, store.ForClient(err)
+		return false, err
 	}
 	if len(users) > 0 || len(apps) != 1 || apps[0].ID != app.ID {
 		return true, nil

@@ -1,0 +1,99 @@
+package issuer_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/issuer"
+	"github.com/qrpin/qrpin/store"
+)
+
+// failingStore is a store whose application lookups by client id fail
+// with err: a database that went away mid-request.
+type failingStore struct {
+	store.Store
+	err error
+}
+
+func (s failingStore) GetApplicationByAppID(context.Context, string) (store.Application, error) {
+	return store.Application{}, s.err
+}
+
+func throttled() error {
+	e := apperr.New(apperr.Throttled, "TooManyRequests", "Slow down.")
+	e.RetryAfter = 90 * time.Second
+	return e
+}
+
+// TestTokenErrorsThroughTheTable: an error that is not an OAuth error takes
+// its status from the one Kind-to-status table: a transient one is Entra's
+// temporarily_unavailable with the error's Retry-After, another
+// client-facing one invalid_request with its message.
+func TestTokenErrorsThroughTheTable(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		err    error
+		status int
+		code   string
+		aadsts int
+		retry  string
+		text   string
+	}{
+		{"throttled", throttled(), http.StatusTooManyRequests, "temporarily_unavailable", 90033, "90", "A transient error has occurred."},
+		{"invalid", apperr.BadRequest("The thing is wrong."), http.StatusBadRequest, "invalid_request", 9002313, "", "The thing is wrong."},
+		{"bug", errors.New("nil map write"), http.StatusInternalServerError, "server_error", 90033, "", "An internal error occurred."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newTokenEnv(t, func(te *issuer.TokenEndpoint) {
+				svc := *te.Admin
+				svc.Store = failingStore{Store: svc.Store, err: tc.err}
+				te.Admin = &svc
+			})
+			r := e.request(e.form())
+			e.expectError(r, tc.status, tc.code, tc.aadsts)
+			if desc, _ := r.body["error_description"].(string); !strings.Contains(desc, tc.text) || r.header.Get("Retry-After") != tc.retry {
+				t.Fatalf("error_description %q, Retry-After %q; want %q, %q", desc, r.header.Get("Retry-After"), tc.text, tc.retry)
+			}
+			if logged := strings.Contains(e.logs.String(), "internal error"); logged != (tc.status == 500) {
+				t.Fatalf("logged as a bug: %v, want %v: %s", logged, tc.status == 500, e.logs.String())
+			}
+		})
+	}
+}
+
+// TestTokenStoreFailureUnavailable: a store that cannot answer is Entra's
+// transient error, 503 temporarily_unavailable with Retry-After, not a
+// logged server_error; so is a request whose context ended meanwhile.
+func TestTokenStoreFailureUnavailable(t *testing.T) {
+	t.Parallel()
+	for name, storeErr := range map[string]error{
+		"unreachable":     fmt.Errorf("postgres: %w: dial tcp 127.0.0.1:5432: connection refused", store.ErrUnavailable),
+		"request ended":   fmt.Errorf("postgres: %w", context.Canceled),
+		"deadline passed": fmt.Errorf("postgres: %w", context.DeadlineExceeded),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newTokenEnv(t, func(te *issuer.TokenEndpoint) {
+				svc := *te.Admin // the env's service sets up through the store itself
+				svc.Store = failingStore{Store: svc.Store, err: storeErr}
+				te.Admin = &svc
+			})
+			r := e.request(e.form())
+			e.expectError(r, http.StatusServiceUnavailable, "temporarily_unavailable", 90033)
+			if r.header.Get("Retry-After") != "5" {
+				t.Fatalf("Retry-After %q, want 5", r.header.Get("Retry-After"))
+			}
+			if logs := e.logs.String(); strings.Contains(logs, "internal error") || strings.Contains(logs, "5432") {
+				t.Fatalf("a store outage was logged as a bug: %s", logs)
+			}
+		})
+	}
+}
