@@ -22,6 +22,7 @@ import (
 	"github.com/qrpin/qrpin/internal/syncbuf"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
+	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/store"
 )
 
@@ -78,8 +79,8 @@ func newEnvParams(t testing.TB, params pin.Params) *env {
 	base := "http://" + e.srv.Listener.Addr().String()
 	e.tokens = &auth.Tokens{Keys: keys, Issuer: auth.Issuer(base, e.tenant), Audiences: auth.GraphAudiences, Now: e.clock.Now}
 	api := &graph.Server{
-		Admin: &admin.Service{Store: st, PINs: hasher, Pepper: pepper, TenantID: e.tenant,
-			Lockout: e.lockout, Now: e.clock.Now},
+		Admin: &admin.Service{Config: pinflow.Config{Store: st, PINs: hasher, Pepper: pepper, TenantID: e.tenant,
+			Lockout: e.lockout, Now: e.clock.Now}},
 		Tokens: e.tokens,
 		Log:    slog.New(slog.NewTextHandler(e.logs, nil)),
 		Now:    e.clock.Now,
