@@ -17,6 +17,7 @@ import (
 	"github.com/qrpin/qrpin/internal/fakeclock"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
+	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/store"
 	"github.com/qrpin/qrpin/store/sqlite/sqlitetest"
 )
@@ -84,8 +85,8 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, ctx: context.Background(), st: st, watch: conn, clock: fakeclock.New(testStart), hasher: hasher, tenant: uuid.NewString()}
-	e.svc = &admin.Service{Store: st, PINs: hasher, Pepper: pepper, TenantID: e.tenant,
-		Lockout: method.DefaultLockout, Now: e.clock.Now}
+	e.svc = &admin.Service{Config: pinflow.Config{Store: st, PINs: hasher, Pepper: pepper, TenantID: e.tenant,
+		Lockout: method.DefaultLockout, Now: e.clock.Now}}
 	return e
 }
 

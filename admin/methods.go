@@ -9,6 +9,7 @@ import (
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
+	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/qr"
 	"github.com/qrpin/qrpin/store"
 )
@@ -324,7 +325,8 @@ func (s *Service) ResetPIN(ctx context.Context, p auth.Principal, ref UserRef) (
 }
 
 // UpdatePIN lets the signed-in user replace their PIN, proving they know the
-// current one. Wrong current PINs count towards the method's lockout.
+// current one. It runs the PIN flow sign-in runs (pinflow.Verify, then
+// pinflow.SetPIN): wrong current PINs count towards the method's lockout.
 func (s *Service) UpdatePIN(ctx context.Context, p auth.Principal, ref UserRef, current, next string) (err error) {
 	chg := &change{category: CategoryUser, activity: "Change QR code PIN", op: OpUpdate}
 	defer s.audit(ctx, p, &err, chg)
@@ -336,46 +338,30 @@ func (s *Service) UpdatePIN(ctx context.Context, p auth.Principal, ref UserRef, 
 	if current == "" || next == "" {
 		return apperr.BadRequest("Both currentPin and newPin are required.")
 	}
-	policy, err := s.Store.GetPolicy(ctx)
-	if err != nil {
-		return store.ForClient(err)
-	}
-	if err := pin.Check(next, policy.PINLength); err != nil {
+	// The new PIN's rules first: a PIN that breaks them counts no attempt.
+	if err := pinflow.CheckNew(ctx, s.Config, next); err != nil {
 		return err
 	}
-	if next == current {
+	m, err := pinflow.Verify(ctx, s.Config, pinflow.Attempt{UserID: u.ID, PIN: current})
+	if err == nil {
+		_, err = pinflow.SetPIN(ctx, s.Config, u.ID, m.PIN.Hash, next)
+	}
+	return updatePINErr(err)
+}
+
+// updatePINErr answers the PIN flow's outcomes in updatePin's words.
+func updatePINErr(err error) error {
+	var locked *pinflow.LockedError
+	switch {
+	case errors.Is(err, pinflow.ErrNoMethod):
+		return errNoMethod()
+	case errors.Is(err, pinflow.ErrSamePIN):
 		return apperr.New(apperr.Invalid, "invalidPin", "The new PIN must differ from the current PIN.")
-	}
-	// Reserve the attempt before the slow check, so that parallel
-	// requests cannot get past the lockout.
-	now := s.now()
-	m, err := s.updateMethod(ctx, u, func(m *method.Method) error {
-		return m.Lockout.Attempt(s.Lockout, now)
-	})
-	if err != nil {
-		return err
-	}
-	ok, err := s.PINs.Verify(current, m.PIN.Hash)
-	if err != nil {
-		return err
-	}
-	if !ok {
+	case errors.Is(err, pinflow.ErrPINReset), errors.As(err, new(*pinflow.WrongPINError)):
 		return errIncorrectPIN()
+	case errors.As(err, &locked):
+		return locked.Lockout.Check(locked.At)
 	}
-	hash, err := s.PINs.Hash(next)
-	if err != nil {
-		return err
-	}
-	_, err = s.updateMethod(ctx, u, func(stored *method.Method) error {
-		if stored.PIN.Hash != m.PIN.Hash { // reset meanwhile: the PIN checked is gone
-			return errIncorrectPIN()
-		}
-		stored.PIN.Hash, stored.PIN.Length = hash, len(next)
-		stored.PIN.ForceChange = false
-		stored.PIN.Updated = s.now()
-		stored.Lockout.Succeed()
-		return nil
-	})
 	return err
 }
 

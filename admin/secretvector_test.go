@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/store"
 	"github.com/qrpin/qrpin/store/sqlite"
 )
@@ -41,7 +42,7 @@ func vectorPepper() []byte {
 // the pepper give the verifier they always gave.
 func TestSecretVerifierKnownAnswer(t *testing.T) {
 	t.Parallel()
-	s := &Service{Pepper: vectorPepper()}
+	s := &Service{Config: pinflow.Config{Pepper: vectorPepper()}}
 	if got := hex.EncodeToString(s.secretVerifier(vectorAppID, vectorKeyID, vectorSecret)); got != vectorVerifier {
 		t.Fatalf("client secret verifier %s, want %s (existing databases hold the latter: a change here needs a migration)", got, vectorVerifier)
 	}
@@ -77,7 +78,7 @@ func TestClientCredentialsKnownAnswer(t *testing.T) {
 		{"another secret", vectorPepper(), vectorSecret[:SecretLength-1] + "b", ErrInvalidSecret},
 		{"another pepper", other, vectorSecret, ErrInvalidSecret},
 	} {
-		s := &Service{Store: st, Pepper: tc.pepper, TenantID: "72f988bf-86f1-41af-91ab-2d7cd011db47", Now: func() time.Time { return now }}
+		s := &Service{Config: pinflow.Config{Store: st, Pepper: tc.pepper, TenantID: "72f988bf-86f1-41af-91ab-2d7cd011db47", Now: func() time.Time { return now }}}
 		p, err := s.ClientCredentials(context.Background(), vectorAppID, tc.secret)
 		if !errors.Is(err, tc.want) {
 			t.Errorf("%s: ClientCredentials: %v, want %v (existing databases hold this verifier: a change here needs a migration)", tc.name, err, tc.want)

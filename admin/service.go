@@ -14,19 +14,15 @@ import (
 
 	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/auth"
-	"github.com/qrpin/qrpin/method"
-	"github.com/qrpin/qrpin/pin"
+	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/store"
 )
 
 // Service carries out management operations.
 type Service struct {
-	Store    store.Store
-	PINs     *pin.Hasher
-	Pepper   []byte // keys QR code verifiers
-	TenantID string
-	Lockout  method.LockoutPolicy
-	Now      func() time.Time // the clock; time.Now when nil
+	// Config is the store, hasher, pepper, tenant, lockout and clock,
+	// shared with the sign-in service.
+	pinflow.Config
 }
 
 // now returns the current time in UTC, to the microsecond (what stores keep).

@@ -27,6 +27,7 @@ import (
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/graph"
+	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/store"
 )
 
@@ -169,8 +170,8 @@ func extEnv(t *testing.T, e *env, cfg ...auth.TrustedIssuer) *env {
 		t.Fatal(err)
 	}
 	api := &graph.Server{
-		Admin: &admin.Service{Store: e.store, PINs: e.hasher, Pepper: e.pepper, TenantID: e.tenant,
-			Lockout: e.lockout, Now: e.clock.Now},
+		Admin: &admin.Service{Config: pinflow.Config{Store: e.store, PINs: e.hasher, Pepper: e.pepper, TenantID: e.tenant,
+			Lockout: e.lockout, Now: e.clock.Now}},
 		Tokens:   e.tokens,
 		External: x,
 		Log:      slog.New(slog.NewTextHandler(e.logs, nil)),

@@ -23,6 +23,7 @@ import (
 	"github.com/qrpin/qrpin/internal/testkeys"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
+	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/store"
 )
 
@@ -87,8 +88,8 @@ func newEnvWith(t testing.TB, params pin.Params, wrap func(store.Store) store.St
 		apiStore = wrap(st)
 	}
 	api := &graph.Server{
-		Admin: &admin.Service{Store: apiStore, PINs: hasher, Pepper: pepper, TenantID: e.tenant,
-			Lockout: e.lockout, Now: e.clock.Now},
+		Admin: &admin.Service{Config: pinflow.Config{Store: apiStore, PINs: hasher, Pepper: pepper, TenantID: e.tenant,
+			Lockout: e.lockout, Now: e.clock.Now}},
 		Tokens: e.tokens,
 		Log:    slog.New(slog.NewTextHandler(e.logs, nil)),
 		Now:    e.clock.Now,

@@ -19,6 +19,7 @@ import (
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
+	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/qr"
 	"github.com/qrpin/qrpin/store"
 )
@@ -682,7 +683,7 @@ func TestClientSecretsNeverStoredOrLeaked(t *testing.T) {
 
 	// The secrets collected are the applications' secrets: the kept ones
 	// authenticate their application, the removed one no longer does.
-	svc := &admin.Service{Store: e.store, Pepper: e.pepper, TenantID: e.tenant, Now: e.clock.Now}
+	svc := &admin.Service{Config: pinflow.Config{Store: e.store, Pepper: e.pepper, TenantID: e.tenant, Now: e.clock.Now}}
 	verifiers := map[string][]byte{} // by key id
 	for _, s := range secrets {
 		var want error

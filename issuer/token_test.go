@@ -25,6 +25,7 @@ import (
 	"github.com/qrpin/qrpin/internal/syncbuf"
 	"github.com/qrpin/qrpin/internal/testkeys"
 	"github.com/qrpin/qrpin/issuer"
+	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/store"
 	"github.com/qrpin/qrpin/store/sqlite/sqlitetest"
 )
@@ -50,7 +51,7 @@ func newTokenEnv(t *testing.T, configure func(*issuer.TokenEndpoint)) *tokenEnv 
 	st := sqlitetest.Open(t, filepath.Join(dir, "qrpin.db"))
 	keys := testkeys.KeySet(t)
 	e := &tokenEnv{t: t, store: st, clock: fakeclock.New(start), logs: &syncbuf.Buffer{}}
-	e.svc = &admin.Service{Store: st, Pepper: bytes.Repeat([]byte{9}, 32), TenantID: tenant, Now: e.clock.Now}
+	e.svc = &admin.Service{Config: pinflow.Config{Store: st, Pepper: bytes.Repeat([]byte{9}, 32), TenantID: tenant, Now: e.clock.Now}}
 	e.srv = httptest.NewUnstartedServer(nil)
 	base := "http://" + e.srv.Listener.Addr().String()
 	e.tokens = &auth.Tokens{Keys: keys, Issuer: auth.Issuer(base, tenant), Audiences: append(slices.Clone(auth.GraphAudiences), base), Now: e.clock.Now}

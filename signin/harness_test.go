@@ -18,6 +18,7 @@ import (
 	"github.com/qrpin/qrpin/internal/fakeclock"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
+	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/qr"
 	"github.com/qrpin/qrpin/store"
 	"github.com/qrpin/qrpin/store/sqlite"
@@ -89,8 +90,9 @@ func newEnvParams(t testing.TB, st store.Store, params pin.Params) *env {
 	tokens := &auth.Tokens{Keys: keys, Issuer: auth.Issuer("http://qrpin.test", testTenant), Now: c.Now}
 	e := &env{t: t, st: st, clock: c, hasher: &countingHasher{Hasher: h}, pepper: pepper, tokens: tokens}
 	e.svc = &Service{
-		Store: st, PINs: e.hasher, Pepper: pepper, TenantID: testTenant,
-		Lockout: method.DefaultLockout, Tokens: tokens, Now: c.Now,
+		Config: pinflow.Config{Store: st, PINs: e.hasher, Pepper: pepper, TenantID: testTenant,
+			Lockout: method.DefaultLockout, Now: c.Now},
+		Tokens: tokens,
 		Record: func(_ context.Context, ev Event) {
 			e.mu.Lock()
 			defer e.mu.Unlock()

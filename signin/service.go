@@ -9,8 +9,8 @@
 // given, and a step that lets the user go on returns a new handle, so a
 // replayed handle always fails.
 //
-// PIN attempts count towards the method's lockout (spec D16) in the store,
-// reserved before the slow Argon2id check (method.Lockout.Attempt), so that
+// PIN attempts count towards the method's lockout (spec D16) through
+// pinflow, which reserves each one before the slow Argon2id check, so that
 // parallel attempts and several processes cannot get past it. Incorrect QR
 // codes and bad transaction handles are throttled per client address
 // (Throttle), in the store as well.
@@ -30,6 +30,7 @@ import (
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
+	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/qr"
 	"github.com/qrpin/qrpin/store"
 )
@@ -58,20 +59,12 @@ const (
 	DefaultTokenTTL       = time.Hour
 )
 
-// Hasher checks and makes PIN hashes (*pin.Hasher).
-type Hasher interface {
-	Hash(code string) (string, error)
-	Verify(code, encoded string) (bool, error)
-}
-
 // Service carries out sign-ins.
 type Service struct {
-	Store    store.Store
-	PINs     Hasher
-	Pepper   []byte // keys QR code verifiers
-	TenantID string
-	Lockout  method.LockoutPolicy
-	Tokens   *auth.Tokens
+	// Config is the store, hasher, pepper, tenant, lockout and clock,
+	// shared with the management service.
+	pinflow.Config
+	Tokens *auth.Tokens
 	// Throttle limits incorrect QR codes and bad handles per client
 	// address; the zero Throttle, none.
 	Throttle Throttle
@@ -81,7 +74,6 @@ type Service struct {
 	TransactionTTL time.Duration
 	// TokenTTL is the lifetime of the tokens issued (DefaultTokenTTL when 0).
 	TokenTTL time.Duration
-	Now      func() time.Time // the clock; time.Now when nil
 }
 
 // Step is the answer to a successful step: either the next step, with the
@@ -210,7 +202,7 @@ func (s *Service) StartQR(ctx context.Context, addr, payload string) (Step, erro
 	if err != nil {
 		return Step{}, store.ForClient(err)
 	}
-	c := codeOf(&m, p.CodeID)
+	c := m.CodeByID(p.CodeID)
 	if c == nil || !qr.Verify(s.Pepper, p.Secret, c.Verifier) {
 		return badQR(nil, CodeIncorrectQR, "The QR code is unknown or was deleted.")
 	}
@@ -219,7 +211,7 @@ func (s *Service) StartQR(ctx context.Context, addr, payload string) (Step, erro
 		return Step{}, err
 	}
 	u, policy := sub.user, sub.policy
-	if code, reason := admissible(u, sub.groups, c, policy, now); code != 0 {
+	if code, reason := sub.admit(c, now); code != 0 {
 		return badQR(&u, code, reason)
 	}
 	ev.UserID, ev.UPN = u.ID, u.UPN
@@ -253,42 +245,42 @@ func (s *Service) SubmitPIN(ctx context.Context, addr, tx, code string) (Step, e
 	}
 	u, policy := sub.user, sub.policy
 	ev.UserID, ev.UPN = u.ID, u.UPN
-	// Reserve the attempt before the slow check (one transaction), so that
-	// parallel attempts cannot get past the lockout. The QR code must still
-	// be active, the user still enabled and in scope.
+	// The QR code must still be active, the user still enabled and in
+	// scope, checked where pinflow reserves the attempt.
 	var reason string
 	var rcode int
-	m, err := s.Store.UpdateMethod(ctx, u.ID, func(m *method.Method) error {
-		c := codeOf(m, si.CodeID)
-		if rcode, reason = admissible(u, sub.groups, c, policy, now); rcode != 0 {
-			return errIncorrectQR()
-		}
-		if err := m.Lockout.Check(now); err != nil {
-			rcode, reason = CodeLocked, "The PIN is locked after too many wrong PINs."
-			return lockErr(m.Lockout, now)
-		}
-		return m.Lockout.Attempt(s.Lockout, now)
+	m, err := pinflow.Verify(ctx, s.Config, pinflow.Attempt{
+		UserID: u.ID,
+		PIN:    code,
+		Admit: func(m *method.Method) error {
+			if rcode, reason = sub.admit(m.CodeByID(si.CodeID), now); rcode != 0 {
+				return errIncorrectQR()
+			}
+			return nil
+		},
+		Succeed: func(m *method.Method) {
+			if c := m.CodeByID(si.CodeID); c != nil {
+				c.LastUsed = now
+			}
+		},
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	var wrong *pinflow.WrongPINError
+	var locked *pinflow.LockedError
+	switch {
+	case err == nil:
+	case errors.Is(err, pinflow.ErrNoMethod):
 		return Step{}, s.fail(ctx, ev, CodeIncorrectQR, "The user's QR code + PIN method was deleted.", errIncorrectQR())
-	}
-	if _, ok := apperr.As(err); ok {
-		return Step{}, s.fail(ctx, ev, rcode, reason, err)
-	}
-	if err != nil {
-		return Step{}, store.ForClient(err)
-	}
-	ok, err := s.PINs.Verify(code, m.PIN.Hash)
-	if err != nil {
-		return Step{}, err
-	}
-	if !ok {
+	case errors.Is(err, pinflow.ErrPINReset):
+		return Step{}, s.fail(ctx, ev, CodeInvalidPIN, "The PIN was reset during the sign-in.", errInvalidPIN())
+	case errors.As(err, &locked):
+		return Step{}, s.fail(ctx, ev, CodeLocked, "The PIN is locked after too many wrong PINs.", lockErr(locked.Lockout, now))
+	case errors.As(err, &wrong):
 		failErr := errInvalidPIN()
 		switch {
-		case m.Lockout.Disabled:
+		case wrong.Lockout.Disabled:
 			failErr = errDisabled()
-		case now.Before(m.Lockout.LockedUntil):
-			failErr = errLocked(m.Lockout.LockedUntil, now)
+		case now.Before(wrong.Lockout.LockedUntil):
+			failErr = errLocked(wrong.Lockout.LockedUntil, now)
 		default:
 			retry, err := s.next(ctx, StagePIN, u.ID, si.CodeID, "", policy, now)
 			if err != nil {
@@ -298,29 +290,12 @@ func (s *Service) SubmitPIN(ctx context.Context, addr, tx, code string) (Step, e
 			return retry, failErr
 		}
 		return Step{}, s.fail(ctx, ev, CodeInvalidPIN, "Invalid PIN; the PIN is now locked.", failErr)
+	case rcode != 0:
+		return Step{}, s.fail(ctx, ev, rcode, reason, err)
+	default:
+		return Step{}, err
 	}
-	var change bool
-	m, err = s.Store.UpdateMethod(ctx, u.ID, func(stored *method.Method) error {
-		if stored.PIN.Hash != m.PIN.Hash { // reset meanwhile: the PIN checked is gone
-			return errInvalidPIN()
-		}
-		stored.Lockout.Succeed()
-		if c := codeOf(stored, si.CodeID); c != nil {
-			c.LastUsed = now
-		}
-		change = NeedsNewPIN(stored.PIN, policy)
-		return nil
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return Step{}, s.fail(ctx, ev, CodeIncorrectQR, "The user's QR code + PIN method was deleted.", errIncorrectQR())
-	}
-	if _, ok := apperr.As(err); ok {
-		return Step{}, s.fail(ctx, ev, CodeInvalidPIN, "The PIN was reset during the sign-in.", err)
-	}
-	if err != nil {
-		return Step{}, store.ForClient(err)
-	}
-	if change {
+	if method.NeedsNewPIN(m.PIN, policy) {
 		step, err := s.next(ctx, StageNewPIN, u.ID, si.CodeID, pinRef(m.PIN.Hash), policy, now)
 		if err != nil {
 			return Step{}, err
@@ -331,23 +306,13 @@ func (s *Service) SubmitPIN(ctx context.Context, addr, tx, code string) (Step, e
 	return s.finish(ctx, ev, u, now)
 }
 
-// NeedsNewPIN reports whether a user must choose a new PIN after a correct
-// one: the PIN is temporary, or shorter than the policy's pinLength.
-func NeedsNewPIN(p method.PIN, policy method.Policy) bool {
-	return p.ForceChange || p.Length < policy.PINLength
-}
-
 // ChangePIN sets the user's new PIN for transaction handle tx (after a
 // correct temporary or too short PIN) and completes the sign-in. A new PIN
 // that breaks the rules leaves the transaction as it is.
 func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, error) {
 	now := s.now()
 	ev := Event{Time: now, IPAddress: addr, Step: StageNewPIN}
-	policy, err := s.Store.GetPolicy(ctx)
-	if err != nil {
-		return Step{}, store.ForClient(err)
-	}
-	if err := pin.Check(next, policy.PINLength); err != nil {
+	if err := pinflow.CheckNew(ctx, s.Config, next); err != nil {
 		return Step{}, err
 	}
 	si, err := s.take(ctx, tx, StageNewPIN, now)
@@ -367,44 +332,29 @@ func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, e
 	if err != nil {
 		return Step{}, store.ForClient(err)
 	}
-	if code, reason := admissible(u, sub.groups, codeOf(&m, si.CodeID), sub.policy, now); code != 0 {
+	if code, reason := sub.admit(m.CodeByID(si.CodeID), now); code != 0 {
 		return Step{}, s.fail(ctx, ev, code, reason, errIncorrectQR())
 	}
 	if pinRef(m.PIN.Hash) != si.PINRef {
 		return Step{}, s.fail(ctx, ev, CodeBadTransaction, "The PIN was reset during the sign-in.", errTransaction())
 	}
-	if same, err := s.PINs.Verify(next, m.PIN.Hash); err != nil {
-		return Step{}, err
-	} else if same {
+	_, err = pinflow.SetPIN(ctx, s.Config, u.ID, m.PIN.Hash, next)
+	switch {
+	case err == nil:
+	case errors.Is(err, pinflow.ErrSamePIN):
 		// Let the user try again with the same transaction stage.
-		retry, err := s.next(ctx, StageNewPIN, u.ID, si.CodeID, si.PINRef, policy, now)
+		retry, err := s.next(ctx, StageNewPIN, u.ID, si.CodeID, si.PINRef, sub.policy, now)
 		if err != nil {
 			return Step{}, err
 		}
 		return retry, s.fail(ctx, ev, CodePINRule, "The new PIN equals the temporary PIN.",
 			apperr.New(apperr.Invalid, pin.CodeInvalid, "The new PIN must differ from the current PIN."))
-	}
-	hash, err := s.PINs.Hash(next)
-	if err != nil {
-		return Step{}, err
-	}
-	_, err = s.Store.UpdateMethod(ctx, u.ID, func(stored *method.Method) error {
-		if pinRef(stored.PIN.Hash) != si.PINRef {
-			return errTransaction()
-		}
-		stored.PIN.Hash, stored.PIN.Length = hash, len(next)
-		stored.PIN.ForceChange = false
-		stored.PIN.Updated = now
-		return nil
-	})
-	if errors.Is(err, store.ErrNotFound) {
+	case errors.Is(err, pinflow.ErrNoMethod):
 		return Step{}, s.fail(ctx, ev, CodeIncorrectQR, "The user's QR code + PIN method was deleted.", errIncorrectQR())
-	}
-	if _, ok := apperr.As(err); ok {
-		return Step{}, s.fail(ctx, ev, CodeBadTransaction, "The PIN was reset during the sign-in.", err)
-	}
-	if err != nil {
-		return Step{}, store.ForClient(err)
+	case errors.Is(err, pinflow.ErrPINReset):
+		return Step{}, s.fail(ctx, ev, CodeBadTransaction, "The PIN was reset during the sign-in.", errTransaction())
+	default:
+		return Step{}, err
 	}
 	return s.finish(ctx, ev, u, now)
 }
@@ -457,35 +407,24 @@ func (s *Service) subject(ctx context.Context, userID string) (subject, error) {
 	return sub, nil
 }
 
-// admissible applies the sign-in rules to the user and the QR code: the
-// code is active, the user enabled and in the policy's scope (groups are
-// the user's groups). It returns a sign-in log code and reason when they
-// fail, 0 when they hold.
-func admissible(u store.User, groups []string, c *method.QRCode, policy method.Policy, now time.Time) (int, string) {
-	switch {
-	case c == nil:
+// admit applies the sign-in rules (method.Admit) to the subject and the QR
+// code c at now. It returns the sign-in log code and reason of a refusal, 0
+// when the rules admit the sign-in.
+func (sub subject) admit(c *method.QRCode, now time.Time) (int, string) {
+	who := method.Subject{UserID: sub.user.ID, Enabled: sub.user.AccountEnabled, Groups: sub.groups}
+	switch method.Admit(who, c, sub.policy, now) {
+	case method.CodeMissing:
 		return CodeIncorrectQR, "The QR code was deleted."
-	case !c.ActiveAt(now):
-		if now.Before(c.Start) {
-			return CodeIncorrectQR, "The QR code is not valid yet."
-		}
+	case method.CodeNotYetValid:
+		return CodeIncorrectQR, "The QR code is not valid yet."
+	case method.CodeExpired:
 		return CodeIncorrectQR, "The QR code has expired."
-	case !u.AccountEnabled:
+	case method.UserDisabled:
 		return CodeUserDisabled, "The user account is disabled."
-	case !policy.InScope(u.ID, groups):
+	case method.NotInScope:
 		return CodeNotInScope, "The QR code + PIN policy does not include the user, or is disabled."
 	}
 	return 0, ""
-}
-
-// codeOf returns the method's code with that id, or nil.
-func codeOf(m *method.Method, id string) *method.QRCode {
-	for _, c := range []*method.QRCode{m.Standard, m.Temporary} {
-		if c != nil && c.ID == id {
-			return c
-		}
-	}
-	return nil
 }
 
 func lockErr(l method.Lockout, now time.Time) error {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/store"
 )
 
@@ -38,7 +39,7 @@ func withService(cmd *cobra.Command, c *common, fn func(d *deps, svc *admin.Serv
 		return err
 	}
 	defer d.store.Close()
-	svc := &admin.Service{Store: d.store, Pepper: d.pepper, TenantID: d.tenantID}
+	svc := &admin.Service{Config: pinflow.Config{Store: d.store, Pepper: d.pepper, TenantID: d.tenantID}}
 	return fn(d, svc, admin.Local(d.tenantID))
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/pinflow"
 )
 
 // runApps runs `qrpin apps args...` and returns what it printed.
@@ -44,7 +45,7 @@ func TestAppsCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer d.store.Close()
-		svc := &admin.Service{Store: d.store, Pepper: d.pepper, TenantID: d.tenantID}
+		svc := &admin.Service{Config: pinflow.Config{Store: d.store, Pepper: d.pepper, TenantID: d.tenantID}}
 		a, err := d.store.GetApplicationByAppID(context.Background(), clientID[1])
 		if err != nil {
 			t.Fatal(err)

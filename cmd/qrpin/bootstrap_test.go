@@ -24,6 +24,7 @@ import (
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/internal/syncbuf"
 	"github.com/qrpin/qrpin/method"
+	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/store"
 )
 
@@ -206,7 +207,7 @@ func TestBootstrapRace(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { d.store.Close() })
-		svcs[i] = &admin.Service{Store: d.store, Pepper: d.pepper, TenantID: d.tenantID}
+		svcs[i] = &admin.Service{Config: pinflow.Config{Store: d.store, Pepper: d.pepper, TenantID: d.tenantID}}
 	}
 	results := make([]bool, n)
 	errs := make([]error, n)
@@ -283,7 +284,7 @@ func TestTokenCommandApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.store.Close()
-	svc := &admin.Service{Store: d.store, Pepper: d.pepper, TenantID: d.tenantID}
+	svc := &admin.Service{Config: pinflow.Config{Store: d.store, Pepper: d.pepper, TenantID: d.tenantID}}
 	b, _, err := svc.Bootstrap(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -484,7 +485,7 @@ func TestBootstrapBeforeTheFileSetting(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			svc := &admin.Service{Store: d.store, Pepper: d.pepper, TenantID: d.tenantID}
+			svc := &admin.Service{Config: pinflow.Config{Store: d.store, Pepper: d.pepper, TenantID: d.tenantID}}
 			b, _, err := svc.Bootstrap(context.Background()) // as the old start did, without the file setting
 			if upn := "ana@contoso.com"; err == nil && tc.user {
 				_, err = svc.CreateUser(context.Background(), admin.Local(d.tenantID), admin.UserInput{UPN: &upn, DisplayName: &upn})

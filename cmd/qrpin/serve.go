@@ -22,6 +22,7 @@ import (
 	"github.com/qrpin/qrpin/issuer"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
+	"github.com/qrpin/qrpin/pinflow"
 )
 
 func serveCmd() *cobra.Command {
@@ -79,14 +80,16 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 		return err
 	}
 	base := c.baseURL()
+	// One configuration for the management and sign-in services.
+	cfg := pinflow.Config{
+		Store:    d.store,
+		PINs:     hasher,
+		Pepper:   d.pepper,
+		TenantID: d.tenantID,
+		Lockout:  lock,
+	}
 	api := &graph.Server{
-		Admin: &admin.Service{
-			Store:    d.store,
-			PINs:     hasher,
-			Pepper:   d.pepper,
-			TenantID: d.tenantID,
-			Lockout:  lock,
-		},
+		Admin:     &admin.Service{Config: cfg},
 		Tokens:    d.tokens(base),
 		Log:       log,
 		PublicURL: c.publicURL,
@@ -98,7 +101,7 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 	identity := http.NewServeMux() // the identity endpoints, beside the Graph API
 	(&issuer.Discovery{BaseURL: base, TenantID: d.tenantID, Keys: d.keys}).Register(identity)
 	c.tokenEndpoint(d, api.Admin, base, log).Register(identity)
-	c.registerSignIn(identity, api.Admin, api.Tokens, log)
+	c.registerSignIn(identity, cfg, api.Tokens, log)
 	tlsConfig, caCert, err := c.tls.config(c.data)
 	if err != nil {
 		return err

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/signin"
 )
 
@@ -33,18 +33,13 @@ func (f *signinFlags) check() error {
 }
 
 // registerSignIn adds the sign-in API and page at /{tenant}/signin to mux,
-// on the admin service's store, hasher, pepper, tenant and lockout.
-func (c *common) registerSignIn(mux *http.ServeMux, svc *admin.Service, tokens *auth.Tokens, log *slog.Logger) *signin.Service {
+// on cfg, the configuration the management service has too.
+func (c *common) registerSignIn(mux *http.ServeMux, cfg pinflow.Config, tokens *auth.Tokens, log *slog.Logger) *signin.Service {
 	s := &signin.Service{
-		Store:    svc.Store,
-		PINs:     svc.PINs,
-		Pepper:   svc.Pepper,
-		TenantID: svc.TenantID,
-		Lockout:  svc.Lockout,
+		Config:   cfg,
 		Tokens:   tokens,
 		Throttle: signin.Throttle{Limit: c.signin.throttle},
-		Now:      svc.Now,
-		Record:   signin.RecordTo(svc.Store, log),
+		Record:   signin.RecordTo(cfg.Store, log),
 	}
 	h := &signin.Handler{Service: s, Log: log, IdleTimeout: c.signin.idle}
 	h.Register(mux)

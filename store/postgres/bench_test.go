@@ -18,6 +18,7 @@ import (
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
+	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/store"
 	"github.com/qrpin/qrpin/store/postgres/pgtest"
 )
@@ -88,8 +89,8 @@ func BenchmarkScale(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Logf("loaded %d users with methods in %v", n, time.Since(start).Round(time.Millisecond))
-		d.sync = &admin.Service{Store: sync, PINs: hasher, Pepper: pepper, TenantID: tenant, Lockout: method.DefaultLockout}
-		d.async = &admin.Service{Store: async, PINs: hasher, Pepper: pepper, TenantID: tenant, Lockout: method.DefaultLockout}
+		d.sync = &admin.Service{Config: pinflow.Config{Store: sync, PINs: hasher, Pepper: pepper, TenantID: tenant, Lockout: method.DefaultLockout}}
+		d.async = &admin.Service{Config: pinflow.Config{Store: async, PINs: hasher, Pepper: pepper, TenantID: tenant, Lockout: method.DefaultLockout}}
 		data = append(data, d)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
