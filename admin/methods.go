@@ -74,7 +74,7 @@ func (s *Service) method(ctx context.Context, u store.User) (method.Method, erro
 	if errors.Is(err, store.ErrNotFound) {
 		return m, errNoMethod()
 	}
-	return m, store.ForClient(err)
+	return m, err
 }
 
 func errNoMethod() error {
@@ -103,11 +103,11 @@ func (s *Service) CreateMethod(ctx context.Context, p auth.Principal, ref UserRe
 	if _, err := s.Store.GetMethod(ctx, u.ID); err == nil {
 		return CreatedMethod{}, errTooManyMethods()
 	} else if !errors.Is(err, store.ErrNotFound) {
-		return CreatedMethod{}, store.ForClient(err)
+		return CreatedMethod{}, err
 	}
 	policy, err := s.Store.GetPolicy(ctx)
 	if err != nil {
-		return CreatedMethod{}, store.ForClient(err)
+		return CreatedMethod{}, err
 	}
 	now := s.now()
 	code := in.PIN
@@ -139,7 +139,7 @@ func (s *Service) CreateMethod(ctx context.Context, p auth.Principal, ref UserRe
 	case errors.Is(err, store.ErrNotFound):
 		return CreatedMethod{}, errResourceNotFound(u.ID)
 	case err != nil:
-		return CreatedMethod{}, store.ForClient(err)
+		return CreatedMethod{}, err
 	}
 	return CreatedMethod{User: u, Method: m, Standard: std, PIN: code}, nil
 }
@@ -190,11 +190,10 @@ func (s *Service) DeleteMethod(ctx context.Context, p auth.Principal, ref UserRe
 	if err != nil {
 		return err
 	}
-	if err := s.Store.DeleteMethod(ctx, u.ID); errors.Is(err, store.ErrNotFound) {
+	if err = s.Store.DeleteMethod(ctx, u.ID); errors.Is(err, store.ErrNotFound) {
 		return errNoMethod()
-	} else {
-		return store.ForClient(err)
 	}
+	return err
 }
 
 // GetCode returns one of a user's QR codes.
@@ -246,7 +245,7 @@ func (s *Service) PatchCode(ctx context.Context, p auth.Principal, ref UserRef, 
 	}
 	policy, err := s.Store.GetPolicy(ctx)
 	if err != nil {
-		return u, NewCode{}, false, store.ForClient(err)
+		return u, NewCode{}, false, err
 	}
 	nc, err := s.newCode(kind, in, policy, u, now)
 	if err != nil {
@@ -302,7 +301,7 @@ func (s *Service) ResetPIN(ctx context.Context, p auth.Principal, ref UserRef) (
 	}
 	policy, err := s.Store.GetPolicy(ctx)
 	if err != nil {
-		return u, method.PIN{}, "", store.ForClient(err)
+		return u, method.PIN{}, "", err
 	}
 	code, err := pin.Generate(policy.PINLength)
 	if err != nil {
@@ -339,8 +338,8 @@ func (s *Service) UpdatePIN(ctx context.Context, p auth.Principal, ref UserRef, 
 		return apperr.BadRequest("Both currentPin and newPin are required.")
 	}
 	// The new PIN's rules first: a PIN that breaks them counts no attempt.
-	if err := pinflow.CheckNew(ctx, s.Config, next); err != nil {
-		return err
+	if err := pinflow.CheckNew(ctx, s.Config, current, next); err != nil {
+		return updatePINErr(err)
 	}
 	m, err := pinflow.Verify(ctx, s.Config, pinflow.Attempt{UserID: u.ID, PIN: current})
 	if err == nil {
@@ -375,8 +374,5 @@ func (s *Service) updateMethod(ctx context.Context, u store.User, fn func(*metho
 	if errors.Is(err, store.ErrNotFound) {
 		return m, errNoMethod()
 	}
-	if _, ok := apperr.As(err); ok {
-		return m, err
-	}
-	return m, store.ForClient(err)
+	return m, err
 }

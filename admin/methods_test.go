@@ -15,12 +15,13 @@ import (
 	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/store"
-	"github.com/qrpin/qrpin/store/sqlite"
+	"github.com/qrpin/qrpin/store/sqlite/sqlitetest"
 )
 
-// "The new PIN must differ" is decided one way, by the PIN flow, after the
-// current PIN is proven: a newPin equal to a wrong currentPin is a wrong
-// PIN (counted), not a refused new PIN.
+// "The new PIN must differ" is the PIN flow's rule (pinflow.CheckNew and
+// SetPIN): a newPin equal to the typed currentPin is refused with
+// invalidPin before any Argon2id, whether currentPin is right or not, and
+// counts no attempt, as updatePin always answered.
 func TestUpdatePINNewEqualsCurrent(t *testing.T) {
 	t.Parallel()
 	const current, wrong = "48150392", "99990000"
@@ -32,16 +33,12 @@ func TestUpdatePINNewEqualsCurrent(t *testing.T) {
 		wantFailures int
 	}{
 		{"equal to the right current PIN", current, current, "invalidPin", 0},
-		{"equal to a wrong current PIN", wrong, wrong, "incorrectPin", 1},
+		{"equal to a wrong current PIN", wrong, wrong, "invalidPin", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			st, err := sqlite.Open(filepath.Join(t.TempDir(), "qrpin.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
+			st := sqlitetest.Open(t, filepath.Join(t.TempDir(), "qrpin.db"))
 			h, err := pin.NewHasher(bytes.Repeat([]byte{7}, 32), pin.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
 			if err != nil {
 				t.Fatal(err)

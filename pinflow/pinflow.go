@@ -15,6 +15,7 @@ package pinflow
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"time"
@@ -150,15 +151,25 @@ func Verify(ctx context.Context, c Config, a Attempt) (method.Method, error) {
 	return m, nil
 }
 
-// CheckNew applies the PIN rules (pin.Check) of the tenant's policy to a
-// new PIN. SetPIN applies them itself; callers check first as well, to
-// refuse a PIN that breaks them before any attempt is counted.
-func CheckNew(ctx context.Context, c Config, next string) error {
+// CheckNew applies the rules of a new PIN that need no Argon2id: the PIN
+// rules (pin.Check) of the tenant's policy, and, when the caller typed the
+// current PIN (typed is "" otherwise), that next differs from it
+// (ErrSamePIN). SetPIN applies them itself; callers check first as well,
+// to refuse such a PIN before any attempt is counted. The rule "differs
+// from the current PIN" is whole only in SetPIN, against the stored hash:
+// the typed PIN may be wrong, and a sign-in's new PIN comes with none.
+func CheckNew(ctx context.Context, c Config, typed, next string) error {
 	policy, err := c.Store.GetPolicy(ctx)
 	if err != nil {
-		return store.ForClient(err)
+		return err
 	}
-	return pin.Check(next, policy.PINLength)
+	if err := pin.Check(next, policy.PINLength); err != nil {
+		return err
+	}
+	if typed != "" && subtle.ConstantTimeCompare([]byte(typed), []byte(next)) == 1 {
+		return ErrSamePIN
+	}
+	return nil
 }
 
 // SetPIN replaces the user's PIN, whose hash is current (the one the caller
@@ -167,7 +178,7 @@ func CheckNew(ctx context.Context, c Config, next string) error {
 // (ForceChange false) and Updated is now. ErrPINReset when the stored PIN
 // is no longer current; ErrNoMethod when the method is gone.
 func SetPIN(ctx context.Context, c Config, userID, current, next string) (method.Method, error) {
-	if err := CheckNew(ctx, c, next); err != nil {
+	if err := CheckNew(ctx, c, "", next); err != nil {
 		return method.Method{}, err
 	}
 	same, err := c.PINs.Verify(next, current)
@@ -203,5 +214,5 @@ func storeErr(err error) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return ErrNoMethod
 	}
-	return store.ForClient(err)
+	return err
 }

@@ -200,7 +200,7 @@ func (s *Service) StartQR(ctx context.Context, addr, payload string) (Step, erro
 		return badQR(nil, CodeIncorrectQR, "The QR code is unknown or was deleted.")
 	}
 	if err != nil {
-		return Step{}, store.ForClient(err)
+		return Step{}, err
 	}
 	c := m.CodeByID(p.CodeID)
 	if c == nil || !qr.Verify(s.Pepper, p.Secret, c.Verifier) {
@@ -312,7 +312,7 @@ func (s *Service) SubmitPIN(ctx context.Context, addr, tx, code string) (Step, e
 func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, error) {
 	now := s.now()
 	ev := Event{Time: now, IPAddress: addr, Step: StageNewPIN}
-	if err := pinflow.CheckNew(ctx, s.Config, next); err != nil {
+	if err := pinflow.CheckNew(ctx, s.Config, "", next); err != nil {
 		return Step{}, err
 	}
 	si, err := s.take(ctx, tx, StageNewPIN, now)
@@ -330,7 +330,7 @@ func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, e
 		return Step{}, s.fail(ctx, ev, CodeIncorrectQR, "The user's QR code + PIN method was deleted.", errIncorrectQR())
 	}
 	if err != nil {
-		return Step{}, store.ForClient(err)
+		return Step{}, err
 	}
 	if code, reason := sub.admit(m.CodeByID(si.CodeID), now); code != 0 {
 		return Step{}, s.fail(ctx, ev, code, reason, errIncorrectQR())
@@ -363,7 +363,7 @@ func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, e
 func (s *Service) finish(ctx context.Context, ev Event, u store.User, now time.Time) (Step, error) {
 	as, err := s.Store.ListRoleAssignments(ctx, u.ID)
 	if err != nil {
-		return Step{}, store.ForClient(err)
+		return Step{}, err
 	}
 	var wids []string
 	for _, a := range as {
@@ -394,15 +394,15 @@ func (s *Service) subject(ctx context.Context, userID string) (subject, error) {
 		return sub, errTransaction()
 	}
 	if err != nil {
-		return sub, store.ForClient(err)
+		return sub, err
 	}
 	if sub.groups, err = s.Store.UserGroupIDs(ctx, userID); errors.Is(err, store.ErrNotFound) {
 		return sub, errTransaction()
 	} else if err != nil {
-		return sub, store.ForClient(err)
+		return sub, err
 	}
 	if sub.policy, err = s.Store.GetPolicy(ctx); err != nil {
-		return sub, store.ForClient(err)
+		return sub, err
 	}
 	return sub, nil
 }
@@ -446,7 +446,7 @@ func (s *Service) next(ctx context.Context, stage, userID, codeID, ref string, p
 		if errors.Is(err, store.ErrNotFound) { // the user was deleted meanwhile
 			return Step{}, errIncorrectQR()
 		}
-		return Step{}, store.ForClient(err)
+		return Step{}, err
 	}
 	return Step{Next: stage, Transaction: handle, Expires: exp, PINLength: max(policy.PINLength, pin.MinLength)}, nil
 }
@@ -476,7 +476,7 @@ func (s *Service) take(ctx context.Context, handle, stage string, now time.Time)
 		return si, errTransaction()
 	}
 	if err != nil {
-		return si, store.ForClient(err)
+		return si, err
 	}
 	if si.Stage != stage {
 		return si, errTransaction()

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/method"
 )
 
@@ -24,20 +23,6 @@ var (
 	// ErrUnavailable: the database cannot be reached right now.
 	ErrUnavailable = errors.New("store: unavailable")
 )
-
-// ForClient turns an unreachable database (ErrUnavailable) into the error
-// a client gets: 503 serviceNotAvailable with Retry-After, as
-// httperr.Classify answers it. Other errors pass unchanged.
-//
-// Deprecated: edges classify errors with httperr; remove once no caller is left.
-func ForClient(err error) error {
-	if errors.Is(err, ErrUnavailable) {
-		e := apperr.New(apperr.Unavailable, "serviceNotAvailable", "The service is temporarily unavailable. Please retry later.")
-		e.RetryAfter = 5 * time.Second
-		return e
-	}
-	return err
-}
 
 // User is a directory user.
 type User struct {
