@@ -16,7 +16,7 @@ import (
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/store"
-	"github.com/qrpin/qrpin/store/sqlite"
+	"github.com/qrpin/qrpin/store/sqlite/sqlitetest"
 )
 
 var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -69,11 +69,7 @@ type env struct {
 // method has the PIN goodPIN (temporary) and a standard code.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "qrpin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t, filepath.Join(t.TempDir(), "qrpin.db"))
 	ph, err := pin.NewHasher(bytes.Repeat([]byte{7}, 32), cheap)
 	if err != nil {
 		t.Fatal(err)

@@ -119,6 +119,7 @@ func run(t *testing.T, ctx context.Context, actions ...chromedp.Action) {
 }
 
 func TestBrowserScannerSignIn(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.addUser("ana@contoso.com", goodPIN)
 	base := e.pageServer()
@@ -151,6 +152,7 @@ func TestBrowserScannerSignIn(t *testing.T) {
 }
 
 func TestBrowserForcedChange(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.addUser("ana@contoso.com", goodPIN)
 	e.update(b.user.ID, func(m *method.Method) { m.PIN.ForceChange = true })
@@ -187,6 +189,7 @@ func TestBrowserForcedChange(t *testing.T) {
 }
 
 func TestBrowserLockoutMessage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.svc.Lockout = method.LockoutPolicy{Threshold: 1, BaseDuration: time.Minute, MaxDuration: time.Hour, DisableAfter: 100}
 	b := e.addUser("ana@contoso.com", goodPIN)
@@ -440,6 +443,7 @@ func forgotten(t *testing.T, ctx context.Context, when string, b badge, secrets 
 // in someone else" and after a reload, nothing of the worker can be read
 // from the page: no token, PIN, badge content, transaction handle or name.
 func TestBrowserNothingLeft(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name        string
 		forceChange bool
@@ -474,6 +478,7 @@ func TestBrowserNothingLeft(t *testing.T) {
 // a signed-in screen, and a half-done sign-in (the PIN pad showing, digits
 // typed): back to the scan screen, the transaction handle dropped.
 func TestBrowserIdleWipe(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		reach func(t *testing.T, ctx context.Context, base string, b badge)
@@ -550,6 +555,7 @@ func until(expr string) chromedp.Action {
 // serves it cacheable to make Chromium do it), and on a pageshow from the
 // cache.
 func TestBrowserBackForward(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		cacheable bool // the test server drops the page's Cache-Control: no-store

@@ -16,12 +16,13 @@ import (
 	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/internal/fakeclock"
+	"github.com/qrpin/qrpin/internal/testkeys"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/qr"
 	"github.com/qrpin/qrpin/store"
-	"github.com/qrpin/qrpin/store/sqlite"
+	"github.com/qrpin/qrpin/store/sqlite/sqlitetest"
 )
 
 // t0 is the tests' "now".
@@ -61,13 +62,7 @@ const testTenant = "8d6f7c1e-2b3a-4c5d-9e8f-0a1b2c3d4e5f"
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := sqlite.Open(filepath.Join(dir, "qrpin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return newEnvOn(t, st)
+	return newEnvOn(t, sqlitetest.Open(t, filepath.Join(t.TempDir(), "qrpin.db")))
 }
 
 func newEnvOn(t testing.TB, st store.Store) *env {
@@ -82,10 +77,7 @@ func newEnvParams(t testing.TB, st store.Store, params pin.Params) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := auth.LoadOrCreateKeys(filepath.Join(t.TempDir(), "keys"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := testkeys.KeySet(t)
 	c := fakeclock.New(t0)
 	tokens := &auth.Tokens{Keys: keys, Issuer: auth.Issuer("http://qrpin.test", testTenant), Now: c.Now}
 	e := &env{t: t, st: st, clock: c, hasher: &countingHasher{Hasher: h}, pepper: pepper, tokens: tokens}

@@ -49,6 +49,7 @@ func errCode(out map[string]any) string {
 }
 
 func TestHTTPFlow(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.svc.Lockout = method.LockoutPolicy{Threshold: 2, BaseDuration: time.Minute, MaxDuration: time.Hour, DisableAfter: 100}
 	b := e.addUser("ana@contoso.com", goodPIN)
@@ -97,6 +98,7 @@ func TestHTTPFlow(t *testing.T) {
 }
 
 func TestHTTPBadBodies(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	base := e.server().URL + "/" + testTenant + "/signin/"
 	for _, tc := range []struct {

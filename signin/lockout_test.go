@@ -25,6 +25,7 @@ func (e *env) attempt(b badge, code string) error {
 }
 
 func TestLockoutSteps(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.svc.Lockout = method.LockoutPolicy{Threshold: 3, BaseDuration: time.Minute, MaxDuration: 4 * time.Minute, DisableAfter: 100}
 	b := e.addUser("ana@contoso.com", goodPIN)
@@ -77,6 +78,7 @@ func TestLockoutSteps(t *testing.T) {
 }
 
 func TestDisableAfter100(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.svc.Lockout = method.DefaultLockout
 	b := e.addUser("ana@contoso.com", goodPIN)
@@ -114,12 +116,14 @@ func TestDisableAfter100(t *testing.T) {
 // its own transaction, reach exactly the configured count, and no PIN is
 // verified once the method is locked.
 func TestConcurrentWrongPINs(t *testing.T) {
+	t.Parallel()
 	testConcurrentWrongPINs(t, newEnv)
 }
 
 // TestConcurrentWrongPINsOnPostgres is the same on PostgreSQL, whose
 // transactions run on many connections at once.
 func TestConcurrentWrongPINsOnPostgres(t *testing.T) {
+	t.Parallel()
 	base := pgtest.BaseDSN(t)
 	testConcurrentWrongPINs(t, func(t testing.TB) *env {
 		st, err := postgres.Open(t.Context(), pgtest.SchemaDSN(t, base), postgres.Options{})

@@ -13,6 +13,7 @@ import (
 // (steps that only lead on are not), and no PIN, QR content or handle is
 // in any entry.
 func TestSignInLogEntries(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.svc.Record = RecordTo(e.st, nil)
 	b := e.addUser("ana@contoso.com", goodPIN)

@@ -17,6 +17,7 @@ import (
 const goodPIN = "48150392"
 
 func TestSignInIssuesTokens(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.addUser("ana@contoso.com", goodPIN)
 	ctx := t.Context()
@@ -59,6 +60,7 @@ func TestSignInIssuesTokens(t *testing.T) {
 }
 
 func TestCodeLifetimeEdges(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.addUser("ana@contoso.com", goodPIN)
 	start, expire := t0.Add(time.Hour), t0.Add(3*time.Hour)
@@ -93,6 +95,7 @@ func TestCodeLifetimeEdges(t *testing.T) {
 }
 
 func TestDeletedCodesAndTemporaryCode(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.addUser("ana@contoso.com", goodPIN)
 	s := e.start(b)
@@ -130,6 +133,7 @@ func TestDeletedCodesAndTemporaryCode(t *testing.T) {
 }
 
 func TestWrongSecretOrTenant(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.addUser("ana@contoso.com", goodPIN)
 	p, err := qr.Parse(b.payload)
@@ -162,6 +166,7 @@ func TestWrongSecretOrTenant(t *testing.T) {
 }
 
 func TestPolicyScopeAndDisabledUser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.addUser("ana@contoso.com", goodPIN)
 	ctx := t.Context()
@@ -216,6 +221,7 @@ func TestPolicyScopeAndDisabledUser(t *testing.T) {
 }
 
 func TestForcedChange(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.addUser("ana@contoso.com", goodPIN)
 	e.update(b.user.ID, func(m *method.Method) { m.PIN.ForceChange = true })
@@ -264,6 +270,7 @@ func TestForcedChange(t *testing.T) {
 }
 
 func TestForcedChangeAfterResetDuringSignIn(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.addUser("ana@contoso.com", goodPIN)
 	e.update(b.user.ID, func(m *method.Method) { m.PIN.ForceChange = true })
@@ -280,6 +287,7 @@ func TestForcedChangeAfterResetDuringSignIn(t *testing.T) {
 }
 
 func TestRaisedPINLength(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.addUser("ana@contoso.com", goodPIN)
 	e.policy(func(p *method.Policy) { p.PINLength = 10 })
@@ -309,6 +317,7 @@ func TestRaisedPINLength(t *testing.T) {
 }
 
 func TestReplayAndExpiredTransactions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.addUser("ana@contoso.com", goodPIN)
 	ctx := t.Context()
@@ -330,6 +339,7 @@ func TestReplayAndExpiredTransactions(t *testing.T) {
 }
 
 func TestMalformedPINCountsNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.addUser("ana@contoso.com", goodPIN)
 	s := e.start(b)
@@ -346,6 +356,7 @@ func TestMalformedPINCountsNothing(t *testing.T) {
 }
 
 func TestConcurrentUseOfOneTransaction(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.addUser("ana@contoso.com", goodPIN)
 	s := e.start(b)
@@ -367,6 +378,7 @@ func TestConcurrentUseOfOneTransaction(t *testing.T) {
 }
 
 func TestNoSecretInEvents(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.addUser("ana@contoso.com", goodPIN)
 	s := e.start(b)
