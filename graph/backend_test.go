@@ -65,6 +65,10 @@ func openTestStore(t testing.TB, sqlitePath string) store.Store {
 // same test binary, so the same -race build), and fails when they fail
 // there. It needs QRPIN_TEST_POSTGRES (without it, it skips, or fails in
 // CI); a -run pattern carries over.
+// pgParallel is how many API tests the PostgreSQL run runs at once, unless
+// -parallel is given.
+const pgParallel = 8
+
 func TestAPIOnPostgres(t *testing.T) {
 	t.Parallel()
 	if onPostgres() {
@@ -86,6 +90,11 @@ func TestAPIOnPostgres(t *testing.T) {
 			args = append(args, "-test.run="+run)
 		}
 	}
+	// The PostgreSQL run waits on round trips more than it computes: more
+	// tests at once than the CPUs (test.parallel's default) halve its time.
+	// Each test's store holds at most 4 connections, well within
+	// PostgreSQL's default 100.
+	args = append(args, fmt.Sprintf("-test.parallel=%d", pgParallel))
 	for _, name := range []string{"test.v", "test.short", "test.parallel", "test.failfast"} {
 		if f := flag.Lookup(name); f != nil && f.Value.String() != f.DefValue {
 			args = append(args, "-"+name+"="+f.Value.String())
