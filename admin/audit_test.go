@@ -58,13 +58,13 @@ var auditCases = []auditCase{
 		}},
 	{name: "PatchCode/extend", category: admin.CategoryUser, activity: "Update QR code", op: admin.OpUpdate, targets: ofUser,
 		prep: withMethodOf, run: func(e *env, p auth.Principal, f fixture) ([]string, error) {
-			_, _, _, err := e.svc.PatchCode(e.ctx, p, admin.UserRef{Key: f.user.ID}, method.Standard, admin.CodeInput{Expire: e.clock.Now().AddDate(0, 0, 7)})
+			_, err := e.svc.PatchCode(e.ctx, p, admin.UserRef{Key: f.user.ID}, method.Standard, admin.CodeInput{Expire: e.clock.Now().AddDate(0, 0, 7)})
 			return nil, err
 		}},
 	{name: "PatchCode/create", category: admin.CategoryUser, activity: "Add QR code", op: admin.OpAdd, targets: ofUser,
 		prep: withMethodOf, run: func(e *env, p auth.Principal, f fixture) ([]string, error) {
-			_, c, _, err := e.svc.PatchCode(e.ctx, p, admin.UserRef{Key: f.user.ID}, method.Temporary, admin.CodeInput{Expire: e.clock.Now().Add(8 * time.Hour)})
-			return codeSecrets(c), err
+			res, err := e.svc.PatchCode(e.ctx, p, admin.UserRef{Key: f.user.ID}, method.Temporary, admin.CodeInput{Expire: e.clock.Now().Add(8 * time.Hour)})
+			return codeSecrets(res.Code), err
 		}},
 	{name: "DeleteCode", category: admin.CategoryUser, activity: "Delete QR code", op: admin.OpDelete, targets: ofUser,
 		prep: withMethodOf, run: func(e *env, p auth.Principal, f fixture) ([]string, error) {
@@ -72,8 +72,8 @@ var auditCases = []auditCase{
 		}},
 	{name: "ResetPIN", category: admin.CategoryUser, activity: "Reset QR code PIN", op: admin.OpUpdate, targets: ofUser,
 		prep: withMethodOf, run: func(e *env, p auth.Principal, f fixture) ([]string, error) {
-			_, _, code, err := e.svc.ResetPIN(e.ctx, p, admin.UserRef{Key: f.user.ID})
-			return []string{code, knownPIN}, err
+			res, err := e.svc.ResetPIN(e.ctx, p, admin.UserRef{Key: f.user.ID})
+			return []string{res.Code, knownPIN}, err
 		}},
 	{name: "UpdatePIN", self: true, category: admin.CategoryUser, activity: "Change QR code PIN", op: admin.OpUpdate, targets: ofUser,
 		prep: withMethodOf, run: func(e *env, p auth.Principal, f fixture) ([]string, error) {

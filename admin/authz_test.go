@@ -139,16 +139,16 @@ func deleteMethod(e *env, p auth.Principal, ref admin.UserRef) error {
 }
 
 func extendStandard(e *env, p auth.Principal, ref admin.UserRef) error {
-	_, _, created, err := e.svc.PatchCode(e.ctx, p, ref, method.Standard, admin.CodeInput{Expire: e.clock.Now().AddDate(0, 0, 30)})
-	if err == nil && created {
+	res, err := e.svc.PatchCode(e.ctx, p, ref, method.Standard, admin.CodeInput{Expire: e.clock.Now().AddDate(0, 0, 30)})
+	if err == nil && res.Created {
 		e.t.Error("PatchCode created a standard QR code, want the live one extended")
 	}
 	return err
 }
 
 func addTemporary(e *env, p auth.Principal, ref admin.UserRef) error {
-	_, _, created, err := e.svc.PatchCode(e.ctx, p, ref, method.Temporary, admin.CodeInput{Expire: e.clock.Now().Add(2 * time.Hour)})
-	if err == nil && !created {
+	res, err := e.svc.PatchCode(e.ctx, p, ref, method.Temporary, admin.CodeInput{Expire: e.clock.Now().Add(2 * time.Hour)})
+	if err == nil && !res.Created {
 		e.t.Error("PatchCode did not create the temporary QR code")
 	}
 	return err
@@ -159,7 +159,7 @@ func deleteStandard(e *env, p auth.Principal, ref admin.UserRef) error {
 }
 
 func resetPIN(e *env, p auth.Principal, ref admin.UserRef) error {
-	_, _, _, err := e.svc.ResetPIN(e.ctx, p, ref)
+	_, err := e.svc.ResetPIN(e.ctx, p, ref)
 	return err
 }
 

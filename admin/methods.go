@@ -32,6 +32,23 @@ type CreatedMethod struct {
 	PIN      string
 }
 
+// PatchedCode is what PatchCode did: created a code (Created, with the
+// image shown once) or moved a live standard code's expiry (Code.Image
+// empty).
+type PatchedCode struct {
+	User    store.User
+	Code    NewCode
+	Created bool
+}
+
+// ResetPINResult is a PIN just reset: its state, and the generated PIN,
+// shown once.
+type ResetPINResult struct {
+	User store.User
+	PIN  method.PIN
+	Code string
+}
+
 // CodeInput is the body of a request that creates or changes a QR code.
 // Zero times were not given.
 type CodeInput struct {
@@ -212,53 +229,53 @@ func (s *Service) GetCode(ctx context.Context, p auth.Principal, ref UserRef, ki
 // PatchCode creates a QR code of the given kind when none is live (the
 // result carries the image), or moves a live standard code's expiry (the
 // result's Image is empty). A live temporary code cannot be changed.
-func (s *Service) PatchCode(ctx context.Context, p auth.Principal, ref UserRef, kind method.Kind, in CodeInput) (_ store.User, _ NewCode, _ bool, err error) {
+func (s *Service) PatchCode(ctx context.Context, p auth.Principal, ref UserRef, kind method.Kind, in CodeInput) (_ PatchedCode, err error) {
 	chg := &change{category: CategoryUser, activity: "Update QR code", op: OpUpdate}
 	defer s.audit(ctx, p, &err, chg)
 	u, err := s.target(ctx, p, ref, auth.WriteMethod)
 	chg.targets = userTarget(u)
 	if err != nil {
-		return u, NewCode{}, false, err
+		return PatchedCode{User: u}, err
 	}
 	m, err := s.method(ctx, u)
 	if err != nil {
-		return u, NewCode{}, false, err
+		return PatchedCode{User: u}, err
 	}
 	now := s.now()
 	if c := m.Code(kind); c.Live(now) {
 		if kind == method.Temporary {
-			return u, NewCode{}, false, method.ErrActiveCode(kind)
+			return PatchedCode{User: u}, method.ErrActiveCode(kind)
 		}
 		if !in.Start.IsZero() && !in.Start.Equal(c.Start) { // an attempt to create another
-			return u, NewCode{}, false, method.ErrActiveCode(kind)
+			return PatchedCode{User: u}, method.ErrActiveCode(kind)
 		}
 		if in.Expire.IsZero() {
-			return u, NewCode{}, false, apperr.BadRequest("expireDateTime is required to update the standardQRCode.")
+			return PatchedCode{User: u}, apperr.BadRequest("expireDateTime is required to update the standardQRCode.")
 		}
 		m, err = s.updateMethod(ctx, u, func(m *method.Method) error {
 			return m.ExtendStandard(in.Start, in.Expire, now)
 		})
 		if err != nil {
-			return u, NewCode{}, false, err
+			return PatchedCode{User: u}, err
 		}
-		return u, NewCode{Code: *m.Standard}, false, nil
+		return PatchedCode{User: u, Code: NewCode{Code: *m.Standard}}, nil
 	}
 	policy, err := s.Store.GetPolicy(ctx)
 	if err != nil {
-		return u, NewCode{}, false, err
+		return PatchedCode{User: u}, err
 	}
 	nc, err := s.newCode(kind, in, policy, u, now)
 	if err != nil {
-		return u, NewCode{}, false, err
+		return PatchedCode{User: u}, err
 	}
 	if _, err = s.updateMethod(ctx, u, func(m *method.Method) error {
 		c := nc.Code
 		return m.AddCode(&c, now)
 	}); err != nil {
-		return u, NewCode{}, false, err
+		return PatchedCode{User: u}, err
 	}
 	chg.activity, chg.op = "Add QR code", OpAdd
-	return u, nc, true, nil
+	return PatchedCode{User: u, Code: nc, Created: true}, nil
 }
 
 // DeleteCode revokes one of a user's QR codes; the method and PIN stay.
@@ -288,28 +305,28 @@ func (s *Service) GetPIN(ctx context.Context, p auth.Principal, ref UserRef) (st
 
 // ResetPIN replaces a user's PIN with a new generated temporary one, which
 // is returned (the one time it is shown). It also lifts any PIN lockout.
-func (s *Service) ResetPIN(ctx context.Context, p auth.Principal, ref UserRef) (_ store.User, _ method.PIN, _ string, err error) {
+func (s *Service) ResetPIN(ctx context.Context, p auth.Principal, ref UserRef) (_ ResetPINResult, err error) {
 	chg := &change{category: CategoryUser, activity: "Reset QR code PIN", op: OpUpdate}
 	defer s.audit(ctx, p, &err, chg)
 	u, err := s.target(ctx, p, ref, auth.ResetPIN)
 	chg.targets = userTarget(u)
 	if err != nil {
-		return u, method.PIN{}, "", err
+		return ResetPINResult{User: u}, err
 	}
 	if _, err := s.method(ctx, u); err != nil {
-		return u, method.PIN{}, "", err
+		return ResetPINResult{User: u}, err
 	}
 	policy, err := s.Store.GetPolicy(ctx)
 	if err != nil {
-		return u, method.PIN{}, "", err
+		return ResetPINResult{User: u}, err
 	}
 	code, err := pin.Generate(policy.PINLength)
 	if err != nil {
-		return u, method.PIN{}, "", err
+		return ResetPINResult{User: u}, err
 	}
 	hash, err := s.PINs.Hash(code)
 	if err != nil {
-		return u, method.PIN{}, "", err
+		return ResetPINResult{User: u}, err
 	}
 	now := s.now()
 	m, err := s.updateMethod(ctx, u, func(m *method.Method) error {
@@ -318,9 +335,9 @@ func (s *Service) ResetPIN(ctx context.Context, p auth.Principal, ref UserRef) (
 		return nil
 	})
 	if err != nil {
-		return u, method.PIN{}, "", err
+		return ResetPINResult{User: u}, err
 	}
-	return u, m.PIN, code, nil
+	return ResetPINResult{User: u, PIN: m.PIN, Code: code}, nil
 }
 
 // UpdatePIN lets the signed-in user replace their PIN, proving they know the

@@ -69,7 +69,7 @@ func createMethodWith(in admin.CreateMethodInput) func(e *env, f fixture) error 
 
 func patchCode(kind method.Kind, in func(now time.Time) admin.CodeInput) func(e *env, f fixture) error {
 	return func(e *env, f fixture) error {
-		_, _, _, err := e.svc.PatchCode(e.ctx, e.local(), admin.UserRef{Key: f.user.ID}, kind, in(e.clock.Now()))
+		_, err := e.svc.PatchCode(e.ctx, e.local(), admin.UserRef{Key: f.user.ID}, kind, in(e.clock.Now()))
 		return err
 	}
 }
@@ -129,7 +129,7 @@ var txCases = []txCase{
 
 	// A PIN reset, delete or QR code change on a missing method creates nothing.
 	{name: "ResetPIN/no method", run: func(e *env, f fixture) error {
-		_, _, _, err := e.svc.ResetPIN(e.ctx, e.local(), admin.UserRef{Key: f.user.ID})
+		_, err := e.svc.ResetPIN(e.ctx, e.local(), admin.UserRef{Key: f.user.ID})
 		return err
 	}, kind: apperr.NotFound, code: "itemNotFound", check: noMethod},
 	{name: "DeleteMethod/no method", run: func(e *env, f fixture) error {
@@ -142,7 +142,7 @@ var txCases = []txCase{
 	}, kind: apperr.NotFound, code: "itemNotFound"},
 	{name: "PatchCode/live temporary code", prep: func(e *env, f *fixture) {
 		e.method(f.user)
-		if _, _, _, err := e.svc.PatchCode(e.ctx, e.local(), admin.UserRef{Key: f.user.ID}, method.Temporary,
+		if _, err := e.svc.PatchCode(e.ctx, e.local(), admin.UserRef{Key: f.user.ID}, method.Temporary,
 			admin.CodeInput{Expire: e.clock.Now().Add(time.Hour)}); err != nil {
 			e.t.Fatal(err)
 		}
@@ -357,7 +357,7 @@ func TestUpdatePINLockout(t *testing.T) {
 	if as := e.auditsSince(mark); len(as) != 0 {
 		t.Fatalf("refused PIN changes wrote audit entries: %s", js(as))
 	}
-	if _, _, _, err := e.svc.ResetPIN(e.ctx, e.local(), admin.UserRef{Key: u.ID}); err != nil {
+	if _, err := e.svc.ResetPIN(e.ctx, e.local(), admin.UserRef{Key: u.ID}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = e.st.GetMethod(e.ctx, u.ID)

@@ -114,15 +114,15 @@ func (s *Server) patchCode(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	u, nc, created, err := s.Admin.PatchCode(c.r.Context(), c.p, c.userRef(), c.kind(), in)
+	res, err := s.Admin.PatchCode(c.r.Context(), c.p, c.userRef(), c.kind(), in)
 	if err != nil {
 		return 0, nil, err
 	}
-	status, j := http.StatusOK, toCode(&nc.Code, nil)
-	if created {
-		status, j = http.StatusCreated, toCode(&nc.Code, &nc.Image)
+	status, j := http.StatusOK, toCode(&res.Code.Code, nil)
+	if res.Created {
+		status, j = http.StatusCreated, toCode(&res.Code.Code, &res.Code.Image)
 	}
-	j.Context = c.methodContext(u.ID, "/"+string(c.kind()))
+	j.Context = c.methodContext(res.User.ID, "/"+string(c.kind()))
 	return status, j, nil
 }
 
@@ -147,12 +147,12 @@ func (s *Server) resetPIN(c *call) (int, any, error) {
 	if err := c.decode(&body, true); err != nil {
 		return 0, nil, err
 	}
-	u, p, code, err := s.Admin.ResetPIN(c.r.Context(), c.p, c.userRef())
+	res, err := s.Admin.ResetPIN(c.r.Context(), c.p, c.userRef())
 	if err != nil {
 		return 0, nil, err
 	}
-	j := toPIN(p, &code)
-	j.Context = c.methodContext(u.ID, "/pin")
+	j := toPIN(res.PIN, &res.Code)
+	j.Context = c.methodContext(res.User.ID, "/pin")
 	return http.StatusCreated, j, nil
 }
 

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/issuer"
 	"github.com/qrpin/qrpin/store"
 )
@@ -23,6 +25,14 @@ type failingStore struct {
 
 func (s failingStore) GetApplicationByAppID(context.Context, string) (store.Application, error) {
 	return store.Application{}, s.err
+}
+
+// clientsFunc is an issuer.Clients that answers with a function: the
+// token endpoint tested against its contract alone.
+type clientsFunc func(ctx context.Context, clientID, secret string) (auth.Principal, error)
+
+func (f clientsFunc) ClientCredentials(ctx context.Context, clientID, secret string) (auth.Principal, error) {
+	return f(ctx, clientID, secret)
 }
 
 func throttled() error {
@@ -53,9 +63,9 @@ func TestTokenErrorsThroughTheTable(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := newTokenEnv(t, func(te *issuer.TokenEndpoint) {
-				svc := *te.Admin
-				svc.Store = failingStore{Store: svc.Store, err: tc.err}
-				te.Admin = &svc
+				te.Admin = clientsFunc(func(context.Context, string, string) (auth.Principal, error) {
+					return auth.Principal{}, tc.err
+				})
 			})
 			r := e.request(e.form())
 			e.expectError(r, tc.status, tc.code, tc.aadsts)
@@ -82,7 +92,7 @@ func TestTokenStoreFailureUnavailable(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			e := newTokenEnv(t, func(te *issuer.TokenEndpoint) {
-				svc := *te.Admin // the env's service sets up through the store itself
+				svc := *te.Admin.(*admin.Service) // the env's service sets up through the store itself
 				svc.Store = failingStore{Store: svc.Store, err: storeErr}
 				te.Admin = &svc
 			})
@@ -96,4 +106,49 @@ func TestTokenStoreFailureUnavailable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTokenAgainstClientsContract drives the endpoint with a fake Clients:
+// each credential error of the contract is its Entra invalid_client error,
+// and a principal becomes a token with its roles, whoever checked it.
+func TestTokenAgainstClientsContract(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		err    error
+		aadsts int
+	}{
+		{"unknown client", admin.ErrUnknownClient, 700016},
+		{"invalid secret", admin.ErrInvalidSecret, 7000215},
+		{"expired secret", admin.ErrExpiredSecret, 7000222},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newTokenEnv(t, func(te *issuer.TokenEndpoint) {
+				te.Admin = clientsFunc(func(context.Context, string, string) (auth.Principal, error) {
+					return auth.Principal{}, fmt.Errorf("checking: %w", tc.err)
+				})
+			})
+			e.expectError(e.request(e.form()), http.StatusUnauthorized, "invalid_client", tc.aadsts)
+		})
+	}
+	t.Run("principal", func(t *testing.T) {
+		t.Parallel()
+		var gotID, gotSecret string
+		var e *tokenEnv
+		e = newTokenEnv(t, func(te *issuer.TokenEndpoint) {
+			te.Admin = clientsFunc(func(_ context.Context, id, secret string) (auth.Principal, error) {
+				gotID, gotSecret = id, secret
+				return auth.Principal{Kind: auth.Application, ObjectID: e.app.ServicePrincipalID, AppID: e.app.AppID,
+					TenantID: tenant, Roles: []string{"User.Read.All"}}, nil
+			})
+		})
+		p := e.expectToken(e.request(e.form()))
+		if gotID != e.app.AppID || gotSecret != e.secret {
+			t.Fatalf("Clients was asked for %q with another secret, want %q and the form's secret", gotID, e.app.AppID)
+		}
+		if p.AppID != e.app.AppID || len(p.Roles) != 1 || p.Roles[0] != "User.Read.All" {
+			t.Fatalf("token principal %+v, want the one Clients gave", p)
+		}
+	})
 }

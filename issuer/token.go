@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -38,13 +39,23 @@ const (
 // token for it with the scope "https://graph.microsoft.com/.default".
 const graphResource = "https://graph.microsoft.com"
 
+// Clients checks an application's client credentials: the one thing the
+// token endpoint asks of the management service (*admin.Service). It
+// returns the application's principal, or admin.ErrUnknownClient,
+// admin.ErrInvalidSecret or admin.ErrExpiredSecret (the endpoint answers
+// each with Entra's invalid_client error), or another error, which the
+// endpoint classifies like every edge (httperr).
+type Clients interface {
+	ClientCredentials(ctx context.Context, clientID, secret string) (auth.Principal, error)
+}
+
 // TokenEndpoint is Entra's v2.0 token endpoint for the client credentials
 // grant: an application presents its client id and secret (form fields,
 // or HTTP Basic) and gets an access token for Microsoft Graph, that is for
 // qrpin's Graph API, whose roles are the permissions granted to it. Errors
 // are OAuth 2.0 error responses in Entra's shape, with its AADSTS codes.
 type TokenEndpoint struct {
-	Admin    *admin.Service
+	Admin    Clients
 	Tokens   *auth.Tokens
 	TenantID string
 	// BaseURL is the server's public URL: "{BaseURL}/.default" is accepted

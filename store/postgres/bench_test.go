@@ -108,11 +108,11 @@ func BenchmarkScale(b *testing.B) {
 			return err
 		}},
 		{"ResetPIN", func(d *benchData, i int) error {
-			_, _, _, err := d.sync.ResetPIN(ctx, p, admin.UserRef{Key: d.ids[i]})
+			_, err := d.sync.ResetPIN(ctx, p, admin.UserRef{Key: d.ids[i]})
 			return err
 		}},
 		{"ResetPIN-async-commit", func(d *benchData, i int) error {
-			_, _, _, err := d.async.ResetPIN(ctx, p, admin.UserRef{Key: d.ids[i]})
+			_, err := d.async.ResetPIN(ctx, p, admin.UserRef{Key: d.ids[i]})
 			return err
 		}},
 	}
