@@ -190,32 +190,7 @@ func TestSecretsNeverStoredOrLeaked(t *testing.T) {
 		t.Fatalf("ana's stored PIN hash does not verify her current PIN (%v): the test lost track", err)
 	}
 
-	// Collect the haystacks. On SQLite: the database file and its -wal and
-	// -shm files, byte for byte, while the store is open and again after
-	// closing it. On either backend: a dump of every table, row by row,
-	// after closing the store; the server log; the error and read bodies.
-	var hay, closed []secHay
-	files := !onPostgres()
-	if files {
-		hay = append(hay, secFiles(t, e.dbPath, "open")...)
-	}
-	if err := e.store.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if files {
-		closed = secFiles(t, e.dbPath, "closed")
-		hay = append(hay, closed...)
-	} else {
-		t.Log("PostgreSQL: there is no database file to read; the table dump stands for it")
-	}
-	dump := dumpStore(t, e)
-	hay = append(hay, secHay{"table dump", []byte(dump)}, secHay{"server log", []byte(e.logs.String())})
-	for i, b := range c.errBodies {
-		hay = append(hay, secHay{fmt.Sprintf("error body %d (%s)", i, c.errWhat[i]), b})
-	}
-	for i, b := range c.readBodies {
-		hay = append(hay, secHay{fmt.Sprintf("read body %d (%s)", i, c.readWhat[i]), b})
-	}
+	hay, closed, dump := c.haystacks(t, e)
 
 	// The haystacks are real: the dump and the closed database file hold
 	// the users, methods, codes, PIN hashes and verifiers; the log holds
@@ -229,7 +204,7 @@ func TestSecretsNeverStoredOrLeaked(t *testing.T) {
 		if !strings.Contains(dump, want) {
 			t.Errorf("the table dump lacks %q: it is not a dump of the store\n%s", want, dump)
 		}
-		if files && !bytes.Contains(whole, []byte(want)) {
+		if closed != nil && !bytes.Contains(whole, []byte(want)) {
 			t.Errorf("the closed database file lacks %q: it is not the store's file", want)
 		}
 	}
@@ -313,6 +288,37 @@ type secCollector struct {
 	errWhat    []string
 	readBodies [][]byte
 	readWhat   []string
+}
+
+// haystacks closes e's store and collects where a secret must not be. On
+// SQLite: the database file and its -wal and -shm files, byte for byte,
+// while the store is open and again after closing it (closed). On either
+// backend: a dump of every table, row by row, after closing the store
+// (dump); the server log; the error and read bodies c saw.
+func (c *secCollector) haystacks(t *testing.T, e *env) (hay, closed []secHay, dump string) {
+	t.Helper()
+	files := !onPostgres()
+	if files {
+		hay = append(hay, secFiles(t, e.dbPath, "open")...)
+	}
+	if err := e.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if files {
+		closed = secFiles(t, e.dbPath, "closed")
+		hay = append(hay, closed...)
+	} else {
+		t.Log("PostgreSQL: there is no database file to read; the table dump stands for it")
+	}
+	dump = dumpStore(t, e)
+	hay = append(hay, secHay{"table dump", []byte(dump)}, secHay{"server log", []byte(e.logs.String())})
+	for i, b := range c.errBodies {
+		hay = append(hay, secHay{fmt.Sprintf("error body %d (%s)", i, c.errWhat[i]), b})
+	}
+	for i, b := range c.readBodies {
+		hay = append(hay, secHay{fmt.Sprintf("read body %d (%s)", i, c.readWhat[i]), b})
+	}
+	return hay, closed, dump
 }
 
 func (c *secCollector) pin(what, p string) {
@@ -711,26 +717,7 @@ func TestClientSecretsNeverStoredOrLeaked(t *testing.T) {
 	}
 
 	// The haystacks, as in TestSecretsNeverStoredOrLeaked.
-	var hay, closed []secHay
-	files := !onPostgres()
-	if files {
-		hay = append(hay, secFiles(t, e.dbPath, "open")...)
-	}
-	if err := e.store.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if files {
-		closed = secFiles(t, e.dbPath, "closed")
-		hay = append(hay, closed...)
-	}
-	dump := dumpStore(t, e)
-	hay = append(hay, secHay{"table dump", []byte(dump)}, secHay{"server log", []byte(e.logs.String())})
-	for i, b := range c.errBodies {
-		hay = append(hay, secHay{fmt.Sprintf("error body %d (%s)", i, c.errWhat[i]), b})
-	}
-	for i, b := range c.readBodies {
-		hay = append(hay, secHay{fmt.Sprintf("read body %d (%s)", i, c.readWhat[i]), b})
-	}
+	hay, closed, dump := c.haystacks(t, e)
 
 	// The haystacks are real: the dump (on either backend) and the closed
 	// database file hold the application tables with every kept secret's
@@ -749,7 +736,7 @@ func TestClientSecretsNeverStoredOrLeaked(t *testing.T) {
 		}
 	}
 	for _, s := range secrets[:len(secrets)-1] {
-		if files && (!bytes.Contains(whole, []byte(s.keyID)) || !bytes.Contains(whole, verifiers[s.keyID])) {
+		if closed != nil && (!bytes.Contains(whole, []byte(s.keyID)) || !bytes.Contains(whole, verifiers[s.keyID])) {
 			t.Errorf("the closed database file lacks the key id or the verifier of %s: it is not the store's file", s.what)
 		}
 	}
