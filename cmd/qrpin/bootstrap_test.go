@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
@@ -28,15 +30,41 @@ import (
 	"github.com/qrpin/qrpin/store"
 )
 
-// freeAddr returns a loopback address with a free port.
+// Ports freeAddr hands out: below Linux's ephemeral range (32768 and up),
+// where the kernel picks the ports of outgoing connections and of
+// Listen(":0").
+const (
+	portBase = 20000
+	portSpan = 12000
+)
+
+// lastPort is the offset of the last port freeAddr handed out; it starts
+// at a place of its own for each test process.
+var lastPort = sync.OnceValue(func() *atomic.Int64 {
+	var n atomic.Int64
+	n.Store(int64(os.Getpid()*97) % portSpan)
+	return &n
+})
+
+// freeAddr returns a loopback address whose port is free, for a server a
+// test starts (and perhaps restarts) on a known address. The port is one
+// this process has not handed out before, and below the ephemeral range,
+// so that no outgoing connection (an HTTP client's, a database pool's) can
+// take it before the server listens: a port from Listen(":0"), closed at
+// once, now and then was ("bind: address already in use").
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range portSpan {
+		addr := fmt.Sprintf("127.0.0.1:%d", portBase+lastPort().Add(1)%portSpan)
+		ln, err := net.Listen("tcp", addr)
+		if err != nil { // another process has it
+			continue
+		}
+		ln.Close()
+		return addr
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("no free loopback port")
+	return ""
 }
 
 // runServe starts `serve` with c until the test ends (or stop is called),

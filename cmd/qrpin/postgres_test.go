@@ -445,12 +445,7 @@ func wantStoredCode(t *testing.T, st store.Store, userID string, kind method.Kin
 // the server recovers by itself once the database is back.
 func TestPostgresOutage(t *testing.T) {
 	cluster := pgtest.NewCluster(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	c := common{data: filepath.Join(t.TempDir(), "data"), addr: addr,
 		db: dbFlags{url: cluster.DSN(), pool: postgres.Options{MaxConns: 4, ConnectTimeout: 5 * time.Second, OpTimeout: 20 * time.Second}}}
 

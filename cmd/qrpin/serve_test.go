@@ -20,12 +20,7 @@ import (
 // runs the README's first curl session against it: the commands' wiring,
 // first-start setup and graceful shutdown, end to end.
 func TestServeREADMESession(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	c := common{data: filepath.Join(t.TempDir(), "data"), addr: addr, out: io.Discard}
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -48,12 +48,7 @@ func TestServeIdentityEndpoints(t *testing.T) {
 	}))
 	defer idp.Close()
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	c := common{data: filepath.Join(t.TempDir(), "data"), addr: addr}
 	c.trusted.entries = []string{idp.URL + ";aud=api://qrpin;claim=upn"}
 
