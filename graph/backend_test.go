@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -65,6 +67,24 @@ func openTestStore(t testing.TB, sqlitePath string) store.Store {
 // same test binary, so the same -race build), and fails when they fail
 // there. It needs QRPIN_TEST_POSTGRES (without it, it skips, or fails in
 // CI); a -run pattern carries over.
+// TestMain gives the package one parallel test more than the CPUs (the
+// default of -parallel) when -parallel is not given: TestAPIOnPostgres
+// holds a slot for as long as its child process runs, only waiting, and
+// the other tests would otherwise share the rest.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	f := flag.Lookup("test.parallel")
+	parallelGiven = f.Value.String() != f.DefValue
+	if !parallelGiven && !onPostgres() && os.Getenv(pgtest.Env) != "" {
+		f.Value.Set(strconv.Itoa(runtime.GOMAXPROCS(0) + 1))
+	}
+	os.Exit(m.Run())
+}
+
+// parallelGiven reports whether -parallel was given (TestAPIOnPostgres
+// passes it on to its child, and only then).
+var parallelGiven bool
+
 // pgParallel is how many API tests the PostgreSQL run runs at once, unless
 // -parallel is given.
 const pgParallel = 8
@@ -95,10 +115,13 @@ func TestAPIOnPostgres(t *testing.T) {
 	// Each test's store holds at most 4 connections, well within
 	// PostgreSQL's default 100.
 	args = append(args, fmt.Sprintf("-test.parallel=%d", pgParallel))
-	for _, name := range []string{"test.v", "test.short", "test.parallel", "test.failfast"} {
+	for _, name := range []string{"test.v", "test.short", "test.failfast"} {
 		if f := flag.Lookup(name); f != nil && f.Value.String() != f.DefValue {
 			args = append(args, "-"+name+"="+f.Value.String())
 		}
+	}
+	if parallelGiven {
+		args = append(args, "-test.parallel="+flag.Lookup("test.parallel").Value.String())
 	}
 	if d, ok := t.Deadline(); ok {
 		args = append(args, "-test.timeout="+time.Until(d).Round(time.Second).String())
