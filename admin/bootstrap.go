@@ -12,9 +12,9 @@ import (
 // the first start of a server creates.
 const BootstrapAppName = "qrpin bootstrap admin"
 
-// bootstrapSetting is the setting that records the bootstrap application's
+// BootstrapSetting is the setting that records the bootstrap application's
 // object id, once one exists.
-const bootstrapSetting = "bootstrap_admin_app"
+const BootstrapSetting = "bootstrap_admin_app"
 
 // Bootstrapped is what Bootstrap created: the application, which holds
 // every permission qrpin knows, and its client secret, shown this once.
@@ -37,7 +37,7 @@ func (s *Service) Bootstrap(ctx context.Context) (Bootstrapped, bool, error) {
 	if err != nil {
 		return Bootstrapped{}, false, err
 	}
-	if _, done := settings[bootstrapSetting]; done {
+	if _, done := settings[BootstrapSetting]; done {
 		return Bootstrapped{}, false, nil
 	}
 	local := Local(s.TenantID)
@@ -59,7 +59,7 @@ func (s *Service) Bootstrap(ctx context.Context) (Bootstrapped, bool, error) {
 	if err != nil {
 		return discard(err)
 	}
-	winner, err := s.Store.Setting(ctx, bootstrapSetting, a.ID)
+	winner, err := s.Store.Setting(ctx, BootstrapSetting, a.ID)
 	if err != nil {
 		return discard(err)
 	}

@@ -25,7 +25,7 @@ const BootstrapFile = "bootstrap-admin.json"
 // from then on the credentials are the operator's, who may delete the file
 // (so a missing file is never a reason to issue them again).
 const (
-	bootstrapAppSetting  = "bootstrap_admin_app"
+	bootstrapAppSetting  = admin.BootstrapSetting
 	bootstrapFileSetting = "bootstrap_admin_file"
 	legacyFileKey        = "unknown" // the value for a file written before the file setting existed
 )
