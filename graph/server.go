@@ -25,7 +25,7 @@ const DefaultMaxBody = 64 << 10
 
 // Server is the Graph API HTTP handler.
 type Server struct {
-	Admin  *admin.Service
+	Admin  Management
 	Tokens *auth.Tokens
 	Log    *slog.Logger
 	// PublicURL is the server's base URL as clients see it (for

@@ -88,8 +88,9 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 		TenantID: d.tenantID,
 		Lockout:  lock,
 	}
+	svc := &admin.Service{Config: cfg}
 	api := &graph.Server{
-		Admin:     &admin.Service{Config: cfg},
+		Admin:     svc,
 		Tokens:    d.tokens(base),
 		Log:       log,
 		PublicURL: c.publicURL,
@@ -100,13 +101,13 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 	}
 	identity := http.NewServeMux() // the identity endpoints, beside the Graph API
 	(&issuer.Discovery{BaseURL: base, TenantID: d.tenantID, Keys: d.keys}).Register(identity)
-	c.tokenEndpoint(d, api.Admin, base, log).Register(identity)
+	c.tokenEndpoint(d, svc, base, log).Register(identity)
 	c.registerSignIn(identity, cfg, api.Tokens, log)
 	tlsConfig, caCert, err := c.tls.config(c.data)
 	if err != nil {
 		return err
 	}
-	if err := c.bootstrap(ctx, d, api.Admin, base, caCert); err != nil {
+	if err := c.bootstrap(ctx, d, svc, base, caCert); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", c.addr)
