@@ -18,7 +18,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -67,12 +69,28 @@ func freeAddr(t *testing.T) string {
 	return ""
 }
 
+// retryListen is net.Listen, tried again for up to five seconds while the
+// address is in use. A test that restarts a server on its address can
+// find the old listener still open: a child process that another test
+// forks at that moment holds a copy of every descriptor until it execs.
+func retryListen(network, address string) (net.Listener, error) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ln, err := net.Listen(network, address)
+		if err == nil || !errors.Is(err, syscall.EADDRINUSE) || time.Now().After(deadline) {
+			return ln, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // runServe starts `serve` with c until the test ends (or stop is called),
 // and returns what it printed.
 func runServe(t *testing.T, c common) (out *syncbuf.Buffer, stop func()) {
 	t.Helper()
 	out = &syncbuf.Buffer{}
 	c.out = out
+	c.listen = retryListen
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})
 	done := make(chan error, 1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -53,6 +54,9 @@ type common struct {
 	db        dbFlags      // --db and the pool's flags: the database, SQLite in the data directory by default
 	signin    signinFlags  // serve only: sign-in settings
 	prune     pruneFlags   // serve only: log retention
+	// listen opens serve's listener; net.Listen when nil. Tests that
+	// restart a server on its address wrap it (see retryListen).
+	listen func(network, address string) (net.Listener, error)
 }
 
 func (c *common) flags(fs *pflag.FlagSet) {

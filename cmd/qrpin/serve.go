@@ -110,7 +110,11 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 	if err := c.bootstrap(ctx, d, svc, base, caCert); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", c.addr)
+	listen := net.Listen
+	if c.listen != nil {
+		listen = c.listen
+	}
+	ln, err := listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
