@@ -152,7 +152,7 @@ func (s *Service) servicePrincipal(a store.Application) ServicePrincipal {
 func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, displayName string) (_ store.Application, err error) {
 	chg := &change{category: CategoryApplication, activity: "Add application", op: OpAdd}
 	defer s.audit(ctx, p, &err, chg)
-	if err := auth.Authorize(p, auth.WriteApplications, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.WriteApplications, auth.Target{}, s.Time()); err != nil {
 		return store.Application{}, err
 	}
 	name := strings.TrimSpace(displayName)
@@ -160,14 +160,14 @@ func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, displ
 		return store.Application{}, apperr.New(apperr.Invalid, "Request_BadRequest",
 			"Invalid value specified for property 'displayName' of resource 'Application'.")
 	}
-	a := store.Application{ID: newID(), AppID: newID(), ServicePrincipalID: newID(), DisplayName: name, Created: s.now()}
+	a := store.Application{ID: newID(), AppID: newID(), ServicePrincipalID: newID(), DisplayName: name, Created: s.Time()}
 	chg.targets = appTarget(a)
 	return a, s.Store.CreateApplication(ctx, a)
 }
 
 // GetApplication returns an application.
 func (s *Service) GetApplication(ctx context.Context, p auth.Principal, ref AppRef) (store.Application, error) {
-	if err := auth.Authorize(p, auth.ReadApplications, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.ReadApplications, auth.Target{}, s.Time()); err != nil {
 		return store.Application{}, err
 	}
 	return s.application(ctx, ref)
@@ -189,7 +189,7 @@ func (s *Service) application(ctx context.Context, ref AppRef) (store.Applicatio
 // ListApplications returns a page of applications ordered by id, after the
 // given id.
 func (s *Service) ListApplications(ctx context.Context, p auth.Principal, after string, limit int) ([]store.Application, error) {
-	if err := auth.Authorize(p, auth.ReadApplications, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.ReadApplications, auth.Target{}, s.Time()); err != nil {
 		return nil, err
 	}
 	return s.Store.ListApplications(ctx, after, limit)
@@ -201,7 +201,7 @@ func (s *Service) ListApplications(ctx context.Context, p auth.Principal, after 
 func (s *Service) DeleteApplication(ctx context.Context, p auth.Principal, ref AppRef) (err error) {
 	chg := &change{category: CategoryApplication, activity: "Delete application", op: OpDelete}
 	defer s.audit(ctx, p, &err, chg)
-	if err := auth.Authorize(p, auth.WriteApplications, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.WriteApplications, auth.Target{}, s.Time()); err != nil {
 		return err
 	}
 	a, err := s.application(ctx, ref)
@@ -219,7 +219,7 @@ func (s *Service) DeleteApplication(ctx context.Context, p auth.Principal, ref A
 func (s *Service) AddPassword(ctx context.Context, p auth.Principal, ref AppRef, in PasswordInput) (_ NewPassword, err error) {
 	chg := &change{category: CategoryApplication, activity: "Update application – Certificates and secrets management", op: OpUpdate}
 	defer s.audit(ctx, p, &err, chg)
-	if err := auth.Authorize(p, auth.WriteApplications, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.WriteApplications, auth.Target{}, s.Time()); err != nil {
 		return NewPassword{}, err
 	}
 	a, err := s.application(ctx, ref)
@@ -227,7 +227,7 @@ func (s *Service) AddPassword(ctx context.Context, p auth.Principal, ref AppRef,
 	if err != nil {
 		return NewPassword{}, err
 	}
-	now := s.now()
+	now := s.Time()
 	start, end := in.Start, in.End
 	if start.IsZero() {
 		start = now
@@ -274,7 +274,7 @@ func (s *Service) AddPassword(ctx context.Context, p auth.Principal, ref AppRef,
 func (s *Service) RemovePassword(ctx context.Context, p auth.Principal, ref AppRef, keyID string) (err error) {
 	chg := &change{category: CategoryApplication, activity: "Update application – Certificates and secrets management", op: OpUpdate}
 	defer s.audit(ctx, p, &err, chg)
-	if err := auth.Authorize(p, auth.WriteApplications, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.WriteApplications, auth.Target{}, s.Time()); err != nil {
 		return err
 	}
 	a, err := s.application(ctx, ref)
@@ -326,10 +326,11 @@ func (s *Service) secretVerifier(appID, keyID, secret string) []byte {
 // client_credentials grant does, and returns the application's principal:
 // its service principal, with the permissions granted to it as roles. It
 // fails with ErrUnknownClient, ErrInvalidSecret or ErrExpiredSecret, or a
-// store error. Every stored secret of the application is compared, in
-// constant time.
+// store error. The client id is taken as it is, in any case: padded with
+// white space it names no application. Every stored secret of the
+// application is compared, in constant time.
 func (s *Service) ClientCredentials(ctx context.Context, clientID, secret string) (auth.Principal, error) {
-	a, err := s.Store.GetApplicationByAppID(ctx, strings.ToLower(strings.TrimSpace(clientID)))
+	a, err := s.Store.GetApplicationByAppID(ctx, strings.ToLower(clientID))
 	if errors.Is(err, store.ErrNotFound) {
 		return auth.Principal{}, ErrUnknownClient
 	}
@@ -345,7 +346,7 @@ func (s *Service) ClientCredentials(ctx context.Context, clientID, secret string
 	if match < 0 {
 		return auth.Principal{}, ErrInvalidSecret
 	}
-	now := s.now()
+	now := s.Time()
 	if pw := a.Passwords[match]; now.Before(pw.Start) || !now.Before(pw.End) {
 		return auth.Principal{}, ErrExpiredSecret
 	}
@@ -389,7 +390,7 @@ type ServicePrincipalFilter struct {
 // the application with object id after. With a filter it returns the
 // matching one, if any.
 func (s *Service) ListServicePrincipals(ctx context.Context, p auth.Principal, after string, limit int, f ServicePrincipalFilter) ([]ServicePrincipal, error) {
-	if err := auth.Authorize(p, auth.ReadApplications, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.ReadApplications, auth.Target{}, s.Time()); err != nil {
 		return nil, err
 	}
 	if f.AppID != "" {
@@ -425,7 +426,7 @@ func (s *Service) ListServicePrincipals(ctx context.Context, p auth.Principal, a
 
 // GetServicePrincipal returns a service principal.
 func (s *Service) GetServicePrincipal(ctx context.Context, p auth.Principal, ref SPRef) (ServicePrincipal, error) {
-	if err := auth.Authorize(p, auth.ReadApplications, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.ReadApplications, auth.Target{}, s.Time()); err != nil {
 		return ServicePrincipal{}, err
 	}
 	return s.servicePrincipalByRef(ctx, ref)
@@ -436,7 +437,7 @@ func (s *Service) GetServicePrincipal(ctx context.Context, p auth.Principal, ref
 // only finds it (and lets scripts written for Entra, which create it
 // separately, run unchanged).
 func (s *Service) CreateServicePrincipal(ctx context.Context, p auth.Principal, appID string) (ServicePrincipal, error) {
-	if err := auth.Authorize(p, auth.WriteApplications, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.WriteApplications, auth.Target{}, s.Time()); err != nil {
 		return ServicePrincipal{}, err
 	}
 	if strings.TrimSpace(appID) == "" {
@@ -485,7 +486,7 @@ func (s *Service) resolveSP(ctx context.Context, ref SPRef) (ServicePrincipal, *
 // ListAppRoleAssignments lists the permissions granted to a service
 // principal (none for Microsoft Graph's).
 func (s *Service) ListAppRoleAssignments(ctx context.Context, p auth.Principal, ref SPRef) ([]AppRoleAssignment, error) {
-	if err := auth.Authorize(p, auth.ReadApplications, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.ReadApplications, auth.Target{}, s.Time()); err != nil {
 		return nil, err
 	}
 	_, a, err := s.resolveSP(ctx, ref)
@@ -504,7 +505,7 @@ func (s *Service) ListAppRoleAssignments(ctx context.Context, p auth.Principal, 
 // ListAppRoleAssignedTo lists the permissions a resource service principal
 // has granted: for Microsoft Graph's, every grant of every application.
 func (s *Service) ListAppRoleAssignedTo(ctx context.Context, p auth.Principal, ref SPRef) ([]AppRoleAssignment, error) {
-	if err := auth.Authorize(p, auth.ReadApplications, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.ReadApplications, auth.Target{}, s.Time()); err != nil {
 		return nil, err
 	}
 	sp, _, err := s.resolveSP(ctx, ref)
@@ -542,7 +543,7 @@ func assignment(a store.Application, g store.Grant) AppRoleAssignment {
 func (s *Service) GrantAppRole(ctx context.Context, p auth.Principal, ref SPRef, asResource bool, in GrantInput) (_ AppRoleAssignment, err error) {
 	chg := &change{category: CategoryApplication, activity: "Add app role assignment to service principal", op: OpAssign}
 	defer s.audit(ctx, p, &err, chg)
-	if err := auth.Authorize(p, auth.GrantAppRoles, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.GrantAppRoles, auth.Target{}, s.Time()); err != nil {
 		return AppRoleAssignment{}, err
 	}
 	pathSP, _, err := s.resolveSP(ctx, ref)
@@ -578,7 +579,7 @@ func (s *Service) GrantAppRole(ctx context.Context, p auth.Principal, ref SPRef,
 	if a == nil {
 		return bad("Microsoft Graph's service principal cannot be granted permissions.")
 	}
-	g := store.Grant{ID: newID(), AppRoleID: role.ID, ResourceID: GraphServicePrincipalID, Created: s.now()}
+	g := store.Grant{ID: newID(), AppRoleID: role.ID, ResourceID: GraphServicePrincipalID, Created: s.Time()}
 	updated, err := s.Store.UpdateApplication(ctx, a.ID, func(a *store.Application) error {
 		if slices.ContainsFunc(a.Grants, func(x store.Grant) bool { return x.AppRoleID == g.AppRoleID && x.ResourceID == g.ResourceID }) {
 			return apperr.New(apperr.Invalid, "Request_BadRequest", "Permission being assigned already exists on the object.")
@@ -600,7 +601,7 @@ func (s *Service) GrantAppRole(ctx context.Context, p auth.Principal, ref SPRef,
 func (s *Service) RevokeAppRole(ctx context.Context, p auth.Principal, ref SPRef, asResource bool, assignmentID string) (err error) {
 	chg := &change{category: CategoryApplication, activity: "Remove app role assignment from service principal", op: OpUnassign}
 	defer s.audit(ctx, p, &err, chg)
-	if err := auth.Authorize(p, auth.GrantAppRoles, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.GrantAppRoles, auth.Target{}, s.Time()); err != nil {
 		return err
 	}
 	sp, a, err := s.resolveSP(ctx, ref)

@@ -5,12 +5,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/store"
-	"github.com/qrpin/qrpin/store/sqlite"
+	"github.com/qrpin/qrpin/store/sqlite/sqlitetest"
 )
 
 // The known-answer vector of client secret verifiers: what the database
@@ -53,11 +54,7 @@ func TestSecretVerifierKnownAnswer(t *testing.T) {
 // and no other secret or pepper does.
 func TestClientCredentialsKnownAnswer(t *testing.T) {
 	t.Parallel()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "qrpin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t, filepath.Join(t.TempDir(), "qrpin.db"))
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	verifier, _ := hex.DecodeString(vectorVerifier)
 	a := store.Application{ID: "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a", AppID: vectorAppID, ServicePrincipalID: "7e6d5c4b-3a29-4187-9654-3a2b1c0d9e8f",
@@ -70,16 +67,19 @@ func TestClientCredentialsKnownAnswer(t *testing.T) {
 	other[0] ^= 1
 	for _, tc := range []struct {
 		name   string
+		id     string
 		pepper []byte
 		secret string
 		want   error
 	}{
-		{"its secret", vectorPepper(), vectorSecret, nil},
-		{"another secret", vectorPepper(), vectorSecret[:SecretLength-1] + "b", ErrInvalidSecret},
-		{"another pepper", other, vectorSecret, ErrInvalidSecret},
+		{"its secret", vectorAppID, vectorPepper(), vectorSecret, nil},
+		{"its client id in upper case", strings.ToUpper(vectorAppID), vectorPepper(), vectorSecret, nil},
+		{"its client id padded", " " + vectorAppID + "\n", vectorPepper(), vectorSecret, ErrUnknownClient},
+		{"another secret", vectorAppID, vectorPepper(), vectorSecret[:SecretLength-1] + "b", ErrInvalidSecret},
+		{"another pepper", vectorAppID, other, vectorSecret, ErrInvalidSecret},
 	} {
 		s := &Service{Config: pinflow.Config{Store: st, Pepper: tc.pepper, TenantID: "72f988bf-86f1-41af-91ab-2d7cd011db47", Now: func() time.Time { return now }}}
-		p, err := s.ClientCredentials(context.Background(), vectorAppID, tc.secret)
+		p, err := s.ClientCredentials(context.Background(), tc.id, tc.secret)
 		if !errors.Is(err, tc.want) {
 			t.Errorf("%s: ClientCredentials: %v, want %v (existing databases hold this verifier: a change here needs a migration)", tc.name, err, tc.want)
 		}
