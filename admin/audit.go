@@ -49,8 +49,8 @@ func (s *Service) audit(ctx context.Context, p auth.Principal, errp *error, c *c
 		return
 	}
 	e := store.DirectoryAudit{
-		ID:             store.NewLogID(s.now()),
-		Time:           s.now(),
+		ID:             store.NewLogID(s.Time()),
+		Time:           s.Time(),
 		Category:       c.category,
 		Activity:       c.activity,
 		OperationType:  c.op,

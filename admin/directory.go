@@ -27,14 +27,14 @@ type UserInput struct {
 func (s *Service) CreateUser(ctx context.Context, p auth.Principal, in UserInput) (_ store.User, err error) {
 	chg := &change{category: CategoryUser, activity: "Add user", op: OpAdd}
 	defer s.audit(ctx, p, &err, chg)
-	if err := auth.Authorize(p, auth.WriteUsers, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.WriteUsers, auth.Target{}, s.Time()); err != nil {
 		return store.User{}, err
 	}
 	if in.UPN == nil || in.DisplayName == nil {
 		return store.User{}, apperr.New(apperr.Invalid, "Request_BadRequest",
 			"Properties userPrincipalName and displayName are required to create a user.")
 	}
-	u := store.User{ID: newID(), AccountEnabled: true, Created: s.now()}
+	u := store.User{ID: newID(), AccountEnabled: true, Created: s.Time()}
 	apply(&u, in)
 	if err := validUser(u); err != nil {
 		return store.User{}, err
@@ -117,7 +117,7 @@ func (s *Service) GetUser(ctx context.Context, p auth.Principal, ref UserRef) (s
 
 // ListUsers returns a page of users ordered by id, after the given id.
 func (s *Service) ListUsers(ctx context.Context, p auth.Principal, after string, limit int) ([]store.User, error) {
-	if err := auth.Authorize(p, auth.ReadUsers, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.ReadUsers, auth.Target{}, s.Time()); err != nil {
 		return nil, err
 	}
 	return s.Store.ListUsers(ctx, after, limit)
@@ -170,11 +170,11 @@ type GroupInput struct {
 func (s *Service) CreateGroup(ctx context.Context, p auth.Principal, in GroupInput) (_ store.Group, err error) {
 	chg := &change{category: CategoryGroup, activity: "Add group", op: OpAdd}
 	defer s.audit(ctx, p, &err, chg)
-	if err := auth.Authorize(p, auth.WriteGroups, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.WriteGroups, auth.Target{}, s.Time()); err != nil {
 		return store.Group{}, err
 	}
 	g := store.Group{ID: newID(), DisplayName: strings.TrimSpace(in.DisplayName), Description: in.Description,
-		MailNickname: in.MailNickname, Created: s.now()}
+		MailNickname: in.MailNickname, Created: s.Time()}
 	if g.DisplayName == "" || len(g.DisplayName) > 256 || !plainText(g.DisplayName) {
 		return store.Group{}, apperr.New(apperr.Invalid, "Request_BadRequest",
 			"Invalid value specified for property 'displayName' of resource 'Group'.")
@@ -189,7 +189,7 @@ func (s *Service) CreateGroup(ctx context.Context, p auth.Principal, in GroupInp
 
 // GetGroup returns a group.
 func (s *Service) GetGroup(ctx context.Context, p auth.Principal, id string) (store.Group, error) {
-	if err := auth.Authorize(p, auth.ReadGroups, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.ReadGroups, auth.Target{}, s.Time()); err != nil {
 		return store.Group{}, err
 	}
 	return s.group(ctx, id)
@@ -202,7 +202,7 @@ func (s *Service) group(ctx context.Context, id string) (store.Group, error) {
 
 // ListGroups returns a page of groups ordered by id, after the given id.
 func (s *Service) ListGroups(ctx context.Context, p auth.Principal, after string, limit int) ([]store.Group, error) {
-	if err := auth.Authorize(p, auth.ReadGroups, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.ReadGroups, auth.Target{}, s.Time()); err != nil {
 		return nil, err
 	}
 	return s.Store.ListGroups(ctx, after, limit)
@@ -212,7 +212,7 @@ func (s *Service) ListGroups(ctx context.Context, p auth.Principal, after string
 func (s *Service) DeleteGroup(ctx context.Context, p auth.Principal, id string) (err error) {
 	chg := &change{category: CategoryGroup, activity: "Delete group", op: OpDelete}
 	defer s.audit(ctx, p, &err, chg)
-	if err := auth.Authorize(p, auth.WriteGroups, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.WriteGroups, auth.Target{}, s.Time()); err != nil {
 		return err
 	}
 	chg.targets = []store.AuditTarget{{ID: strings.ToLower(id), Type: "Group"}}
@@ -223,7 +223,7 @@ func (s *Service) DeleteGroup(ctx context.Context, p auth.Principal, id string) 
 func (s *Service) AddMember(ctx context.Context, p auth.Principal, groupID, userID string) (err error) {
 	chg := &change{category: CategoryGroup, activity: "Add member to group", op: OpAdd}
 	defer s.audit(ctx, p, &err, chg)
-	if err := auth.Authorize(p, auth.WriteGroupMembers, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.WriteGroupMembers, auth.Target{}, s.Time()); err != nil {
 		return err
 	}
 	g, err := s.group(ctx, groupID)
@@ -248,7 +248,7 @@ func (s *Service) AddMember(ctx context.Context, p auth.Principal, groupID, user
 func (s *Service) RemoveMember(ctx context.Context, p auth.Principal, groupID, userID string) (err error) {
 	chg := &change{category: CategoryGroup, activity: "Remove member from group", op: OpDelete}
 	defer s.audit(ctx, p, &err, chg)
-	if err := auth.Authorize(p, auth.WriteGroupMembers, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.WriteGroupMembers, auth.Target{}, s.Time()); err != nil {
 		return err
 	}
 	g, err := s.group(ctx, groupID)
@@ -265,7 +265,7 @@ func (s *Service) RemoveMember(ctx context.Context, p auth.Principal, groupID, u
 
 // ListMembers returns a page of a group's members ordered by id.
 func (s *Service) ListMembers(ctx context.Context, p auth.Principal, groupID, after string, limit int) ([]store.User, error) {
-	if err := auth.Authorize(p, auth.ReadGroups, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.ReadGroups, auth.Target{}, s.Time()); err != nil {
 		return nil, err
 	}
 	g, err := s.group(ctx, groupID)

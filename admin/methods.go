@@ -126,7 +126,7 @@ func (s *Service) CreateMethod(ctx context.Context, p auth.Principal, ref UserRe
 	if err != nil {
 		return CreatedMethod{}, err
 	}
-	now := s.now()
+	now := s.Time()
 	code := in.PIN
 	if code == "" {
 		if code, err = pin.Generate(policy.PINLength); err != nil {
@@ -241,7 +241,7 @@ func (s *Service) PatchCode(ctx context.Context, p auth.Principal, ref UserRef, 
 	if err != nil {
 		return PatchedCode{User: u}, err
 	}
-	now := s.now()
+	now := s.Time()
 	if c := m.Code(kind); c.Live(now) {
 		if kind == method.Temporary {
 			return PatchedCode{User: u}, method.ErrActiveCode(kind)
@@ -328,7 +328,7 @@ func (s *Service) ResetPIN(ctx context.Context, p auth.Principal, ref UserRef) (
 	if err != nil {
 		return ResetPINResult{User: u}, err
 	}
-	now := s.now()
+	now := s.Time()
 	m, err := s.updateMethod(ctx, u, func(m *method.Method) error {
 		m.PIN = method.PIN{Hash: hash, Length: len(code), ForceChange: true, Created: now, Updated: now}
 		m.Lockout.Succeed()

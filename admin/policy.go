@@ -22,7 +22,7 @@ type PolicyPatch struct {
 
 // GetPolicy returns the tenant's QR code + PIN policy.
 func (s *Service) GetPolicy(ctx context.Context, p auth.Principal) (method.Policy, error) {
-	if err := auth.Authorize(p, auth.ReadPolicy, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.ReadPolicy, auth.Target{}, s.Time()); err != nil {
 		return method.Policy{}, err
 	}
 	return s.Store.GetPolicy(ctx)
@@ -37,7 +37,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, p auth.Principal, read func(
 	chg := &change{category: CategoryPolicy, activity: "Update authentication methods policy", op: OpUpdate}
 	defer s.audit(ctx, p, &err, chg)
 	chg.targets = []store.AuditTarget{{ID: "qrCodePin", Type: "Policy", DisplayName: "QR code + PIN"}}
-	if err := auth.Authorize(p, auth.WritePolicy, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.WritePolicy, auth.Target{}, s.Time()); err != nil {
 		return method.Policy{}, err
 	}
 	patch, err := read()
@@ -104,7 +104,7 @@ func (s *Service) DeletePolicy(ctx context.Context, p auth.Principal) (err error
 	chg := &change{category: CategoryPolicy, activity: "Reset authentication methods policy", op: OpUpdate}
 	defer s.audit(ctx, p, &err, chg)
 	chg.targets = []store.AuditTarget{{ID: "qrCodePin", Type: "Policy", DisplayName: "QR code + PIN"}}
-	if err := auth.Authorize(p, auth.WritePolicy, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.WritePolicy, auth.Target{}, s.Time()); err != nil {
 		return err
 	}
 	return s.Store.DeletePolicy(ctx)

@@ -19,7 +19,7 @@ const DirectoryScopeRoot = "/"
 // ListRoleDefinitions returns the built-in directory roles qrpin knows
 // (auth.Roles), in their stable order.
 func (s *Service) ListRoleDefinitions(ctx context.Context, p auth.Principal) ([]auth.Role, error) {
-	if err := auth.Authorize(p, auth.ReadRoles, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.ReadRoles, auth.Target{}, s.Time()); err != nil {
 		return nil, err
 	}
 	return slices.Clone(auth.Roles), nil
@@ -27,12 +27,12 @@ func (s *Service) ListRoleDefinitions(ctx context.Context, p auth.Principal) ([]
 
 // GetRoleDefinition returns a built-in role by its id (its template id).
 func (s *Service) GetRoleDefinition(ctx context.Context, p auth.Principal, id string) (auth.Role, error) {
-	if err := auth.Authorize(p, auth.ReadRoles, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.ReadRoles, auth.Target{}, s.Time()); err != nil {
 		return auth.Role{}, err
 	}
 	r, ok := roleByID(id)
 	if !ok {
-		return auth.Role{}, errRoleObjectNotFound(id)
+		return auth.Role{}, errResourceNotFound(id)
 	}
 	return r, nil
 }
@@ -70,7 +70,7 @@ func (s *Service) CreateRoleAssignment(ctx context.Context, p auth.Principal, in
 	chg := &change{category: CategoryRole, activity: "Add member to role", op: OpAssign}
 	defer s.audit(ctx, p, &err, chg)
 	chg.targets = []store.AuditTarget{{ID: deref(in.PrincipalID), Type: "User"}, {ID: deref(in.RoleDefinitionID), Type: "Role"}}
-	if err := auth.Authorize(p, auth.WriteRoles, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.WriteRoles, auth.Target{}, s.Time()); err != nil {
 		return store.RoleAssignment{}, err
 	}
 	for _, f := range []struct {
@@ -92,7 +92,7 @@ func (s *Service) CreateRoleAssignment(ctx context.Context, p auth.Principal, in
 	}
 	role, ok := roleByID(*in.RoleDefinitionID)
 	if !ok {
-		return store.RoleAssignment{}, errRoleObjectNotFound(*in.RoleDefinitionID)
+		return store.RoleAssignment{}, errResourceNotFound(*in.RoleDefinitionID)
 	}
 	if _, err := s.Store.GetUser(ctx, principalID); err != nil {
 		return store.RoleAssignment{}, resourceErr(err, principalID)
@@ -110,7 +110,7 @@ func (s *Service) CreateRoleAssignment(ctx context.Context, p auth.Principal, in
 // ListRoleAssignments returns up to limit role assignments matching f with
 // ID > after, ordered by ID.
 func (s *Service) ListRoleAssignments(ctx context.Context, p auth.Principal, f RoleAssignmentFilter, after string, limit int) ([]store.RoleAssignment, error) {
-	if err := auth.Authorize(p, auth.ReadRoles, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.ReadRoles, auth.Target{}, s.Time()); err != nil {
 		return nil, err
 	}
 	all, err := s.Store.ListRoleAssignments(ctx, strings.ToLower(f.PrincipalID))
@@ -133,7 +133,7 @@ func (s *Service) ListRoleAssignments(ctx context.Context, p auth.Principal, f R
 
 // GetRoleAssignment returns a role assignment by id.
 func (s *Service) GetRoleAssignment(ctx context.Context, p auth.Principal, id string) (store.RoleAssignment, error) {
-	if err := auth.Authorize(p, auth.ReadRoles, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.ReadRoles, auth.Target{}, s.Time()); err != nil {
 		return store.RoleAssignment{}, err
 	}
 	all, err := s.Store.ListRoleAssignments(ctx, "")
@@ -145,7 +145,7 @@ func (s *Service) GetRoleAssignment(ctx context.Context, p auth.Principal, id st
 			return a, nil
 		}
 	}
-	return store.RoleAssignment{}, errRoleObjectNotFound(id)
+	return store.RoleAssignment{}, errResourceNotFound(id)
 }
 
 // DeleteRoleAssignment takes a role away. Tokens already issued keep the
@@ -154,14 +154,8 @@ func (s *Service) DeleteRoleAssignment(ctx context.Context, p auth.Principal, id
 	chg := &change{category: CategoryRole, activity: "Remove member from role", op: OpUnassign}
 	defer s.audit(ctx, p, &err, chg)
 	chg.targets = []store.AuditTarget{{ID: id, Type: "RoleAssignment"}}
-	if err := auth.Authorize(p, auth.WriteRoles, auth.Target{}, s.now()); err != nil {
+	if err := auth.Authorize(p, auth.WriteRoles, auth.Target{}, s.Time()); err != nil {
 		return err
 	}
 	return resourceErr(s.Store.DeleteRoleAssignment(ctx, id), id)
-}
-
-// errRoleObjectNotFound is Graph's 404 for a directory object that does not exist.
-func errRoleObjectNotFound(id string) error {
-	return apperr.New(apperr.NotFound, "Request_ResourceNotFound",
-		"Resource '%s' does not exist or one of its queried reference-property objects are not present.", id)
 }

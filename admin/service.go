@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -23,15 +22,6 @@ type Service struct {
 	// Config is the store, hasher, pepper, tenant, lockout and clock,
 	// shared with the sign-in service.
 	pinflow.Config
-}
-
-// now returns the current time in UTC, to the microsecond (what stores keep).
-func (s *Service) now() time.Time {
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
-	}
-	return now().UTC().Truncate(time.Microsecond)
 }
 
 // UserRef names the user a request is about: the caller (/me) or a user by
@@ -65,7 +55,7 @@ func (s *Service) Authenticate(ctx context.Context, p auth.Principal) (auth.Prin
 // exists: they get 403, not 404.
 func (s *Service) target(ctx context.Context, p auth.Principal, ref UserRef, a auth.Action) (store.User, error) {
 	if ref.Me && p.Kind != auth.Delegated {
-		return store.User{}, auth.Authorize(p, a, auth.Target{Me: true}, s.now())
+		return store.User{}, auth.Authorize(p, a, auth.Target{Me: true}, s.Time())
 	}
 	key := ref.Key
 	if ref.Me {
@@ -73,7 +63,7 @@ func (s *Service) target(ctx context.Context, p auth.Principal, ref UserRef, a a
 	}
 	u, err := s.lookupUser(ctx, key)
 	if err != nil {
-		if aerr := auth.Authorize(p, a, auth.Target{}, s.now()); aerr != nil {
+		if aerr := auth.Authorize(p, a, auth.Target{}, s.Time()); aerr != nil {
 			return store.User{}, aerr
 		}
 		return store.User{}, err
@@ -82,7 +72,7 @@ func (s *Service) target(ctx context.Context, p auth.Principal, ref UserRef, a a
 	if t.Roles, err = s.roleIDs(ctx, u.ID); err != nil {
 		return store.User{}, err
 	}
-	if err := auth.Authorize(p, a, t, s.now()); err != nil {
+	if err := auth.Authorize(p, a, t, s.Time()); err != nil {
 		return store.User{}, err
 	}
 	return u, nil

@@ -42,8 +42,10 @@ type Config struct {
 	Now      func() time.Time // the clock; time.Now when nil
 }
 
-// now returns the current time in UTC, to the microsecond (what stores keep).
-func (c Config) now() time.Time {
+// Time returns the current time by the Config's clock, in UTC, to the
+// microsecond (what stores keep): the "now" of every service that embeds
+// the Config.
+func (c Config) Time() time.Time {
 	now := time.Now
 	if c.Now != nil {
 		now = c.Now
@@ -105,7 +107,7 @@ type Attempt struct {
 // *WrongPINError; ErrPINReset (correct, but the PIN was replaced between
 // the check and the clearing); or a store or hasher failure.
 func Verify(ctx context.Context, c Config, a Attempt) (method.Method, error) {
-	now := c.now()
+	now := c.Time()
 	var refused error // Admit's error or a *LockedError, returned as it is
 	m, err := c.Store.UpdateMethod(ctx, a.UserID, func(m *method.Method) error {
 		refused = nil // fn may run again when the store retries
@@ -192,7 +194,7 @@ func SetPIN(ctx context.Context, c Config, userID, current, next string) (method
 	if err != nil {
 		return method.Method{}, err
 	}
-	now := c.now()
+	now := c.Time()
 	m, err := c.Store.UpdateMethod(ctx, userID, func(m *method.Method) error {
 		if m.PIN.Hash != current {
 			return ErrPINReset

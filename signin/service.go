@@ -143,15 +143,6 @@ func errDisabled() error {
 		"PIN locked after too many wrong PINs. Ask an administrator to reset it.")
 }
 
-// now returns the current time in UTC, to the microsecond (what stores keep).
-func (s *Service) now() time.Time {
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
-	}
-	return now().UTC().Truncate(time.Microsecond)
-}
-
 func (s *Service) txTTL() time.Duration {
 	if s.TransactionTTL > 0 {
 		return s.TransactionTTL
@@ -175,7 +166,7 @@ func (s *Service) fail(ctx context.Context, ev Event, code int, reason string, e
 // StartQR checks a scanned QR code (payload as the camera or scanner read
 // it) for a client at addr and, when it is good, asks for the PIN.
 func (s *Service) StartQR(ctx context.Context, addr, payload string) (Step, error) {
-	now := s.now()
+	now := s.Time()
 	ev := Event{Time: now, IPAddress: addr, Step: "qrCode"}
 	// The throttle is consulted only here, once the code has failed: a
 	// valid badge is never refused for the failures of others.
@@ -230,7 +221,7 @@ func (s *Service) StartQR(ctx context.Context, addr, payload string) (Step, erro
 // returns an error and, unless the PIN is now locked, a Step with a new
 // handle to try again with.
 func (s *Service) SubmitPIN(ctx context.Context, addr, tx, code string) (Step, error) {
-	now := s.now()
+	now := s.Time()
 	ev := Event{Time: now, IPAddress: addr, Step: StagePIN}
 	if !pinShaped(code) { // no attempt counted: it cannot be anyone's PIN
 		return Step{}, errInvalidPIN()
@@ -310,7 +301,7 @@ func (s *Service) SubmitPIN(ctx context.Context, addr, tx, code string) (Step, e
 // correct temporary or too short PIN) and completes the sign-in. A new PIN
 // that breaks the rules leaves the transaction as it is.
 func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, error) {
-	now := s.now()
+	now := s.Time()
 	ev := Event{Time: now, IPAddress: addr, Step: StageNewPIN}
 	if err := pinflow.CheckNew(ctx, s.Config, "", next); err != nil {
 		return Step{}, err
