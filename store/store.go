@@ -60,6 +60,22 @@ type Application struct {
 	Created            time.Time
 	Passwords          []Password // client secrets, ordered by KeyID; nil when none
 	Grants             []Grant    // application permissions granted to it, ordered by ID; nil when none
+	SignIn             AppSignIn  // how the application signs users in through the OpenID provider
+}
+
+// AppSignIn is an application's OpenID Connect registration, as Graph's
+// application shows it: web (a confidential client, with a client
+// secret), spa and publicClient (public clients, PKCE required) redirect
+// URIs, and isFallbackPublicClient. The zero AppSignIn signs no user in.
+type AppSignIn struct {
+	WebRedirectURIs    []string // web.redirectUris, in the order given
+	WebLogoutURL       string   // web.logoutUrl: where a sign-out is sent (front channel); "" for none
+	SPARedirectURIs    []string // spa.redirectUris
+	PublicRedirectURIs []string // publicClient.redirectUris (native and mobile apps)
+	// FallbackPublicClient is isFallbackPublicClient: the application may
+	// use public client flows without a redirect URI, the device code flow
+	// (off by default, as Microsoft advises).
+	FallbackPublicClient bool
 }
 
 // Password is a client secret of an application. Only a verifier of the
