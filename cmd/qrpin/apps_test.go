@@ -182,7 +182,9 @@ func TestAppsSignInFlags(t *testing.T) {
 		{[]string{"--allow-public-client-flows=false", "--logout-url", ""}, func() { want.FallbackPublicClient, want.WebLogoutURL = false, "" }},
 		{[]string{"--redirect-uri", ""}, func() { want.WebRedirectURIs = nil }},
 		{[]string{"--public-redirect-uri", "msal" + clientID[1] + "://auth", "--logout-url", "https://t.contoso.com/bye"},
-			func() { want.PublicRedirectURIs, want.WebLogoutURL = []string{"msal" + clientID[1] + "://auth"}, "https://t.contoso.com/bye" }},
+			func() {
+				want.PublicRedirectURIs, want.WebLogoutURL = []string{"msal" + clientID[1] + "://auth"}, "https://t.contoso.com/bye"
+			}},
 	} {
 		out, err := runApps(t, append([]string{"update", "--data", data, "--app", clientID[1]}, step.args...)...)
 		if err != nil {
