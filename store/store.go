@@ -107,8 +107,12 @@ type SignIn struct {
 	CodeID  string // the QR code presented
 	Stage   string // what comes next: "pin" or "newPin"
 	PINRef  string // a fingerprint of the PIN hash checked ("" before the PIN)
-	Created time.Time
-	Expires time.Time
+	// AuthRequest is the OpenID provider's authorization request the user
+	// signs in for ("" for a sign-in to qrpin itself): an id of at most
+	// 128 characters of [A-Za-z0-9_-].
+	AuthRequest string
+	Created     time.Time
+	Expires     time.Time
 }
 
 // SignInLog is one sign-in attempt (a step that failed, or the sign-in
