@@ -37,7 +37,9 @@ func newFakeAuthz(requests map[string]Pending) *fakeAuthz {
 	return &fakeAuthz{requests: requests, done: map[string]bool{}, next: "https://qrpin.test/" + testTenant + "/oauth2/v2.0/authorize/callback"}
 }
 
-func errNoRequest() error { return apperr.New(apperr.NotFound, "notFound", "no such request (the provider's words)") }
+func errNoRequest() error {
+	return apperr.New(apperr.NotFound, "notFound", "no such request (the provider's words)")
+}
 
 func (f *fakeAuthz) Pending(_ context.Context, id string) (Pending, error) {
 	f.mu.Lock()
