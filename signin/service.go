@@ -1,7 +1,9 @@
 // Package signin runs sign-in with the QR code + PIN method: the QR code is
 // checked first, then the PIN, then (when the PIN is temporary or shorter
 // than the policy now wants) a new PIN; the result is a delegated access
-// token and an ID token.
+// token and an ID token or, for an OpenID provider's authorization request
+// (Service.Authorizations, StartQRFor), the completed request: the URL the
+// browser goes to next, and no token.
 //
 // Each step is a short-lived, single-use transaction kept in the store (so
 // several server processes share them); the client holds a random handle
