@@ -193,3 +193,46 @@ func TestBrowserAuthorizeIdleWipe(t *testing.T) {
 		t.Fatalf("%d completions", n)
 	}
 }
+
+// TestBrowserAuthorizeUnsafeLocation: the page follows only an http(s)
+// location (the service sends no other, and the page does not rely on
+// that): a script URL, or none, leaves it on the page with an error,
+// wiped.
+func TestBrowserAuthorizeUnsafeLocation(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, answer string }{
+		{"script URL", `{"next":"redirect","location":"javascript:document.title='followed'"}`},
+		{"no location", `{"next":"redirect"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _, b := authzEnv(t)
+			mux := http.NewServeMux()
+			h := &Handler{Service: e.svc, IdleTimeout: time.Hour}
+			h.RegisterPage(mux)
+			mux.HandleFunc("POST /{tenant}/signin/qr", func(w http.ResponseWriter, r *http.Request) {
+				w.Write([]byte(`{"next":"pin","transaction":"t1","pinLength":8}`))
+			})
+			mux.HandleFunc("POST /{tenant}/signin/pin", func(w http.ResponseWriter, r *http.Request) {
+				w.Write([]byte(tc.answer))
+			})
+			base := newServer(t, mux) + "/" + testTenant + "/signin"
+			ctx := browser(t)
+			var msg, title, loc string
+			run(t, ctx,
+				chromedp.Navigate(base+"?authRequest="+reqID),
+				chromedp.WaitVisible("#scan-input", chromedp.ByID),
+				chromedp.SendKeys("#scan-input", b.payload+"\r", chromedp.ByID),
+				chromedp.WaitVisible("#pin-input", chromedp.ByID),
+				chromedp.SendKeys("#pin-input", b.pin+"\r", chromedp.ByID),
+				chromedp.WaitVisible("#message.error", chromedp.ByQuery),
+				chromedp.Text("#message", &msg, chromedp.ByID),
+				chromedp.Title(&title),
+				chromedp.Location(&loc),
+			)
+			if msg != "Something went wrong. Please try again." || title == "followed" || !strings.Contains(loc, "/signin?authRequest=") {
+				t.Fatalf("message %q, title %q, location %s", msg, title, loc)
+			}
+			forgotten(t, ctx, "after a refused location", b, []string{b.payload, b.pin, "t1"})
+		})
+	}
+}

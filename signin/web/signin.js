@@ -96,7 +96,9 @@
   function leave(loc) {
     restart();
     var u = null;
-    try { u = new URL(loc, location.href); } catch (e) { u = null; }
+    if (typeof loc === "string" && loc !== "") {
+      try { u = new URL(loc, location.href); } catch (e) { u = null; }
+    }
     if (!u || (u.protocol !== "https:" && u.protocol !== "http:")) {
       say("Something went wrong. Please try again.", "error");
       return;
