@@ -50,8 +50,12 @@ const MaxRequestIDLen = 128
 // request is gone (expired or completed meanwhile); our own number.
 const CodeAuthRequest = 50000 + 1253
 
+// codeUnknownRequest is the error code of an authorization request that is
+// unknown, expired or completed.
+const codeUnknownRequest = "authRequestNotFound"
+
 func errUnknownRequest() error {
-	return apperr.New(apperr.NotFound, "authRequestNotFound",
+	return apperr.New(apperr.NotFound, codeUnknownRequest,
 		"This sign-in request is unknown or has expired. Go back to the application and sign in again.")
 }
 
@@ -63,6 +67,12 @@ func errOtherUser(upn string) error {
 		return apperr.New(apperr.Invalid, "unexpectedUser", "This is not the badge of the user this sign-in is for.")
 	}
 	return apperr.New(apperr.Invalid, "unexpectedUser", "This is not the badge of %s.", upn)
+}
+
+// unknownRequest reports whether err is errUnknownRequest's.
+func unknownRequest(err error) bool {
+	e, ok := apperr.As(err)
+	return ok && e.Code == codeUnknownRequest
 }
 
 // requestIDShaped reports whether id could be an authorization request id:

@@ -402,7 +402,7 @@ func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, e
 func (s *Service) finish(ctx context.Context, ev Event, u store.User, authRequest string, now time.Time) (Step, error) {
 	if authRequest != "" {
 		loc, err := s.complete(ctx, authRequest, u.ID, now)
-		if e, ok := apperr.As(err); ok && e.Code == "authRequestNotFound" {
+		if unknownRequest(err) {
 			return Step{}, s.fail(ctx, ev, CodeAuthRequest, "The application's sign-in request expired or was completed.", err)
 		}
 		if err != nil {
@@ -526,7 +526,7 @@ func (s *Service) stillPending(ctx context.Context, ev *Event, authRequest strin
 		return nil
 	}
 	p, err := s.Pending(ctx, authRequest)
-	if e, ok := apperr.As(err); ok && e.Code == "authRequestNotFound" {
+	if unknownRequest(err) {
 		return s.fail(ctx, *ev, CodeAuthRequest, "The application's sign-in request expired or was completed.", err)
 	}
 	if err != nil {
