@@ -125,6 +125,8 @@ type SignInLog struct {
 	ErrorCode     int // 0: success
 	FailureReason string
 	Step          string // the step attempted ("qrCode", "pin", "newPin")
+	Resource      string // resourceDisplayName: the resource an application signed in for ("" for qrpin's own sign-in page: Microsoft Graph)
+	Flow          string // the OpenID provider's flow ("authorizationCode", "deviceCode"); "" for qrpin's own sign-in page
 }
 
 // AuthRequest is an OpenID Connect authorization request waiting for, or
@@ -168,6 +170,7 @@ type RefreshToken struct {
 	Created       time.Time
 	IdleExpires   time.Time // unused until then, it expires
 	Expires       time.Time // the family's absolute expiry
+	Confidential  bool      // issued to a confidential client (web platform): refreshing needs its secret
 	Rotated       bool      // it was used and replaced by a newer token
 }
 

@@ -104,7 +104,7 @@ func testAuthRequestPrune(t *testing.T, s store.Store) {
 func newRefreshToken(id, family string) store.RefreshToken {
 	return store.RefreshToken{ID: id, FamilyID: family, ClientID: newID(), UserID: newID(),
 		Scopes: []string{"openid", "offline_access"}, AuthTime: t0, FamilyCreated: t0, Created: t0,
-		IdleExpires: t0.Add(day), Expires: t0.Add(90 * day)}
+		IdleExpires: t0.Add(day), Expires: t0.Add(90 * day), Confidential: true}
 }
 
 func testRefreshTokenCreateRotate(t *testing.T, s store.Store) {

@@ -28,7 +28,15 @@ CREATE TABLE oidc_refresh_tokens (
 CREATE INDEX oidc_refresh_tokens_family ON oidc_refresh_tokens (family_id);
 CREATE INDEX oidc_refresh_tokens_expires ON oidc_refresh_tokens (expires);
 
+-- Sign-in logs name the resource an application signed in for and the
+-- provider's flow ('' for qrpin's own sign-in page).
+ALTER TABLE signin_logs ADD COLUMN resource TEXT NOT NULL DEFAULT '';
+ALTER TABLE signin_logs ADD COLUMN flow TEXT NOT NULL DEFAULT '';
+
 -- +goose Down
+
+ALTER TABLE signin_logs DROP COLUMN flow;
+ALTER TABLE signin_logs DROP COLUMN resource;
 
 DROP TABLE oidc_refresh_tokens;
 DROP TABLE oidc_auth_requests;
