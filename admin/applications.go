@@ -148,21 +148,10 @@ func (s *Service) servicePrincipal(a store.Application) ServicePrincipal {
 
 // CreateApplication registers an application with its service principal
 // (in Entra the service principal is created separately; here it comes with
-// the application). It has no secret and no permission yet.
-func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, displayName string) (_ store.Application, err error) {
-	chg := &change{category: CategoryApplication, activity: "Add application", op: OpAdd}
-	defer s.audit(ctx, p, &err, chg)
-	if err := auth.Authorize(p, auth.WriteApplications, auth.Target{}, s.Time()); err != nil {
-		return store.Application{}, err
-	}
-	name := strings.TrimSpace(displayName)
-	if name == "" || len(name) > maxNameLen || !plainText(name) {
-		return store.Application{}, apperr.New(apperr.Invalid, "Request_BadRequest",
-			"Invalid value specified for property 'displayName' of resource 'Application'.")
-	}
-	a := store.Application{ID: newID(), AppID: newID(), ServicePrincipalID: newID(), DisplayName: name, Created: s.Time()}
-	chg.targets = appTarget(a)
-	return a, s.Store.CreateApplication(ctx, a)
+// the application). It has no secret, no permission and no sign-in
+// registration yet: RegisterApplication with a display name only.
+func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, displayName string) (store.Application, error) {
+	return s.RegisterApplication(ctx, p, ApplicationInput{DisplayName: &displayName})
 }
 
 // GetApplication returns an application.

@@ -141,6 +141,18 @@ var auditCases = []auditCase{
 			_, err := e.svc.CreateApplication(e.ctx, p, "Kiosk")
 			return nil, err
 		}},
+	{name: "RegisterApplication", category: admin.CategoryApplication, activity: "Add application", op: admin.OpAdd,
+		prep: func(e *env, _ *fixture) { e.deleteApps("Kiosk") }, run: func(e *env, p auth.Principal, f fixture) ([]string, error) {
+			_, err := e.svc.RegisterApplication(e.ctx, p, admin.ApplicationInput{DisplayName: ptr("Kiosk"),
+				SignIn: admin.SignInInput{WebRedirectURIs: &[]string{"https://timesheet.contoso.com/signin-oidc"}}})
+			return nil, err
+		}},
+	{name: "UpdateApplication", category: admin.CategoryApplication, activity: "Update application", op: admin.OpUpdate, targets: ofApp,
+		run: func(e *env, p auth.Principal, f fixture) ([]string, error) {
+			_, err := e.svc.UpdateApplication(e.ctx, p, admin.AppRef{ID: f.app.ID},
+				admin.ApplicationInput{SignIn: admin.SignInInput{SPARedirectURIs: &[]string{"https://spa.contoso.com/"}}})
+			return nil, err
+		}},
 	{name: "DeleteApplication", category: admin.CategoryApplication, activity: "Delete application", op: admin.OpDelete, targets: ofApp,
 		run: func(e *env, p auth.Principal, f fixture) ([]string, error) {
 			return nil, e.svc.DeleteApplication(e.ctx, p, admin.AppRef{AppID: f.app.AppID})
@@ -267,6 +279,23 @@ func TestAuditEntries(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// deleteApps deletes the applications with that display name, so that the
+// next one created is the only one.
+func (e *env) deleteApps(name string) {
+	e.t.Helper()
+	as, err := e.st.ListApplications(e.ctx, "", 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, a := range as {
+		if a.DisplayName == name {
+			if err := e.st.DeleteApplication(e.ctx, a.ID); err != nil {
+				e.t.Fatal(err)
+			}
+		}
 	}
 }
 

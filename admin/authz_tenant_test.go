@@ -210,6 +210,24 @@ var tenantOps = []tenantOp{
 			_, err := e.svc.CreateApplication(e.ctx, p, "Kiosk")
 			return err
 		}},
+	{name: "RegisterApplication", app: []string{appWrite}, appNo: [][]string{{appRead}, {"Directory.ReadWrite.All"}},
+		noScope: [][]string{{"Directory.ReadWrite.All"}}, role: auth.ApplicationAdministrator, roleNo: auth.PrivilegedRoleAdministrator, write: true,
+		run: func(e *env, p auth.Principal, f fixture) error {
+			_, err := e.svc.RegisterApplication(e.ctx, p, admin.ApplicationInput{DisplayName: ptr("Kiosk"),
+				SignIn: admin.SignInInput{PublicRedirectURIs: &[]string{"myapp://callback"}}})
+			return err
+		}},
+	{name: "UpdateApplication", app: []string{appWrite}, appNo: [][]string{{appRead}, {"Directory.ReadWrite.All"}},
+		noScope: [][]string{{"Directory.ReadWrite.All"}}, role: auth.CloudApplicationAdministrator, roleNo: auth.GlobalReader, write: true,
+		run: func(e *env, p auth.Principal, f fixture) error {
+			_, err := e.svc.UpdateApplication(e.ctx, p, admin.AppRef{ID: f.app.ID},
+				admin.ApplicationInput{SignIn: admin.SignInInput{WebRedirectURIs: &[]string{"https://a.contoso.com/cb"}}})
+			return err
+		},
+		missing: func(e *env, p auth.Principal) error {
+			_, err := e.svc.UpdateApplication(e.ctx, p, admin.AppRef{AppID: missingID()}, admin.ApplicationInput{DisplayName: ptr("x")})
+			return err
+		}},
 	{name: "GetApplication", app: []string{appRead}, role: auth.GlobalReader, roleNo: auth.AuthenticationAdministrator,
 		run: func(e *env, p auth.Principal, f fixture) error {
 			_, err := e.svc.GetApplication(e.ctx, p, admin.AppRef{AppID: f.app.AppID})

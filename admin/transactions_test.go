@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/method"
+	"github.com/qrpin/qrpin/redirect"
 	"github.com/qrpin/qrpin/store"
 )
 
@@ -253,6 +255,50 @@ var txCases = []txCase{
 		_, err := e.svc.CreateApplication(e.ctx, e.local(), " ")
 		return err
 	}, kind: apperr.Invalid, code: "Request_BadRequest"},
+	{name: "RegisterApplication/no display name", run: func(e *env, f fixture) error {
+		_, err := e.svc.RegisterApplication(e.ctx, e.local(), admin.ApplicationInput{SignIn: admin.SignInInput{SPARedirectURIs: &[]string{"https://a.contoso.com/"}}})
+		return err
+	}, kind: apperr.Invalid, code: "Request_BadRequest"},
+	{name: "RegisterApplication/bad redirect URI", run: func(e *env, f fixture) error {
+		_, err := e.svc.RegisterApplication(e.ctx, e.local(), admin.ApplicationInput{DisplayName: ptr("x"),
+			SignIn: admin.SignInInput{WebRedirectURIs: &[]string{"https://a.contoso.com/", "http://a.contoso.com/"}}})
+		return err
+	}, kind: apperr.Invalid, code: "Request_BadRequest"},
+	{name: "UpdateApplication/unknown", run: func(e *env, f fixture) error {
+		_, err := e.svc.UpdateApplication(e.ctx, e.local(), admin.AppRef{ID: uuid.NewString()}, admin.ApplicationInput{DisplayName: ptr("x")})
+		return err
+	}, kind: apperr.NotFound, code: "Request_ResourceNotFound"},
+	{name: "UpdateApplication/bad redirect URI after good changes", run: func(e *env, f fixture) error {
+		_, err := e.svc.UpdateApplication(e.ctx, e.local(), admin.AppRef{ID: f.app.ID}, admin.ApplicationInput{DisplayName: ptr("renamed"),
+			SignIn: admin.SignInInput{WebRedirectURIs: &[]string{"https://a.contoso.com/"}, FallbackPublicClient: ptr(true),
+				PublicRedirectURIs: &[]string{"myapp://x", "myapp://x"}}})
+		return err
+	}, kind: apperr.Invalid, code: "Request_BadRequest", check: appUnchanged},
+	{name: "UpdateApplication/bad logout URL", run: func(e *env, f fixture) error {
+		_, err := e.svc.UpdateApplication(e.ctx, e.local(), admin.AppRef{ID: f.app.ID}, admin.ApplicationInput{
+			SignIn: admin.SignInInput{SPARedirectURIs: &[]string{"https://a.contoso.com/"}, WebLogoutURL: ptr("javascript:alert(1)")}})
+		return err
+	}, kind: apperr.Invalid, code: "Request_BadRequest", check: appUnchanged},
+	{name: "UpdateApplication/implicit grant", run: func(e *env, f fixture) error {
+		_, err := e.svc.UpdateApplication(e.ctx, e.local(), admin.AppRef{ID: f.app.ID}, admin.ApplicationInput{
+			SignIn: admin.SignInInput{SPARedirectURIs: &[]string{"https://a.contoso.com/"}, ImplicitIDTokens: ptr(true)}})
+		return err
+	}, kind: apperr.Invalid, code: "Request_BadRequest", check: appUnchanged},
+	{name: "UpdateApplication/too many redirect URIs", run: func(e *env, f fixture) error {
+		var web, spa []string
+		for i := range redirect.MaxPerApplication / 2 {
+			web = append(web, fmt.Sprintf("https://w.contoso.com/%d", i))
+			spa = append(spa, fmt.Sprintf("https://s.contoso.com/%d", i))
+		}
+		_, err := e.svc.UpdateApplication(e.ctx, e.local(), admin.AppRef{ID: f.app.ID}, admin.ApplicationInput{
+			SignIn: admin.SignInInput{WebRedirectURIs: &web, SPARedirectURIs: &spa, PublicRedirectURIs: &[]string{"myapp://x"}}})
+		return err
+	}, kind: apperr.Invalid, code: "Request_BadRequest", check: appUnchanged},
+	{name: "UpdateApplication/blank display name", run: func(e *env, f fixture) error {
+		_, err := e.svc.UpdateApplication(e.ctx, e.local(), admin.AppRef{ID: f.app.ID}, admin.ApplicationInput{DisplayName: ptr("\t"),
+			SignIn: admin.SignInInput{SPARedirectURIs: &[]string{"https://a.contoso.com/"}}})
+		return err
+	}, kind: apperr.Invalid, code: "Request_BadRequest", check: appUnchanged},
 	{name: "AddPassword/ends before it starts", run: func(e *env, f fixture) error {
 		now := e.clock.Now()
 		_, err := e.svc.AddPassword(e.ctx, e.local(), admin.AppRef{ID: f.app.ID}, admin.PasswordInput{Start: now.Add(time.Hour), End: now.Add(time.Minute)})
@@ -297,6 +343,17 @@ var txCases = []txCase{
 		_, err := e.svc.CreateServicePrincipal(e.ctx, e.local(), " ")
 		return err
 	}, kind: apperr.Invalid, code: "Request_BadRequest"},
+}
+
+// appUnchanged checks that f.app is stored as it was.
+func appUnchanged(e *env, f fixture) {
+	got, err := e.st.GetApplication(e.ctx, f.app.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, f.app) {
+		e.t.Errorf("application %s, want it unchanged: %s", js(got), js(f.app))
+	}
 }
 
 // TestFailedOperationsWriteNothing runs operations that are authorized but

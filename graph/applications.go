@@ -28,6 +28,7 @@ func (s *Server) registerApplications() {
 	r.add(http.MethodPost, "applications", s.createApplication)
 	for _, app := range []string{"applications/{app}", "applications(appId='{appId}')"} {
 		r.add(http.MethodGet, app, s.getApplication)
+		r.add(http.MethodPatch, app, s.updateApplication)
 		r.add(http.MethodDelete, app, s.deleteApplication)
 		r.add(http.MethodPost, app+"/addPassword", s.addPassword)
 		r.add(http.MethodPost, app+"/removePassword", s.removePassword)
@@ -97,6 +98,7 @@ type applicationJSON struct {
 	KeyCredentials         []struct{}                   `json:"keyCredentials"`
 	PasswordCredentials    []passwordJSON               `json:"passwordCredentials"`
 	RequiredResourceAccess []requiredResourceAccessJSON `json:"requiredResourceAccess"`
+	appSignInJSON
 }
 
 // toApplication shapes an application; secrets are never part of it.
@@ -104,7 +106,8 @@ type applicationJSON struct {
 func toApplication(a store.Application) *applicationJSON {
 	j := &applicationJSON{Type: typeApplication, ID: a.ID, AppID: a.AppID, DisplayName: a.DisplayName,
 		CreatedDateTime: graphTime(a.Created), SignInAudience: "AzureADMyOrg", IdentifierURIs: []string{},
-		KeyCredentials: []struct{}{}, PasswordCredentials: []passwordJSON{}, RequiredResourceAccess: []requiredResourceAccessJSON{}}
+		KeyCredentials: []struct{}{}, PasswordCredentials: []passwordJSON{}, RequiredResourceAccess: []requiredResourceAccessJSON{},
+		appSignInJSON: toAppSignIn(a.SignIn)}
 	for _, p := range a.Passwords {
 		j.PasswordCredentials = append(j.PasswordCredentials, toPassword(p, nil))
 	}
@@ -179,13 +182,11 @@ func toAssignment(a admin.AppRoleAssignment) *assignmentJSON {
 }
 
 func (s *Server) createApplication(c *call) (int, any, error) {
-	var body struct {
-		DisplayName string `json:"displayName"`
-	}
+	var body applicationBody
 	if err := c.decode(&body, false); err != nil {
 		return 0, nil, err
 	}
-	a, err := s.Admin.CreateApplication(c.r.Context(), c.p, body.DisplayName)
+	a, err := s.Admin.RegisterApplication(c.r.Context(), c.p, body.input())
 	if err != nil {
 		return 0, nil, err
 	}
@@ -202,6 +203,15 @@ func (s *Server) getApplication(c *call) (int, any, error) {
 	j := toApplication(a)
 	j.Context = c.context("applications/$entity")
 	return http.StatusOK, j, nil
+}
+
+func (s *Server) updateApplication(c *call) (int, any, error) {
+	var body applicationBody
+	if err := c.decode(&body, false); err != nil {
+		return 0, nil, err
+	}
+	_, err := s.Admin.UpdateApplication(c.r.Context(), c.p, c.appRef(), body.input())
+	return http.StatusNoContent, nil, err
 }
 
 func (s *Server) listApplications(c *call) (int, any, error) {

@@ -148,7 +148,7 @@ func TestApplicationBadInput(t *testing.T) {
 		expect(t, e.do("POST", "/v1.0/applications/"+id+"/addPassword", tok, ""), http.StatusOK, "")
 	}
 	expect(t, e.do("POST", "/v1.0/applications/"+id+"/addPassword", tok, ""), http.StatusBadRequest, "Request_BadRequest")
-	expect(t, e.do("PATCH", "/v1.0/applications/"+id, tok, `{}`), http.StatusMethodNotAllowed, "")
+	expect(t, e.do("PUT", "/v1.0/applications/"+id, tok, `{}`), http.StatusMethodNotAllowed, "")
 }
 
 func TestServicePrincipals(t *testing.T) {

@@ -57,10 +57,12 @@ type Management interface {
 	ListSignInLogs(ctx context.Context, p auth.Principal, f store.AuditFilter, limit int) ([]store.SignInLog, error)
 	ListUsers(ctx context.Context, p auth.Principal, after string, limit int) ([]store.User, error)
 	PatchCode(ctx context.Context, p auth.Principal, ref admin.UserRef, kind method.Kind, in admin.CodeInput) (admin.PatchedCode, error)
+	RegisterApplication(ctx context.Context, p auth.Principal, in admin.ApplicationInput) (store.Application, error)
 	RemoveMember(ctx context.Context, p auth.Principal, groupID, userID string) error
 	RemovePassword(ctx context.Context, p auth.Principal, ref admin.AppRef, keyID string) error
 	ResetPIN(ctx context.Context, p auth.Principal, ref admin.UserRef) (admin.ResetPINResult, error)
 	RevokeAppRole(ctx context.Context, p auth.Principal, ref admin.SPRef, asResource bool, assignmentID string) error
+	UpdateApplication(ctx context.Context, p auth.Principal, ref admin.AppRef, in admin.ApplicationInput) (store.Application, error)
 	UpdatePIN(ctx context.Context, p auth.Principal, ref admin.UserRef, current, next string) error
 	UpdatePolicy(ctx context.Context, p auth.Principal, read func() (admin.PolicyPatch, error)) (method.Policy, error)
 	UpdateUser(ctx context.Context, p auth.Principal, ref admin.UserRef, in admin.UserInput) error

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/auth"
@@ -21,11 +22,12 @@ import (
 func appsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "apps",
-		Short: "Manage client applications: their secrets and the permissions granted to them",
-		Long: "Manage the applications that get tokens from the token endpoint (client credentials).\n" +
+		Short: "Manage client applications: their secrets, permissions and sign-in redirect URIs",
+		Long: "Manage the applications that get tokens from the token endpoint (client credentials)\n" +
+			"and that sign workers in with QR code + PIN (their redirect URIs).\n" +
 			"Known permissions: " + permissionNames() + ".",
 	}
-	cmd.AddCommand(appsCreateCmd(), appsListCmd(), appsGrantCmd(), appsAddSecretCmd(), appsDeleteCmd())
+	cmd.AddCommand(appsCreateCmd(), appsUpdateCmd(), appsListCmd(), appsGrantCmd(), appsAddSecretCmd(), appsDeleteCmd())
 	return cmd
 }
 
@@ -78,13 +80,115 @@ func printSecret(c *common, d *deps, a store.Application, pw admin.NewPassword) 
 		a.AppID, pw.Secret, pw.KeyID, pw.End.UTC().Format(time.RFC3339), c.baseURL(), d.tenantID)
 }
 
+// signInFlags are the flags of an application's sign-in registration,
+// shared by apps create and apps update.
+type signInFlags struct {
+	web, spa, public []string
+	logout           string
+	publicFlows      bool
+}
+
+func (f *signInFlags) add(fs *pflag.FlagSet, update bool) {
+	list := func(what, name string) string {
+		if update {
+			return what + `; replaces the registered ones, --` + name + ` "" removes them all`
+		}
+		return what
+	}
+	fs.StringArrayVar(&f.web, "redirect-uri", nil, list("a web redirect URI (a server-side app with a client secret); repeatable", "redirect-uri"))
+	fs.StringArrayVar(&f.spa, "spa-redirect-uri", nil, list("a single-page app's redirect URI (public client, PKCE); repeatable", "spa-redirect-uri"))
+	fs.StringArrayVar(&f.public, "public-redirect-uri", nil,
+		list("a native or mobile app's redirect URI, such as myapp://callback or http://localhost (public client, PKCE); repeatable", "public-redirect-uri"))
+	logout := "where the app is sent when a worker signs out (web.logoutUrl)"
+	if update {
+		logout += `; "" removes it`
+	}
+	fs.StringVar(&f.logout, "logout-url", "", logout)
+	fs.BoolVar(&f.publicFlows, "allow-public-client-flows", false,
+		"allow public client flows without a redirect URI: the device code flow (isFallbackPublicClient; off by default)")
+}
+
+// input is what the flags given on the command line change; a list given
+// as one empty value is emptied.
+func (f *signInFlags) input(fs *pflag.FlagSet) admin.SignInInput {
+	var in admin.SignInInput
+	list := func(name string, l []string) *[]string {
+		if !fs.Changed(name) {
+			return nil
+		}
+		if len(l) == 1 && l[0] == "" {
+			return &[]string{}
+		}
+		return &l
+	}
+	in.WebRedirectURIs = list("redirect-uri", f.web)
+	in.SPARedirectURIs = list("spa-redirect-uri", f.spa)
+	in.PublicRedirectURIs = list("public-redirect-uri", f.public)
+	if fs.Changed("logout-url") {
+		in.WebLogoutURL = &f.logout
+	}
+	if fs.Changed("allow-public-client-flows") {
+		in.FallbackPublicClient = &f.publicFlows
+	}
+	return in
+}
+
+// signInFlagOf names the flag of each sign-in property, for errors.
+var signInFlagOf = []struct{ prop, flag string }{
+	{"'web.redirectUris", "--redirect-uri"},
+	{"'spa.redirectUris", "--spa-redirect-uri"},
+	{"'publicClient.redirectUris", "--public-redirect-uri"},
+	{"'web.logoutUrl'", "--logout-url"},
+	{"'displayName'", "--name"},
+}
+
+// flagError names the flag behind the property a refusal names.
+func flagError(err error) error {
+	for _, f := range signInFlagOf {
+		if strings.Contains(err.Error(), f.prop) {
+			return fmt.Errorf("%s: %w", f.flag, err)
+		}
+	}
+	return err
+}
+
+// printSignIn prints an application's sign-in registration.
+func printSignIn(c *common, d *deps, a store.Application) {
+	si := a.SignIn
+	w := c.stdout()
+	for _, l := range []struct {
+		what string
+		uris []string
+	}{{"web redirect URIs", si.WebRedirectURIs}, {"spa redirect URIs", si.SPARedirectURIs}, {"public client redirect URIs", si.PublicRedirectURIs}} {
+		if len(l.uris) > 0 {
+			fmt.Fprintf(w, "%s:\n", l.what)
+			for _, u := range l.uris {
+				fmt.Fprintf(w, "  %s\n", u)
+			}
+		}
+	}
+	if si.WebLogoutURL != "" {
+		fmt.Fprintf(w, "logout URL:     %s\n", si.WebLogoutURL)
+	}
+	if si.FallbackPublicClient {
+		fmt.Fprintln(w, "public client flows (device code): allowed")
+	}
+	if len(si.WebRedirectURIs)+len(si.SPARedirectURIs)+len(si.PublicRedirectURIs) > 0 || si.FallbackPublicClient {
+		fmt.Fprintf(w, "issuer:         %s/%s/v2.0\n", c.baseURL(), d.tenantID)
+	}
+}
+
 func appsCreateCmd() *cobra.Command {
 	var c common
 	var name, perms string
+	var si signInFlags
 	cmd := &cobra.Command{
-		Use:     "create",
-		Short:   "Register an application with a client secret, optionally granting it permissions",
-		Example: `  qrpin apps create --name "badge printer" --grant UserAuthMethod-QR.ReadWrite.All,User.Read.All`,
+		Use:   "create",
+		Short: "Register an application with a client secret, optionally granting it permissions and sign-in redirect URIs",
+		Example: `  qrpin apps create --name "badge printer" --grant UserAuthMethod-QR.ReadWrite.All,User.Read.All
+  qrpin apps create --name timesheet --redirect-uri https://timesheet.contoso.com/signin-oidc \
+      --logout-url https://timesheet.contoso.com/signout-oidc
+  qrpin apps create --name "warehouse scanner" --public-redirect-uri http://localhost --allow-public-client-flows`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			return withService(cmd, &c, func(d *deps, svc *admin.Service, p auth.Principal) error {
@@ -93,9 +197,9 @@ func appsCreateCmd() *cobra.Command {
 						return fmt.Errorf("unknown permission %q; known: %s", perm, permissionNames())
 					}
 				}
-				a, err := svc.CreateApplication(ctx, p, name)
+				a, err := svc.RegisterApplication(ctx, p, admin.ApplicationInput{DisplayName: &name, SignIn: si.input(cmd.Flags())})
 				if err != nil {
-					return err
+					return flagError(err)
 				}
 				if err := grant(ctx, svc, p, a, split(perms)); err != nil {
 					return err
@@ -106,6 +210,7 @@ func appsCreateCmd() *cobra.Command {
 				}
 				fmt.Fprintf(c.stdout(), "application %q (object id %s)\n", a.DisplayName, a.ID)
 				printSecret(&c, d, a, pw)
+				printSignIn(&c, d, a)
 				return nil
 			})
 		},
@@ -114,7 +219,48 @@ func appsCreateCmd() *cobra.Command {
 	c.tls.flags(cmd.Flags())
 	cmd.Flags().StringVar(&name, "name", "", "the application's display name")
 	cmd.Flags().StringVar(&perms, "grant", "", "comma-separated application permissions to grant, for example User.ReadWrite.All")
+	si.add(cmd.Flags(), false)
 	cmd.MarkFlagRequired("name")
+	return cmd
+}
+
+func appsUpdateCmd() *cobra.Command {
+	var c common
+	var app, name string
+	var si signInFlags
+	cmd := &cobra.Command{
+		Use:   "update",
+		Short: "Change an application's name or sign-in registration; what is not given stays as it is",
+		Example: `  qrpin apps update --app 6f1c2d3e-... --redirect-uri https://timesheet.contoso.com/signin-oidc \
+      --redirect-uri https://timesheet-test.contoso.com/signin-oidc
+  qrpin apps update --app 6f1c2d3e-... --spa-redirect-uri "" --allow-public-client-flows=false`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			return withService(cmd, &c, func(d *deps, svc *admin.Service, p auth.Principal) error {
+				a, err := findApp(ctx, svc.Store, app)
+				if err != nil {
+					return err
+				}
+				in := admin.ApplicationInput{SignIn: si.input(cmd.Flags())}
+				if cmd.Flags().Changed("name") {
+					in.DisplayName = &name
+				}
+				a, err = svc.UpdateApplication(ctx, p, admin.AppRef{ID: a.ID}, in)
+				if err != nil {
+					return flagError(err)
+				}
+				fmt.Fprintf(c.stdout(), "updated %s (%s)\n", a.AppID, a.DisplayName)
+				printSignIn(&c, d, a)
+				return nil
+			})
+		},
+	}
+	c.flags(cmd.Flags())
+	c.tls.flags(cmd.Flags())
+	cmd.Flags().StringVar(&app, "app", "", "the application's client id")
+	cmd.Flags().StringVar(&name, "name", "", "a new display name")
+	si.add(cmd.Flags(), true)
+	cmd.MarkFlagRequired("app")
 	return cmd
 }
 
@@ -131,7 +277,7 @@ func appsListCmd() *cobra.Command {
 					return err
 				}
 				w := tabwriter.NewWriter(c.stdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(w, "CLIENT ID\tNAME\tPERMISSIONS\tSECRETS (hint, key id, expires)")
+				fmt.Fprintln(w, "CLIENT ID\tNAME\tPERMISSIONS\tSIGN-IN\tSECRETS (hint, key id, expires)")
 				for _, a := range apps {
 					var secrets []string
 					for _, pw := range a.Passwords {
@@ -141,7 +287,8 @@ func appsListCmd() *cobra.Command {
 					if len(admin.GrantedRoles(a)) == len(auth.AppRoles) {
 						perms = fmt.Sprintf("all %d", len(auth.AppRoles))
 					}
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", a.AppID, a.DisplayName, orNone(perms), orNone(strings.Join(secrets, "; ")))
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", a.AppID, a.DisplayName, orNone(perms), orNone(signInSummary(a.SignIn)),
+						orNone(strings.Join(secrets, "; ")))
 				}
 				return w.Flush()
 			})
@@ -149,6 +296,23 @@ func appsListCmd() *cobra.Command {
 	}
 	c.flags(cmd.Flags())
 	return cmd
+}
+
+// signInSummary counts an application's redirect URIs of each kind.
+func signInSummary(si store.AppSignIn) string {
+	var parts []string
+	for _, l := range []struct {
+		kind string
+		n    int
+	}{{"web", len(si.WebRedirectURIs)}, {"spa", len(si.SPARedirectURIs)}, {"public", len(si.PublicRedirectURIs)}} {
+		if l.n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", l.kind, l.n))
+		}
+	}
+	if si.FallbackPublicClient {
+		parts = append(parts, "device code")
+	}
+	return strings.Join(parts, ", ")
 }
 
 func orNone(s string) string {

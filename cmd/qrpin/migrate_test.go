@@ -65,6 +65,13 @@ func fillSource(t *testing.T, st store.Store) {
 		if i > 0 {
 			a.Passwords = []store.Password{{KeyID: uuid.NewString(), DisplayName: "ci", Hint: "abc", Verifier: []byte{1, 2, byte(i)}, Start: t0, End: t0.AddDate(2, 0, 0)}}
 			a.Grants = []store.Grant{{ID: uuid.NewString(), AppRoleID: uuid.NewString(), ResourceID: uuid.NewString(), Created: t0}}
+			// Sign-in registrations move too, their URIs in order.
+			a.SignIn = store.AppSignIn{PublicRedirectURIs: []string{"myapp://callback", "http://localhost"}, FallbackPublicClient: i == 2}
+			if i == 1 {
+				a.SignIn.WebRedirectURIs = []string{"https://z.contoso.com/cb", "https://a.contoso.com/cb"}
+				a.SignIn.WebLogoutURL = "https://z.contoso.com/out"
+				a.SignIn.SPARedirectURIs = []string{"https://spa.contoso.com/"}
+			}
 		}
 		must(t, st.CreateApplication(ctx, a))
 		must(t, st.CreateRoleAssignment(ctx, store.RoleAssignment{ID: uuid.NewString(), PrincipalID: a.ServicePrincipalID, RoleDefinitionID: "62e90394-69f5-4237-9190-012177145e10"}))

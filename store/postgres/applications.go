@@ -3,6 +3,7 @@ package postgres
 import (
 	"bytes"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -10,12 +11,13 @@ import (
 	"github.com/qrpin/qrpin/store"
 )
 
-const applicationColumns = `id, app_id, service_principal_id, display_name, created`
+const applicationColumns = `id, app_id, service_principal_id, display_name, created, web_logout_url, fallback_public_client`
 
 func scanApplication(row pgx.Row) (store.Application, error) {
 	var a store.Application
 	var created *time.Time
-	if err := row.Scan(&a.ID, &a.AppID, &a.ServicePrincipalID, &a.DisplayName, &created); err != nil {
+	if err := row.Scan(&a.ID, &a.AppID, &a.ServicePrincipalID, &a.DisplayName, &created,
+		&a.SignIn.WebLogoutURL, &a.SignIn.FallbackPublicClient); err != nil {
 		return store.Application{}, err
 	}
 	a.Created = fromTime(created)
@@ -23,8 +25,8 @@ func scanApplication(row pgx.Row) (store.Application, error) {
 }
 
 // loadApplication reads the application that where (a condition on the
-// applications row, with its argument) selects, with its passwords and
-// grants; lock adds FOR UPDATE.
+// applications row, with its argument) selects, with its passwords, grants
+// and redirect URIs; lock adds FOR UPDATE.
 func loadApplication(ctx context.Context, q querier, where, arg string, lock bool) (store.Application, error) {
 	query := `SELECT ` + applicationColumns + ` FROM applications WHERE ` + where
 	if lock {
@@ -34,15 +36,15 @@ func loadApplication(ctx context.Context, q querier, where, arg string, lock boo
 	if err != nil {
 		return store.Application{}, err
 	}
-	if err := loadCredentials(ctx, q, &a); err != nil {
+	if err := loadChildren(ctx, q, &a); err != nil {
 		return store.Application{}, err
 	}
 	return a, nil
 }
 
-// loadCredentials reads a's passwords (by key id) and grants (by id); both
-// stay nil when there are none.
-func loadCredentials(ctx context.Context, q querier, a *store.Application) error {
+// loadChildren reads a's passwords (by key id), grants (by id) and
+// redirect URIs (in their order); each list stays nil when empty.
+func loadChildren(ctx context.Context, q querier, a *store.Application) error {
 	rows, err := q.Query(ctx, `
 		SELECT key_id, display_name, hint, verifier, start, "end"
 		FROM application_passwords WHERE application_id = $1 ORDER BY key_id`, a.ID)
@@ -72,11 +74,51 @@ func loadCredentials(ctx context.Context, q querier, a *store.Application) error
 		a.Grants = append(a.Grants, g)
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	rows, err = q.Query(ctx, `
+		SELECT kind, uri FROM application_redirect_uris
+		WHERE application_id = $1 ORDER BY kind, position`, a.ID)
+	if err != nil {
+		return err
+	}
+	var kind, uri string
+	_, err = pgx.ForEachRow(rows, []any{&kind, &uri}, func() error {
+		if list := redirectList(&a.SignIn, kind); list != nil {
+			*list = append(*list, uri)
+		}
+		return nil
+	})
 	return err
 }
 
-// insertCredentials stores a's passwords and grants.
-func insertCredentials(ctx context.Context, tx pgx.Tx, a store.Application) error {
+// Kinds of redirect URI, as application_redirect_uris.kind holds them.
+const (
+	kindWeb    = "web"
+	kindSPA    = "spa"
+	kindPublic = "publicClient"
+)
+
+// redirectKinds lists the kinds of redirect URI.
+var redirectKinds = []string{kindWeb, kindSPA, kindPublic}
+
+// redirectList returns the list of s that holds the redirect URIs of kind,
+// nil for an unknown kind.
+func redirectList(s *store.AppSignIn, kind string) *[]string {
+	switch kind {
+	case kindWeb:
+		return &s.WebRedirectURIs
+	case kindSPA:
+		return &s.SPARedirectURIs
+	case kindPublic:
+		return &s.PublicRedirectURIs
+	}
+	return nil
+}
+
+// insertChildren stores a's passwords, grants and redirect URIs.
+func insertChildren(ctx context.Context, tx pgx.Tx, a store.Application) error {
 	for _, p := range a.Passwords {
 		verifier := p.Verifier
 		if verifier == nil {
@@ -97,22 +139,35 @@ func insertCredentials(ctx context.Context, tx pgx.Tx, a store.Application) erro
 			return err
 		}
 	}
+	for _, kind := range redirectKinds {
+		for i, uri := range *redirectList(&a.SignIn, kind) {
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO application_redirect_uris (application_id, kind, position, uri)
+				VALUES ($1, $2, $3, $4)`,
+				a.ID, kind, i, uri); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
-// CreateApplication stores a new application with its passwords and grants:
+// CreateApplication stores a new application with its passwords, grants
+// and sign-in registration (redirect URIs in their order):
 // store.ErrConflict when an id (the application's, its appId, its service
 // principal's or a grant's) is in use, two passwords share a key id or two
 // grants the same app role of the same resource. Nothing is stored then.
 func (s *Store) CreateApplication(ctx context.Context, a store.Application) error {
 	return s.writeTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
-			INSERT INTO applications (id, app_id, service_principal_id, display_name, created)
-			VALUES ($1, $2, $3, $4, $5)`,
-			a.ID, a.AppID, a.ServicePrincipalID, a.DisplayName, timeArg(a.Created)); err != nil {
+			INSERT INTO applications (id, app_id, service_principal_id, display_name, created,
+				web_logout_url, fallback_public_client)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			a.ID, a.AppID, a.ServicePrincipalID, a.DisplayName, timeArg(a.Created),
+			a.SignIn.WebLogoutURL, a.SignIn.FallbackPublicClient); err != nil {
 			return err
 		}
-		return insertCredentials(ctx, tx, a)
+		return insertChildren(ctx, tx, a)
 	})
 }
 
@@ -147,8 +202,8 @@ func (s *Store) GetApplicationByServicePrincipal(ctx context.Context, servicePri
 }
 
 // ListApplications returns up to limit applications with ID > after,
-// ordered by ID, with their passwords and grants. A limit of zero or less
-// means no limit.
+// ordered by ID, with their passwords, grants and redirect URIs. A limit of
+// zero or less means no limit.
 func (s *Store) ListApplications(ctx context.Context, after string, limit int) ([]store.Application, error) {
 	from, ok := cursor(after)
 	if !ok {
@@ -166,7 +221,7 @@ func (s *Store) ListApplications(ctx context.Context, after string, limit int) (
 			return err
 		}
 		for i := range apps {
-			if err := loadCredentials(ctx, tx, &apps[i]); err != nil {
+			if err := loadChildren(ctx, tx, &apps[i]); err != nil {
 				return err
 			}
 		}
@@ -183,7 +238,8 @@ func (s *Store) ListApplications(ctx context.Context, after string, limit int) (
 
 // UpdateApplication applies fn to the stored application in one
 // transaction, its row locked meanwhile, and stores the result: its display
-// name and creation time, and its passwords and grants as fn left them. fn
+// name, creation time and sign-in registration, and its passwords and
+// grants as fn left them. fn
 // cannot change ID, AppID or ServicePrincipalID. An error from fn is
 // returned unchanged and nothing is written; store.ErrConflict on the
 // uniqueness rules of CreateApplication.
@@ -202,18 +258,24 @@ func (s *Store) UpdateApplication(ctx context.Context, id string, fn func(*store
 			return fnError{err}
 		}
 		a.ID, a.AppID, a.ServicePrincipalID = old.ID, old.AppID, old.ServicePrincipalID
-		if _, err := tx.Exec(ctx, `UPDATE applications SET display_name = $2, created = $3 WHERE id = $1`,
-			id, a.DisplayName, timeArg(a.Created)); err != nil {
+		if _, err := tx.Exec(ctx, `
+			UPDATE applications SET display_name = $2, created = $3, web_logout_url = $4, fallback_public_client = $5
+			WHERE id = $1`,
+			id, a.DisplayName, timeArg(a.Created), a.SignIn.WebLogoutURL, a.SignIn.FallbackPublicClient); err != nil {
 			return err
 		}
-		// Replace the credentials whole: an application has a handful.
+		// Replace the credentials and redirect URIs whole: an application
+		// has a handful of credentials and at most a few hundred URIs.
 		if _, err := tx.Exec(ctx, `DELETE FROM application_passwords WHERE application_id = $1`, id); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM application_grants WHERE application_id = $1`, id); err != nil {
 			return err
 		}
-		if err := insertCredentials(ctx, tx, a); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM application_redirect_uris WHERE application_id = $1`, id); err != nil {
+			return err
+		}
+		if err := insertChildren(ctx, tx, a); err != nil {
 			return err
 		}
 		a, err = loadApplication(ctx, tx, `id = $1`, id, false)
@@ -238,6 +300,9 @@ func cloneApplication(a store.Application) store.Application {
 	if a.Grants != nil {
 		a.Grants = append([]store.Grant(nil), a.Grants...)
 	}
+	a.SignIn.WebRedirectURIs = slices.Clone(a.SignIn.WebRedirectURIs)
+	a.SignIn.SPARedirectURIs = slices.Clone(a.SignIn.SPARedirectURIs)
+	a.SignIn.PublicRedirectURIs = slices.Clone(a.SignIn.PublicRedirectURIs)
 	return a
 }
 
@@ -252,8 +317,9 @@ func (s *Store) DeleteApplication(ctx context.Context, id string) error {
 		if err := tx.QueryRow(ctx, `SELECT service_principal_id FROM applications WHERE id = $1 FOR UPDATE`, id).Scan(&sp); err != nil {
 			return err
 		}
-		// Passwords and grants go by ON DELETE CASCADE; role assignments
-		// have no foreign key (a principal may be a user or an application).
+		// Passwords, grants and redirect URIs go by ON DELETE CASCADE; role
+		// assignments have no foreign key (a principal may be a user or an
+		// application).
 		if _, err := tx.Exec(ctx, `DELETE FROM role_assignments WHERE principal_id = $1`, sp); err != nil {
 			return err
 		}

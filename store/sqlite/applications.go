@@ -3,16 +3,18 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"slices"
 
 	"github.com/qrpin/qrpin/store"
 )
 
-const applicationColumns = `id, app_id, service_principal_id, display_name, created`
+const applicationColumns = `id, app_id, service_principal_id, display_name, created, web_logout_url, fallback_public_client`
 
 func scanApplication(row scanner) (store.Application, error) {
 	var a store.Application
 	var created sql.NullInt64
-	if err := row.Scan(&a.ID, &a.AppID, &a.ServicePrincipalID, &a.DisplayName, &created); err != nil {
+	if err := row.Scan(&a.ID, &a.AppID, &a.ServicePrincipalID, &a.DisplayName, &created,
+		&a.SignIn.WebLogoutURL, &a.SignIn.FallbackPublicClient); err != nil {
 		return store.Application{}, dbErr(err)
 	}
 	a.Created = fromMicros(created)
@@ -20,21 +22,22 @@ func scanApplication(row scanner) (store.Application, error) {
 }
 
 // loadApplication reads the application that where (a condition on the
-// applications row, with its arguments) selects, with its passwords and
-// grants.
+// applications row, with its arguments) selects, with its passwords, grants
+// and redirect URIs.
 func loadApplication(ctx context.Context, q querier, where string, args ...any) (store.Application, error) {
 	a, err := scanApplication(q.QueryRowContext(ctx, `SELECT `+applicationColumns+` FROM applications WHERE `+where, args...))
 	if err != nil {
 		return store.Application{}, err
 	}
-	if err := loadCredentials(ctx, q, &a); err != nil {
+	if err := loadChildren(ctx, q, &a); err != nil {
 		return store.Application{}, err
 	}
 	return a, nil
 }
 
-// loadCredentials reads a's passwords (by key id) and grants (by id).
-func loadCredentials(ctx context.Context, q querier, a *store.Application) error {
+// loadChildren reads a's passwords (by key id), grants (by id) and
+// redirect URIs (in their order); each list stays nil when empty.
+func loadChildren(ctx context.Context, q querier, a *store.Application) error {
 	rows, err := q.QueryContext(ctx, `
 		SELECT key_id, display_name, hint, verifier, start, "end"
 		FROM application_passwords WHERE application_id = ? ORDER BY key_id`, a.ID)
@@ -72,11 +75,56 @@ func loadCredentials(ctx context.Context, q querier, a *store.Application) error
 		g.Created = fromMicros(created)
 		a.Grants = append(a.Grants, g)
 	}
+	if err := rows.Err(); err != nil {
+		return dbErr(err)
+	}
+	rows.Close()
+
+	rows, err = q.QueryContext(ctx, `
+		SELECT kind, uri FROM application_redirect_uris
+		WHERE application_id = ? ORDER BY kind, position`, a.ID)
+	if err != nil {
+		return dbErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind, uri string
+		if err := rows.Scan(&kind, &uri); err != nil {
+			return dbErr(err)
+		}
+		if list := redirectList(&a.SignIn, kind); list != nil {
+			*list = append(*list, uri)
+		}
+	}
 	return dbErr(rows.Err())
 }
 
-// insertCredentials stores a's passwords and grants.
-func insertCredentials(ctx context.Context, tx querier, a store.Application) error {
+// Kinds of redirect URI, as application_redirect_uris.kind holds them.
+const (
+	kindWeb    = "web"
+	kindSPA    = "spa"
+	kindPublic = "publicClient"
+)
+
+// redirectKinds lists the kinds of redirect URI.
+var redirectKinds = []string{kindWeb, kindSPA, kindPublic}
+
+// redirectList returns the list of s that holds the redirect URIs of kind,
+// nil for an unknown kind.
+func redirectList(s *store.AppSignIn, kind string) *[]string {
+	switch kind {
+	case kindWeb:
+		return &s.WebRedirectURIs
+	case kindSPA:
+		return &s.SPARedirectURIs
+	case kindPublic:
+		return &s.PublicRedirectURIs
+	}
+	return nil
+}
+
+// insertChildren stores a's passwords, grants and redirect URIs.
+func insertChildren(ctx context.Context, tx querier, a store.Application) error {
 	for _, p := range a.Passwords {
 		verifier := p.Verifier
 		if verifier == nil {
@@ -97,22 +145,35 @@ func insertCredentials(ctx context.Context, tx querier, a store.Application) err
 			return dbErr(err)
 		}
 	}
+	for _, kind := range redirectKinds {
+		for i, uri := range *redirectList(&a.SignIn, kind) {
+			if _, err := tx.ExecContext(ctx, `
+				INSERT INTO application_redirect_uris (application_id, kind, position, uri)
+				VALUES (?, ?, ?, ?)`,
+				a.ID, kind, i, uri); err != nil {
+				return dbErr(err)
+			}
+		}
+	}
 	return nil
 }
 
-// CreateApplication stores a new application with its passwords and grants:
+// CreateApplication stores a new application with its passwords, grants
+// and sign-in registration (redirect URIs in their order):
 // store.ErrConflict when an id (the application's, its appId, its service
 // principal's or a grant's) is in use, two passwords share a key id or two
 // grants the same app role of the same resource. Nothing is stored then.
 func (s *Store) CreateApplication(ctx context.Context, a store.Application) error {
 	return s.write(ctx, func(tx querier) error {
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO applications (id, app_id, service_principal_id, display_name, created)
-			VALUES (?, ?, ?, ?, ?)`,
-			a.ID, a.AppID, a.ServicePrincipalID, a.DisplayName, micros(a.Created)); err != nil {
+			INSERT INTO applications (id, app_id, service_principal_id, display_name, created,
+				web_logout_url, fallback_public_client)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			a.ID, a.AppID, a.ServicePrincipalID, a.DisplayName, micros(a.Created),
+			a.SignIn.WebLogoutURL, a.SignIn.FallbackPublicClient); err != nil {
 			return dbErr(err)
 		}
-		return insertCredentials(ctx, tx, a)
+		return insertChildren(ctx, tx, a)
 	})
 }
 
@@ -144,8 +205,8 @@ func (s *Store) GetApplicationByServicePrincipal(ctx context.Context, servicePri
 }
 
 // ListApplications returns up to limit applications with ID > after,
-// ordered by ID, with their passwords and grants. A limit of zero or less
-// means no limit.
+// ordered by ID, with their passwords, grants and redirect URIs. A limit of
+// zero or less means no limit.
 func (s *Store) ListApplications(ctx context.Context, after string, limit int) ([]store.Application, error) {
 	apps := []store.Application{}
 	err := s.read(ctx, func(tx querier) error {
@@ -167,7 +228,7 @@ func (s *Store) ListApplications(ctx context.Context, after string, limit int) (
 		}
 		rows.Close()
 		for i := range apps {
-			if err := loadCredentials(ctx, tx, &apps[i]); err != nil {
+			if err := loadChildren(ctx, tx, &apps[i]); err != nil {
 				return err
 			}
 		}
@@ -180,11 +241,11 @@ func (s *Store) ListApplications(ctx context.Context, after string, limit int) (
 }
 
 // UpdateApplication applies fn to the stored application in one
-// transaction and stores the result: its display name and creation time,
-// and its passwords and grants as fn left them. fn cannot change ID, AppID
-// or ServicePrincipalID. An error from fn is returned unchanged and nothing
-// is written; store.ErrConflict on the uniqueness rules of
-// CreateApplication.
+// transaction and stores the result: its display name, creation time and
+// sign-in registration, and its passwords and grants as fn left them. fn
+// cannot change ID, AppID or ServicePrincipalID. An error from fn is
+// returned unchanged and nothing is written; store.ErrConflict on the
+// uniqueness rules of CreateApplication.
 func (s *Store) UpdateApplication(ctx context.Context, id string, fn func(*store.Application) error) (store.Application, error) {
 	var a store.Application
 	err := s.write(ctx, func(tx querier) error {
@@ -197,18 +258,24 @@ func (s *Store) UpdateApplication(ctx context.Context, id string, fn func(*store
 			return err
 		}
 		a.ID, a.AppID, a.ServicePrincipalID = old.ID, old.AppID, old.ServicePrincipalID
-		if _, err := tx.ExecContext(ctx, `UPDATE applications SET display_name = ?, created = ? WHERE id = ?`,
-			a.DisplayName, micros(a.Created), id); err != nil {
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE applications SET display_name = ?, created = ?, web_logout_url = ?, fallback_public_client = ?
+			WHERE id = ?`,
+			a.DisplayName, micros(a.Created), a.SignIn.WebLogoutURL, a.SignIn.FallbackPublicClient, id); err != nil {
 			return dbErr(err)
 		}
-		// Replace the credentials whole: an application has a handful.
+		// Replace the credentials and redirect URIs whole: an application
+		// has a handful of credentials and at most a few hundred URIs.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM application_passwords WHERE application_id = ?`, id); err != nil {
 			return dbErr(err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM application_grants WHERE application_id = ?`, id); err != nil {
 			return dbErr(err)
 		}
-		if err := insertCredentials(ctx, tx, a); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM application_redirect_uris WHERE application_id = ?`, id); err != nil {
+			return dbErr(err)
+		}
+		if err := insertChildren(ctx, tx, a); err != nil {
 			return err
 		}
 		a, err = loadApplication(ctx, tx, `id = ?`, id)
@@ -233,6 +300,9 @@ func cloneApplication(a store.Application) store.Application {
 	if a.Grants != nil {
 		a.Grants = append([]store.Grant(nil), a.Grants...)
 	}
+	a.SignIn.WebRedirectURIs = slices.Clone(a.SignIn.WebRedirectURIs)
+	a.SignIn.SPARedirectURIs = slices.Clone(a.SignIn.SPARedirectURIs)
+	a.SignIn.PublicRedirectURIs = slices.Clone(a.SignIn.PublicRedirectURIs)
 	return a
 }
 
@@ -244,8 +314,9 @@ func (s *Store) DeleteApplication(ctx context.Context, id string) error {
 		if err := tx.QueryRowContext(ctx, `SELECT service_principal_id FROM applications WHERE id = ?`, id).Scan(&sp); err != nil {
 			return dbErr(err)
 		}
-		// Passwords and grants go by ON DELETE CASCADE; role assignments
-		// have no foreign key (a principal may be a user or an application).
+		// Passwords, grants and redirect URIs go by ON DELETE CASCADE; role
+		// assignments have no foreign key (a principal may be a user or an
+		// application).
 		if _, err := tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE principal_id = ?`, sp); err != nil {
 			return dbErr(err)
 		}

@@ -15,6 +15,8 @@ var applicationTests = []test{
 	{"Applications/CreateConflict", testApplicationCreateConflict},
 	{"Applications/ListPaging", testApplicationListPaging},
 	{"Applications/Update", testApplicationUpdate},
+	{"Applications/SignIn", testApplicationSignIn},
+	{"Applications/UpdateSignIn", testApplicationUpdateSignIn},
 	{"Applications/UpdateConflict", testApplicationUpdateConflict},
 	{"Applications/UpdateFnError", testApplicationUpdateFnError},
 	{"Applications/Delete", testApplicationDelete},
@@ -25,8 +27,10 @@ var applicationTests = []test{
 // resource need not be a stored application.
 const graphResource = "1b6b1c52-8c59-4e4e-9f4e-000000000003"
 
-// newApplication returns an application with a password and two grants,
-// not stored yet. Its passwords and grants are in the order stores return.
+// newApplication returns an application with a password, two grants and a
+// sign-in registration, not stored yet. Its passwords and grants are in the
+// order stores return; its redirect URIs are not sorted (stores keep the
+// order given).
 func newApplication(name string) store.Application {
 	a := store.Application{
 		ID: newID(), AppID: newID(), ServicePrincipalID: newID(), DisplayName: "App " + name, Created: t0,
@@ -35,6 +39,11 @@ func newApplication(name string) store.Application {
 		Grants: []store.Grant{
 			{ID: newID(), AppRoleID: "741f803b-c850-494e-b5df-cde7c675a1ca", ResourceID: graphResource, Created: t0},
 			{ID: newID(), AppRoleID: "50483e42-d915-4231-9639-7fdb7fd190e5", ResourceID: graphResource, Created: t0.Add(us)},
+		},
+		SignIn: store.AppSignIn{
+			WebRedirectURIs: []string{"https://" + name + ".contoso.com/signin-oidc", "https://a.contoso.com/cb"},
+			WebLogoutURL:    "https://" + name + ".contoso.com/signout-oidc",
+			SPARedirectURIs: []string{"http://localhost:3000/" + name},
 		},
 	}
 	sortCredentials(&a)
@@ -113,6 +122,7 @@ func testApplicationCreateGet(t *testing.T, s store.Store) {
 	must(t, err, "GetApplication")
 	got.Passwords[0].Verifier[0] = 'X'
 	got.Grants[0].AppRoleID = "changed"
+	got.SignIn.WebRedirectURIs[0] = "https://changed.example"
 	checkApplication(t, s, a, "after changing a returned application")
 }
 
@@ -233,6 +243,138 @@ func testApplicationUpdate(t *testing.T, s store.Store) {
 	check(t, err, store.ErrNotFound, "UpdateApplication of a missing application")
 }
 
+// fullSignIn is a registration with every field set: URIs out of order,
+// one URI in two lists, long and non-ASCII ones.
+func fullSignIn() store.AppSignIn {
+	return store.AppSignIn{
+		WebRedirectURIs: []string{
+			"https://z.contoso.com/cb", "https://a.contoso.com/cb?tenant=1&x=%20y", "http://127.0.0.1:8400/",
+			"https://contoso.com/" + strings.Repeat("p", 240),
+		},
+		WebLogoutURL:         "https://z.contoso.com/logout?from=qrpin",
+		SPARedirectURIs:      []string{"https://spa.contoso.com/", "https://a.contoso.com/cb?tenant=1&x=%20y"},
+		PublicRedirectURIs:   []string{"msal5fd8c7f5-0ea1-4b1d-9fa4-d6a1a5a4a7b1://auth", "myapp://callback/é", "http://localhost"},
+		FallbackPublicClient: true,
+	}
+}
+
+func testApplicationSignIn(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	full := newApplication("full")
+	full.SignIn = fullSignIn()
+	must(t, s.CreateApplication(ctx, full), "CreateApplication with every sign-in field")
+	checkApplication(t, s, full, "application with every sign-in field")
+
+	// No registration: every list nil, as for passwords and grants; empty
+	// lists given are the same as none.
+	none := newApplication("none")
+	none.SignIn = store.AppSignIn{}
+	must(t, s.CreateApplication(ctx, none), "CreateApplication without a sign-in registration")
+	checkApplication(t, s, none, "application without a sign-in registration")
+	empty := newApplication("empty")
+	empty.SignIn = store.AppSignIn{WebRedirectURIs: []string{}, SPARedirectURIs: []string{}, PublicRedirectURIs: []string{}}
+	must(t, s.CreateApplication(ctx, empty), "CreateApplication with empty redirect URI lists")
+	empty.SignIn = store.AppSignIn{}
+	checkApplication(t, s, empty, "application created with empty redirect URI lists")
+
+	// One list only, and the fallback flag alone: the other lists stay nil.
+	for _, si := range []store.AppSignIn{
+		{WebRedirectURIs: []string{"https://web.contoso.com/"}},
+		{SPARedirectURIs: []string{"https://spa.contoso.com/"}},
+		{PublicRedirectURIs: []string{"myapp://callback"}},
+		{FallbackPublicClient: true},
+		{WebLogoutURL: "https://contoso.com/logout"},
+	} {
+		a := newApplication("one")
+		a.SignIn = si
+		must(t, s.CreateApplication(ctx, a), "CreateApplication with "+show(si))
+		checkApplication(t, s, a, "application with "+show(si))
+	}
+
+	// A list of many URIs keeps its order (not sorted by the store).
+	many := newApplication("many")
+	many.SignIn = store.AppSignIn{}
+	for i := 300; i > 0; i-- {
+		many.SignIn.PublicRedirectURIs = append(many.SignIn.PublicRedirectURIs, fmt.Sprintf("http://localhost:%d/", i))
+	}
+	must(t, s.CreateApplication(ctx, many), "CreateApplication with 300 redirect URIs")
+	checkApplication(t, s, many, "application with 300 redirect URIs")
+
+	// Listing returns the same registrations.
+	want := map[string]store.Application{}
+	for _, a := range []store.Application{full, none, empty, many} {
+		want[a.ID] = a
+	}
+	all, err := s.ListApplications(ctx, "", 0)
+	must(t, err, "ListApplications")
+	for _, a := range all {
+		if w, ok := want[a.ID]; ok {
+			equal(t, a, w, "listed application")
+			delete(want, a.ID)
+		}
+	}
+	equal(t, len(want), 0, "applications missing from the list")
+
+	// Deleted and re-created with the same ids, an application has the
+	// registration it is given, not the old one's URIs.
+	must(t, s.DeleteApplication(ctx, full.ID), "DeleteApplication")
+	full.SignIn = store.AppSignIn{SPARedirectURIs: []string{"https://new.contoso.com/"}}
+	must(t, s.CreateApplication(ctx, full), "CreateApplication with the deleted application's ids")
+	checkApplication(t, s, full, "re-created application")
+}
+
+func testApplicationUpdateSignIn(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a := createApplication(t, s, "a")
+	other := createApplication(t, s, "other")
+	update := func(what string, fn func(si *store.AppSignIn), want store.AppSignIn) {
+		t.Helper()
+		got, err := s.UpdateApplication(ctx, a.ID, func(x *store.Application) error {
+			fn(&x.SignIn)
+			return nil
+		})
+		must(t, err, "UpdateApplication: "+what)
+		a.SignIn = want
+		equal(t, got, a, "UpdateApplication's result: "+what)
+		checkApplication(t, s, a, "after UpdateApplication: "+what)
+		checkApplication(t, s, other, "other application after UpdateApplication: "+what)
+	}
+	full := fullSignIn()
+	update("every field replaced", func(si *store.AppSignIn) { *si = fullSignIn() }, full)
+
+	// Untouched, the registration stays as it is when the rest changes.
+	got, err := s.UpdateApplication(ctx, a.ID, func(x *store.Application) error {
+		x.DisplayName = "renamed"
+		x.Passwords = nil
+		return nil
+	})
+	must(t, err, "UpdateApplication renaming")
+	a.DisplayName, a.Passwords = "renamed", nil
+	equal(t, got, a, "renamed application")
+	checkApplication(t, s, a, "renamed application")
+
+	reordered := full
+	reordered.WebRedirectURIs = []string{full.WebRedirectURIs[2], full.WebRedirectURIs[0], "https://added.contoso.com/"}
+	update("a list reordered, shortened and added to", func(si *store.AppSignIn) {
+		si.WebRedirectURIs = []string{si.WebRedirectURIs[2], si.WebRedirectURIs[0], "https://added.contoso.com/"}
+	}, reordered)
+
+	grown := reordered
+	grown.SPARedirectURIs = append(slices.Clone(full.SPARedirectURIs), "https://spa2.contoso.com/")
+	update("a list grown in place", func(si *store.AppSignIn) {
+		si.SPARedirectURIs = append(si.SPARedirectURIs, "https://spa2.contoso.com/")
+	}, grown)
+
+	cleared := grown
+	cleared.PublicRedirectURIs, cleared.WebLogoutURL, cleared.FallbackPublicClient = nil, "", false
+	update("a list emptied, the logout URL and the flag cleared", func(si *store.AppSignIn) {
+		si.PublicRedirectURIs, si.WebLogoutURL, si.FallbackPublicClient = []string{}, "", false
+	}, cleared)
+
+	update("everything removed", func(si *store.AppSignIn) { *si = store.AppSignIn{} }, store.AppSignIn{})
+	update("set again", func(si *store.AppSignIn) { *si = fullSignIn() }, full)
+}
+
 func testApplicationUpdateConflict(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	a := createApplication(t, s, "a")
@@ -266,6 +408,10 @@ func testApplicationUpdateFnError(t *testing.T, s store.Store) {
 	refused := &fnError{"UpdateApplication"}
 	_, err := s.UpdateApplication(ctx, a.ID, func(x *store.Application) error {
 		x.DisplayName = "changed"
+		x.SignIn.WebRedirectURIs[0] = "https://changed.example"
+		x.SignIn.SPARedirectURIs = nil
+		x.SignIn.PublicRedirectURIs = append(x.SignIn.PublicRedirectURIs, "myapp://auth")
+		x.SignIn.WebLogoutURL, x.SignIn.FallbackPublicClient = "", true
 		x.Passwords = nil
 		x.Grants = append(x.Grants, store.Grant{ID: newID(), AppRoleID: newID(), ResourceID: graphResource})
 		return refused

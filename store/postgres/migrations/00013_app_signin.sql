@@ -1,0 +1,24 @@
+-- Applications' OpenID Connect registration (Graph's web, spa and
+-- publicClient properties, and isFallbackPublicClient): the redirect URIs
+-- of each kind in the order given, the web sign-out URL and whether public
+-- client flows without a redirect URI (the device code flow) are allowed.
+
+-- +goose Up
+
+ALTER TABLE applications ADD COLUMN web_logout_url text NOT NULL DEFAULT '';
+ALTER TABLE applications ADD COLUMN fallback_public_client boolean NOT NULL DEFAULT false;
+
+-- kind is 'web', 'spa' or 'publicClient'; position orders a kind's URIs.
+CREATE TABLE application_redirect_uris (
+    application_id text COLLATE "C" NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+    kind           text COLLATE "C" NOT NULL,
+    position       integer          NOT NULL,
+    uri            text             NOT NULL,
+    PRIMARY KEY (application_id, kind, position)
+);
+
+-- +goose Down
+
+DROP TABLE application_redirect_uris;
+ALTER TABLE applications DROP COLUMN fallback_public_client;
+ALTER TABLE applications DROP COLUMN web_logout_url;
