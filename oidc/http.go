@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 
-
 	"github.com/go-chi/httprate"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
@@ -136,4 +135,3 @@ func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, ar zop.
 	}
 	zop.AuthRequestError(w, r, ar, e, p.op)
 }
-

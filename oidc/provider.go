@@ -47,10 +47,10 @@ const (
 
 // Defaults.
 const (
-	DefaultRequestTTL      = 10 * time.Minute   // to sign in, from authorize
-	DefaultCodeTTL         = 5 * time.Minute    // an authorization code, from its issue
-	DefaultDeviceTTL       = 15 * time.Minute   // a device code (Entra's)
-	DefaultTokenTTL        = time.Hour          // access and ID tokens
+	DefaultRequestTTL      = 10 * time.Minute    // to sign in, from authorize
+	DefaultCodeTTL         = 5 * time.Minute     // an authorization code, from its issue
+	DefaultDeviceTTL       = 15 * time.Minute    // a device code (Entra's)
+	DefaultTokenTTL        = time.Hour           // access and ID tokens
 	DefaultRefreshLifetime = 90 * 24 * time.Hour // a refresh token family, absolutely (Entra's)
 	DefaultRefreshIdle     = 14 * 24 * time.Hour // a refresh token unused
 	DefaultRateLimit       = 60                  // authorize and devicecode requests per address per minute

@@ -36,8 +36,8 @@ type storage struct {
 }
 
 var (
-	_ zop.Storage                       = (*storage)(nil)
-	_ zop.CanSetUserinfoFromRequest     = (*storage)(nil)
+	_ zop.Storage                        = (*storage)(nil)
+	_ zop.CanSetUserinfoFromRequest      = (*storage)(nil)
 	_ zop.CanGetPrivateClaimsFromRequest = (*storage)(nil)
 )
 
@@ -67,10 +67,10 @@ func platformOf(si store.AppSignIn, uri string) platform {
 
 // client is an application as op sees it, for one platform.
 type client struct {
-	app       store.Application
-	platform  platform
-	loginURL  func(id string) string
-	idTTL     time.Duration
+	app      store.Application
+	platform platform
+	loginURL func(id string) string
+	idTTL    time.Duration
 }
 
 func (c *client) GetID() string { return c.app.AppID }
@@ -105,7 +105,9 @@ func (c *client) AuthMethod() zoidc.AuthMethod {
 	return zoidc.AuthMethodNone
 }
 
-func (c *client) ResponseTypes() []zoidc.ResponseType { return []zoidc.ResponseType{zoidc.ResponseTypeCode} }
+func (c *client) ResponseTypes() []zoidc.ResponseType {
+	return []zoidc.ResponseType{zoidc.ResponseTypeCode}
+}
 func (c *client) GrantTypes() []zoidc.GrantType {
 	g := []zoidc.GrantType{zoidc.GrantTypeCode, zoidc.GrantTypeRefreshToken}
 	if c.app.SignIn.FallbackPublicClient {
@@ -113,10 +115,10 @@ func (c *client) GrantTypes() []zoidc.GrantType {
 	}
 	return g
 }
-func (c *client) LoginURL(id string) string                  { return c.loginURL(id) }
-func (c *client) AccessTokenType() zop.AccessTokenType        { return zop.AccessTokenTypeJWT }
-func (c *client) IDTokenLifetime() time.Duration              { return c.idTTL }
-func (c *client) DevMode() bool                               { return false }
+func (c *client) LoginURL(id string) string            { return c.loginURL(id) }
+func (c *client) AccessTokenType() zop.AccessTokenType { return zop.AccessTokenTypeJWT }
+func (c *client) IDTokenLifetime() time.Duration       { return c.idTTL }
+func (c *client) DevMode() bool                        { return false }
 func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }
@@ -142,26 +144,26 @@ type request struct {
 	sub string // the pairwise subject, once signed in
 }
 
-func (r *request) GetID() string       { return r.ID }
-func (r *request) GetACR() string      { return "" }
-func (r *request) GetAMR() []string    { return amr }
-func (r *request) GetAudience() []string { return []string{r.ClientID} }
+func (r *request) GetID() string          { return r.ID }
+func (r *request) GetACR() string         { return "" }
+func (r *request) GetAMR() []string       { return amr }
+func (r *request) GetAudience() []string  { return []string{r.ClientID} }
 func (r *request) GetAuthTime() time.Time { return r.AuthTime }
-func (r *request) GetClientID() string { return r.ClientID }
+func (r *request) GetClientID() string    { return r.ClientID }
 func (r *request) GetCodeChallenge() *zoidc.CodeChallenge {
 	if r.CodeChallenge == "" {
 		return nil
 	}
 	return &zoidc.CodeChallenge{Challenge: r.CodeChallenge, Method: zoidc.CodeChallengeMethodS256}
 }
-func (r *request) GetNonce() string                  { return r.Nonce }
-func (r *request) GetRedirectURI() string            { return r.RedirectURI }
+func (r *request) GetNonce() string                    { return r.Nonce }
+func (r *request) GetRedirectURI() string              { return r.RedirectURI }
 func (r *request) GetResponseType() zoidc.ResponseType { return zoidc.ResponseTypeCode }
 func (r *request) GetResponseMode() zoidc.ResponseMode { return zoidc.ResponseMode(r.ResponseMode) }
-func (r *request) GetScopes() []string               { return r.Scopes }
-func (r *request) GetState() string                  { return r.State }
-func (r *request) GetSubject() string                { return r.sub }
-func (r *request) Done() bool                        { return r.UserID != "" }
+func (r *request) GetScopes() []string                 { return r.Scopes }
+func (r *request) GetState() string                    { return r.State }
+func (r *request) GetSubject() string                  { return r.sub }
+func (r *request) Done() bool                          { return r.UserID != "" }
 
 // amr is the authentication methods of every sign-in (RFC 8176): "pin",
 // the registered value for a PIN, and "qr", qrpin's own for the badge.
@@ -245,7 +247,9 @@ func (s *storage) TokenRequestByRefreshToken(context.Context, string) (zop.Refre
 // TerminateSession ends nothing: qrpin keeps no single sign-on session.
 func (s *storage) TerminateSession(context.Context, string, string) error { return nil }
 
-func (s *storage) RevokeToken(context.Context, string, string, string) *zoidc.Error { return errNotRouted }
+func (s *storage) RevokeToken(context.Context, string, string, string) *zoidc.Error {
+	return errNotRouted
+}
 
 func (s *storage) GetRefreshTokenInfo(context.Context, string, string) (string, string, error) {
 	return "", "", errNotRouted

@@ -9,9 +9,9 @@ import (
 	"net/url"
 	"slices"
 
+	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
-	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/store"
