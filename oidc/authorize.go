@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 
@@ -47,8 +48,12 @@ func (p *Provider) checkClient(ctx context.Context, ar *zoidc.AuthRequest) (stor
 	}
 	app, err := p.cfg.Store.GetApplicationByAppID(ctx, strings.ToLower(ar.ClientID))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && app.AppID != ar.ClientID && !strings.EqualFold(app.AppID, ar.ClientID)) {
+		shown := "sent" // a client id that is no GUID is not repeated: perhaps a secret, or a lure
+		if _, err := uuid.Parse(ar.ClientID); err == nil && len(ar.ClientID) == 36 {
+			shown = "'" + ar.ClientID + "'"
+		}
 		return store.Application{}, 0, zoidc.ErrInvalidClient().WithDescription(
-			"AADSTS700016: Application with identifier '%s' was not found in the directory '%s'.", clip(ar.ClientID), p.cfg.TenantID)
+			"AADSTS700016: Application with the identifier %s was not found in the directory '%s'.", shown, p.cfg.TenantID)
 	}
 	if err != nil {
 		return store.Application{}, 0, err

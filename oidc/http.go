@@ -117,6 +117,9 @@ var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 // never a redirect.
 func (p *Provider) writeErrorPage(w http.ResponseWriter, err error) {
 	e, status := p.oauthError(w, err)
+	if status == http.StatusUnauthorized { // an unknown client: a page is no HTTP authentication
+		status = http.StatusBadRequest
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -126,12 +129,22 @@ func (p *Provider) writeErrorPage(w http.ResponseWriter, err error) {
 }
 
 // redirectError sends an error back to the application, at a redirect URI
-// verified as registered (op encodes it in the request's response mode).
+// verified as registered, with the request's state, in the request's
+// response mode (query unless fragment was asked; op encodes it). Unlike
+// op's AuthRequestError it logs nothing: anonymous callers choose these
+// requests.
 func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, ar zop.ErrAuthRequest, err error) {
-	e, status := p.oauthError(w, err)
-	if status == http.StatusInternalServerError || status == http.StatusServiceUnavailable {
-		// server_error and temporarily_unavailable go back too (RFC 6749, 4.1.2.1)
-		w.Header().Del("Retry-After")
+	e, _ := p.oauthError(w, err)
+	w.Header().Del("Retry-After")
+	e.State = ar.GetState()
+	mode := zoidc.ResponseModeQuery
+	if m, ok := ar.(interface{ GetResponseMode() zoidc.ResponseMode }); ok && m.GetResponseMode() == zoidc.ResponseModeFragment {
+		mode = zoidc.ResponseModeFragment
 	}
-	zop.AuthRequestError(w, r, ar, e, p.op)
+	to, uerr := zop.AuthResponseURL(ar.GetRedirectURI(), ar.GetResponseType(), mode, e, p.op.Encoder())
+	if uerr != nil {
+		p.writeErrorPage(w, e)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusFound)
 }
