@@ -355,3 +355,30 @@ func (downStore) GetAuthRequestByCode(context.Context, string) (store.AuthReques
 func (downStore) GetRefreshToken(context.Context, string) (store.RefreshToken, error) {
 	return store.RefreshToken{}, store.ErrUnavailable
 }
+
+// TestRateLimits: anonymous callers get 429 past the per-address limits
+// of authorize and device code requests, and of the provider's grants at
+// the token endpoint.
+func TestRateLimits(t *testing.T) {
+	t.Parallel()
+	e := newEnvWith(t, "sqlite", func(c *Config) { c.RateLimit, c.TokenRateLimit = 2, 2 })
+	a := e.newApp("Kiosk", nativeApp)
+	authorize := e.tenantURL("/oauth2/v2.0/authorize?client_id=" + a.AppID + "&response_type=code&scope=openid&redirect_uri=" +
+		url.QueryEscape("http://127.0.0.1/callback") + "&code_challenge=" + oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier()) +
+		"&code_challenge_method=S256")
+	for i := range 3 {
+		res := e.get(authorize)
+		res.Body.Close()
+		if want := map[bool]int{true: 302, false: 429}[i < 2]; res.StatusCode != want {
+			t.Errorf("authorize %d: %d, want %d", i+1, res.StatusCode, want)
+		}
+	}
+	res, v := e.postForm(e.tenantURL("/oauth2/v2.0/devicecode"), url.Values{"client_id": {a.AppID}, "scope": {"openid"}})
+	wantOAuthError(t, res, v, 429, "temporarily_unavailable") // the same limit as authorize
+	for i := range 3 {
+		res, v := e.postForm(e.tenantURL("/oauth2/v2.0/token"), refreshForm("x", a.AppID))
+		if want := map[bool]int{true: 400, false: 429}[i < 2]; res.StatusCode != want || res.StatusCode == 429 && res.Header.Get("Retry-After") == "" {
+			t.Errorf("token %d: %d %v, want %d", i+1, res.StatusCode, v, want)
+		}
+	}
+}

@@ -104,7 +104,10 @@ func openStore(t testing.TB, backend string) store.Store {
 
 func newEnv(t testing.TB) *env { return newEnvOn(t, "sqlite") }
 
-func newEnvOn(t testing.TB, backend string) *env {
+func newEnvOn(t testing.TB, backend string) *env { return newEnvWith(t, backend, nil) }
+
+// newEnvWith is newEnvOn with the provider's Config adjusted by tweak.
+func newEnvWith(t testing.TB, backend string, tweak func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, st: &countingStore{Store: openStore(t, backend)}, keys: testkeys.KeySet(t),
 		clock: fakeclock.New(time.Now().UTC().Truncate(time.Microsecond))}
@@ -117,10 +120,14 @@ func newEnvOn(t testing.TB, backend string) *env {
 	(&issuer.Discovery{BaseURL: e.base, TenantID: testTenant, Keys: e.keys}).Register(mux)
 	tokens := &auth.Tokens{Keys: e.keys, Issuer: auth.Issuer(e.base, testTenant), Now: e.clock.Now}
 	cc := &issuer.TokenEndpoint{Admin: e.admin, Tokens: tokens, TenantID: testTenant, BaseURL: e.base}
-	var err error
-	e.p, err = New(Config{Store: e.st, Clients: e.admin, Keys: e.keys, PublicURL: e.base, TenantID: testTenant,
+	cfg := Config{Store: e.st, Clients: e.admin, Keys: e.keys, PublicURL: e.base, TenantID: testTenant,
 		Pepper: pepper, ClientCredentials: cc, Now: e.clock.Now, RateLimit: -1,
-		Record: func(_ context.Context, ev Event) { e.mu.Lock(); e.events = append(e.events, ev); e.mu.Unlock() }})
+		Record: func(_ context.Context, ev Event) { e.mu.Lock(); e.events = append(e.events, ev); e.mu.Unlock() }}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	var err error
+	e.p, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

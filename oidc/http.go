@@ -39,18 +39,34 @@ func (p *Provider) withIssuer(h http.HandlerFunc) http.HandlerFunc {
 // callers make rows with (authorize, devicecode).
 func (p *Provider) limited(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p.rateOnce.Do(func() {
-			if p.cfg.RateLimit > 0 {
-				p.rate = httprate.NewRateLimiter(p.cfg.RateLimit, p.cfg.RateWindow)
-			}
-		})
-		if p.rate != nil && p.rate.OnLimit(w, r, "addr:"+clientaddr.Bucket(clientaddr.Of(r))) {
-			w.Header().Set("Retry-After", strconv.Itoa(int(p.cfg.RateWindow.Seconds())))
-			writeJSON(w, http.StatusTooManyRequests, zoidc.ErrSlowDown().WithDescription("Too many requests from this address; retry later."))
+		if p.overLimit(w, r, p.limiters().rate) {
 			return
 		}
 		h(w, r)
 	}
+}
+
+func (p *Provider) limiters() *Provider {
+	p.rateOnce.Do(func() {
+		if p.cfg.RateLimit > 0 {
+			p.rate = httprate.NewRateLimiter(p.cfg.RateLimit, p.cfg.RateWindow)
+		}
+		if p.cfg.TokenRateLimit > 0 {
+			p.tokenRate = httprate.NewRateLimiter(p.cfg.TokenRateLimit, p.cfg.RateWindow)
+		}
+	})
+	return p
+}
+
+// overLimit answers 429 when the request's address is over rl's limit.
+func (p *Provider) overLimit(w http.ResponseWriter, r *http.Request, rl *httprate.RateLimiter) bool {
+	if rl == nil || !rl.OnLimit(w, r, "addr:"+clientaddr.Bucket(clientaddr.Of(r))) {
+		return false
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(p.cfg.RateWindow.Seconds())))
+	writeJSON(w, http.StatusTooManyRequests, &zoidc.Error{ErrorType: "temporarily_unavailable",
+		Description: "Too many requests from this address; retry after the Retry-After header's seconds."})
+	return true
 }
 
 // oauthError returns what a client sees of err, and its status: an op

@@ -88,6 +88,10 @@ type Config struct {
 	// when 0); negative means no limit.
 	RateLimit  int
 	RateWindow time.Duration
+	// TokenRateLimit is how many token requests of the grants the
+	// provider serves one client address may make per RateWindow; 0 means
+	// no limit. (Other grants have Config.ClientCredentials's limits.)
+	TokenRateLimit int
 	// Record, when set, is told each completed authorization (sign-in logs).
 	Record func(context.Context, Event)
 	Log    *slog.Logger
@@ -105,9 +109,10 @@ type Provider struct {
 	tenant  string // base + "/" + tenant id
 	subKey  []byte // pairwise subjects' HMAC key
 
-	rateOnce sync.Once
-	rate     *httprate.RateLimiter
-	devRate  *throttle
+	rateOnce  sync.Once
+	rate      *httprate.RateLimiter
+	tokenRate *httprate.RateLimiter
+	devRate   *throttle
 }
 
 // derive returns a key derived from the pepper under a label, so that no

@@ -55,6 +55,9 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 		p.cfg.ClientCredentials.ServeHTTP(w, r)
 		return
 	}
+	if p.overLimit(w, r, p.limiters().tokenRate) {
+		return
+	}
 	p.tenantOnly(func(w http.ResponseWriter, r *http.Request) {
 		var resp *zoidc.AccessTokenResponse
 		var err error
