@@ -45,6 +45,10 @@ func errFrameTooLarge() error {
 // QRRequest is the body of POST /{tenant}/signin/qr.
 type QRRequest struct {
 	QRCode string `json:"qrCode"`
+	// AuthRequest is the OpenID provider's authorization request the
+	// sign-in is for (the page's authRequest parameter); "" or absent: a
+	// sign-in to qrpin itself.
+	AuthRequest string `json:"authRequest,omitempty"`
 }
 
 // PINRequest is the body of POST /{tenant}/signin/pin.
@@ -59,7 +63,9 @@ type NewPINRequest struct {
 	NewPIN      string `json:"newPin"`
 }
 
-// StepResponse is a successful answer, or the retry handle of an error.
+// StepResponse is a successful answer, or the retry handle of an error. The
+// last step of a sign-in for an authorization request answers only
+// {"next":"redirect","location":URL}: no token.
 type StepResponse struct {
 	Next            string `json:"next"`
 	Transaction     string `json:"transaction,omitempty"`
@@ -70,6 +76,7 @@ type StepResponse struct {
 	IDToken         string `json:"id_token,omitempty"`
 	ExpiresIn       int    `json:"expires_in,omitempty"`
 	Scope           string `json:"scope,omitempty"`
+	Location        string `json:"location,omitempty"`
 }
 
 // ErrorResponse is an error answer. Transaction, when set, is the handle to
@@ -100,7 +107,7 @@ func (h *Handler) qr(w http.ResponseWriter, r *http.Request, addr string) (Step,
 	if err := decode(w, r, &req); err != nil {
 		return Step{}, err
 	}
-	return h.Service.StartQR(r.Context(), addr, req.QRCode)
+	return h.Service.StartQRFor(r.Context(), addr, req.QRCode, req.AuthRequest)
 }
 
 func (h *Handler) pin(w http.ResponseWriter, r *http.Request, addr string) (Step, error) {
@@ -176,7 +183,7 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, step Step, err e
 }
 
 func stepResponse(s Step) StepResponse {
-	r := StepResponse{Next: s.Next, Transaction: s.Transaction, PINLength: s.PINLength}
+	r := StepResponse{Next: s.Next, Transaction: s.Transaction, PINLength: s.PINLength, Location: s.Location}
 	if !s.Expires.IsZero() {
 		r.ExpiresDateTime = s.Expires.UTC().Format(time.RFC3339)
 	}

@@ -9,20 +9,26 @@ import (
 
 // RecordTo returns a Service.Record that writes sign-ins to the store's
 // sign-in log: every failed step, and each completed sign-in (a step that
-// only leads to the next is not a sign-in). A failure to write is logged (without the entry's
-// content) and does not change the sign-in's answer.
+// only leads to the next is not a sign-in), each naming the application
+// signed in to: Event.AppID and AppName when set (an authorization
+// request's), else qrpin's own sign-in page. A failure to write is logged
+// (without the entry's content) and does not change the sign-in's answer.
 func RecordTo(st store.Store, log *slog.Logger) func(context.Context, Event) {
 	return func(ctx context.Context, ev Event) {
 		if ev.ErrorCode == 0 && !ev.Done {
 			return
+		}
+		appID, appName := AppID, AppName
+		if ev.AppID != "" || ev.AppName != "" { // a sign-in for an authorization request
+			appID, appName = ev.AppID, ev.AppName
 		}
 		e := store.SignInLog{
 			ID:            store.NewLogID(ev.Time),
 			Created:       ev.Time,
 			UserID:        ev.UserID,
 			UPN:           ev.UPN,
-			AppID:         AppID,
-			AppName:       AppName,
+			AppID:         appID,
+			AppName:       appName,
 			IPAddress:     ev.IPAddress,
 			ErrorCode:     ev.ErrorCode,
 			FailureReason: ev.FailureReason,

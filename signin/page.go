@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/internal/httperr"
 )
 
 //go:embed web
@@ -67,16 +68,55 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	if idle <= 0 {
 		idle = DefaultIdleTimeout
 	}
-	data := struct {
-		Base       string
-		IdleMillis int64
-	}{"/" + tenant + "/signin", idle.Milliseconds()}
+	data := pageData{Base: "/" + tenant + "/signin", IdleMillis: idle.Milliseconds()}
+	status := http.StatusOK
+	if ids, ok := r.URL.Query()["authRequest"]; ok {
+		status = h.authorizeContext(r, ids, &data)
+	}
 	if err := page.Execute(&buf, data); err != nil {
 		h.log().Error("sign-in page", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// pageData is what the sign-in page shows. With Problem, the page shows
+// only that message: no form, no script.
+type pageData struct {
+	Base       string
+	IdleMillis int64
+	// AuthRequest, AppName and UPN: the authorization request the page
+	// signs a worker in for, its application and the user it asks for
+	// (login hint), when there is one.
+	AuthRequest, AppName, UPN string
+	Problem                   string
+}
+
+// authorizeContext fills data for the page's authRequest parameter (ids:
+// its values) and returns the page's status: 200 for a pending request;
+// for a malformed id, several ids or a request that is not pending, a page
+// with only the error's message, with its status (404 for an unknown
+// request; 503 while the store is down).
+func (h *Handler) authorizeContext(r *http.Request, ids []string, data *pageData) int {
+	var p Pending
+	err := errUnknownRequest()
+	if len(ids) == 1 {
+		p, err = h.Service.Pending(r.Context(), ids[0])
+	}
+	if err == nil {
+		data.AuthRequest, data.AppName, data.UPN = ids[0], p.AppName, p.UPN
+		return http.StatusOK
+	}
+	e, status, ok := httperr.Classify(err)
+	if !ok { // a bug: nothing of it goes to the page
+		h.log().Error("sign-in page", "err", err)
+		data.Problem = "Something went wrong. Please try again."
+		return status
+	}
+	data.Problem = e.Message
+	return status
 }
 
 func (h *Handler) asset(w http.ResponseWriter, r *http.Request) {

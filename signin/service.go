@@ -1,7 +1,9 @@
 // Package signin runs sign-in with the QR code + PIN method: the QR code is
 // checked first, then the PIN, then (when the PIN is temporary or shorter
 // than the policy now wants) a new PIN; the result is a delegated access
-// token and an ID token.
+// token and an ID token or, for an OpenID provider's authorization request
+// (Service.Authorizations, StartQRFor), the completed request: the URL the
+// browser goes to next, and no token.
 //
 // Each step is a short-lived, single-use transaction kept in the store (so
 // several server processes share them); the client holds a random handle
@@ -74,16 +76,23 @@ type Service struct {
 	TransactionTTL time.Duration
 	// TokenTTL is the lifetime of the tokens issued (DefaultTokenTTL when 0).
 	TokenTTL time.Duration
+	// Authorizations, when set, is the OpenID provider whose authorization
+	// requests workers sign in for (StartQRFor); nil: sign-ins to qrpin
+	// itself only.
+	Authorizations Authorizations
 }
 
 // Step is the answer to a successful step: either the next step, with the
-// handle to send with it, or (Next == StageDone) the tokens.
+// handle to send with it, or (Next == StageDone) the tokens, or (Next ==
+// StageRedirect, a sign-in for an authorization request) where the browser
+// goes next.
 type Step struct {
 	Next        string
 	Transaction string    // the handle for the next step
 	Expires     time.Time // when Transaction expires
 	PINLength   int       // the shortest PIN the policy allows (for the PIN pad)
 	Tokens      *TokenSet // when Next is StageDone
+	Location    string    // when Next is StageRedirect
 }
 
 // TokenSet is what a completed sign-in gets.
@@ -105,6 +114,9 @@ type Event struct {
 	ErrorCode     int    // 0 on success
 	FailureReason string // "" on success
 	Done          bool   // the sign-in completed
+	// AppID and AppName are the application signed in to, for a sign-in
+	// for an authorization request ("": qrpin's own sign-in page).
+	AppID, AppName string
 }
 
 // Error codes of sign-in logs (Entra's AADSTS numbers where one fits).
@@ -166,18 +178,40 @@ func (s *Service) fail(ctx context.Context, ev Event, code int, reason string, e
 // StartQR checks a scanned QR code (payload as the camera or scanner read
 // it) for a client at addr and, when it is good, asks for the PIN.
 func (s *Service) StartQR(ctx context.Context, addr, payload string) (Step, error) {
+	return s.StartQRFor(ctx, addr, payload, "")
+}
+
+// StartQRFor is StartQR for the OpenID provider's authorization request
+// authRequest ("": a sign-in to qrpin itself). The request must be pending
+// (else authRequestNotFound; a well-formed id counts towards the
+// throttle), and when it names a user (login hint) the badge must be
+// theirs (else unexpectedUser, logged like an incorrect QR code). The
+// sign-in's last step then completes the request instead of issuing
+// tokens.
+func (s *Service) StartQRFor(ctx context.Context, addr, payload, authRequest string) (Step, error) {
 	now := s.Time()
 	ev := Event{Time: now, IPAddress: addr, Step: "qrCode"}
 	// The throttle is consulted only here, once the code has failed: a
 	// valid badge is never refused for the failures of others.
-	badQR := func(u *store.User, code int, reason string) (Step, error) {
-		if err := s.throttle(ctx, addr, now); err != nil {
-			return Step{}, err
+	refuse := func(u *store.User, code int, reason string, err error) (Step, error) {
+		if terr := s.throttle(ctx, addr, now); terr != nil {
+			return Step{}, terr
 		}
 		if u != nil {
 			ev.UserID, ev.UPN = u.ID, u.UPN
 		}
-		return Step{}, s.fail(ctx, ev, code, reason, errIncorrectQR())
+		return Step{}, s.fail(ctx, ev, code, reason, err)
+	}
+	badQR := func(u *store.User, code int, reason string) (Step, error) {
+		return refuse(u, code, reason, errIncorrectQR())
+	}
+	var req Pending
+	if authRequest != "" {
+		var err error
+		if req, err = s.Pending(ctx, authRequest); err != nil {
+			return Step{}, s.badRequest(ctx, addr, authRequest, now, err)
+		}
+		ev.AppID, ev.AppName = req.AppID, req.AppName
 	}
 	p, err := qr.Parse(payload)
 	if err != nil {
@@ -202,6 +236,10 @@ func (s *Service) StartQR(ctx context.Context, addr, payload string) (Step, erro
 		return Step{}, err
 	}
 	u, policy := sub.user, sub.policy
+	if req.hinted() && req.UserID != u.ID {
+		return refuse(&u, CodeIncorrectQR, "The QR code is not the badge of the user the application asked for (login_hint).",
+			errOtherUser(req.UPN))
+	}
 	if code, reason := sub.admit(c, now); code != 0 {
 		return badQR(&u, code, reason)
 	}
@@ -209,7 +247,7 @@ func (s *Service) StartQR(ctx context.Context, addr, payload string) (Step, erro
 	if err := m.Lockout.Check(now); err != nil {
 		return Step{}, s.fail(ctx, ev, CodeLocked, "The PIN is locked after too many wrong PINs.", lockErr(m.Lockout, now))
 	}
-	step, err := s.next(ctx, StagePIN, u.ID, c.ID, "", policy, now)
+	step, err := s.next(ctx, store.SignIn{Stage: StagePIN, UserID: u.ID, CodeID: c.ID, AuthRequest: authRequest}, policy, now)
 	if err != nil {
 		return Step{}, err
 	}
@@ -236,6 +274,9 @@ func (s *Service) SubmitPIN(ctx context.Context, addr, tx, code string) (Step, e
 	}
 	u, policy := sub.user, sub.policy
 	ev.UserID, ev.UPN = u.ID, u.UPN
+	if err := s.stillPending(ctx, &ev, si.AuthRequest); err != nil { // before the PIN counts
+		return Step{}, err
+	}
 	// The QR code must still be active, the user still enabled and in
 	// scope, checked where pinflow reserves the attempt.
 	var reason string
@@ -273,7 +314,7 @@ func (s *Service) SubmitPIN(ctx context.Context, addr, tx, code string) (Step, e
 		case now.Before(wrong.Lockout.LockedUntil):
 			failErr = errLocked(wrong.Lockout.LockedUntil, now)
 		default:
-			retry, err := s.next(ctx, StagePIN, u.ID, si.CodeID, "", policy, now)
+			retry, err := s.next(ctx, store.SignIn{Stage: StagePIN, UserID: u.ID, CodeID: si.CodeID, AuthRequest: si.AuthRequest}, policy, now)
 			if err != nil {
 				return Step{}, err
 			}
@@ -287,14 +328,15 @@ func (s *Service) SubmitPIN(ctx context.Context, addr, tx, code string) (Step, e
 		return Step{}, err
 	}
 	if method.NeedsNewPIN(m.PIN, policy) {
-		step, err := s.next(ctx, StageNewPIN, u.ID, si.CodeID, pinRef(m.PIN.Hash), policy, now)
+		step, err := s.next(ctx, store.SignIn{Stage: StageNewPIN, UserID: u.ID, CodeID: si.CodeID, PINRef: pinRef(m.PIN.Hash),
+			AuthRequest: si.AuthRequest}, policy, now)
 		if err != nil {
 			return Step{}, err
 		}
 		s.record(ctx, ev)
 		return step, nil
 	}
-	return s.finish(ctx, ev, u, now)
+	return s.finish(ctx, ev, u, si.AuthRequest, now)
 }
 
 // ChangePIN sets the user's new PIN for transaction handle tx (after a
@@ -316,6 +358,9 @@ func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, e
 	}
 	u := sub.user
 	ev.UserID, ev.UPN = u.ID, u.UPN
+	if err := s.stillPending(ctx, &ev, si.AuthRequest); err != nil { // before the PIN changes
+		return Step{}, err
+	}
 	m, err := s.Store.GetMethod(ctx, u.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return Step{}, s.fail(ctx, ev, CodeIncorrectQR, "The user's QR code + PIN method was deleted.", errIncorrectQR())
@@ -334,7 +379,8 @@ func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, e
 	case err == nil:
 	case errors.Is(err, pinflow.ErrSamePIN):
 		// Let the user try again with the same transaction stage.
-		retry, err := s.next(ctx, StageNewPIN, u.ID, si.CodeID, si.PINRef, sub.policy, now)
+		retry, err := s.next(ctx, store.SignIn{Stage: StageNewPIN, UserID: u.ID, CodeID: si.CodeID, PINRef: si.PINRef,
+			AuthRequest: si.AuthRequest}, sub.policy, now)
 		if err != nil {
 			return Step{}, err
 		}
@@ -347,11 +393,25 @@ func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, e
 	default:
 		return Step{}, err
 	}
-	return s.finish(ctx, ev, u, now)
+	return s.finish(ctx, ev, u, si.AuthRequest, now)
 }
 
-// finish issues the tokens of a completed sign-in.
-func (s *Service) finish(ctx context.Context, ev Event, u store.User, now time.Time) (Step, error) {
+// finish issues the tokens of a completed sign-in or, for an authorization
+// request (authRequest != ""), completes the request and answers where the
+// browser goes next: then no token is minted here.
+func (s *Service) finish(ctx context.Context, ev Event, u store.User, authRequest string, now time.Time) (Step, error) {
+	if authRequest != "" {
+		loc, err := s.complete(ctx, authRequest, u.ID, now)
+		if e, ok := apperr.As(err); ok && e.Code == "authRequestNotFound" {
+			return Step{}, s.fail(ctx, ev, CodeAuthRequest, "The application's sign-in request expired or was completed.", err)
+		}
+		if err != nil {
+			return Step{}, err
+		}
+		ev.Done = true
+		s.record(ctx, ev)
+		return Step{Next: StageRedirect, Location: loc}, nil
+	}
 	as, err := s.Store.ListRoleAssignments(ctx, u.ID)
 	if err != nil {
 		return Step{}, err
@@ -425,21 +485,55 @@ func lockErr(l method.Lockout, now time.Time) error {
 	return errLocked(l.LockedUntil, now)
 }
 
-// next stores a new transaction for the given stage and returns its handle.
-func (s *Service) next(ctx context.Context, stage, userID, codeID, ref string, policy method.Policy, now time.Time) (Step, error) {
+// next stores a new transaction (si: its stage, user, code, PIN reference
+// and authorization request) and returns its handle.
+func (s *Service) next(ctx context.Context, si store.SignIn, policy method.Policy, now time.Time) (Step, error) {
 	handle, id, err := newHandle()
 	if err != nil {
 		return Step{}, err
 	}
 	exp := now.Add(s.txTTL())
-	if err := s.Store.CreateSignIn(ctx, store.SignIn{ID: id, UserID: userID, CodeID: codeID, Stage: stage,
-		PINRef: ref, Created: now, Expires: exp}); err != nil {
+	si.ID, si.Created, si.Expires = id, now, exp
+	if err := s.Store.CreateSignIn(ctx, si); err != nil {
 		if errors.Is(err, store.ErrNotFound) { // the user was deleted meanwhile
 			return Step{}, errIncorrectQR()
 		}
 		return Step{}, err
 	}
-	return Step{Next: stage, Transaction: handle, Expires: exp, PINLength: max(policy.PINLength, pin.MinLength)}, nil
+	return Step{Next: si.Stage, Transaction: handle, Expires: exp, PINLength: max(policy.PINLength, pin.MinLength)}, nil
+}
+
+// badRequest answers a QR step whose authorization request Pending refused
+// with err: a well-formed id of no pending request counts towards the
+// address's throttle (a malformed one was not looked up and counts
+// nothing); a store or provider failure is returned as it is. No sign-in
+// log entry: no badge was checked.
+func (s *Service) badRequest(ctx context.Context, addr, authRequest string, now time.Time, err error) error {
+	if e, ok := apperr.As(err); !ok || e.Kind != apperr.NotFound || !requestIDShaped(authRequest) {
+		return err
+	}
+	if terr := s.throttle(ctx, addr, now); terr != nil {
+		return terr
+	}
+	return err
+}
+
+// stillPending checks, for a later step of a sign-in for an authorization
+// request, that the request is still pending, and names its application
+// in ev. A request gone meanwhile fails the step (logged).
+func (s *Service) stillPending(ctx context.Context, ev *Event, authRequest string) error {
+	if authRequest == "" {
+		return nil
+	}
+	p, err := s.Pending(ctx, authRequest)
+	if e, ok := apperr.As(err); ok && e.Code == "authRequestNotFound" {
+		return s.fail(ctx, *ev, CodeAuthRequest, "The application's sign-in request expired or was completed.", err)
+	}
+	if err != nil {
+		return err
+	}
+	ev.AppID, ev.AppName = p.AppID, p.AppName
+	return nil
 }
 
 // badHandle answers a step whose handle take refused with err: a bad handle

@@ -13,8 +13,9 @@ const DefaultThrottleWindow = time.Minute
 
 // Throttle limits the failures a client address can cause without a valid
 // badge: incorrect QR codes (unknown, expired, another tenant's, not the
-// user's) and unknown, used or expired transaction handles, counted
-// together. After Limit failures in the Window that opened at the first, a
+// user's, not the badge of the user an authorization request is for),
+// unknown, used or expired transaction handles, and well-formed ids of no
+// pending authorization request, counted together. After Limit failures in the Window that opened at the first, a
 // further failure gets 429 until the window ends, and is neither counted
 // nor written to the sign-in log, so that an anonymous caller can make the
 // service write at most Limit log entries per address per window.

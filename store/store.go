@@ -102,13 +102,17 @@ type Grant struct {
 // the next step (Stage) is awaited. It is short-lived and single-use. The
 // handle the client holds is never stored: ID is a hash of it.
 type SignIn struct {
-	ID      string // a hash of the client's handle
-	UserID  string
-	CodeID  string // the QR code presented
-	Stage   string // what comes next: "pin" or "newPin"
-	PINRef  string // a fingerprint of the PIN hash checked ("" before the PIN)
-	Created time.Time
-	Expires time.Time
+	ID     string // a hash of the client's handle
+	UserID string
+	CodeID string // the QR code presented
+	Stage  string // what comes next: "pin" or "newPin"
+	PINRef string // a fingerprint of the PIN hash checked ("" before the PIN)
+	// AuthRequest is the OpenID provider's authorization request the user
+	// signs in for ("" for a sign-in to qrpin itself): an id of at most
+	// 128 characters of [A-Za-z0-9_-].
+	AuthRequest string
+	Created     time.Time
+	Expires     time.Time
 }
 
 // SignInLog is one sign-in attempt (a step that failed, or the sign-in

@@ -8,9 +8,17 @@
 // else", after data-idle-timeout milliseconds without input, when the page
 // is left or reloaded (pagehide) and when the back/forward cache brings it
 // back (pageshow), so that no later person finds a signed-in page.
+//
+// In an authorization request's context (data-auth-request: the OpenID
+// provider sent the browser here for an application), the badge step names
+// the request, and the last step answers where to go next instead of
+// tokens: the page wipes itself and replaces itself with that URL
+// (location.replace, so that Back does not come back to the PIN).
 (function () {
   "use strict";
   var base = document.body.getAttribute("data-base");
+  if (base === null) { return; } // the page only says why it cannot sign in
+  var authRequest = document.body.getAttribute("data-auth-request") || "";
   var idleMs = parseInt(document.body.getAttribute("data-idle-timeout"), 10);
   if (!(idleMs > 0)) { idleMs = 60000; }
   // gen counts restarts: an answer to a request sent before the last
@@ -60,6 +68,7 @@
     tx = b.transaction || "";
     if (b.next === "pin") { stopCamera(); show("pin"); say("Badge accepted. Enter your PIN.", "ok"); }
     else if (b.next === "newPin") { $("newpin-length").textContent = b.pinLength || 8; show("newpin"); say("Choose a new PIN.", "ok"); }
+    else if (b.next === "redirect") { leave(b.location); }
     else if (b.next === "done") { // the tokens in b are not kept: nothing here uses them
       $("done-text").textContent = "Welcome. You can now use this device.";
       show("done"); say("Signed in.", "ok");
@@ -75,7 +84,29 @@
       .then(function () { if (g === gen) { busy = false; } });
   }
 
-  function submitQR(text) { send("qr", { qrCode: text }); }
+  function submitQR(text) {
+    var body = { qrCode: text };
+    if (authRequest) { body.authRequest = authRequest; }
+    send("qr", body);
+  }
+
+  // leave wipes the page and goes on to where the sign-in continues (the
+  // provider's callback, which sends the browser back to the application),
+  // replacing this page in the history. Only an http(s) URL is followed.
+  function leave(loc) {
+    restart();
+    var u = null;
+    if (typeof loc === "string" && loc !== "") {
+      try { u = new URL(loc, location.href); } catch (e) { u = null; }
+    }
+    if (!u || (u.protocol !== "https:" && u.protocol !== "http:")) {
+      say("Something went wrong. Please try again.", "error");
+      return;
+    }
+    ["scan", "pin", "newpin", "done"].forEach(function (s) { $(s).hidden = true; });
+    say("Signed in. Returning to the application.", "ok");
+    location.replace(u.href);
+  }
 
   // restart wipes what the page holds and shows the scan screen.
   function restart() {

@@ -21,9 +21,9 @@ func (s *Store) CreateSignIn(ctx context.Context, si store.SignIn) error {
 			return err
 		}
 		_, err := tx.Exec(ctx, `
-			INSERT INTO signins (id, user_id, code_id, stage, pin_ref, created, expires)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			si.ID, si.UserID, si.CodeID, si.Stage, si.PINRef, si.Created, si.Expires)
+			INSERT INTO signins (id, user_id, code_id, stage, pin_ref, auth_request, created, expires)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			si.ID, si.UserID, si.CodeID, si.Stage, si.PINRef, si.AuthRequest, si.Created, si.Expires)
 		return err
 	})
 }
@@ -39,8 +39,8 @@ func (s *Store) TakeSignIn(ctx context.Context, id string, now time.Time) (store
 	err := s.write1(ctx, func(ctx context.Context, q querier) error {
 		return q.QueryRow(ctx, `
 			DELETE FROM signins WHERE id = $1
-			RETURNING user_id, code_id, stage, pin_ref, created, expires`, id).
-			Scan(&si.UserID, &si.CodeID, &si.Stage, &si.PINRef, &si.Created, &si.Expires)
+			RETURNING user_id, code_id, stage, pin_ref, auth_request, created, expires`, id).
+			Scan(&si.UserID, &si.CodeID, &si.Stage, &si.PINRef, &si.AuthRequest, &si.Created, &si.Expires)
 	})
 	if err != nil {
 		return store.SignIn{}, err

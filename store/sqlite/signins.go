@@ -14,8 +14,8 @@ func (s *Store) CreateSignIn(ctx context.Context, si store.SignIn) error {
 			return dbErr(err)
 		}
 		_, err := tx.ExecContext(ctx,
-			`INSERT INTO signins (id, user_id, code_id, stage, pin_ref, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			si.ID, si.UserID, si.CodeID, si.Stage, si.PINRef, si.Created.UnixMicro(), si.Expires.UnixMicro())
+			`INSERT INTO signins (id, user_id, code_id, stage, pin_ref, auth_request, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			si.ID, si.UserID, si.CodeID, si.Stage, si.PINRef, si.AuthRequest, si.Created.UnixMicro(), si.Expires.UnixMicro())
 		return dbErr(err)
 	})
 }
@@ -26,8 +26,8 @@ func (s *Store) TakeSignIn(ctx context.Context, id string, now time.Time) (store
 	si := store.SignIn{ID: id}
 	var created, expires int64
 	err := s.w.QueryRowContext(ctx, // one statement: it deletes at its first step
-		`DELETE FROM signins WHERE id = ? RETURNING user_id, code_id, stage, pin_ref, created, expires`, id).
-		Scan(&si.UserID, &si.CodeID, &si.Stage, &si.PINRef, &created, &expires)
+		`DELETE FROM signins WHERE id = ? RETURNING user_id, code_id, stage, pin_ref, auth_request, created, expires`, id).
+		Scan(&si.UserID, &si.CodeID, &si.Stage, &si.PINRef, &si.AuthRequest, &created, &expires)
 	if err != nil {
 		return store.SignIn{}, dbErr(err)
 	}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 var signInTests = []test{
 	{"SignIn/CreateTake", testSignInCreateTake},
+	{"SignIn/AuthRequest", testSignInAuthRequest},
 	{"SignIn/Expiry", testSignInExpiry},
 	{"SignIn/Conflicts", testSignInConflicts},
 	{"SignIn/DeleteUser", testSignInDeleteUser},
@@ -32,6 +34,33 @@ func testSignInCreateTake(t *testing.T, s store.Store) {
 	check(t, err, store.ErrNotFound, "TakeSignIn again (single use)")
 	_, err = s.TakeSignIn(ctx, "nope", t0)
 	check(t, err, store.ErrNotFound, "TakeSignIn of a missing id")
+}
+
+// testSignInAuthRequest: a transaction keeps the authorization request it
+// serves, and one without keeps none.
+func testSignInAuthRequest(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "signin@contoso.com")
+	for _, req := range []string{"", "a", "Az09_-" + strings.Repeat("x", 122)} {
+		si := newSignIn(u.ID, "h-"+req)
+		si.AuthRequest = req
+		must(t, s.CreateSignIn(ctx, si), "CreateSignIn")
+		got, err := s.TakeSignIn(ctx, si.ID, t0)
+		must(t, err, "TakeSignIn")
+		equal(t, got, si, "TakeSignIn with the authorization request "+req)
+	}
+	// Another transaction's request does not leak into one without.
+	with := newSignIn(u.ID, "with")
+	with.AuthRequest = "req-1"
+	without := newSignIn(u.ID, "without")
+	must(t, s.CreateSignIn(ctx, with), "CreateSignIn with")
+	must(t, s.CreateSignIn(ctx, without), "CreateSignIn without")
+	got, err := s.TakeSignIn(ctx, "without", t0)
+	must(t, err, "TakeSignIn without")
+	equal(t, got.AuthRequest, "", "AuthRequest of a transaction without one")
+	got, err = s.TakeSignIn(ctx, "with", t0)
+	must(t, err, "TakeSignIn with")
+	equal(t, got.AuthRequest, "req-1", "AuthRequest")
 }
 
 func testSignInExpiry(t *testing.T, s store.Store) {
