@@ -14,6 +14,7 @@ import (
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/signin"
 	"github.com/qrpin/qrpin/store"
 )
 
@@ -184,12 +185,14 @@ func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 	zop.AuthResponse(req, p.op, w, r)
 }
 
-// Pending is an authorization request waiting for a worker.
-type Pending struct {
-	AppName string
-	UserID  string // login_hint resolved to a user ("" when none; a hint naming no user: the request still shows, but no badge matches)
-	UPN     string
-}
+// Flows as sign-in logs name them (signin.Pending.Flow).
+const (
+	FlowAuthorizationCode = "authorizationCode"
+	FlowDeviceCode        = "deviceCode"
+)
+
+// The provider is what the sign-in page signs workers in for.
+var _ signin.Authorizations = (*Provider)(nil)
 
 func errNoRequest() error {
 	return apperr.New(apperr.NotFound, "authRequestNotFound",
@@ -208,24 +211,29 @@ func (p *Provider) pendingRequest(ctx context.Context, id string) (store.AuthReq
 // Pending describes the request: the application's display name and,
 // when the request names one (login_hint), the user it is for. An
 // unknown, expired or completed request is an apperr NotFound error.
-func (p *Provider) Pending(ctx context.Context, requestID string) (Pending, error) {
+func (p *Provider) Pending(ctx context.Context, requestID string) (signin.Pending, error) {
 	_, _, pd, err := p.pending(ctx, requestID)
 	return pd, err
 }
 
-func (p *Provider) pending(ctx context.Context, requestID string) (store.AuthRequest, store.Application, Pending, error) {
+func (p *Provider) pending(ctx context.Context, requestID string) (store.AuthRequest, store.Application, signin.Pending, error) {
 	ar, err := p.pendingRequest(ctx, requestID)
 	if err != nil {
-		return store.AuthRequest{}, store.Application{}, Pending{}, err
+		return store.AuthRequest{}, store.Application{}, signin.Pending{}, err
 	}
 	app, err := p.cfg.Store.GetApplicationByAppID(ctx, ar.ClientID)
 	if errors.Is(err, store.ErrNotFound) {
 		err = errNoRequest()
 	}
 	if err != nil {
-		return store.AuthRequest{}, store.Application{}, Pending{}, err
+		return store.AuthRequest{}, store.Application{}, signin.Pending{}, err
 	}
-	pd := Pending{AppName: app.DisplayName}
+	flow := FlowAuthorizationCode
+	if ar.Flow == flowDevice {
+		flow = FlowDeviceCode
+	}
+	res, _ := resourceOf(app, ar.Scopes) // checked when the request was made
+	pd := signin.Pending{AppID: app.AppID, AppName: app.DisplayName, Resource: res.name, Flow: flow}
 	if ar.LoginHint != "" {
 		pd.UPN = ar.LoginHint
 		u, err := p.cfg.Store.GetUserByUPN(ctx, ar.LoginHint)
@@ -233,7 +241,7 @@ func (p *Provider) pending(ctx context.Context, requestID string) (store.AuthReq
 		case err == nil:
 			pd.UserID, pd.UPN = u.ID, u.UPN
 		case !errors.Is(err, store.ErrNotFound):
-			return store.AuthRequest{}, store.Application{}, Pending{}, err
+			return store.AuthRequest{}, store.Application{}, signin.Pending{}, err
 		}
 	}
 	return ar, app, pd, nil
@@ -243,9 +251,11 @@ func (p *Provider) pending(ctx context.Context, requestID string) (store.AuthReq
 // returns the URL the browser goes to next: the provider's callback, which
 // redirects to the application with its code (for a device request, the
 // device page, which says the device may go on). A request whose
-// login_hint names another user is refused (apperr Forbidden).
+// login_hint names another user is refused (apperr Forbidden). The
+// sign-in page writes the sign-in log entry (with Pending's application,
+// resource and flow).
 func (p *Provider) Complete(ctx context.Context, requestID, userID string, authTime time.Time) (string, error) {
-	_, app, pending, err := p.pending(ctx, requestID)
+	_, _, pending, err := p.pending(ctx, requestID)
 	if err != nil {
 		return "", err
 	}
@@ -273,12 +283,6 @@ func (p *Provider) Complete(ctx context.Context, requestID, userID string, authT
 	if err != nil {
 		return "", err
 	}
-	flow := FlowAuthorizationCode
-	if ar.Flow == flowDevice {
-		flow = FlowDeviceCode
-	}
-	res, _ := resourceOf(app, ar.Scopes) // checked when the request was made
-	p.record(ctx, Event{Time: now, UserID: u.ID, UPN: u.UPN, AppID: app.AppID, AppName: app.DisplayName, Resource: res.name, Flow: flow})
 	if ar.Flow == flowDevice {
 		return p.tenant + "/oauth2/v2.0/deviceauth?done=1", nil
 	}

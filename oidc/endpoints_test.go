@@ -10,6 +10,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/signin"
 	"github.com/qrpin/qrpin/store"
 )
 
@@ -144,7 +145,8 @@ func TestPendingComplete(t *testing.T) {
 
 	id := e.startAuthorize(cfg.AuthCodeURL("s", ch, oauth2.SetAuthURLParam("login_hint", "WORKER@contoso.com")))
 	pd, err := e.p.Pending(ctx, id)
-	if err != nil || pd != (Pending{AppName: "Timesheets", UserID: e.user.ID, UPN: e.user.UPN}) {
+	if err != nil || pd != (signin.Pending{AppName: "Timesheets", UserID: e.user.ID, UPN: e.user.UPN, AppID: a.AppID,
+		Resource: "Microsoft Graph", Flow: FlowAuthorizationCode}) {
 		t.Fatalf("Pending: %+v, %v", pd, err)
 	}
 	other := e.newUser("other@contoso.com")
@@ -179,7 +181,8 @@ func TestPendingComplete(t *testing.T) {
 
 	// A hint naming no user: the request shows, no badge matches.
 	id = e.startAuthorize(cfg.AuthCodeURL("s", ch, oauth2.SetAuthURLParam("login_hint", "nobody@contoso.com")))
-	if pd, err := e.p.Pending(ctx, id); err != nil || pd != (Pending{AppName: "Timesheets", UPN: "nobody@contoso.com"}) {
+	if pd, err := e.p.Pending(ctx, id); err != nil || pd != (signin.Pending{AppName: "Timesheets", UPN: "nobody@contoso.com",
+		AppID: a.AppID, Resource: "Microsoft Graph", Flow: FlowAuthorizationCode}) {
 		t.Errorf("Pending with an unknown hint: %+v, %v", pd, err)
 	}
 	if _, err := e.p.Complete(ctx, id, e.user.ID, e.clock.Now()); !isKind(err, apperr.Forbidden) {
@@ -290,7 +293,7 @@ func TestDeviceCode(t *testing.T) {
 		t.Fatalf("user code: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
 	id := loc.Query().Get("authRequest")
-	if pd, err := e.p.Pending(ctx, id); err != nil || pd.AppName != "Kiosk" {
+	if pd, err := e.p.Pending(ctx, id); err != nil || pd.AppName != "Kiosk" || pd.Flow != FlowDeviceCode || pd.Resource != "Microsoft Graph" {
 		t.Fatalf("Pending: %+v %v", pd, err)
 	}
 	next, err := e.p.Complete(ctx, id, e.user.ID, e.clock.Now())
@@ -306,12 +309,6 @@ func TestDeviceCode(t *testing.T) {
 	}
 	res, v = e.postForm(e.tenantURL("/oauth2/v2.0/token"), poll)
 	wantOAuthError(t, res, v, 400, "invalid_grant")
-	e.mu.Lock()
-	flow := e.events[len(e.events)-1].Flow
-	e.mu.Unlock()
-	if flow != FlowDeviceCode {
-		t.Errorf("the sign-in log's flow %q", flow)
-	}
 }
 
 // TestDeviceCodeExpires: an unanswered device code expires.

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -70,18 +69,16 @@ func (s *countingStore) DeleteRefreshFamily(ctx context.Context, family string) 
 // env is a provider on a real store, served by httptest with issuer's
 // discovery and token endpoint beside it, as cmd/qrpin mounts them.
 type env struct {
-	t      testing.TB
-	st     *countingStore
-	clock  *fakeclock.Clock
-	keys   *auth.KeySet
-	admin  *admin.Service
-	p      *Provider
-	srv    *httptest.Server
-	base   string
-	http   *http.Client // follows no redirect
-	mu     sync.Mutex
-	events []Event
-	user   store.User
+	t     testing.TB
+	st    *countingStore
+	clock *fakeclock.Clock
+	keys  *auth.KeySet
+	admin *admin.Service
+	p     *Provider
+	srv   *httptest.Server
+	base  string
+	http  *http.Client // follows no redirect
+	user  store.User
 }
 
 // openStore returns a fresh store of the named backend ("sqlite" or
@@ -121,8 +118,7 @@ func newEnvWith(t testing.TB, backend string, tweak func(*Config)) *env {
 	tokens := &auth.Tokens{Keys: e.keys, Issuer: auth.Issuer(e.base, testTenant), Now: e.clock.Now}
 	cc := &issuer.TokenEndpoint{Admin: e.admin, Tokens: tokens, TenantID: testTenant, BaseURL: e.base}
 	cfg := Config{Store: e.st, Clients: e.admin, Keys: e.keys, PublicURL: e.base, TenantID: testTenant,
-		Pepper: pepper, ClientCredentials: cc, Now: e.clock.Now, RateLimit: -1,
-		Record: func(_ context.Context, ev Event) { e.mu.Lock(); e.events = append(e.events, ev); e.mu.Unlock() }}
+		Pepper: pepper, ClientCredentials: cc, Now: e.clock.Now, RateLimit: -1}
 	if tweak != nil {
 		tweak(&cfg)
 	}

@@ -92,9 +92,7 @@ type Config struct {
 	// provider serves one client address may make per RateWindow; 0 means
 	// no limit. (Other grants have Config.ClientCredentials's limits.)
 	TokenRateLimit int
-	// Record, when set, is told each completed authorization (sign-in logs).
-	Record func(context.Context, Event)
-	Log    *slog.Logger
+	Log            *slog.Logger
 	// Now is the clock of every record's times; nil means time.Now.
 	Now func() time.Time
 }

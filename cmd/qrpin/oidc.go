@@ -58,7 +58,6 @@ func (f *oidcFlags) provider(d *deps, svc *admin.Service, clientCredentials *iss
 		RefreshIdle:       f.refreshIdle,
 		RateLimit:         limit,
 		TokenRateLimit:    clientCredentials.AddrLimit, // --token-rate-limit-addr, for every grant
-		Record:            oidc.RecordTo(d.store, log),
 		Log:               log,
 	})
 }

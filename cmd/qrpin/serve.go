@@ -110,7 +110,7 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 		return err
 	}
 	provider.Register(identity) // with the token endpoint, whose client credentials grant stays issuer's
-	c.registerSignIn(identity, cfg, api.Tokens, log)
+	c.registerSignIn(identity, cfg, api.Tokens, provider, log)
 	tlsConfig, caCert, err := c.tls.config(c.data)
 	if err != nil {
 		return err
