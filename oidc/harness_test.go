@@ -69,16 +69,18 @@ func (s *countingStore) DeleteRefreshFamily(ctx context.Context, family string) 
 // env is a provider on a real store, served by httptest with issuer's
 // discovery and token endpoint beside it, as cmd/qrpin mounts them.
 type env struct {
-	t     testing.TB
-	st    *countingStore
-	clock *fakeclock.Clock
-	keys  *auth.KeySet
-	admin *admin.Service
-	p     *Provider
-	srv   *httptest.Server
-	base  string
-	http  *http.Client // follows no redirect
-	user  store.User
+	t      testing.TB
+	st     *countingStore
+	clock  *fakeclock.Clock
+	keys   *auth.KeySet
+	admin  *admin.Service
+	p      *Provider
+	srv    *httptest.Server
+	mux    *http.ServeMux
+	pepper []byte
+	base   string
+	http   *http.Client // follows no redirect
+	user   store.User
 }
 
 // openStore returns a fresh store of the named backend ("sqlite" or
@@ -111,6 +113,7 @@ func newEnvWith(t testing.TB, backend string, tweak func(*Config)) *env {
 	pepper := bytes.Repeat([]byte{9}, 32)
 	e.admin = &admin.Service{Config: pinflow.Config{Store: e.st, Pepper: pepper, TenantID: testTenant, Now: e.clock.Now}}
 	mux := http.NewServeMux()
+	e.mux, e.pepper = mux, pepper
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	e.base = e.srv.URL
