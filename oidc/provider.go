@@ -196,7 +196,7 @@ func New(cfg Config) (*Provider, error) {
 	if u.Scheme == "http" {
 		opts = append(opts, zop.WithAllowInsecure())
 	}
-	p.op, err = zop.NewOpenIDProvider(p.issuer, opCfg, p.storage, opts...)
+	p.op, err = zop.NewProvider(opCfg, p.storage, zop.StaticIssuer(p.issuer), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("oidc: %w", err)
 	}
