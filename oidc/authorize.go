@@ -83,8 +83,8 @@ func (p *Provider) checkRequest(ar *zoidc.AuthRequest, app store.Application, pl
 		return zoidc.ErrInvalidRequest().WithDescription("state, nonce or login_hint is too long.")
 	case len(ar.Scopes) > maxScopes || slices.ContainsFunc(ar.Scopes, func(s string) bool { return len(s) > maxScopeLen }):
 		return invalidScope("Too many scopes, or a scope too long.")
-	case !slices.Contains(ar.Scopes, "openid"):
-		return invalidScope("The scope must include 'openid': qrpin's authorize endpoint signs users in with OpenID Connect.")
+	case len(ar.Scopes) == 0:
+		return zoidc.ErrInvalidRequest().WithDescription("AADSTS900144: The request must contain the following parameter: 'scope'.")
 	}
 	if _, err := resourceOf(app, ar.Scopes); err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
@@ -115,8 +117,8 @@ func resourceOf(app store.Application, scopes []string) (resource, error) {
 }
 
 // grant is what a token response is issued for: a signed-in user, an
-// application, the scopes granted. It is op's ID token request (an
-// op.AuthRequest, so that op puts the nonce in the ID token).
+// application, the scopes granted. It is op's token request (through
+// accessRequest).
 type grant struct {
 	p        *Provider
 	user     store.User
@@ -127,35 +129,46 @@ type grant struct {
 	res      resource
 }
 
-var _ zop.AuthRequest = (*grant)(nil)
+func (g *grant) GetScopes() []string   { return g.scopes }
+func (g *grant) GetSubject() string    { return g.p.pairwise(g.clientID, g.user.ID) }
+func (g *grant) GetAudience() []string { return []string{g.clientID} }
 
-func (g *grant) GetID() string                          { return "" }
-func (g *grant) GetACR() string                         { return "" }
-func (g *grant) GetAMR() []string                       { return amr }
-func (g *grant) GetAudience() []string                  { return []string{g.clientID} }
-func (g *grant) GetAuthTime() time.Time                 { return g.authTime }
-func (g *grant) GetClientID() string                    { return g.clientID }
-func (g *grant) GetCodeChallenge() *zoidc.CodeChallenge { return nil }
-func (g *grant) GetNonce() string                       { return g.nonce }
-func (g *grant) GetRedirectURI() string                 { return "" }
-func (g *grant) GetResponseType() zoidc.ResponseType    { return zoidc.ResponseTypeCode }
-func (g *grant) GetResponseMode() zoidc.ResponseMode    { return "" }
-func (g *grant) GetScopes() []string                    { return g.scopes }
-func (g *grant) GetState() string                       { return "" }
-func (g *grant) GetSubject() string                     { return g.p.pairwise(g.clientID, g.user.ID) }
-func (g *grant) Done() bool                             { return true }
-
-// setUserinfo fills the ID token's (and userinfo's) claims: Entra's oid,
-// tid and ver always; name and preferred_username with the profile scope.
-func (g *grant) setUserinfo(ui *zoidc.UserInfo) {
-	ui.Subject = g.GetSubject()
-	if slices.Contains(g.scopes, "profile") {
-		ui.Name = g.user.DisplayName
-		ui.PreferredUsername = g.user.UPN
+// idToken signs the grant's ID token (RS256, the KeySet's signing key and
+// kid). It is built here rather than by op's CreateIDToken because op
+// writes aud as an array, and MSAL reads an ID token's aud as a string
+// (Entra's shape): MSAL's token responses would not parse. Its claims are
+// OpenID Connect's (iss, sub: pairwise, aud, exp, iat, nbf, auth_time,
+// nonce, amr, azp, at_hash, c_hash with op's ClaimHash) and Entra's (oid,
+// tid, ver; name and preferred_username with the profile scope).
+func (g *grant) idToken(accessToken, code string) (string, error) {
+	kid, key, err := g.p.cfg.Keys.SigningKey()
+	if err != nil {
+		return "", err
 	}
-	ui.AppendClaims("oid", g.user.ID)
-	ui.AppendClaims("tid", g.p.cfg.TenantID)
-	ui.AppendClaims("ver", "2.0")
+	now := g.p.now()
+	c := jwt.MapClaims{
+		"iss": g.p.issuer, "sub": g.GetSubject(), "aud": g.clientID, "azp": g.clientID,
+		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(g.p.cfg.TokenTTL).Unix(),
+		"auth_time": g.authTime.Unix(), "amr": amr,
+		"oid": g.user.ID, "tid": g.p.cfg.TenantID, "ver": "2.0",
+	}
+	if g.nonce != "" {
+		c["nonce"] = g.nonce
+	}
+	if slices.Contains(g.scopes, "profile") {
+		c["name"], c["preferred_username"] = g.user.DisplayName, g.user.UPN
+	}
+	for claim, v := range map[string]string{"at_hash": accessToken, "c_hash": code} {
+		if v == "" {
+			continue
+		}
+		if c[claim], err = zoidc.ClaimHash(v, jose.RS256); err != nil {
+			return "", err
+		}
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
+	tok.Header["kid"] = kid
+	return tok.SignedString(key)
 }
 
 // accessRequest is op's access token request for a grant: its audience is
@@ -233,8 +246,7 @@ func (p *Provider) issue(ctx context.Context, g *grant, c *client, code string, 
 		resp.RefreshToken = token
 	}
 	if slices.Contains(g.scopes, "openid") {
-		resp.IDToken, err = zop.CreateIDToken(ctx, p.issuer, g, ttl, at, code, p.storage, c)
-		if err != nil {
+		if resp.IDToken, err = g.idToken(at, code); err != nil {
 			return nil, err
 		}
 	}

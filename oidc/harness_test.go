@@ -107,6 +107,12 @@ func newEnvOn(t testing.TB, backend string) *env { return newEnvWith(t, backend,
 
 // newEnvWith is newEnvOn with the provider's Config adjusted by tweak.
 func newEnvWith(t testing.TB, backend string, tweak func(*Config)) *env {
+	return newEnvServer(t, backend, false, tweak)
+}
+
+// newEnvServer is newEnvWith served over TLS when useTLS (httptest's
+// certificate; e.http trusts it).
+func newEnvServer(t testing.TB, backend string, useTLS bool, tweak func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, st: &countingStore{Store: openStore(t, backend)}, keys: testkeys.KeySet(t),
 		clock: fakeclock.New(time.Now().UTC().Truncate(time.Microsecond))}
@@ -114,7 +120,13 @@ func newEnvWith(t testing.TB, backend string, tweak func(*Config)) *env {
 	e.admin = &admin.Service{Config: pinflow.Config{Store: e.st, Pepper: pepper, TenantID: testTenant, Now: e.clock.Now}}
 	mux := http.NewServeMux()
 	e.mux, e.pepper = mux, pepper
-	e.srv = httptest.NewServer(mux)
+	e.http = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if useTLS {
+		e.srv = httptest.NewTLSServer(mux)
+		e.http.Transport = e.srv.Client().Transport
+	} else {
+		e.srv = httptest.NewServer(mux)
+	}
 	t.Cleanup(e.srv.Close)
 	e.base = e.srv.URL
 	(&issuer.Discovery{BaseURL: e.base, TenantID: testTenant, Keys: e.keys}).Register(mux)
@@ -131,7 +143,6 @@ func newEnvWith(t testing.TB, backend string, tweak func(*Config)) *env {
 		t.Fatal(err)
 	}
 	e.p.Register(mux)
-	e.http = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	e.user = e.newUser("worker@contoso.com")
 	return e
 }

@@ -37,7 +37,6 @@ type storage struct {
 
 var (
 	_ zop.Storage                        = (*storage)(nil)
-	_ zop.CanSetUserinfoFromRequest      = (*storage)(nil)
 	_ zop.CanGetPrivateClaimsFromRequest = (*storage)(nil)
 )
 
@@ -335,16 +334,6 @@ func (s *storage) ValidateJWTProfileScopes(context.Context, string, []string) ([
 func (s *storage) Health(ctx context.Context) error {
 	_, err := s.p.cfg.Store.GetPolicy(ctx)
 	return err
-}
-
-// SetUserinfoFromRequest fills the ID token's user claims from the grant.
-func (s *storage) SetUserinfoFromRequest(_ context.Context, ui *zoidc.UserInfo, r zop.IDTokenRequest, _ []string) error {
-	g, ok := r.(*grant)
-	if !ok {
-		return errNotRouted
-	}
-	g.setUserinfo(ui)
-	return nil
 }
 
 // GetPrivateClaimsFromRequest returns the access token's claims beside

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
@@ -22,6 +23,8 @@ const (
 	grantCode    = "authorization_code"
 	grantRefresh = "refresh_token"
 	grantDevice  = "urn:ietf:params:oauth:grant-type:device_code"
+	// grantDeviceShort is the name Entra takes too, and MSAL sends.
+	grantDeviceShort = "device_code"
 )
 
 // serveToken answers POST /{tenant}/oauth2/v2.0/token: it reads the body
@@ -46,7 +49,7 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch grant {
-	case grantCode, grantRefresh, grantDevice:
+	case grantCode, grantRefresh, grantDevice, grantDeviceShort:
 	default:
 		if p.cfg.ClientCredentials == nil {
 			p.writeTokenError(w, zoidc.ErrUnsupportedGrantType().WithDescription("Unsupported grant type."))
@@ -60,13 +63,19 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	p.tenantOnly(func(w http.ResponseWriter, r *http.Request) {
 		var resp *zoidc.AccessTokenResponse
-		var err error
+		// Parsed here: op's parsers parse a copy of the request, whose
+		// form this package would not see.
+		err := r.ParseForm()
+		if err != nil {
+			p.writeTokenError(w, zoidc.ErrInvalidRequest().WithDescription("The request body is not a valid form."))
+			return
+		}
 		switch grant {
 		case grantCode:
 			resp, err = p.exchangeCode(r)
 		case grantRefresh:
 			resp, err = p.refresh(r)
-		case grantDevice:
+		case grantDevice, grantDeviceShort:
 			resp, err = p.exchangeDeviceCode(r)
 		}
 		if err != nil {
@@ -186,7 +195,8 @@ func (p *Provider) exchangeCode(r *http.Request) (*zoidc.AccessTokenResponse, er
 	if err != nil {
 		return nil, err
 	}
-	res, err := resourceOf(app, ar.Scopes)
+	scopes := withOIDCScopes(ar.Scopes, strings.Fields(r.PostForm.Get("scope")))
+	res, err := resourceOf(app, scopes)
 	if err != nil {
 		return nil, err
 	}
@@ -207,8 +217,24 @@ func (p *Provider) exchangeCode(r *http.Request) (*zoidc.AccessTokenResponse, er
 	if err != nil {
 		return nil, err
 	}
-	g := &grant{p: p, user: u, clientID: app.AppID, scopes: ar.Scopes, authTime: ar.AuthTime, nonce: ar.Nonce, res: res}
+	g := &grant{p: p, user: u, clientID: app.AppID, scopes: scopes, authTime: ar.AuthTime, nonce: ar.Nonce, res: res}
 	return p.issue(ctx, g, p.clientFor(app, pl), req.Code, family{id: ar.ID, confidential: pl == platformWeb})
+}
+
+// withOIDCScopes returns the scopes an authorization granted, with the
+// OpenID Connect scopes (openid, profile, email, offline_access) that the
+// code exchange asks for added: Entra does so, and MSAL relies on it (its
+// authorization URL carries the application's scopes only, its token
+// request adds OpenID Connect's). They name only the user the access
+// token names already; a resource's scopes are never added.
+func withOIDCScopes(granted, asked []string) []string {
+	out := slices.Clone(granted)
+	for _, s := range asked {
+		if slices.Contains(oidcScopes, s) && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // refresh redeems a refresh token (RFC 6749, section 6) and rotates it.
