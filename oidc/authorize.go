@@ -182,7 +182,7 @@ func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 		p.redirectError(w, r, req, zoidc.ErrInteractionRequired().WithDescription("The user has not signed in."))
 		return
 	}
-	zop.AuthResponse(req, p.op, w, r)
+	zop.AuthResponseCode(w, r, req, p.op) // the code (SaveAuthCode), in the request's response mode
 }
 
 // Flows as sign-in logs name them (signin.Pending.Flow).
@@ -255,14 +255,14 @@ func (p *Provider) pending(ctx context.Context, requestID string) (store.AuthReq
 // sign-in page writes the sign-in log entry (with Pending's application,
 // resource and flow).
 func (p *Provider) Complete(ctx context.Context, requestID, userID string, authTime time.Time) (string, error) {
-	_, _, pending, err := p.pending(ctx, requestID)
+	pending, err := p.pendingRequest(ctx, requestID)
 	if err != nil {
 		return "", err
 	}
-	if pending.UPN != "" && pending.UserID != userID {
-		return "", apperr.New(apperr.Forbidden, "otherUser", "This sign-in is for another worker (%s).", pending.UPN)
-	}
 	u, err := p.cfg.Store.GetUser(ctx, userID)
+	if err == nil && pending.LoginHint != "" && !strings.EqualFold(pending.LoginHint, u.UPN) { // UPNs compare case-insensitively
+		return "", apperr.New(apperr.Forbidden, "otherUser", "This sign-in is for another worker (%s).", pending.LoginHint)
+	}
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !u.AccountEnabled) {
 		return "", apperr.New(apperr.Forbidden, "userDisabled", "This account cannot sign in.")
 	}

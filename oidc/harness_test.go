@@ -25,6 +25,7 @@ import (
 	"github.com/qrpin/qrpin/internal/testkeys"
 	"github.com/qrpin/qrpin/issuer"
 	"github.com/qrpin/qrpin/method"
+	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/store"
 	"github.com/qrpin/qrpin/store/postgres"
@@ -77,6 +78,7 @@ type env struct {
 	p      *Provider
 	srv    *httptest.Server
 	mux    *http.ServeMux
+	hasher *pin.Hasher // the sign-in page's (withSignInPage)
 	pepper []byte
 	base   string
 	http   *http.Client // follows no redirect

@@ -29,15 +29,20 @@ const goodPIN = "48150392"
 
 // withSignInPage mounts the real sign-in page and API (package signin)
 // with the provider as its Authorizations, as serve does.
-func (e *env) withSignInPage() {
+func (e *env) withSignInPage() { e.withSignInPageAt(cheap, e.clock.Now) }
+
+// withSignInPageAt is withSignInPage hashing PINs at params, with the
+// clock now (nil: the real one).
+func (e *env) withSignInPageAt(params pin.Params, now func() time.Time) {
 	e.t.Helper()
-	h, err := pin.NewHasher(e.pepper, cheap)
+	h, err := pin.NewHasher(e.pepper, params)
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.hasher = h
 	svc := &signin.Service{
-		Config:         pinflow.Config{Store: e.st, PINs: h, Pepper: e.pepper, TenantID: testTenant, Now: e.clock.Now},
-		Tokens:         &auth.Tokens{Keys: e.keys, Issuer: e.p.Issuer(), Now: e.clock.Now},
+		Config:         pinflow.Config{Store: e.st, PINs: h, Pepper: e.pepper, TenantID: testTenant, Now: now},
+		Tokens:         &auth.Tokens{Keys: e.keys, Issuer: e.p.Issuer(), Now: now},
 		Record:         signin.RecordTo(e.st, nil),
 		Authorizations: e.p,
 	}
@@ -51,14 +56,17 @@ func (e *env) withSignInPage() {
 
 // badge gives the env's user a method with a live standard QR code and
 // goodPIN, and returns the badge's payload.
-func (e *env) badge() string {
+func (e *env) badge() string { return e.badgeFor(e.user) }
+
+// badgeFor is badge for the user u (the sign-in page's hasher hashes the
+// PIN).
+func (e *env) badgeFor(u store.User) string {
 	e.t.Helper()
 	ctx := context.Background()
-	if err := e.st.DeleteMethod(ctx, e.user.ID); err != nil {
+	if err := e.st.DeleteMethod(ctx, u.ID); err != nil {
 		e.t.Fatal(err)
 	}
-	h, _ := pin.NewHasher(e.pepper, cheap)
-	hash, err := h.Hash(goodPIN)
+	hash, err := e.hasher.Hash(goodPIN)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -69,12 +77,12 @@ func (e *env) badge() string {
 	then := e.clock.Now().Add(-time.Hour)
 	c := &method.QRCode{ID: uuid.NewString(), Kind: method.Standard, Start: then, Expire: then.Add(48 * time.Hour),
 		Created: then, Verifier: qr.Verifier(e.pepper, secret)}
-	m := method.Method{ID: uuid.NewString(), UserID: e.user.ID, Created: then, Standard: c,
+	m := method.Method{ID: uuid.NewString(), UserID: u.ID, Created: then, Standard: c,
 		PIN: method.PIN{Hash: hash, Length: len(goodPIN), Created: then, Updated: then}}
 	if err := e.st.CreateMethod(ctx, m); err != nil {
 		e.t.Fatal(err)
 	}
-	return qr.Payload{TenantID: testTenant, CodeID: c.ID, UPN: e.user.UPN, Secret: secret}.Encode()
+	return qr.Payload{TenantID: testTenant, CodeID: c.ID, UPN: u.UPN, Secret: secret}.Encode()
 }
 
 func (e *env) postJSON(rawURL string, v any) (*http.Response, map[string]any) {
