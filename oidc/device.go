@@ -112,7 +112,7 @@ func (p *Provider) exchangeDeviceCode(r *http.Request) (*zoidc.AccessTokenRespon
 		return nil, zoidc.ErrInvalidClient().WithDescription("AADSTS700025: Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
 	}
 	ar, err := p.cfg.Store.GetAuthRequest(ctx, hashSecret(deviceCode))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (ar.Flow != flowDevice || ar.ClientID != clientID)) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (ar.Flow != flowDevice || !strings.EqualFold(ar.ClientID, clientID))) {
 		return nil, invalidGrant("AADSTS70000: The device code is unknown or was issued to another client.")
 	}
 	if err != nil {

@@ -168,7 +168,7 @@ func (p *Provider) exchangeCode(r *http.Request) (*zoidc.AccessTokenResponse, er
 	switch {
 	case ar.Flow != flowCode || !p.now().Before(ar.Expires):
 		return nil, invalidGrant("AADSTS70008: The authorization code is unknown or expired.")
-	case req.ClientID != ar.ClientID:
+	case !strings.EqualFold(req.ClientID, ar.ClientID): // client ids are GUIDs, in any case as Entra takes them
 		return nil, invalidGrant("AADSTS70000: The authorization code was issued to another client.")
 	case req.RedirectURI != ar.RedirectURI:
 		return nil, invalidGrant("AADSTS70000: redirect_uri differs from the authorization request's.")
@@ -256,7 +256,7 @@ func (p *Provider) refresh(r *http.Request) (*zoidc.AccessTokenResponse, error) 
 		return nil, zoidc.ErrInvalidRequest().WithDescription("The request body must contain the following parameter: 'client_id'.")
 	}
 	rt, err := p.cfg.Store.GetRefreshToken(ctx, hashSecret(req.RefreshToken))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && rt.ClientID != req.ClientID) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !strings.EqualFold(rt.ClientID, req.ClientID)) {
 		return nil, invalidGrant("AADSTS9002313: The refresh token is unknown, revoked or was issued to another client.")
 	}
 	if err != nil {

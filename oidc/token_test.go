@@ -63,6 +63,10 @@ func TestCodeExchange(t *testing.T) {
 	}{
 		{name: "oidcc-server (confidential, Basic)", status: 200},
 		{name: "oidcc-server (public spa, PKCE)", spa: true, status: 200},
+		{name: "client id in upper case", change: func(e *env, a app, f url.Values) (string, string) {
+			f.Set("client_id", strings.ToUpper(a.AppID))
+			return strings.ToUpper(a.AppID), a.secret
+		}, status: 200},
 		{name: "client_secret_post", change: func(e *env, a app, f url.Values) (string, string) {
 			f.Set("client_secret", a.secret)
 			return a.AppID, ""
