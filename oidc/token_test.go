@@ -169,7 +169,15 @@ func TestCodeExchange(t *testing.T) {
 // second time, and the refresh token the first exchange gave is revoked.
 func TestCodeReuse(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			testCodeReuse(t, newEnvOn(t, backend))
+		})
+	}
+}
+
+func testCodeReuse(t *testing.T, e *env) {
 	a := e.newApp("Timesheets", webApp)
 	uri := webApp.WebRedirectURIs[0]
 	code, verifier, _ := e.signIn(a, uri)
@@ -193,11 +201,15 @@ func refreshForm(token, clientID string) url.Values {
 // and is refused for a confidential one.
 func TestRefreshToken(t *testing.T) {
 	t.Parallel()
-	for _, confidential := range []bool{false, true} {
-		name := map[bool]string{false: "public", true: "confidential"}[confidential]
+	for _, tc := range []struct {
+		backend      string
+		confidential bool
+	}{{"sqlite", false}, {"sqlite", true}, {"postgres", false}, {"postgres", true}} {
+		confidential := tc.confidential
+		name := tc.backend + "/" + map[bool]string{false: "public", true: "confidential"}[confidential]
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t)
+			e := newEnvOn(t, tc.backend)
 			a, uri := e.newApp("Ward portal", spaApp), spaApp.SPARedirectURIs[0]
 			if confidential {
 				a, uri = e.newApp("Timesheets", webApp), webApp.WebRedirectURIs[0]
