@@ -379,3 +379,44 @@ func TestRateLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestCORS: a single-page application's browser may read the token
+// endpoint's and userinfo's answers from any origin, never with
+// credentials (op's own default allows any origin with credentials).
+func TestCORS(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := e.newApp("Ward portal", spaApp)
+	code, verifier, _ := e.signIn(a, spaApp.SPARedirectURIs[0])
+	req, _ := http.NewRequest(http.MethodPost, e.tenantURL("/oauth2/v2.0/token"),
+		strings.NewReader(codeForm(code, verifier, spaApp.SPARedirectURIs[0], a.AppID).Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://ward.contoso.com")
+	res, err := e.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := readJSON(t, res)
+	if res.StatusCode != 200 || res.Header.Get("Access-Control-Allow-Origin") != "*" || res.Header.Get("Access-Control-Allow-Credentials") != "" {
+		t.Errorf("token: %d %v %v", res.StatusCode, res.Header, v)
+	}
+	req, _ = http.NewRequest(http.MethodOptions, e.base+UserinfoPath, nil)
+	req.Header.Set("Origin", "https://ward.contoso.com")
+	req.Header.Set("Access-Control-Request-Method", "GET")
+	req.Header.Set("Access-Control-Request-Headers", "authorization")
+	res, err = e.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 204 || res.Header.Get("Access-Control-Allow-Origin") != "*" || res.Header.Get("Access-Control-Allow-Credentials") != "" ||
+		!strings.Contains(res.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Errorf("userinfo preflight: %d %v", res.StatusCode, res.Header)
+	}
+	// The authorize endpoint is navigated to, never fetched: no CORS.
+	res = e.get(e.tenantURL("/oauth2/v2.0/authorize?client_id=" + a.AppID))
+	res.Body.Close()
+	if res.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("authorize allows origins: %v", res.Header)
+	}
+}

@@ -237,4 +237,5 @@ func (p *Provider) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+DeviceAuthPath, p.tenantOnly(p.serveDeviceAuth))
 	mux.HandleFunc("GET "+UserinfoPath, p.withIssuer(p.serveUserinfo))
 	mux.HandleFunc("POST "+UserinfoPath, p.withIssuer(p.serveUserinfo))
+	mux.HandleFunc("OPTIONS "+UserinfoPath, preflight)
 }

@@ -58,6 +58,11 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 		p.cfg.ClientCredentials.ServeHTTP(w, r)
 		return
 	}
+	// Single-page applications (spa redirect URIs) redeem codes and
+	// refresh tokens from the browser: any origin may read the answer, as
+	// for discovery. No credentials: the endpoint takes no cookie, only
+	// what the request carries.
+	w.Header().Set("Access-Control-Allow-Origin", "*")
 	if p.overLimit(w, r, p.limiters().tokenRate) {
 		return
 	}

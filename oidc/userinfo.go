@@ -25,6 +25,7 @@ type userinfoResponse struct {
 // Authorization header or (POST) the access_token form field (RFC 6750).
 // The token is checked by auth.Tokens, as qrpin's Graph API checks it.
 func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*") // a bearer token, no cookie: any origin may ask
 	token, ok := bearer(w, r)
 	if !ok {
 		return
@@ -93,4 +94,15 @@ func unauthorized(w http.ResponseWriter, code, description string) {
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="qrpin", error="`+code+`"`)
 	writeJSON(w, status, map[string]string{"error": code, "error_description": description})
+}
+
+// preflight answers a CORS preflight of the userinfo endpoint: any origin,
+// with the Authorization header, never with credentials.
+func preflight(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "GET, POST")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+	h.Set("Access-Control-Max-Age", "3600")
+	w.WriteHeader(http.StatusNoContent)
 }
