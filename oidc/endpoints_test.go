@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -418,5 +419,40 @@ func TestCORS(t *testing.T) {
 	res.Body.Close()
 	if res.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("authorize allows origins: %v", res.Header)
+	}
+}
+
+// TestUserCodeThrottle: wrong user codes from one address are throttled:
+// after 10, the page answers 429 (even for a right code) until the
+// window ends.
+func TestUserCodeThrottle(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	kiosk := e.newApp("Kiosk", nativeApp)
+	_, v := e.postForm(e.tenantURL("/oauth2/v2.0/devicecode"), url.Values{"client_id": {kiosk.AppID}, "scope": {"openid"}})
+	right := v["user_code"].(string)
+	try := func(code string) int {
+		res, err := e.http.PostForm(e.tenantURL("/oauth2/v2.0/deviceauth"), url.Values{"user_code": {code}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for i := range 10 {
+		if st := try("BBBB-BBB" + string(rune('B'+i))); st != 400 {
+			t.Fatalf("wrong code %d: %d, want 400", i+1, st)
+		}
+	}
+	if st := try("BBBB-CCCC"); st != 429 {
+		t.Errorf("the 11th wrong code: %d, want 429", st)
+	}
+	if st := try(right); st != 429 {
+		t.Errorf("a right code while throttled: %d, want 429", st)
+	}
+	e.clock.Advance(15 * time.Minute) // the window ends (and the device code with it: a new one)
+	_, v = e.postForm(e.tenantURL("/oauth2/v2.0/devicecode"), url.Values{"client_id": {kiosk.AppID}, "scope": {"openid"}})
+	if st := try(v["user_code"].(string)); st != http.StatusSeeOther {
+		t.Errorf("a right code after the window: %d, want 303", st)
 	}
 }
