@@ -63,6 +63,9 @@ func toSignIn(e store.SignInLog) *signInJSON {
 		ResourceID: graphResourceID, ResourceDisplayName: "Microsoft Graph", ConditionalAccessStatus: "notApplied",
 		Status: signInStatusJSON{ErrorCode: e.ErrorCode},
 	}
+	if e.Resource != "" && e.Resource != j.ResourceDisplayName { // an application's own API, through the OpenID provider
+		j.ResourceID, j.ResourceDisplayName = e.AppID, e.Resource
+	}
 	detail := authDetailJSON{Method: "QR code", Detail: "QR code and PIN", StepTime: graphTime(e.Created),
 		Requirement: "Primary authentication", Succeeded: e.ErrorCode == 0, Result: "MFA requirement satisfied by claim in the token"}
 	if e.ErrorCode == 0 {

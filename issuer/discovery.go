@@ -45,13 +45,19 @@ func (d *Discovery) Register(mux *http.ServeMux) {
 
 // Configuration is the OpenID Provider metadata document (OpenID Connect
 // Discovery 1.0), with the fields and values of Entra's v2.0 document that
-// apply to qrpin. Endpoints qrpin does not have (userinfo, logout, device
-// code, Kerberos) are left out.
+// apply to qrpin, whose OpenID provider (package oidc) serves the
+// authorization, token, userinfo, logout and device code endpoints named.
+// Entra's Kerberos endpoint is left out.
 type Configuration struct {
 	Issuer                            string   `json:"issuer"`
 	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
 	TokenEndpoint                     string   `json:"token_endpoint"`
 	JWKSURI                           string   `json:"jwks_uri"`
+	UserinfoEndpoint                  string   `json:"userinfo_endpoint"`
+	EndSessionEndpoint                string   `json:"end_session_endpoint"`
+	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 	ResponseModesSupported            []string `json:"response_modes_supported"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
@@ -75,20 +81,27 @@ func (d *Discovery) Configuration() Configuration {
 		host = u.Host
 	}
 	return Configuration{
-		Issuer:                            auth.Issuer(d.BaseURL, d.TenantID),
-		AuthorizationEndpoint:             tenant + "/oauth2/v2.0/authorize",
-		TokenEndpoint:                     tenant + "/oauth2/v2.0/token",
-		JWKSURI:                           tenant + "/discovery/v2.0/keys",
+		Issuer:                      auth.Issuer(d.BaseURL, d.TenantID),
+		AuthorizationEndpoint:       tenant + "/oauth2/v2.0/authorize",
+		TokenEndpoint:               tenant + "/oauth2/v2.0/token",
+		JWKSURI:                     tenant + "/discovery/v2.0/keys",
+		UserinfoEndpoint:            base + "/oidc/userinfo", // Entra's is on its Graph host: ours is the public URL
+		EndSessionEndpoint:          tenant + "/oauth2/v2.0/logout",
+		DeviceAuthorizationEndpoint: tenant + "/oauth2/v2.0/devicecode",
+		GrantTypesSupported: []string{"authorization_code", "refresh_token", "client_credentials",
+			"urn:ietf:params:oauth:grant-type:device_code"},
+		CodeChallengeMethodsSupported:     []string{"S256"},
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_post", "client_secret_basic"},
 		ResponseModesSupported:            []string{"query", "fragment", "form_post"},
-		ResponseTypesSupported:            []string{"code", "id_token", "code id_token", "id_token token"},
-		// Entra says "pairwise"; qrpin's sub is the user's object id for
-		// every client, which OpenID calls "public".
-		SubjectTypesSupported:            []string{"public"},
+		// The authorization code flow only: no implicit or hybrid flow.
+		ResponseTypesSupported: []string{"code"},
+		// As Entra: an ID token's sub differs for every application.
+		SubjectTypesSupported:            []string{"pairwise"},
 		IDTokenSigningAlgValuesSupported: []string{"RS256"},
 		ScopesSupported:                  []string{"openid", "profile", "email", "offline_access"},
 		ClaimsSupported: []string{"sub", "iss", "aud", "exp", "iat", "nbf", "auth_time", "jti", "ver",
-			"tid", "oid", "azp", "appid", "idtyp", "upn", "preferred_username", "scp", "roles", "wids"},
+			"tid", "oid", "azp", "appid", "idtyp", "upn", "preferred_username", "name", "nonce", "amr",
+			"c_hash", "at_hash", "scp", "roles", "wids"},
 		CloudInstanceName:  host,
 		CloudGraphHostName: host,
 		MSGraphHost:        host,
@@ -105,20 +118,21 @@ func (d *Discovery) JWKS() jose.JSONWebKeySet {
 }
 
 func (d *Discovery) serveConfiguration(w http.ResponseWriter, r *http.Request) {
-	if d.knownTenant(w, r) {
+	if d.KnownTenant(w, r) {
 		writeDiscoveryJSON(w, http.StatusOK, d.Configuration())
 	}
 }
 
 func (d *Discovery) serveKeys(w http.ResponseWriter, r *http.Request) {
-	if d.knownTenant(w, r) {
+	if d.KnownTenant(w, r) {
 		writeDiscoveryJSON(w, http.StatusOK, d.JWKS())
 	}
 }
 
-// knownTenant reports whether the request's {tenant} is ours, answering
-// Entra's AADSTS90002 error when it is not.
-func (d *Discovery) knownTenant(w http.ResponseWriter, r *http.Request) bool {
+// KnownTenant reports whether the request's {tenant} is ours (compared
+// case-insensitively), answering Entra's AADSTS90002 error when it is not.
+// The OpenID provider's endpoints (package oidc) answer it too.
+func (d *Discovery) KnownTenant(w http.ResponseWriter, r *http.Request) bool {
 	tenant := r.PathValue("tenant")
 	if strings.EqualFold(tenant, d.TenantID) {
 		return true

@@ -33,6 +33,11 @@ type Pending struct {
 	// by the sign-in page: store.SignInLog names the application by id
 	// and name).
 	AppID string
+	// Resource and Flow are, for the sign-in logs, the resource the
+	// application asks a token for (its display name: "Microsoft Graph",
+	// or the application's own) and the provider's flow
+	// ("authorizationCode", "deviceCode").
+	Resource, Flow string
 }
 
 // hinted reports whether the request names the user it is for (a login

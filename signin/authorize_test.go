@@ -97,9 +97,9 @@ func authzEnv(t *testing.T) (*env, *fakeAuthz, badge) {
 	e := newEnv(t)
 	b := e.addUser("ana@contoso.com", goodPIN)
 	f := newFakeAuthz(map[string]Pending{
-		reqID:     {AppID: appID, AppName: appName},
-		hintedReq: {AppID: appID, AppName: appName, UserID: b.user.ID, UPN: b.user.UPN},
-		ghostReq:  {AppID: appID, AppName: appName, UPN: "ghost@contoso.com"},
+		reqID:     {AppID: appID, AppName: appName, Resource: "Microsoft Graph", Flow: "authorizationCode"},
+		hintedReq: {AppID: appID, AppName: appName, UserID: b.user.ID, UPN: b.user.UPN, Resource: "Microsoft Graph", Flow: "authorizationCode"},
+		ghostReq:  {AppID: appID, AppName: appName, UPN: "ghost@contoso.com", Resource: "Microsoft Graph", Flow: "authorizationCode"},
 	})
 	e.svc.Authorizations = f
 	e.svc.Record = RecordTo(e.st, nil)
@@ -188,8 +188,9 @@ func TestAuthorizeCompletesRequest(t *testing.T) {
 				t.Fatalf("sign-in logs: %+v", logs)
 			}
 			for _, l := range logs {
-				if l.AppID != appID || l.AppName != appName || l.UserID != b.user.ID {
-					t.Errorf("log entry %+v: want the application %s %q", l, appID, appName)
+				if l.AppID != appID || l.AppName != appName || l.UserID != b.user.ID ||
+					l.Resource != "Microsoft Graph" || l.Flow != "authorizationCode" {
+					t.Errorf("log entry %+v: want the application %s %q, its resource and flow", l, appID, appName)
 				}
 			}
 		})
@@ -411,7 +412,7 @@ func TestAuthorizeUnknownRequest(t *testing.T) {
 	}
 	p, err := e.svc.Pending(ctx, reqID)
 	mustOK(t, err, "Pending")
-	if p != (Pending{AppID: appID, AppName: appName}) {
+	if p != (Pending{AppID: appID, AppName: appName, Resource: "Microsoft Graph", Flow: "authorizationCode"}) {
 		t.Fatalf("Pending: %+v", p)
 	}
 

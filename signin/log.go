@@ -11,7 +11,7 @@ import (
 // sign-in log: every failed step, and each completed sign-in (a step that
 // only leads to the next is not a sign-in), each naming the application
 // signed in to: Event.AppID and AppName when set (an authorization
-// request's), else qrpin's own sign-in page. A failure to write is logged
+// request's, with its Resource and Flow), else qrpin's own sign-in page. A failure to write is logged
 // (without the entry's content) and does not change the sign-in's answer.
 func RecordTo(st store.Store, log *slog.Logger) func(context.Context, Event) {
 	return func(ctx context.Context, ev Event) {
@@ -33,6 +33,8 @@ func RecordTo(st store.Store, log *slog.Logger) func(context.Context, Event) {
 			ErrorCode:     ev.ErrorCode,
 			FailureReason: ev.FailureReason,
 			Step:          ev.Step,
+			Resource:      ev.Resource,
+			Flow:          ev.Flow,
 		}
 		if err := st.AddSignInLog(context.WithoutCancel(ctx), e); err != nil && log != nil {
 			log.Warn("cannot write a sign-in log entry", "err", err)

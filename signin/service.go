@@ -115,8 +115,10 @@ type Event struct {
 	FailureReason string // "" on success
 	Done          bool   // the sign-in completed
 	// AppID and AppName are the application signed in to, for a sign-in
-	// for an authorization request ("": qrpin's own sign-in page).
+	// for an authorization request ("": qrpin's own sign-in page), and
+	// Resource and Flow the resource and flow of the request.
 	AppID, AppName string
+	Resource, Flow string
 }
 
 // Error codes of sign-in logs (Entra's AADSTS numbers where one fits).
@@ -211,7 +213,7 @@ func (s *Service) StartQRFor(ctx context.Context, addr, payload, authRequest str
 		if req, err = s.Pending(ctx, authRequest); err != nil {
 			return Step{}, s.badRequest(ctx, addr, authRequest, now, err)
 		}
-		ev.AppID, ev.AppName = req.AppID, req.AppName
+		ev.AppID, ev.AppName, ev.Resource, ev.Flow = req.AppID, req.AppName, req.Resource, req.Flow
 	}
 	p, err := qr.Parse(payload)
 	if err != nil {
@@ -532,7 +534,7 @@ func (s *Service) stillPending(ctx context.Context, ev *Event, authRequest strin
 	if err != nil {
 		return err
 	}
-	ev.AppID, ev.AppName = p.AppID, p.AppName
+	ev.AppID, ev.AppName, ev.Resource, ev.Flow = p.AppID, p.AppName, p.Resource, p.Flow
 	return nil
 }
 

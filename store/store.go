@@ -129,6 +129,53 @@ type SignInLog struct {
 	ErrorCode     int // 0: success
 	FailureReason string
 	Step          string // the step attempted ("qrCode", "pin", "newPin")
+	Resource      string // resourceDisplayName: the resource an application signed in for ("" for qrpin's own sign-in page: Microsoft Graph)
+	Flow          string // the OpenID provider's flow ("authorizationCode", "deviceCode"); "" for qrpin's own sign-in page
+}
+
+// AuthRequest is an OpenID Connect authorization request waiting for, or
+// done with, its sign-in: the authorization code flow's (Flow "code") or
+// the device code flow's (Flow "device"). It is short-lived. Secrets are
+// kept only as hashes: the authorization code as CodeHash, the device
+// code as the ID of a device request. Once its code is exchanged it stays
+// as a tombstone (Redeemed) until Expires, so that a replayed code is
+// recognised.
+type AuthRequest struct {
+	ID            string // random (code flow) or a hash of the device code (device flow)
+	Flow          string // "code" or "device"
+	ClientID      string // the application's appId
+	RedirectURI   string // as requested and matched ("" in the device flow)
+	Scopes        []string
+	State         string
+	Nonce         string
+	ResponseMode  string
+	CodeChallenge string // PKCE S256 challenge; "" when none
+	LoginHint     string // the UPN the request names; "" when none
+	UserID        string // who signed in; "" until then
+	AuthTime      time.Time
+	CodeHash      string // SHA-256 of the authorization code issued (hex); "" until issued
+	UserCode      string // device flow: the code the worker types; "" otherwise
+	Redeemed      bool   // its code or device code was exchanged for tokens
+	Created       time.Time
+	Expires       time.Time
+}
+
+// RefreshToken is one refresh token of a family: the chain of tokens that
+// one sign-in began, each use replacing the token by a new one (rotation).
+// Only a hash of the token is kept (ID).
+type RefreshToken struct {
+	ID            string // SHA-256 of the token (hex)
+	FamilyID      string // the authorization request that began the family
+	ClientID      string
+	UserID        string
+	Scopes        []string
+	AuthTime      time.Time
+	FamilyCreated time.Time // when the family began
+	Created       time.Time
+	IdleExpires   time.Time // unused until then, it expires
+	Expires       time.Time // the family's absolute expiry
+	Confidential  bool      // issued to a confidential client (web platform): refreshing needs its secret
+	Rotated       bool      // it was used and replaced by a newer token
 }
 
 // DirectoryAudit is one management change, as Graph's directoryAudit
@@ -265,6 +312,37 @@ type Store interface {
 	// it is missing, already taken, or expired at now (Expires <= now).
 	// Deleting a user deletes their transactions.
 	TakeSignIn(ctx context.Context, id string, now time.Time) (SignIn, error)
+
+	// CreateAuthRequest stores an authorization request (ErrConflict when
+	// its id, code hash or user code is in use) and deletes the ones
+	// expired at its Created time.
+	CreateAuthRequest(ctx context.Context, r AuthRequest) error
+	// GetAuthRequest, GetAuthRequestByCode (by CodeHash) and
+	// GetAuthRequestByUserCode return a stored request, expired or not
+	// (the caller compares Expires with its clock); ErrNotFound when none
+	// is stored. An empty code hash or user code finds nothing.
+	GetAuthRequest(ctx context.Context, id string) (AuthRequest, error)
+	GetAuthRequestByCode(ctx context.Context, codeHash string) (AuthRequest, error)
+	GetAuthRequestByUserCode(ctx context.Context, userCode string) (AuthRequest, error)
+	// UpdateAuthRequest applies fn to the stored request in one
+	// transaction; fn cannot change ID. ErrConflict when the new code hash
+	// or user code is in use.
+	UpdateAuthRequest(ctx context.Context, id string, fn func(*AuthRequest) error) (AuthRequest, error)
+
+	// CreateRefreshToken stores a refresh token (ErrConflict when its id is
+	// in use) and deletes the ones expired (absolutely or idle) at its
+	// Created time.
+	CreateRefreshToken(ctx context.Context, t RefreshToken) error
+	// GetRefreshToken returns a stored refresh token, expired, rotated or
+	// not; ErrNotFound when none is stored.
+	GetRefreshToken(ctx context.Context, id string) (RefreshToken, error)
+	// RotateRefreshToken marks the token id rotated and stores next, in one
+	// transaction, so that exactly one caller rotates a token: ErrNotFound
+	// when id is missing, ErrConflict when it was rotated already or
+	// next's id is in use (nothing written then).
+	RotateRefreshToken(ctx context.Context, id string, next RefreshToken) error
+	// DeleteRefreshFamily deletes every refresh token of the family.
+	DeleteRefreshFamily(ctx context.Context, familyID string) error
 
 	// AddSignInLog and AddDirectoryAudit append a log entry (ErrConflict
 	// when its id is in use); the List methods return up to limit entries

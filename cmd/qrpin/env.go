@@ -53,6 +53,7 @@ type common struct {
 	out       io.Writer    // where commands print; os.Stdout when nil
 	db        dbFlags      // --db and the pool's flags: the database, SQLite in the data directory by default
 	signin    signinFlags  // serve only: sign-in settings
+	oidc      oidcFlags    // serve only: the OpenID provider's settings
 	prune     pruneFlags   // serve only: log retention
 	// listen opens serve's listener; net.Listen when nil. Tests that
 	// restart a server on its address wrap it (see retryListen).

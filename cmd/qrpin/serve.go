@@ -52,6 +52,7 @@ func serveCmd() *cobra.Command {
 	c.tls.flags(fs)
 	c.token.flags(fs)
 	c.signin.flags(fs)
+	c.oidc.flags(fs)
 	c.prune.flags(fs)
 	return cmd
 }
@@ -64,6 +65,9 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 		return err
 	}
 	if err := c.signin.check(); err != nil {
+		return err
+	}
+	if err := c.oidc.check(); err != nil {
 		return err
 	}
 	proxies, err := clientaddr.ParsePrefixes(c.proxies)
@@ -101,8 +105,12 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 	}
 	identity := http.NewServeMux() // the identity endpoints, beside the Graph API
 	(&issuer.Discovery{BaseURL: base, TenantID: d.tenantID, Keys: d.keys}).Register(identity)
-	c.tokenEndpoint(d, svc, base, log).Register(identity)
-	c.registerSignIn(identity, cfg, api.Tokens, log)
+	provider, err := c.oidc.provider(d, svc, c.tokenEndpoint(d, svc, base, log), base, log)
+	if err != nil {
+		return err
+	}
+	provider.Register(identity) // with the token endpoint, whose client credentials grant stays issuer's
+	c.registerSignIn(identity, cfg, api.Tokens, provider, log)
 	tlsConfig, caCert, err := c.tls.config(c.data)
 	if err != nil {
 		return err

@@ -41,7 +41,8 @@ func TestServeREADMESession(t *testing.T) {
 
 	// The token, as the README gets it: from the token endpoint, with the
 	// bootstrap application's credentials the first start wrote.
-	token := getToken(t, http.DefaultClient, readBootstrap(t, c.data))
+	creds := readBootstrap(t, c.data)
+	token := getToken(t, http.DefaultClient, creds)
 
 	base := "http://" + addr
 	call := func(verb, path, body string) (int, map[string]any) {
@@ -83,6 +84,10 @@ func TestServeREADMESession(t *testing.T) {
 	// The README's own commands, pasted into a shell (as a newcomer would),
 	// work against the same server.
 	runREADMESession(t, c)
+
+	// The OpenID provider is mounted with no flag of its own: discovery
+	// names its endpoints, and they answer.
+	checkProvider(t, base, creds.TenantID)
 
 	cancel()
 	if err := <-done; err != nil {
@@ -130,5 +135,50 @@ func runREADMESession(t *testing.T, c common) {
 		!strings.Contains(got, `"forceChangePinNextSignIn":true`) || !strings.Contains(got, `"code":null`) ||
 		strings.Contains(got, `"error"`) {
 		t.Fatalf("the README's first session: %v\n%s", err, got)
+	}
+}
+
+// checkProvider checks that serve mounts the OpenID provider: discovery
+// names its endpoints; an unknown client's authorization request gets the
+// error page (no redirect), its device code request invalid_client.
+func checkProvider(t *testing.T, base, tenant string) {
+	t.Helper()
+	res, err := http.Get(base + "/" + tenant + "/v2.0/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	for field, want := range map[string]string{
+		"userinfo_endpoint":             base + "/oidc/userinfo",
+		"end_session_endpoint":          base + "/" + tenant + "/oauth2/v2.0/logout",
+		"device_authorization_endpoint": base + "/" + tenant + "/oauth2/v2.0/devicecode",
+	} {
+		if doc[field] != want {
+			t.Errorf("discovery %s = %v, want %s", field, doc[field], want)
+		}
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err = noRedirect.Get(base + "/" + tenant + "/oauth2/v2.0/authorize?response_type=code&scope=openid" +
+		"&client_id=11111111-2222-3333-4444-555555555555&redirect_uri=https%3A%2F%2Fevil.example%2F")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest || res.Header.Get("Location") != "" {
+		t.Errorf("authorize for an unknown client: %d, Location %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	res, err = http.PostForm(base+"/"+tenant+"/oauth2/v2.0/devicecode", map[string][]string{"client_id": {"11111111-2222-3333-4444-555555555555"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	json.NewDecoder(res.Body).Decode(&m)
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized || m["error"] != "invalid_client" {
+		t.Errorf("devicecode for an unknown client: %d %v", res.StatusCode, m)
 	}
 }

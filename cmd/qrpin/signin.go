@@ -33,13 +33,15 @@ func (f *signinFlags) check() error {
 }
 
 // registerSignIn adds the sign-in API and page at /{tenant}/signin to mux,
-// on cfg, the configuration the management service has too.
-func (c *common) registerSignIn(mux *http.ServeMux, cfg pinflow.Config, tokens *auth.Tokens, log *slog.Logger) *signin.Service {
+// on cfg, the configuration the management service has too; authz is the
+// OpenID provider whose authorization requests workers sign in for.
+func (c *common) registerSignIn(mux *http.ServeMux, cfg pinflow.Config, tokens *auth.Tokens, authz signin.Authorizations, log *slog.Logger) *signin.Service {
 	s := &signin.Service{
-		Config:   cfg,
-		Tokens:   tokens,
-		Throttle: signin.Throttle{Limit: c.signin.throttle},
-		Record:   signin.RecordTo(cfg.Store, log),
+		Config:         cfg,
+		Tokens:         tokens,
+		Throttle:       signin.Throttle{Limit: c.signin.throttle},
+		Record:         signin.RecordTo(cfg.Store, log),
+		Authorizations: authz,
 	}
 	h := &signin.Handler{Service: s, Log: log, IdleTimeout: c.signin.idle}
 	h.Register(mux)

@@ -20,6 +20,9 @@ func testSignInLogs(t *testing.T, s store.Store) {
 		e := store.SignInLog{ID: fmt.Sprintf("%03d", i), Created: t0.Add(minute(i)), UserID: "u" + fmt.Sprint(i%2),
 			UPN: fmt.Sprintf("User%d@Contoso.com", i%2), AppID: "app", AppName: "qrpin sign-in", IPAddress: "192.0.2.1",
 			ErrorCode: 50126 * (i % 3 / 2), FailureReason: "", Step: "pin"}
+		if i == 4 { // an application's sign-in through the OpenID provider
+			e.AppName, e.Resource, e.Flow = "Timesheets", "Microsoft Graph", "authorizationCode"
+		}
 		must(t, s.AddSignInLog(ctx, e), "AddSignInLog")
 		all = append([]store.SignInLog{e}, all...)
 	}

@@ -1,0 +1,290 @@
+package oidc
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
+	zop "github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/signin"
+	"github.com/qrpin/qrpin/store"
+)
+
+// Bounds on what an anonymous authorize request may make the store keep.
+const (
+	maxState     = 2048
+	maxNonce     = 1024
+	maxLoginHint = 256
+	maxScopes    = 20
+	maxScopeLen  = 256
+)
+
+// Flows of store.AuthRequest.
+const (
+	flowCode   = "code"
+	flowDevice = "device"
+)
+
+// Response modes the authorize endpoint offers.
+var responseModes = []string{"query", "fragment", "form_post"}
+
+// checkClient checks what must hold before the redirect URI can receive
+// anything: a known application, and a redirect URI registered for it
+// (exactly, or a loopback one on any port; redirect.Match). Its errors are
+// answered on a page, never by a redirect.
+func (p *Provider) checkClient(ctx context.Context, ar *zoidc.AuthRequest) (store.Application, platform, error) {
+	switch {
+	case ar.ClientID == "":
+		return store.Application{}, 0, zoidc.ErrInvalidRequest().WithDescription("The request must contain the client_id parameter.")
+	case ar.RedirectURI == "":
+		return store.Application{}, 0, zoidc.ErrInvalidRequest().WithDescription("The request must contain the redirect_uri parameter.")
+	}
+	app, err := p.cfg.Store.GetApplicationByAppID(ctx, strings.ToLower(ar.ClientID))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && app.AppID != ar.ClientID && !strings.EqualFold(app.AppID, ar.ClientID)) {
+		shown := "sent" // a client id that is no GUID is not repeated: perhaps a secret, or a lure
+		if _, err := uuid.Parse(ar.ClientID); err == nil && len(ar.ClientID) == 36 {
+			shown = "'" + ar.ClientID + "'"
+		}
+		return store.Application{}, 0, zoidc.ErrInvalidClient().WithDescription(
+			"AADSTS700016: Application with the identifier %s was not found in the directory '%s'.", shown, p.cfg.TenantID)
+	}
+	if err != nil {
+		return store.Application{}, 0, err
+	}
+	pl := platformOf(app.SignIn, ar.RedirectURI)
+	if pl == platformNone {
+		return store.Application{}, 0, zoidc.ErrInvalidRequest().WithDescription(
+			"AADSTS50011: The redirect URI specified in the request does not match the redirect URIs configured for the application '%s'.", app.AppID)
+	}
+	return app, pl, nil
+}
+
+// checkRequest checks the rest of an authorization request, whose
+// redirect URI is verified: its errors go back to the application.
+func (p *Provider) checkRequest(ar *zoidc.AuthRequest, app store.Application, pl platform) error {
+	switch {
+	case ar.RequestParam != "":
+		return zoidc.ErrRequestNotSupported().WithDescription("Request objects (the request parameter) are not supported.")
+	case ar.ResponseType == "":
+		return zoidc.ErrInvalidRequest().WithDescription("The request must contain the response_type parameter.")
+	case ar.ResponseType != zoidc.ResponseTypeCode:
+		return &zoidc.Error{ErrorType: "unsupported_response_type", Description: "qrpin offers the response type 'code' only."}
+	case ar.ResponseMode != "" && !slices.Contains(responseModes, string(ar.ResponseMode)):
+		return zoidc.ErrInvalidRequest().WithDescription("The response_mode '%s' is not offered: use query, fragment or form_post.", clip(string(ar.ResponseMode)))
+	case len(ar.State) > maxState || len(ar.Nonce) > maxNonce || len(ar.LoginHint) > maxLoginHint:
+		return zoidc.ErrInvalidRequest().WithDescription("state, nonce or login_hint is too long.")
+	case len(ar.Scopes) > maxScopes || slices.ContainsFunc(ar.Scopes, func(s string) bool { return len(s) > maxScopeLen }):
+		return invalidScope("Too many scopes, or a scope too long.")
+	case len(ar.Scopes) == 0:
+		return zoidc.ErrInvalidRequest().WithDescription("AADSTS900144: The request must contain the following parameter: 'scope'.")
+	}
+	if _, err := resourceOf(app, ar.Scopes); err != nil {
+		return err
+	}
+	if err := checkPKCE(ar, pl); err != nil {
+		return err
+	}
+	for _, pr := range ar.Prompt {
+		if pr == zoidc.PromptNone && len(ar.Prompt) > 1 {
+			return zoidc.ErrInvalidRequest().WithDescription("prompt=none cannot be combined with another prompt.")
+		}
+	}
+	if slices.Contains(ar.Prompt, zoidc.PromptNone) {
+		// qrpin keeps no single sign-on session: every sign-in asks for a badge.
+		return zoidc.ErrLoginRequired().WithDescription("The user must sign in with their badge: prompt=none cannot be satisfied.")
+	}
+	return nil
+}
+
+// checkPKCE: S256 only (plain is refused, and a challenge without a
+// method is plain); required for public clients (spa, publicClient).
+func checkPKCE(ar *zoidc.AuthRequest, pl platform) error {
+	if ar.CodeChallenge == "" {
+		if ar.CodeChallengeMethod != "" {
+			return zoidc.ErrInvalidRequest().WithDescription("code_challenge_method without code_challenge.")
+		}
+		if pl != platformWeb {
+			return zoidc.ErrInvalidRequest().WithDescription("AADSTS9002325: Proof Key for Code Exchange is required for public clients (spa and publicClient redirect URIs): send code_challenge with code_challenge_method=S256.")
+		}
+		return nil
+	}
+	if ar.CodeChallengeMethod != zoidc.CodeChallengeMethodS256 {
+		return zoidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256 (plain is not accepted).")
+	}
+	if len(ar.CodeChallenge) != 43 || strings.Trim(ar.CodeChallenge, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+		return zoidc.ErrInvalidRequest().WithDescription("code_challenge must be the base64url SHA-256 of the verifier (43 characters).")
+	}
+	return nil
+}
+
+// serveAuthorize answers GET and POST /{tenant}/oauth2/v2.0/authorize:
+// it checks the request, stores it and sends the browser to the sign-in
+// page, which calls Complete.
+func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	ar, err := zop.ParseAuthorizeRequest(r, p.op.Decoder())
+	if err != nil {
+		p.writeErrorPage(w, err)
+		return
+	}
+	app, pl, err := p.checkClient(r.Context(), ar)
+	if err != nil {
+		p.writeErrorPage(w, err)
+		return
+	}
+	if err := p.checkRequest(ar, app, pl); err != nil {
+		p.redirectError(w, r, ar, err)
+		return
+	}
+	now := p.now()
+	stored := store.AuthRequest{ID: rand.Text(), Flow: flowCode, ClientID: app.AppID, RedirectURI: ar.RedirectURI,
+		Scopes: ar.Scopes, State: ar.State, Nonce: ar.Nonce, ResponseMode: string(ar.ResponseMode),
+		CodeChallenge: ar.CodeChallenge, LoginHint: ar.LoginHint, Created: now, Expires: now.Add(p.cfg.RequestTTL)}
+	if err := p.cfg.Store.CreateAuthRequest(r.Context(), stored); err != nil {
+		p.redirectError(w, r, ar, err)
+		return
+	}
+	http.Redirect(w, r, p.clientFor(app, pl).LoginURL(stored.ID), http.StatusFound)
+}
+
+// serveCallback answers GET .../authorize/callback?id=: once the sign-in
+// page completed the request, op gives the application its code at the
+// request's redirect URI, re-checked against the application's
+// registration.
+func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("id")
+	ar, err := p.cfg.Store.GetAuthRequest(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (ar.Flow != flowCode || ar.CodeHash != "" || !p.now().Before(ar.Expires))) {
+		err = zoidc.ErrInvalidRequest().WithDescription("This sign-in request is unknown, expired or already used. Sign in again from the application.")
+	}
+	if err != nil {
+		p.writeErrorPage(w, err)
+		return
+	}
+	app, err := p.cfg.Store.GetApplicationByAppID(r.Context(), ar.ClientID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && platformOf(app.SignIn, ar.RedirectURI) == platformNone) {
+		err = zoidc.ErrInvalidRequest().WithDescription("The application or its redirect URI is no longer registered.")
+	}
+	if err != nil {
+		p.writeErrorPage(w, err)
+		return
+	}
+	req := p.requestOf(ar)
+	if !req.Done() {
+		p.redirectError(w, r, req, zoidc.ErrInteractionRequired().WithDescription("The user has not signed in."))
+		return
+	}
+	zop.AuthResponseCode(w, r, req, p.op) // the code (SaveAuthCode), in the request's response mode
+}
+
+// Flows as sign-in logs name them (signin.Pending.Flow).
+const (
+	FlowAuthorizationCode = "authorizationCode"
+	FlowDeviceCode        = "deviceCode"
+)
+
+// The provider is what the sign-in page signs workers in for.
+var _ signin.Authorizations = (*Provider)(nil)
+
+func errNoRequest() error {
+	return apperr.New(apperr.NotFound, "authRequestNotFound",
+		"This sign-in request is unknown, expired or already completed. Sign in again from the application.")
+}
+
+// pendingRequest returns a request still waiting for its sign-in.
+func (p *Provider) pendingRequest(ctx context.Context, id string) (store.AuthRequest, error) {
+	ar, err := p.cfg.Store.GetAuthRequest(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (ar.UserID != "" || ar.Redeemed || !p.now().Before(ar.Expires))) {
+		return store.AuthRequest{}, errNoRequest()
+	}
+	return ar, err
+}
+
+// Pending describes the request: the application's display name and,
+// when the request names one (login_hint), the user it is for. An
+// unknown, expired or completed request is an apperr NotFound error.
+func (p *Provider) Pending(ctx context.Context, requestID string) (signin.Pending, error) {
+	_, _, pd, err := p.pending(ctx, requestID)
+	return pd, err
+}
+
+func (p *Provider) pending(ctx context.Context, requestID string) (store.AuthRequest, store.Application, signin.Pending, error) {
+	ar, err := p.pendingRequest(ctx, requestID)
+	if err != nil {
+		return store.AuthRequest{}, store.Application{}, signin.Pending{}, err
+	}
+	app, err := p.cfg.Store.GetApplicationByAppID(ctx, ar.ClientID)
+	if errors.Is(err, store.ErrNotFound) {
+		err = errNoRequest()
+	}
+	if err != nil {
+		return store.AuthRequest{}, store.Application{}, signin.Pending{}, err
+	}
+	flow := FlowAuthorizationCode
+	if ar.Flow == flowDevice {
+		flow = FlowDeviceCode
+	}
+	res, _ := resourceOf(app, ar.Scopes) // checked when the request was made
+	pd := signin.Pending{AppID: app.AppID, AppName: app.DisplayName, Resource: res.name, Flow: flow}
+	if ar.LoginHint != "" {
+		pd.UPN = ar.LoginHint
+		u, err := p.cfg.Store.GetUserByUPN(ctx, ar.LoginHint)
+		switch {
+		case err == nil:
+			pd.UserID, pd.UPN = u.ID, u.UPN
+		case !errors.Is(err, store.ErrNotFound):
+			return store.AuthRequest{}, store.Application{}, signin.Pending{}, err
+		}
+	}
+	return ar, app, pd, nil
+}
+
+// Complete records that userID signed in at authTime for the request and
+// returns the URL the browser goes to next: the provider's callback, which
+// redirects to the application with its code (for a device request, the
+// device page, which says the device may go on). A request whose
+// login_hint names another user is refused (apperr Forbidden). The
+// sign-in page writes the sign-in log entry (with Pending's application,
+// resource and flow).
+func (p *Provider) Complete(ctx context.Context, requestID, userID string, authTime time.Time) (string, error) {
+	pending, err := p.pendingRequest(ctx, requestID)
+	if err != nil {
+		return "", err
+	}
+	u, err := p.cfg.Store.GetUser(ctx, userID)
+	if err == nil && pending.LoginHint != "" && !strings.EqualFold(pending.LoginHint, u.UPN) { // UPNs compare case-insensitively
+		return "", apperr.New(apperr.Forbidden, "otherUser", "This sign-in is for another worker (%s).", pending.LoginHint)
+	}
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !u.AccountEnabled) {
+		return "", apperr.New(apperr.Forbidden, "userDisabled", "This account cannot sign in.")
+	}
+	if err != nil {
+		return "", err
+	}
+	now := p.now()
+	ar, err := p.cfg.Store.UpdateAuthRequest(ctx, requestID, func(ar *store.AuthRequest) error {
+		if ar.UserID != "" || ar.Redeemed || !now.Before(ar.Expires) {
+			return errNoRequest()
+		}
+		ar.UserID, ar.AuthTime = userID, authTime.UTC().Truncate(time.Microsecond)
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		err = errNoRequest()
+	}
+	if err != nil {
+		return "", err
+	}
+	if ar.Flow == flowDevice {
+		return p.tenant + "/oauth2/v2.0/deviceauth?done=1", nil
+	}
+	return p.tenant + "/oauth2/v2.0/authorize/callback?id=" + ar.ID, nil
+}

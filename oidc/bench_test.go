@@ -1,0 +1,181 @@
+//go:build unix
+
+// This benchmark reads the process's CPU time with getrusage (unix only).
+
+package oidc
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/qrpin/qrpin/pin"
+	"github.com/qrpin/qrpin/signin"
+)
+
+// BenchmarkAuthCodeSignInVsArgon2 measures, in one run, complete
+// authorization code sign-ins of an application over HTTP (authorize, the
+// sign-in page's QR code and PIN steps, the provider's callback, the code
+// exchange with the client's secret and PKCE: tokens issued, sign-in
+// logged, SQLite store) against bare Argon2id verifications at the same
+// parameters (pin.DefaultParams), and reports both rates and their ratio,
+// as signin's BenchmarkSignInVsArgon2 does for the sign-in page alone.
+// Run it with -benchtime=1x.
+func BenchmarkAuthCodeSignInVsArgon2(b *testing.B) {
+	cpus := runtime.GOMAXPROCS(0)
+	for _, clients := range []int{cpus, 2 * cpus} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) { benchAuthCode(b, clients) })
+	}
+}
+
+func benchAuthCode(b *testing.B, clients int) {
+	const (
+		passes = 8  // alternations of the two measurements
+		rounds = 10 // verifications or sign-ins per goroutine or client and pass
+	)
+	e := newEnvWith(b, "sqlite", func(c *Config) { c.Now = nil }) // the real clock, as in production
+	e.withSignInPageAt(pin.DefaultParams, nil)
+	a := e.newApp("Timesheets", webApp)
+	uri := webApp.WebRedirectURIs[0]
+	payloads := make([]string, clients)
+	for i := range payloads {
+		payloads[i] = e.badgeFor(e.newUser(fmt.Sprintf("user%d@contoso.com", i)))
+	}
+	hash, err := e.hasher.Hash(goodPIN)
+	if err != nil {
+		b.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	cfg := e.oauth2(a, uri)
+
+	parallel := func(workers int, f func(w int) error) time.Duration {
+		var wg sync.WaitGroup
+		errs := make([]error, workers)
+		start := time.Now()
+		for w := range workers {
+			wg.Go(func() {
+				for range rounds {
+					if err := f(w); err != nil {
+						errs[w] = err
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		d := time.Since(start)
+		for _, err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		return d
+	}
+	location := func(res *http.Response, err error) (*url.URL, error) {
+		if err != nil {
+			return nil, err
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusFound {
+			return nil, fmt.Errorf("%s: %d", res.Request.URL.Path, res.StatusCode)
+		}
+		return url.Parse(res.Header.Get("Location"))
+	}
+	post := func(path string, body any) (map[string]any, error) {
+		buf, _ := json.Marshal(body)
+		res, err := client.Post(e.tenantURL("/signin/"+path), "application/json", bytes.NewReader(buf))
+		if err != nil {
+			return nil, err
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != 200 {
+			return nil, fmt.Errorf("%s: %d %v %v", path, res.StatusCode, out, err)
+		}
+		return out, nil
+	}
+	signIn := func(w int) error {
+		verifier := oauth2.GenerateVerifier()
+		login, err := location(client.Get(cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier))))
+		if err != nil {
+			return err
+		}
+		s, err := post("qr", signin.QRRequest{QRCode: payloads[w], AuthRequest: login.Query().Get("authRequest")})
+		if err != nil {
+			return err
+		}
+		done, err := post("pin", signin.PINRequest{Transaction: s["transaction"].(string), PIN: goodPIN})
+		if err != nil {
+			return err
+		}
+		back, err := location(client.Get(done["location"].(string)))
+		if err != nil {
+			return err
+		}
+		req, _ := http.NewRequest(http.MethodPost, cfg.Endpoint.TokenURL,
+			strings.NewReader(codeForm(back.Query().Get("code"), verifier, uri, a.AppID).Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(a.AppID, a.secret)
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		var tok map[string]any
+		err = json.NewDecoder(res.Body).Decode(&tok)
+		res.Body.Close()
+		if err != nil || tok["id_token"] == nil {
+			return fmt.Errorf("token: %d %v %v", res.StatusCode, tok, err)
+		}
+		return nil
+	}
+	verify := func(int) error {
+		ok, err := e.hasher.Verify(goodPIN, hash)
+		if !ok || err != nil {
+			return fmt.Errorf("verify: %v %v", ok, err)
+		}
+		return nil
+	}
+	timed := func(wall, cpu *time.Duration, pass func() time.Duration) {
+		before := cpuTime(b)
+		*wall += pass()
+		*cpu += cpuTime(b) - before
+	}
+	cpus := runtime.GOMAXPROCS(0)
+	parallel(clients, signIn) // warm up connections and caches
+	b.ResetTimer()
+	for range b.N {
+		var rawTime, e2eTime, rawCPU, e2eCPU time.Duration
+		for range passes {
+			timed(&rawTime, &rawCPU, func() time.Duration { return parallel(cpus, verify) })
+			timed(&e2eTime, &e2eCPU, func() time.Duration { return parallel(clients, signIn) })
+		}
+		verifications, signIns := float64(passes*cpus*rounds), float64(passes*clients*rounds)
+		rawRate, e2eRate := verifications/rawTime.Seconds(), signIns/e2eTime.Seconds()
+		b.ReportMetric(rawRate, "argon2id/s")
+		b.ReportMetric(e2eRate, "signins/s")
+		b.ReportMetric(e2eRate/rawRate, "ratio")
+		rawCPUEach, e2eCPUEach := rawCPU.Seconds()/verifications, e2eCPU.Seconds()/signIns
+		b.ReportMetric(rawCPUEach/e2eCPUEach, "cpu-ratio")
+		b.ReportMetric(e2eCPU.Seconds()/e2eTime.Seconds()/float64(cpus), "busy")
+	}
+}
+
+// cpuTime is the user and system CPU time this process has used.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,354 @@
+package oidc
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/method"
+	"github.com/qrpin/qrpin/store"
+)
+
+// token posts a token request, with HTTP Basic client authentication
+// when secret is set.
+func (e *env) token(form url.Values, clientID, secret string) (*http.Response, map[string]any) {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.tenantURL("/oauth2/v2.0/token"), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if secret != "" {
+		req.SetBasicAuth(url.QueryEscape(clientID), url.QueryEscape(secret))
+	}
+	res, err := e.http.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return res, readJSON(e.t, res)
+}
+
+func codeForm(code, verifier, redirectURI, clientID string) url.Values {
+	return url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier},
+		"redirect_uri": {redirectURI}, "client_id": {clientID}}
+}
+
+func wantOAuthError(t *testing.T, res *http.Response, v map[string]any, status int, code string) {
+	t.Helper()
+	if res.StatusCode != status || v["error"] != code {
+		t.Fatalf("status %d %v, want %d %s", res.StatusCode, v, status, code)
+	}
+	if _, ok := v["access_token"]; ok {
+		t.Fatal("an error answer holds a token")
+	}
+}
+
+// TestCodeExchange is the token endpoint's part of the conformance
+// modules and the bad input: every refusal is the RFC's error, and writes
+// nothing (except a replayed code, which revokes what it gave).
+func TestCodeExchange(t *testing.T) {
+	t.Parallel()
+	web := webApp.WebRedirectURIs[0]
+	spa := spaApp.SPARedirectURIs[0]
+	tests := []struct {
+		name   string
+		spa    bool
+		before func(e *env, a app) // between the sign-in and the exchange
+		change func(e *env, a app, f url.Values) (clientID, secret string)
+		status int
+		want   string
+	}{
+		{name: "oidcc-server (confidential, Basic)", status: 200},
+		{name: "oidcc-server (public spa, PKCE)", spa: true, status: 200},
+		{name: "client id in upper case", change: func(e *env, a app, f url.Values) (string, string) {
+			f.Set("client_id", strings.ToUpper(a.AppID))
+			return strings.ToUpper(a.AppID), a.secret
+		}, status: 200},
+		{name: "client_secret_post", change: func(e *env, a app, f url.Values) (string, string) {
+			f.Set("client_secret", a.secret)
+			return a.AppID, ""
+		}, status: 200},
+		{name: "wrong verifier", change: func(e *env, a app, f url.Values) (string, string) {
+			f.Set("code_verifier", oauth2.GenerateVerifier())
+			return a.AppID, a.secret
+		}, status: 400, want: "invalid_grant"},
+		{name: "missing verifier", spa: true, change: func(e *env, a app, f url.Values) (string, string) {
+			f.Del("code_verifier")
+			return a.AppID, ""
+		}, status: 400, want: "invalid_request"},
+		{name: "code from another client", change: func(e *env, a app, f url.Values) (string, string) {
+			other := e.newApp("Other", webApp)
+			f.Set("client_id", other.AppID)
+			return other.AppID, other.secret
+		}, status: 400, want: "invalid_grant"},
+		{name: "expired code", before: func(e *env, a app) { e.clock.Advance(DefaultCodeTTL) }, status: 400, want: "invalid_grant"},
+		{name: "redirect_uri differs at exchange", change: func(e *env, a app, f url.Values) (string, string) {
+			f.Set("redirect_uri", web+"/")
+			return a.AppID, a.secret
+		}, status: 400, want: "invalid_grant"},
+		{name: "redirect_uri missing at exchange", change: func(e *env, a app, f url.Values) (string, string) {
+			f.Del("redirect_uri")
+			return a.AppID, a.secret
+		}, status: 400, want: "invalid_grant"},
+		{name: "redirect URI unregistered since", before: func(e *env, a app) {
+			if _, err := e.st.UpdateApplication(context.Background(), a.ID, func(x *store.Application) error {
+				x.SignIn.WebRedirectURIs = []string{"https://timesheets.contoso.com/new"}
+				return nil
+			}); err != nil {
+				e.t.Fatal(err)
+			}
+		}, status: 400, want: "invalid_grant"},
+		{name: "wrong client secret", change: func(e *env, a app, f url.Values) (string, string) {
+			return a.AppID, "not-the-secret"
+		}, status: 401, want: "invalid_client"},
+		{name: "confidential client without its secret", change: func(e *env, a app, f url.Values) (string, string) {
+			return a.AppID, ""
+		}, status: 401, want: "invalid_client"},
+		{name: "public client with a secret", spa: true, change: func(e *env, a app, f url.Values) (string, string) {
+			f.Set("client_secret", "anything")
+			return a.AppID, ""
+		}, status: 401, want: "invalid_client"},
+		{name: "unknown code", change: func(e *env, a app, f url.Values) (string, string) {
+			f.Set("code", "not-a-code")
+			return a.AppID, a.secret
+		}, status: 400, want: "invalid_grant"},
+		{name: "user disabled since", before: func(e *env, a app) {
+			if _, err := e.st.UpdateUser(context.Background(), e.user.ID, func(u *store.User) error { u.AccountEnabled = false; return nil }); err != nil {
+				e.t.Fatal(err)
+			}
+		}, status: 400, want: "invalid_grant"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			a, uri := e.newApp("Timesheets", webApp), web
+			if tc.spa {
+				a, uri = e.newApp("Ward portal", spaApp), spa
+			}
+			code, verifier, _ := e.signIn(a, uri)
+			if tc.before != nil {
+				tc.before(e, a)
+			}
+			f := codeForm(code, verifier, uri, a.AppID)
+			clientID, secret := a.AppID, a.secret
+			if tc.change != nil {
+				clientID, secret = tc.change(e, a, f)
+			}
+			writes := e.st.writes.Load()
+			res, v := e.token(f, clientID, secret)
+			if tc.want == "" {
+				if res.StatusCode != 200 || v["access_token"] == nil || v["id_token"] == nil || v["refresh_token"] == nil ||
+					v["token_type"] != "Bearer" || v["expires_in"] != float64(3600) {
+					t.Fatalf("status %d %v", res.StatusCode, v)
+				}
+				if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
+					t.Errorf("Cache-Control %q", cc)
+				}
+				return
+			}
+			wantOAuthError(t, res, v, tc.status, tc.want)
+			if n := e.st.writes.Load() - writes; n != 0 {
+				t.Errorf("a refused exchange wrote %d records", n)
+			}
+			// The code still works for its own client, unless it expired
+			// or its user or registration changed: a refusal burns nothing.
+			if tc.before == nil && tc.name != "unknown code" {
+				if res, v := e.token(codeForm(code, verifier, uri, a.AppID), a.AppID, a.secret); res.StatusCode != 200 {
+					t.Errorf("after the refusal, the right exchange: %d %v", res.StatusCode, v)
+				}
+			}
+		})
+	}
+}
+
+// TestCodeReuse is oidcc-codereuse: a code redeemed twice is refused the
+// second time, and the refresh token the first exchange gave is revoked.
+func TestCodeReuse(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			testCodeReuse(t, newEnvOn(t, backend))
+		})
+	}
+}
+
+func testCodeReuse(t *testing.T, e *env) {
+	a := e.newApp("Timesheets", webApp)
+	uri := webApp.WebRedirectURIs[0]
+	code, verifier, _ := e.signIn(a, uri)
+	res, first := e.token(codeForm(code, verifier, uri, a.AppID), a.AppID, a.secret)
+	if res.StatusCode != 200 {
+		t.Fatalf("first exchange: %d %v", res.StatusCode, first)
+	}
+	res, v := e.token(codeForm(code, verifier, uri, a.AppID), a.AppID, a.secret)
+	wantOAuthError(t, res, v, 400, "invalid_grant")
+	res, v = e.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {first["refresh_token"].(string)},
+		"client_id": {a.AppID}}, a.AppID, a.secret)
+	wantOAuthError(t, res, v, 400, "invalid_grant")
+}
+
+func refreshForm(token, clientID string) url.Values {
+	return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}, "client_id": {clientID}}
+}
+
+// TestRefreshToken is oidcc-refresh-token: each refresh rotates the token;
+// a rotated token presented again revokes the family of a public client
+// and is refused for a confidential one.
+func TestRefreshToken(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		backend      string
+		confidential bool
+	}{{"sqlite", false}, {"sqlite", true}, {"postgres", false}, {"postgres", true}} {
+		confidential := tc.confidential
+		name := tc.backend + "/" + map[bool]string{false: "public", true: "confidential"}[confidential]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnvOn(t, tc.backend)
+			a, uri := e.newApp("Ward portal", spaApp), spaApp.SPARedirectURIs[0]
+			if confidential {
+				a, uri = e.newApp("Timesheets", webApp), webApp.WebRedirectURIs[0]
+			}
+			code, verifier, _ := e.signIn(a, uri)
+			_, v := e.token(codeForm(code, verifier, uri, a.AppID), a.AppID, a.secret)
+			rt1, _ := v["refresh_token"].(string)
+			e.clock.Advance(time.Hour)
+			res, v := e.token(refreshForm(rt1, a.AppID), a.AppID, a.secret)
+			rt2, _ := v["refresh_token"].(string)
+			if res.StatusCode != 200 || rt2 == "" || rt2 == rt1 || v["id_token"] == nil {
+				t.Fatalf("refresh: %d %v", res.StatusCode, v)
+			}
+			if _, err := e.graphTokens().Verify(v["access_token"].(string)); err != nil {
+				t.Errorf("the refreshed access token: %v", err)
+			}
+			// A refresh may narrow the scopes, not widen them.
+			res, v = e.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt2}, "client_id": {a.AppID},
+				"scope": {"openid UserAuthMethod-QR.ReadWrite"}}, a.AppID, a.secret)
+			wantOAuthError(t, res, v, 400, "invalid_scope")
+
+			writes := e.st.writes.Load()
+			res, v = e.token(refreshForm(rt1, a.AppID), a.AppID, a.secret) // reused
+			wantOAuthError(t, res, v, 400, "invalid_grant")
+			if n := e.st.writes.Load() - writes; n != map[bool]int64{false: 1, true: 0}[confidential] {
+				t.Errorf("the reuse wrote %d records, want 1 (the revocation) for a public client, none for a confidential one", n)
+			}
+			res, v = e.token(refreshForm(rt2, a.AppID), a.AppID, a.secret)
+			if confidential {
+				if res.StatusCode != 200 {
+					t.Errorf("the newest token after a confidential client's reuse: %d %v", res.StatusCode, v)
+				}
+			} else {
+				wantOAuthError(t, res, v, 400, "invalid_grant") // the family is revoked
+			}
+		})
+	}
+}
+
+// TestRefreshRevoked: a refresh is refused (invalid_grant, nothing
+// written) once the user is disabled or deleted, their method deleted or
+// re-created, or their PIN reset or changed after the sign-in; and when
+// the token is expired, idle or absolutely, or another client's.
+func TestRefreshRevoked(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		change func(e *env)
+		client func(e *env, a app) app
+	}{
+		{"user disabled", func(e *env) {
+			e.st.UpdateUser(ctx, e.user.ID, func(u *store.User) error { u.AccountEnabled = false; return nil })
+		}, nil},
+		{"user deleted", func(e *env) { e.st.DeleteUser(ctx, e.user.ID) }, nil},
+		{"method deleted", func(e *env) { e.st.DeleteMethod(ctx, e.user.ID) }, nil},
+		{"method re-created", func(e *env) {
+			e.st.DeleteMethod(ctx, e.user.ID)
+			now := e.clock.Now()
+			e.st.CreateMethod(ctx, method.Method{ID: "m2", UserID: e.user.ID, Created: now, PIN: method.PIN{Hash: "x", Length: 6, Created: now, Updated: now}})
+		}, nil},
+		{"PIN reset", func(e *env) {
+			e.st.UpdateMethod(ctx, e.user.ID, func(m *method.Method) error {
+				now := e.clock.Now()
+				m.PIN = method.PIN{Hash: "y", Length: 6, ForceChange: true, Created: now, Updated: now}
+				return nil
+			})
+		}, nil},
+		{"PIN changed", func(e *env) {
+			e.st.UpdateMethod(ctx, e.user.ID, func(m *method.Method) error { m.PIN.Updated = e.clock.Now(); return nil })
+		}, nil},
+		{"idle expiry", func(e *env) { e.clock.Advance(DefaultRefreshIdle) }, nil},
+		{"another client", nil, func(e *env, a app) app { return e.newApp("Other", spaApp) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			a, uri := e.newApp("Ward portal", spaApp), spaApp.SPARedirectURIs[0]
+			code, verifier, _ := e.signIn(a, uri)
+			_, v := e.token(codeForm(code, verifier, uri, a.AppID), a.AppID, "")
+			rt, _ := v["refresh_token"].(string)
+			e.clock.Advance(time.Minute)
+			client := a
+			if tc.change != nil {
+				tc.change(e)
+			}
+			if tc.client != nil {
+				client = tc.client(e, a)
+			}
+			writes := e.st.writes.Load()
+			res, v := e.token(refreshForm(rt, client.AppID), client.AppID, "")
+			wantOAuthError(t, res, v, 400, "invalid_grant")
+			if n := e.st.writes.Load() - writes; n != 0 {
+				t.Errorf("a refused refresh wrote %d records", n)
+			}
+		})
+	}
+}
+
+// TestApplicationToken: scopes naming the application itself give an
+// access token for it (aud = its client id), not Graph's.
+func TestApplicationToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := e.newApp("Timesheets", webApp)
+	uri := webApp.WebRedirectURIs[0]
+	cfg := e.oauth2(a, uri, "openid", "api://"+a.AppID+"/Timesheets.Write")
+	verifier := oauth2.GenerateVerifier()
+	loc := e.finish(e.startAuthorize(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier))), e.user)
+	tok, err := cfg.Exchange(context.Background(), loc.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := &auth.Tokens{Keys: e.keys, Issuer: e.p.Issuer(), Audiences: []string{a.AppID}, Now: e.clock.Now}
+	p, err := own.Verify(tok.AccessToken)
+	if err != nil || p.Kind != auth.Delegated || len(p.Scopes) != 1 || p.Scopes[0] != "Timesheets.Write" || p.ObjectID != e.user.ID {
+		t.Errorf("the application's token: %+v, %v", p, err)
+	}
+	if _, err := e.graphTokens().Verify(tok.AccessToken); err == nil {
+		t.Error("Graph accepts a token for the application")
+	}
+	if tok.RefreshToken != "" {
+		t.Error("a refresh token without offline_access")
+	}
+}
+
+// TestOtherGrantsGoToIssuer: client_credentials and unknown grants are
+// answered by issuer's token endpoint (Entra's error shape).
+func TestOtherGrantsGoToIssuer(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := e.newApp("Timesheets", webApp)
+	res, v := e.token(url.Values{"grant_type": {"client_credentials"}, "scope": {"https://graph.microsoft.com/.default"}}, a.AppID, a.secret)
+	if res.StatusCode != 200 || v["access_token"] == nil {
+		t.Fatalf("client_credentials: %d %v", res.StatusCode, v)
+	}
+	res, v = e.token(url.Values{"grant_type": {"password"}}, "", "")
+	if res.StatusCode != 400 || v["error"] != "unsupported_grant_type" || v["error_codes"] == nil {
+		t.Errorf("password grant: %d %v", res.StatusCode, v)
+	}
+}
