@@ -343,6 +343,11 @@ type Store interface {
 	RotateRefreshToken(ctx context.Context, id string, next RefreshToken) error
 	// DeleteRefreshFamily deletes every refresh token of the family.
 	DeleteRefreshFamily(ctx context.Context, familyID string) error
+	// PruneOIDC deletes the authorization requests (device requests
+	// included) and the refresh tokens expired at now (Expires <= now; a
+	// refresh token's IdleExpires too), in statements of at most batch rows
+	// each as PruneLogs does, and returns how many it deleted.
+	PruneOIDC(ctx context.Context, now time.Time, batch int) (int, error)
 
 	// AddSignInLog and AddDirectoryAudit append a log entry (ErrConflict
 	// when its id is in use); the List methods return up to limit entries

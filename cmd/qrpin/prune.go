@@ -41,7 +41,10 @@ func (f *pruneFlags) check() error {
 }
 
 // pruner deletes what the store need not keep any longer: log entries
-// older than retention (none when it is 0) and ended throttle windows.
+// older than retention (none when it is 0), ended throttle windows, and
+// the OpenID provider's expired authorization requests (device requests
+// included) and refresh tokens, which are otherwise deleted only when new
+// ones are made.
 type pruner struct {
 	store     store.Store
 	retention time.Duration
@@ -55,10 +58,17 @@ func (p *pruner) prune(ctx context.Context) error {
 	if _, err := p.store.PruneThrottle(ctx, now, pruneBatch); err != nil {
 		return err
 	}
+	n, err := p.store.PruneOIDC(ctx, now, pruneBatch)
+	if n > 0 {
+		p.log.Info("pruned expired authorization requests and refresh tokens", "records", n)
+	}
+	if err != nil {
+		return err
+	}
 	if p.retention <= 0 {
 		return nil
 	}
-	n, err := p.store.PruneLogs(ctx, now.Add(-p.retention), pruneBatch)
+	n, err = p.store.PruneLogs(ctx, now.Add(-p.retention), pruneBatch)
 	if n > 0 {
 		p.log.Info("pruned log entries", "entries", n, "retention", p.retention)
 	}

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,7 +19,9 @@ import (
 
 // TestPruner runs serve's pruner on an injected clock and ticks: at once and
 // at every tick it deletes the log entries older than the retention (none
-// with 0) and the ended throttle windows, and it stops with its context.
+// with 0), the ended throttle windows, and the OpenID provider's expired
+// authorization requests and refresh tokens (logging how many), and it
+// stops with its context.
 func TestPruner(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -50,8 +56,21 @@ func TestPruner(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			// The provider's records: expired at now, and an hour later.
+			for id, end := range map[string]time.Time{"ended": now, "open": now.Add(time.Hour)} {
+				r := store.AuthRequest{ID: id, Flow: "code", ClientID: "app", Created: now.Add(-time.Minute), Expires: end}
+				if err := st.CreateAuthRequest(ctx, r); err != nil {
+					t.Fatal(err)
+				}
+				rt := store.RefreshToken{ID: id, FamilyID: id, ClientID: "app", UserID: "u", Created: now.Add(-time.Minute),
+					IdleExpires: end, Expires: end.Add(90 * 24 * time.Hour)}
+				if err := st.CreateRefreshToken(ctx, rt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			logs := new(syncBuffer)
 			clock := fakeclock.New(now)
-			p := &pruner{store: st, retention: tc.retention, now: clock.Now, log: slog.New(slog.DiscardHandler)}
+			p := &pruner{store: st, retention: tc.retention, now: clock.Now, log: slog.New(slog.NewTextHandler(logs, nil))}
 			runCtx, stop := context.WithCancel(ctx)
 			tick := make(chan time.Time)
 			done := make(chan struct{})
@@ -63,6 +82,7 @@ func TestPruner(t *testing.T) {
 			// changes nothing).
 			tick <- time.Time{}
 			wantEntries(t, st, tc.first)
+			wantOIDCRecords(t, st, "open")
 			if n, _, _ := st.ThrottleFailures(ctx, "192.0.2.2", now); n != 1 {
 				t.Fatalf("the open throttle window holds %d failures, want 1", n)
 			}
@@ -74,11 +94,54 @@ func TestPruner(t *testing.T) {
 			tick <- time.Time{}
 			tick <- time.Time{} // the pass after the first tick may have read the old time
 			wantEntries(t, st, tc.later)
+			wantOIDCRecords(t, st)
+			stop()
+			<-done
+			if got, want := strings.Count(logs.String(), `msg="pruned expired authorization requests and refresh tokens" records=2`), 2; got != want {
+				t.Fatalf("the pruner logged %d counts of 2 pruned provider records, want %d:\n%s", got, want, logs)
+			}
 			if n, _ := st.PruneThrottle(ctx, clock.Now(), 0); n != 0 {
 				t.Fatalf("%d ended throttle windows left after pruning, want 0", n)
 			}
 		})
 	}
+}
+
+// wantOIDCRecords checks that the authorization requests and the refresh
+// tokens left of those TestPruner made ("ended", "open") are ids.
+func wantOIDCRecords(t *testing.T, st store.Store, ids ...string) {
+	t.Helper()
+	for _, id := range []string{"ended", "open"} {
+		_, errR := st.GetAuthRequest(t.Context(), id)
+		_, errT := st.GetRefreshToken(t.Context(), id)
+		for what, err := range map[string]error{"authorization request": errR, "refresh token": errT} {
+			switch {
+			case slices.Contains(ids, id) && err != nil:
+				t.Fatalf("%s %q: %v, want it kept", what, id, err)
+			case !slices.Contains(ids, id) && !errors.Is(err, store.ErrNotFound):
+				t.Fatalf("%s %q: %v, want it pruned (%v)", what, id, err, store.ErrNotFound)
+			}
+		}
+	}
+}
+
+// syncBuffer is a buffer the pruner's goroutine writes its log to while
+// the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // wantEntries checks the ids of the sign-in logs and of the directory

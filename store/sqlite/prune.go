@@ -50,6 +50,19 @@ func (s *Store) AddThrottleFailure(ctx context.Context, key string, now, end tim
 	return n, time.UnixMicro(e).UTC(), nil
 }
 
+// PruneOIDC deletes the authorization requests and refresh tokens
+// expired at now, batch rows a statement.
+func (s *Store) PruneOIDC(ctx context.Context, now time.Time, batch int) (int, error) {
+	requests, err := s.prune(ctx, `DELETE FROM oidc_auth_requests WHERE id IN
+		(SELECT id FROM oidc_auth_requests WHERE expires <= ? LIMIT ?)`, now.UnixMicro(), batch)
+	if err != nil {
+		return requests, err
+	}
+	tokens, err := s.prune(ctx, `DELETE FROM oidc_refresh_tokens WHERE id IN
+		(SELECT id FROM oidc_refresh_tokens WHERE expires <= ? LIMIT ?)`, now.UnixMicro(), batch)
+	return requests + tokens, err
+}
+
 // PruneThrottle deletes the windows ended at now, batch rows a statement.
 func (s *Store) PruneThrottle(ctx context.Context, now time.Time, batch int) (int, error) {
 	return s.prune(ctx, `DELETE FROM throttle WHERE bucket IN

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ var oidcTests = []test{
 	{"RefreshToken/CreateRotate", testRefreshTokenCreateRotate},
 	{"RefreshToken/DeleteFamily", testRefreshTokenDeleteFamily},
 	{"RefreshToken/Prune", testRefreshTokenPrune},
+	{"OIDC/PruneOIDC", testPruneOIDC},
 	{"Concurrency/RotateRefreshTokenOnce", testConcurrentRotateRefreshToken},
 }
 
@@ -173,6 +175,74 @@ func testRefreshTokenPrune(t *testing.T, s store.Store) {
 	}
 	_, err := s.GetRefreshToken(ctx, "keep")
 	must(t, err, "a token not expired")
+}
+
+func testPruneOIDC(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := t0.Add(minute(3))
+	// Requests expiring at minutes 1 to 5, created at t0 (so that no
+	// CreateAuthRequest prunes another): a code request, a device request
+	// and a redeemed code (a tombstone) among those expired at now.
+	var requests []string
+	for i := 1; i <= 5; i++ {
+		r := newAuthRequest(fmt.Sprintf("req%d", i))
+		r.Expires = t0.Add(minute(i))
+		switch i {
+		case 2:
+			r.Flow, r.RedirectURI, r.UserCode = "device", "", "BCDF-GHJK"
+		case 3:
+			r.CodeHash, r.Redeemed = "hash3", true
+		}
+		must(t, s.CreateAuthRequest(ctx, r), "CreateAuthRequest "+r.ID)
+		requests = append(requests, r.ID)
+	}
+	// Refresh tokens: idle-expired before now, absolutely expired at now
+	// (and rotated), idle-expiring a microsecond after now, unexpired.
+	idle := newRefreshToken("idle", "A")
+	idle.IdleExpires = t0.Add(minute(2))
+	abs := newRefreshToken("abs", "B")
+	abs.Expires = now
+	after := newRefreshToken("after", "C")
+	after.IdleExpires = now.Add(us)
+	keep := newRefreshToken("keep", "D")
+	for _, r := range []store.RefreshToken{idle, abs, after, keep} {
+		must(t, s.CreateRefreshToken(ctx, r), "CreateRefreshToken "+r.ID)
+	}
+	next := newRefreshToken("abs2", "B")
+	next.Expires = now
+	must(t, s.RotateRefreshToken(ctx, "abs", next), "RotateRefreshToken abs")
+
+	// Requests 1-3 (statements of 2 and 1), tokens idle, abs, abs2
+	// (statements of 2 and 1).
+	n, err := s.PruneOIDC(ctx, now, 2)
+	must(t, err, "PruneOIDC")
+	equal(t, n, 6, "records pruned (expired at or before now)")
+	n, err = s.PruneOIDC(ctx, now, 2)
+	must(t, err, "PruneOIDC again")
+	equal(t, n, 0, "records pruned again")
+	for i, id := range requests {
+		_, err := s.GetAuthRequest(ctx, id)
+		if i < 3 {
+			check(t, err, store.ErrNotFound, id+" after PruneOIDC")
+		} else {
+			must(t, err, id+" (unexpired) after PruneOIDC")
+		}
+	}
+	_, err = s.GetAuthRequestByUserCode(ctx, "BCDF-GHJK")
+	check(t, err, store.ErrNotFound, "the pruned device request by its user code")
+	_, err = s.GetAuthRequestByCode(ctx, "hash3")
+	check(t, err, store.ErrNotFound, "the pruned tombstone by its code")
+	for _, id := range []string{"idle", "abs", "abs2"} {
+		_, err := s.GetRefreshToken(ctx, id)
+		check(t, err, store.ErrNotFound, id+" after PruneOIDC")
+	}
+	for _, id := range []string{"after", "keep"} {
+		_, err := s.GetRefreshToken(ctx, id)
+		must(t, err, id+" (unexpired) after PruneOIDC")
+	}
+	n, err = s.PruneOIDC(ctx, t0.Add(100*day), 0)
+	must(t, err, "PruneOIDC without a batch")
+	equal(t, n, 4, "the last records pruned")
 }
 
 func testConcurrentRotateRefreshToken(t *testing.T, s store.Store) {
