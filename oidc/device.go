@@ -97,7 +97,7 @@ func (p *Provider) deviceCode(r *http.Request) (*zoidc.DeviceAuthorizationRespon
 // exchangeDeviceCode answers the device_code grant (RFC 8628, 3.4): the
 // device polls until the worker signed in (authorization_pending), then
 // gets its tokens once.
-func (p *Provider) exchangeDeviceCode(r *http.Request) (*zoidc.AccessTokenResponse, error) {
+func (p *Provider) exchangeDeviceCode(r *http.Request) (*tokenResponse, error) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
 		return nil, zoidc.ErrInvalidRequest().WithDescription("The request body is not a valid form.")
@@ -154,7 +154,7 @@ func (p *Provider) exchangeDeviceCode(r *http.Request) (*zoidc.AccessTokenRespon
 	if err != nil {
 		return nil, err
 	}
-	g := &grant{p: p, user: u, clientID: app.AppID, scopes: ar.Scopes, authTime: ar.AuthTime, res: res}
+	g := &grant{p: p, user: u, clientID: app.AppID, scopes: ar.Scopes, authTime: ar.AuthTime, res: res, clientInfo: askedClientInfo(r)}
 	return p.issue(ctx, g, p.clientFor(app, platformPublic), "", family{id: ar.ID})
 }
 

@@ -6,7 +6,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -127,6 +129,8 @@ type grant struct {
 	authTime time.Time
 	nonce    string
 	res      resource
+	// clientInfo: the token request asked for client_info (client_info=1).
+	clientInfo bool
 }
 
 func (g *grant) GetScopes() []string   { return g.scopes }
@@ -208,11 +212,35 @@ type family struct {
 // errRefreshReused: a rotated refresh token was presented again.
 var errRefreshReused = errors.New("oidc: refresh token reused")
 
+// tokenResponse is a token response of a user grant: OAuth's, with
+// Entra's client_info when the request asked for it.
+type tokenResponse struct {
+	*zoidc.AccessTokenResponse
+	// ClientInfo is base64url JSON {"uid": oid, "utid": tid}: MSAL keys
+	// its accounts on it (home account id "{oid}.{tid}", as with Entra).
+	ClientInfo string `json:"client_info,omitempty"`
+}
+
+// askedClientInfo: the token request has client_info=1 (MSAL sends it
+// with its code, refresh token and device code grants).
+func askedClientInfo(r *http.Request) bool { return r.PostForm.Get("client_info") == "1" }
+
+// clientInfo returns Entra's client_info for a user: base64url (without
+// padding) of {"uid": oid, "utid": tid}.
+func (p *Provider) clientInfo(userID string) string {
+	b, _ := json.Marshal(struct {
+		UID  string `json:"uid"`
+		UTID string `json:"utid"`
+	}{userID, p.cfg.TenantID}) // two strings always marshal
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
 // issue signs the grant's tokens: an access token for its resource, an ID
 // token when openid was granted, and a refresh token when offline_access
-// was (a new family, or the rotation of fam.prev). code is the
-// authorization code redeemed ("" otherwise), for the ID token's c_hash.
-func (p *Provider) issue(ctx context.Context, g *grant, c *client, code string, fam family) (*zoidc.AccessTokenResponse, error) {
+// was (a new family, or the rotation of fam.prev); client_info when asked.
+// code is the authorization code redeemed ("" otherwise), for the ID
+// token's c_hash.
+func (p *Provider) issue(ctx context.Context, g *grant, c *client, code string, fam family) (*tokenResponse, error) {
 	now := p.now()
 	ttl := p.cfg.TokenTTL
 	at, err := zop.CreateJWT(ctx, p.issuer, &accessRequest{g}, now.Add(ttl), uuid.NewString(), c, p.storage)
@@ -250,7 +278,11 @@ func (p *Provider) issue(ctx context.Context, g *grant, c *client, code string, 
 			return nil, err
 		}
 	}
-	return resp, nil
+	out := &tokenResponse{AccessTokenResponse: resp}
+	if g.clientInfo {
+		out.ClientInfo = p.clientInfo(g.user.ID)
+	}
+	return out, nil
 }
 
 // clip shortens a client-supplied value for an error message.

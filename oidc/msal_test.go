@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
@@ -20,6 +21,10 @@ import (
 
 func (e *env) authority() string { return e.base + "/" + testTenant }
 
+// homeAccountID is the worker's account as MSAL keys it from Entra's
+// client_info: "{oid}.{tid}".
+func (e *env) homeAccountID() string { return e.user.ID + "." + testTenant }
+
 // TestMSALConfidentialAuthCode: a confidential client's authorization
 // code flow (AuthCodeURL, then AcquireTokenByAuthCode with its secret);
 // the access token is a Graph token qrpin's Graph API accepts, and the
@@ -27,7 +32,9 @@ func (e *env) authority() string { return e.base + "/" + testTenant }
 func TestMSALConfidentialAuthCode(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnvServer(t, "sqlite", true, nil)
+	// Tokens of 4 minutes: MSAL takes a cached access token only while it
+	// has 5 minutes left, so AcquireTokenSilent redeems the refresh token.
+	e := newEnvServer(t, "sqlite", true, func(c *Config) { c.TokenTTL = 4 * time.Minute })
 	a := e.newApp("Timesheets", webApp)
 	cred, err := confidential.NewCredFromSecret(a.secret)
 	if err != nil {
@@ -52,13 +59,20 @@ func TestMSALConfidentialAuthCode(t *testing.T) {
 	if err != nil || p.ObjectID != e.user.ID || p.AppID != a.AppID || p.Kind != auth.Delegated {
 		t.Fatalf("Graph verifier: %+v %v", p, err)
 	}
-	if res.Account.PreferredUsername != e.user.UPN || res.IDToken.Oid != e.user.ID {
-		t.Errorf("account %+v, ID token %+v", res.Account, res.IDToken)
+	if res.Account.PreferredUsername != e.user.UPN || res.IDToken.Oid != e.user.ID || res.Account.HomeAccountID != e.homeAccountID() {
+		t.Errorf("account %+v, ID token %+v; want home account id %s", res.Account, res.IDToken, e.homeAccountID())
 	}
-	// The refresh token MSAL cached gives a new access token silently.
+	// The refresh token MSAL cached gives a new access token silently
+	// (client_info=1 again: the account MSAL keyed is the same).
 	silent, err := client.AcquireTokenSilent(ctx, []string{"User.Read"}, confidential.WithSilentAccount(res.Account))
 	if err != nil || silent.AccessToken == "" {
 		t.Errorf("AcquireTokenSilent: %v", err)
+	}
+	if silent.AccessToken == res.AccessToken || silent.Account.HomeAccountID != e.homeAccountID() {
+		t.Errorf("AcquireTokenSilent: the same access token (no refresh), or account %+v", silent.Account)
+	}
+	if acct, err := client.Account(ctx, e.homeAccountID()); err != nil || acct.PreferredUsername != e.user.UPN {
+		t.Errorf("MSAL's account %s after the refresh: %+v, %v", e.homeAccountID(), acct, err)
 	}
 }
 
@@ -99,8 +113,8 @@ func TestMSALPublicInteractive(t *testing.T) {
 	if p, err := e.graphTokens().Verify(res.AccessToken); err != nil || p.ObjectID != e.user.ID || p.AppID != a.AppID {
 		t.Fatalf("Graph verifier: %+v %v", p, err)
 	}
-	if res.Account.PreferredUsername != e.user.UPN {
-		t.Errorf("account %+v", res.Account)
+	if res.Account.PreferredUsername != e.user.UPN || res.Account.HomeAccountID != e.homeAccountID() {
+		t.Errorf("account %+v, want home account id %s", res.Account, e.homeAccountID())
 	}
 }
 
@@ -148,5 +162,8 @@ func TestMSALDeviceCode(t *testing.T) {
 	}
 	if p, err := e.graphTokens().Verify(ar.AccessToken); err != nil || p.ObjectID != e.user.ID {
 		t.Fatalf("Graph verifier: %+v %v", p, err)
+	}
+	if ar.Account.HomeAccountID != e.homeAccountID() {
+		t.Errorf("account %+v, want home account id %s", ar.Account, e.homeAccountID())
 	}
 }

@@ -67,7 +67,7 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.tenantOnly(func(w http.ResponseWriter, r *http.Request) {
-		var resp *zoidc.AccessTokenResponse
+		var resp *tokenResponse
 		// Parsed here: op's parsers parse a copy of the request, whose
 		// form this package would not see.
 		err := r.ParseForm()
@@ -145,7 +145,7 @@ func errCodeReused() error {
 // (still registered), the client authenticated as its platform requires,
 // the verifier match. Nothing is written unless the code is redeemed,
 // except for a replayed code: that revokes the refresh tokens it gave.
-func (p *Provider) exchangeCode(r *http.Request) (*zoidc.AccessTokenResponse, error) {
+func (p *Provider) exchangeCode(r *http.Request) (*tokenResponse, error) {
 	ctx := r.Context()
 	req, err := zop.ParseAccessTokenRequest(r, p.op.Decoder())
 	if err != nil {
@@ -222,7 +222,7 @@ func (p *Provider) exchangeCode(r *http.Request) (*zoidc.AccessTokenResponse, er
 	if err != nil {
 		return nil, err
 	}
-	g := &grant{p: p, user: u, clientID: app.AppID, scopes: scopes, authTime: ar.AuthTime, nonce: ar.Nonce, res: res}
+	g := &grant{p: p, user: u, clientID: app.AppID, scopes: scopes, authTime: ar.AuthTime, nonce: ar.Nonce, res: res, clientInfo: askedClientInfo(r)}
 	return p.issue(ctx, g, p.clientFor(app, pl), req.Code, family{id: ar.ID, confidential: pl == platformWeb})
 }
 
@@ -248,7 +248,7 @@ func withOIDCScopes(granted, asked []string) []string {
 // (its secret is proof enough that the family is not in other hands). The
 // grant lapses when the user is disabled or deleted, their method deleted
 // or re-created, or their PIN reset or changed after they signed in.
-func (p *Provider) refresh(r *http.Request) (*zoidc.AccessTokenResponse, error) {
+func (p *Provider) refresh(r *http.Request) (*tokenResponse, error) {
 	ctx := r.Context()
 	req, err := zop.ParseRefreshTokenRequest(r, p.op.Decoder())
 	if err != nil {
@@ -308,7 +308,7 @@ func (p *Provider) refresh(r *http.Request) (*zoidc.AccessTokenResponse, error) 
 	if rt.Confidential {
 		pl = platformWeb
 	}
-	g := &grant{p: p, user: u, clientID: app.AppID, scopes: scopes, authTime: rt.AuthTime, res: res}
+	g := &grant{p: p, user: u, clientID: app.AppID, scopes: scopes, authTime: rt.AuthTime, res: res, clientInfo: askedClientInfo(r)}
 	resp, err := p.issue(ctx, g, p.clientFor(app, pl), "", family{id: rt.FamilyID, confidential: rt.Confidential, prev: &rt})
 	if errors.Is(err, errRefreshReused) {
 		return nil, p.refreshReused(ctx, rt)

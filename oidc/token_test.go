@@ -2,6 +2,8 @@ package oidc
 
 import (
 	"context"
+	"encoding/base64"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -350,5 +352,70 @@ func TestOtherGrantsGoToIssuer(t *testing.T) {
 	res, v = e.token(url.Values{"grant_type": {"password"}}, "", "")
 	if res.StatusCode != 400 || v["error"] != "unsupported_grant_type" || v["error_codes"] == nil {
 		t.Errorf("password grant: %d %v", res.StatusCode, v)
+	}
+}
+
+// TestClientInfo: a token request of a user grant (code, refresh token,
+// device code) with client_info=1 gets Entra's client_info, base64url
+// JSON {"uid": oid, "utid": tid}; without it (or with another value), none.
+func TestClientInfo(t *testing.T) {
+	t.Parallel()
+	grants := map[string]func(e *env, f url.Values) (*http.Response, map[string]any){
+		"authorization_code": func(e *env, f url.Values) (*http.Response, map[string]any) {
+			a, uri := e.newApp("Ward portal", spaApp), spaApp.SPARedirectURIs[0]
+			code, verifier, _ := e.signIn(a, uri)
+			maps.Copy(f, codeForm(code, verifier, uri, a.AppID))
+			return e.token(f, a.AppID, "")
+		},
+		"refresh_token": func(e *env, f url.Values) (*http.Response, map[string]any) {
+			a, uri := e.newApp("Ward portal", spaApp), spaApp.SPARedirectURIs[0]
+			code, verifier, _ := e.signIn(a, uri)
+			_, v := e.token(codeForm(code, verifier, uri, a.AppID), a.AppID, "")
+			rt, _ := v["refresh_token"].(string)
+			maps.Copy(f, refreshForm(rt, a.AppID))
+			return e.token(f, a.AppID, "")
+		},
+		"device_code": func(e *env, f url.Values) (*http.Response, map[string]any) {
+			kiosk := e.newApp("Kiosk", nativeApp)
+			_, v := e.postForm(e.tenantURL("/oauth2/v2.0/devicecode"), url.Values{"client_id": {kiosk.AppID}, "scope": {"openid"}})
+			deviceCode, _ := v["device_code"].(string)
+			ar, err := e.st.GetAuthRequest(context.Background(), hashSecret(deviceCode))
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			if _, err := e.p.Complete(context.Background(), ar.ID, e.user.ID, e.clock.Now()); err != nil {
+				e.t.Fatal(err)
+			}
+			maps.Copy(f, url.Values{"grant_type": {"device_code"}, "device_code": {deviceCode}, "client_id": {kiosk.AppID}})
+			return e.token(f, kiosk.AppID, "")
+		},
+	}
+	for name, run := range grants {
+		for _, asked := range []string{"1", "0", ""} {
+			t.Run(name+"/client_info="+asked, func(t *testing.T) {
+				t.Parallel()
+				e := newEnv(t)
+				f := url.Values{}
+				if asked != "" {
+					f.Set("client_info", asked)
+				}
+				res, v := run(e, f)
+				if res.StatusCode != 200 || v["access_token"] == nil {
+					t.Fatalf("status %d %v", res.StatusCode, v)
+				}
+				got, ok := v["client_info"]
+				if asked != "1" {
+					if ok {
+						t.Fatalf("client_info %v, want none", got)
+					}
+					return
+				}
+				// {"uid":"{oid}","utid":"{tid}"}, base64url without padding.
+				want := base64.RawURLEncoding.EncodeToString([]byte(`{"uid":"` + e.user.ID + `","utid":"` + testTenant + `"}`))
+				if got != want {
+					t.Fatalf("client_info %v, want %s", got, want)
+				}
+			})
+		}
 	}
 }
