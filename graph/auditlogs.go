@@ -37,17 +37,19 @@ type authDetailJSON struct {
 }
 
 type signInJSON struct {
-	ID                      string           `json:"id"`
-	Created                 graphTime        `json:"createdDateTime"`
-	UserID                  string           `json:"userId"`
-	UPN                     string           `json:"userPrincipalName"`
-	AppID                   string           `json:"appId"`
-	AppDisplayName          string           `json:"appDisplayName"`
-	IPAddress               string           `json:"ipAddress"`
-	ClientAppUsed           string           `json:"clientAppUsed"`
-	IsInteractive           bool             `json:"isInteractive"`
-	ResourceID              string           `json:"resourceId"`
-	ResourceDisplayName     string           `json:"resourceDisplayName"`
+	ID                  string    `json:"id"`
+	Created             graphTime `json:"createdDateTime"`
+	UserID              string    `json:"userId"`
+	UPN                 string    `json:"userPrincipalName"`
+	AppID               string    `json:"appId"`
+	AppDisplayName      string    `json:"appDisplayName"`
+	IPAddress           string    `json:"ipAddress"`
+	ClientAppUsed       string    `json:"clientAppUsed"`
+	IsInteractive       bool      `json:"isInteractive"`
+	ResourceID          string    `json:"resourceId"`
+	ResourceDisplayName string    `json:"resourceDisplayName"`
+	// AuthenticationProtocol is beta's only (v1.0's signIn lacks it).
+	AuthenticationProtocol  string           `json:"authenticationProtocol,omitempty"`
 	ConditionalAccessStatus string           `json:"conditionalAccessStatus"`
 	Status                  signInStatusJSON `json:"status"`
 	AuthenticationDetails   []authDetailJSON `json:"authenticationDetails"`
@@ -56,12 +58,26 @@ type signInJSON struct {
 // stepNames says which step of a sign-in failed, for authenticationDetails.
 var stepNames = map[string]string{"qrCode": "QR code", "pin": "PIN", "newPin": "new PIN"}
 
-func toSignIn(e store.SignInLog) *signInJSON {
+// protocols are beta's authenticationProtocol (protocolType) of the
+// OpenID provider's flows (store.SignInLog.Flow); any other sign-in, such
+// as the sign-in page's own, is "none", which Graph uses for every
+// sign-in of no listed protocol.
+var protocols = map[string]string{"authorizationCode": "oAuth2", "deviceCode": "deviceCode"}
+
+// toSignIn returns a sign-in log entry as the API version (c.version)
+// shows it.
+func toSignIn(e store.SignInLog, version string) *signInJSON {
 	j := &signInJSON{
 		ID: e.ID, Created: graphTime(e.Created), UserID: e.UserID, UPN: e.UPN, AppID: e.AppID,
 		AppDisplayName: e.AppName, IPAddress: e.IPAddress, ClientAppUsed: "Browser", IsInteractive: true,
 		ResourceID: graphResourceID, ResourceDisplayName: "Microsoft Graph", ConditionalAccessStatus: "notApplied",
 		Status: signInStatusJSON{ErrorCode: e.ErrorCode},
+	}
+	if version == "beta" {
+		j.AuthenticationProtocol = protocols[e.Flow]
+		if j.AuthenticationProtocol == "" {
+			j.AuthenticationProtocol = "none"
+		}
 	}
 	if e.Resource != "" && e.Resource != j.ResourceDisplayName { // an application's own API, through the OpenID provider
 		j.ResourceID, j.ResourceDisplayName = e.AppID, e.Resource
@@ -259,7 +275,7 @@ func (s *Server) listSignIns(c *call) (int, any, error) {
 	}
 	out := collection[*signInJSON]{Context: c.context("auditLogs/signIns"), Value: []*signInJSON{}}
 	for _, e := range es {
-		out.Value = append(out.Value, toSignIn(e))
+		out.Value = append(out.Value, toSignIn(e, c.version))
 	}
 	if len(es) > 0 {
 		out.NextLink = c.auditNextLink(len(es), top, es[len(es)-1].ID)

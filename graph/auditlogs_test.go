@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -172,4 +173,78 @@ func TestAuditLogPermissions(t *testing.T) {
 		expect(t, e.do("GET", audits, e.userToken(u, "AuditLog.Read.All"), ""), 403, "accessDenied")
 	}
 	expect(t, e.do("GET", audits, "", ""), 401, "")
+}
+
+// TestSignInLogsOfApplications: the sign-ins of applications through the
+// OpenID provider, exactly as each version shows them: the application
+// (appId, appDisplayName), the resource (Microsoft Graph, or the
+// application's own API: resourceId its appId) and, in beta only,
+// authenticationProtocol from the flow (oAuth2 for the authorization code
+// flow, deviceCode, none for the sign-in page's own sign-in).
+func TestSignInLogsOfApplications(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	const (
+		user       = "00000001-0000-4000-8000-000000000000"
+		timesheet  = "6f9619ff-8b86-4011-b42d-00c04fc964ff"
+		kiosk      = "7a1c0b2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d"
+		graphAppID = "00000003-0000-0000-c000-000000000000" // Microsoft Graph's appId
+	)
+	entries := []store.SignInLog{
+		{AppID: "5e1b2c3d-0a5f-4c6e-9b7a-51a9f0c0d1e2", AppName: "qrpin sign-in"},
+		{AppID: timesheet, AppName: "Timesheets", Resource: "Microsoft Graph", Flow: "authorizationCode"},
+		{AppID: kiosk, AppName: "Kiosk", Resource: "Kiosk", Flow: "deviceCode", ErrorCode: 50126, FailureReason: "Invalid PIN."},
+	}
+	ids := make([]string, len(entries))
+	for i, entry := range entries {
+		entry.Created = at.Add(time.Duration(i) * time.Minute)
+		ids[i] = store.NewLogID(entry.Created)
+		entry.ID, entry.UserID, entry.UPN, entry.IPAddress, entry.Step = ids[i], user, "ana@contoso.com", "192.0.2.1", "pin"
+		if err := e.store.AddSignInLog(ctx, entry); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Newest first; v1.0's shapes (beta adds authenticationProtocol).
+	entry := func(minute int, appID, appName, resourceID, resourceName, status, detail string) string {
+		ts := at.Add(time.Duration(minute) * time.Minute).Format(time.RFC3339)
+		return `{"id": "` + ids[minute] + `", "createdDateTime": "` + ts + `",
+			"userId": "` + user + `", "userPrincipalName": "ana@contoso.com", "appId": "` + appID + `", "appDisplayName": "` + appName + `",
+			"ipAddress": "192.0.2.1", "clientAppUsed": "Browser", "isInteractive": true,
+			"resourceId": "` + resourceID + `", "resourceDisplayName": "` + resourceName + `", "conditionalAccessStatus": "notApplied",
+			"status": ` + status + `,
+			"authenticationDetails": [{"authenticationMethod": "QR code", "authenticationMethodDetail": "QR code and PIN",
+				"authenticationStepDateTime": "` + ts + `", "authenticationStepRequirement": "Primary authentication", ` + detail + `}]}`
+	}
+	ok := `{"errorCode": 0, "failureReason": null, "additionalDetails": null}`
+	okDetail := `"authenticationStepResultDetail": "Correct QR code and PIN", "succeeded": true`
+	v1 := []string{
+		entry(2, kiosk, "Kiosk", kiosk, "Kiosk", `{"errorCode": 50126, "failureReason": "Invalid PIN.", "additionalDetails": null}`,
+			`"authenticationStepResultDetail": "Failed at the PIN step: Invalid PIN.", "succeeded": false`),
+		entry(1, timesheet, "Timesheets", graphAppID, "Microsoft Graph", ok, okDetail),
+		entry(0, "5e1b2c3d-0a5f-4c6e-9b7a-51a9f0c0d1e2", "qrpin sign-in", graphAppID, "Microsoft Graph", ok, okDetail),
+	}
+	protocols := []string{"deviceCode", "oAuth2", "none"}
+	reader := e.appToken("AuditLog.Read.All", "Directory.Read.All")
+	for _, version := range []string{"v1.0", "beta"} {
+		got, _ := e.auditValues("/"+version+"/auditLogs/signIns", reader)
+		if len(got) != len(v1) {
+			t.Fatalf("%s: %d entries, want %d", version, len(got), len(v1))
+		}
+		for i, g := range got {
+			var want map[string]any
+			if err := json.Unmarshal([]byte(v1[i]), &want); err != nil {
+				t.Fatal(err)
+			}
+			if version == "beta" {
+				want["authenticationProtocol"] = protocols[i]
+			}
+			gb, _ := json.Marshal(g)
+			wb, _ := json.Marshal(want)
+			if string(gb) != string(wb) {
+				t.Errorf("%s entry %d:\n got %s\nwant %s", version, i, gb, wb)
+			}
+		}
+	}
 }
