@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -35,6 +36,27 @@ const (
 
 // Response modes the authorize endpoint offers.
 var responseModes = []string{"query", "fragment", "form_post"}
+
+// authorizeParams are the authorization request's parameters the provider
+// reads; none may be sent twice (RFC 6749, section 3.1), since which one
+// counts would be the parser's choice.
+var authorizeParams = []string{"client_id", "redirect_uri", "response_type", "response_mode", "scope", "state",
+	"nonce", "code_challenge", "code_challenge_method", "login_hint", "prompt", "max_age", "request"}
+
+// repeated returns the first of names that form holds more than once
+// (query and body together), or "".
+func repeated(form url.Values, names ...string) string {
+	for _, n := range names {
+		if len(form[n]) > 1 {
+			return n
+		}
+	}
+	return ""
+}
+
+func errRepeated(name string) error {
+	return zoidc.ErrInvalidRequest().WithDescription("The parameter '%s' is repeated: each parameter may appear once.", name)
+}
 
 // checkClient checks what must hold before the redirect URI can receive
 // anything: a known application, and a redirect URI registered for it
@@ -135,9 +157,17 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.writeErrorPage(w, err)
 		return
 	}
+	if name := repeated(r.Form, "client_id", "redirect_uri"); name != "" { // no redirect URI is verified
+		p.writeErrorPage(w, errRepeated(name))
+		return
+	}
 	app, pl, err := p.checkClient(r.Context(), ar)
 	if err != nil {
 		p.writeErrorPage(w, err)
+		return
+	}
+	if name := repeated(r.Form, authorizeParams...); name != "" {
+		p.redirectError(w, r, ar, errRepeated(name))
 		return
 	}
 	if err := p.checkRequest(ar, app, pl); err != nil {

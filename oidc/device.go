@@ -113,7 +113,7 @@ func (p *Provider) exchangeDeviceCode(r *http.Request) (*tokenResponse, error) {
 	}
 	ar, err := p.cfg.Store.GetAuthRequest(ctx, hashSecret(deviceCode))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (ar.Flow != flowDevice || !strings.EqualFold(ar.ClientID, clientID))) {
-		return nil, invalidGrant("AADSTS70000: The device code is unknown or was issued to another client.")
+		return nil, p.refuseUnknown(ctx, clientID, invalidGrant("AADSTS70000: The device code is unknown or was issued to another client."))
 	}
 	if err != nil {
 		return nil, err

@@ -122,6 +122,21 @@ func (p *Provider) authenticate(ctx context.Context, clientID, secret string, co
 	return err
 }
 
+// refuseUnknown answers a token request that is refused with err
+// (invalid_grant): with invalid_client instead when its client_id names
+// no application (RFC 6749, section 5.2). It is asked only once a grant is
+// refused, so that a granted request reads no more.
+func (p *Provider) refuseUnknown(ctx context.Context, clientID string, err error) error {
+	_, lerr := p.cfg.Store.GetApplicationByAppID(ctx, strings.ToLower(clientID))
+	switch {
+	case errors.Is(lerr, store.ErrNotFound):
+		return zoidc.ErrInvalidClient().WithDescription("AADSTS700016: The application was not found in the directory.")
+	case lerr != nil:
+		return lerr
+	}
+	return err
+}
+
 // signedInUser returns the user a grant is for, when they may still sign
 // in: an unknown or disabled user is invalid_grant.
 func (p *Provider) signedInUser(ctx context.Context, userID string) (store.User, error) {
@@ -159,7 +174,7 @@ func (p *Provider) exchangeCode(r *http.Request) (*tokenResponse, error) {
 	}
 	ar, err := p.cfg.Store.GetAuthRequestByCode(ctx, hashSecret(req.Code))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, invalidGrant("AADSTS70008: The authorization code is unknown or expired.")
+		return nil, p.refuseUnknown(ctx, req.ClientID, invalidGrant("AADSTS70008: The authorization code is unknown or expired."))
 	}
 	if err != nil {
 		return nil, err
@@ -174,7 +189,7 @@ func (p *Provider) exchangeCode(r *http.Request) (*tokenResponse, error) {
 	case ar.Flow != flowCode || !p.now().Before(ar.Expires):
 		return nil, invalidGrant("AADSTS70008: The authorization code is unknown or expired.")
 	case !strings.EqualFold(req.ClientID, ar.ClientID): // client ids are GUIDs, in any case as Entra takes them
-		return nil, invalidGrant("AADSTS70000: The authorization code was issued to another client.")
+		return nil, p.refuseUnknown(ctx, req.ClientID, invalidGrant("AADSTS70000: The authorization code was issued to another client."))
 	case req.RedirectURI != ar.RedirectURI:
 		return nil, invalidGrant("AADSTS70000: redirect_uri differs from the authorization request's.")
 	}
@@ -262,7 +277,7 @@ func (p *Provider) refresh(r *http.Request) (*tokenResponse, error) {
 	}
 	rt, err := p.cfg.Store.GetRefreshToken(ctx, hashSecret(req.RefreshToken))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !strings.EqualFold(rt.ClientID, req.ClientID)) {
-		return nil, invalidGrant("AADSTS9002313: The refresh token is unknown, revoked or was issued to another client.")
+		return nil, p.refuseUnknown(ctx, req.ClientID, invalidGrant("AADSTS9002313: The refresh token is unknown, revoked or was issued to another client."))
 	}
 	if err != nil {
 		return nil, err

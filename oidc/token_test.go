@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -140,6 +141,7 @@ func TestCodeExchange(t *testing.T) {
 			if tc.change != nil {
 				clientID, secret = tc.change(e, a, f)
 			}
+			stored, _ := e.st.GetAuthRequestByCode(context.Background(), hashSecret(code))
 			writes := e.st.writes.Load()
 			res, v := e.token(f, clientID, secret)
 			if tc.want == "" {
@@ -155,6 +157,9 @@ func TestCodeExchange(t *testing.T) {
 			wantOAuthError(t, res, v, tc.status, tc.want)
 			if n := e.st.writes.Load() - writes; n != 0 {
 				t.Errorf("a refused exchange wrote %d records", n)
+			}
+			if got, err := e.st.GetAuthRequestByCode(context.Background(), hashSecret(code)); err != nil || !reflect.DeepEqual(got, stored) {
+				t.Errorf("the code's request after the refusal: %+v (%v), was %+v", got, err, stored)
 			}
 			// The code still works for its own client, unless it expired
 			// or its user or registration changed: a refusal burns nothing.
