@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/qrpin/qrpin/store"
 )
 
 // errorOf returns the OAuth error a redirect to the application carries,
@@ -441,6 +443,64 @@ func TestLogoutRedirects(t *testing.T) {
 			}
 			if strings.Contains(page, "evil.example") {
 				t.Errorf("the page repeats the unverified URI: %s", page)
+			}
+		})
+	}
+}
+
+// TestCallbackRequests: the callback that gives the application its code
+// after the sign-in redirects only to a redirect URI still registered; an
+// unknown, expired or used request, or one whose application or redirect
+// URI is gone meanwhile, ends on an error page, and no code is issued.
+func TestCallbackRequests(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		change func(e *env, a app, id string) string // returns the request id to call back with
+	}{
+		{"unknown request", func(e *env, a app, id string) string { return "UNKNOWN" }},
+		{"expired request", func(e *env, a app, id string) string { e.clock.Advance(DefaultRequestTTL); return id }},
+		{"redirect URI unregistered meanwhile", func(e *env, a app, id string) string {
+			if _, err := e.st.UpdateApplication(ctx, a.ID, func(x *store.Application) error {
+				x.SignIn.WebRedirectURIs = []string{"https://timesheets.contoso.com/new"}
+				return nil
+			}); err != nil {
+				e.t.Fatal(err)
+			}
+			return id
+		}},
+		{"application deleted meanwhile", func(e *env, a app, id string) string {
+			if err := e.st.DeleteApplication(ctx, a.ID); err != nil {
+				e.t.Fatal(err)
+			}
+			return id
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			a := e.newApp("Timesheets", webApp)
+			cfg := e.oauth2(a, webApp.WebRedirectURIs[0])
+			id := e.startAuthorize(cfg.AuthCodeURL("st-1", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+			next, err := e.p.Complete(ctx, id, e.user.ID, e.clock.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			id = tc.change(e, a, id)
+			u, _ := url.Parse(next)
+			q := u.Query()
+			q.Set("id", id)
+			u.RawQuery = q.Encode()
+			res := e.get(u.String())
+			page := body(res)
+			if res.StatusCode != http.StatusBadRequest || res.Header.Get("Location") != "" ||
+				!strings.Contains(page, "<code>invalid_request</code>") {
+				t.Fatalf("status %d, Location %q; want 400 invalid_request and no redirect: %s", res.StatusCode, res.Header.Get("Location"), page)
+			}
+			if ar, err := e.st.GetAuthRequest(ctx, id); err == nil && ar.CodeHash != "" {
+				t.Errorf("a refused callback issued a code: %+v", ar)
 			}
 		})
 	}
