@@ -15,6 +15,9 @@ var oidcTests = []test{
 	{"RefreshToken/DeleteFamily", testRefreshTokenDeleteFamily},
 	{"RefreshToken/Prune", testRefreshTokenPrune},
 	{"Concurrency/RotateRefreshTokenOnce", testConcurrentRotateRefreshToken},
+	{"SSOSession/CreateGetUpdateTake", testSSOSession},
+	{"SSOSession/Prune", testSSOSessionPrune},
+	{"Concurrency/TakeSSOSessionOnce", testConcurrentTakeSSOSession},
 }
 
 func newAuthRequest(id string) store.AuthRequest {
