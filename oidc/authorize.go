@@ -163,7 +163,11 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if reuse {
-		if err := p.served(r.Context(), sess.ID, app.AppID); err != nil {
+		err := p.served(r.Context(), sess.ID, app.AppID)
+		if errors.Is(err, store.ErrNotFound) { // signed out meanwhile
+			err = zoidc.ErrLoginRequired().WithDescription("The session ended: sign in with the badge again.")
+		}
+		if err != nil {
 			p.redirectError(w, r, ar, err)
 			return
 		}

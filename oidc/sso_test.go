@@ -126,10 +126,23 @@ func (b *browser) signIn(f flow, u store.User, opts ...oauth2.AuthCodeOption) (*
 // idClaims exchanges the code and returns the ID token's claims.
 func (f flow) idClaims(t *testing.T, e *env, a app, code string) map[string]any {
 	t.Helper()
+	c, _ := f.tokens(t, e, a, code)
+	return c
+}
+
+// tokens exchanges the code and returns the ID token's claims and the
+// token response.
+func (f flow) tokens(t *testing.T, e *env, a app, code string) (map[string]any, *oauth2.Token) {
+	t.Helper()
 	tok, err := f.cfg.Exchange(context.Background(), code, oauth2.VerifierOption(f.verifier))
 	if err != nil {
 		t.Fatalf("Exchange: %v", err)
 	}
+	return verifyID(t, e, a, tok), tok
+}
+
+func verifyID(t *testing.T, e *env, a app, tok *oauth2.Token) map[string]any {
+	t.Helper()
 	prov, err := gooidc.NewProvider(context.Background(), e.p.Issuer())
 	if err != nil {
 		t.Fatal(err)
@@ -143,6 +156,42 @@ func (f flow) idClaims(t *testing.T, e *env, a app, code string) map[string]any 
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestSSORefreshAndDiscovery: a refreshed ID token keeps the session's
+// sid; discovery says back-channel logout with sid is supported.
+func TestSSORefreshAndDiscovery(t *testing.T) {
+	t.Parallel()
+	e := newEnvWith(t, "sqlite", withSSO)
+	a := e.newApp("Timesheets", webApp)
+	b := e.browser()
+	f := e.flowFor(a)
+	_, code := b.signIn(f, e.user)
+	first, tok := f.tokens(t, e, a, code)
+	e.clock.Advance(time.Minute)
+	tok.Expiry = time.Now().Add(-time.Hour) // make x/oauth2 refresh
+	next, err := f.cfg.TokenSource(context.Background(), tok).Token()
+	if err != nil || next.RefreshToken == tok.RefreshToken {
+		t.Fatalf("refresh: %v", err)
+	}
+	if c := verifyID(t, e, a, next); c["sid"] == nil || c["sid"] != first["sid"] {
+		t.Errorf("refreshed ID token's sid %v, want %v", c["sid"], first["sid"])
+	}
+	res, err := http.Get(e.p.Issuer() + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d map[string]any
+	if err := jsonDecode(res, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d["backchannel_logout_supported"] != true || d["backchannel_logout_session_supported"] != true {
+		t.Errorf("discovery: backchannel_logout_supported %v, backchannel_logout_session_supported %v",
+			d["backchannel_logout_supported"], d["backchannel_logout_session_supported"])
+	}
+	if _, ok := d["frontchannel_logout_supported"]; ok {
+		t.Errorf("discovery says frontchannel_logout_supported %v", d["frontchannel_logout_supported"])
+	}
 }
 
 // TestSSODefaultOff: by default no session: the callback sets no cookie,
