@@ -142,7 +142,7 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	// A single sign-on session (when they are on) may sign the user in
 	// without the page; prompt=none asks for nothing else.
-	sess, reuse, err := p.sessionFor(r.Context(), w, r, ar)
+	sess, user, reuse, err := p.sessionFor(r.Context(), w, r, ar)
 	if err != nil {
 		p.redirectError(w, r, ar, err)
 		return
@@ -171,6 +171,7 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 			p.redirectError(w, r, ar, err)
 			return
 		}
+		p.recordSessionSignIn(r, now, user, app, stored.Scopes)
 		zop.AuthResponseCode(w, r, p.requestOf(stored), p.op) // the code, in the request's response mode
 		return
 	}

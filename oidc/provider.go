@@ -29,6 +29,7 @@ import (
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/signin"
 	"github.com/qrpin/qrpin/store"
 )
 
@@ -102,7 +103,11 @@ type Config struct {
 	BackchannelTimeout time.Duration
 	// BackchannelClient sends them; nil means one that follows no redirect.
 	BackchannelClient *http.Client
-	Log               *slog.Logger
+	// Record writes the sign-in log entry of a sign-in that a single
+	// sign-on session completed (the sign-in page writes the others):
+	// signin.RecordTo, as the sign-in page's. nil writes none.
+	Record func(context.Context, signin.Event)
+	Log    *slog.Logger
 	// Now is the clock of every record's times; nil means time.Now.
 	Now func() time.Time
 }

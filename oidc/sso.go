@@ -15,6 +15,8 @@ import (
 
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/qrpin/qrpin/internal/clientaddr"
+	"github.com/qrpin/qrpin/signin"
 	"github.com/qrpin/qrpin/store"
 )
 
@@ -102,19 +104,19 @@ func usable(err error) (bool, error) {
 // PIN unchanged since the session's sign-in (the checks refresh tokens
 // get). A session whose user may no longer sign in is ended. found is
 // false, with a nil error, when there is no such session.
-func (p *Provider) liveSession(ctx context.Context, r *http.Request) (sess store.SSOSession, handle string, found bool, err error) {
+func (p *Provider) liveSession(ctx context.Context, r *http.Request) (sess store.SSOSession, u store.User, handle string, found bool, err error) {
 	handle, _ = sessionHandle(r)
 	if handle == "" {
-		return store.SSOSession{}, "", false, nil
+		return store.SSOSession{}, store.User{}, "", false, nil
 	}
 	sess, err = p.cfg.Store.GetSSOSession(ctx, hashSecret(handle))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !p.now().Before(sess.Expires)) {
-		return store.SSOSession{}, "", false, nil
+		return store.SSOSession{}, store.User{}, "", false, nil
 	}
 	if err != nil {
-		return store.SSOSession{}, "", false, err
+		return store.SSOSession{}, store.User{}, "", false, err
 	}
-	_, err = p.signedInUser(ctx, sess.UserID)
+	u, err = p.signedInUser(ctx, sess.UserID)
 	if err == nil {
 		err = p.methodUnchanged(ctx, sess.UserID, sess.AuthTime)
 	}
@@ -125,9 +127,9 @@ func (p *Provider) liveSession(ctx context.Context, r *http.Request) (sess store
 				err = nil
 			}
 		}
-		return store.SSOSession{}, "", false, err
+		return store.SSOSession{}, store.User{}, "", false, err
 	}
-	return sess, handle, true, nil
+	return sess, u, handle, true, nil
 }
 
 // sessionFor returns the browser's session when it may complete the
@@ -135,36 +137,25 @@ func (p *Provider) liveSession(ctx context.Context, r *http.Request) (sess store
 // session is live (liveSession), and the request does not ask for a
 // sign-in (prompt=login or select_account), is not older than its max_age
 // allows, and names no other user (login_hint).
-func (p *Provider) sessionFor(ctx context.Context, w http.ResponseWriter, r *http.Request, ar *zoidc.AuthRequest) (store.SSOSession, bool, error) {
+func (p *Provider) sessionFor(ctx context.Context, w http.ResponseWriter, r *http.Request, ar *zoidc.AuthRequest) (store.SSOSession, store.User, bool, error) {
 	if !p.ssoOn() {
-		return store.SSOSession{}, false, nil
+		return store.SSOSession{}, store.User{}, false, nil
 	}
-	sess, _, found, err := p.liveSession(ctx, r)
-	if err != nil {
-		return store.SSOSession{}, false, err
-	}
-	if !found {
+	sess, u, _, found, err := p.liveSession(ctx, r)
+	switch {
+	case err != nil:
+		return store.SSOSession{}, store.User{}, false, err
+	case !found:
 		if _, present := sessionHandle(r); present {
 			p.clearSessionCookie(w)
 		}
-		return store.SSOSession{}, false, nil
+		return store.SSOSession{}, store.User{}, false, nil
+	case slices.Contains(ar.Prompt, zoidc.PromptLogin) || slices.Contains(ar.Prompt, zoidc.PromptSelectAccount),
+		ar.MaxAge != nil && (*ar.MaxAge == 0 || p.now().Sub(sess.AuthTime) > time.Duration(*ar.MaxAge)*time.Second),
+		ar.LoginHint != "" && !strings.EqualFold(ar.LoginHint, u.UPN): // UPNs compare case-insensitively
+		return store.SSOSession{}, store.User{}, false, nil
 	}
-	if slices.Contains(ar.Prompt, zoidc.PromptLogin) || slices.Contains(ar.Prompt, zoidc.PromptSelectAccount) {
-		return store.SSOSession{}, false, nil
-	}
-	if ar.MaxAge != nil && (*ar.MaxAge == 0 || p.now().Sub(sess.AuthTime) > time.Duration(*ar.MaxAge)*time.Second) {
-		return store.SSOSession{}, false, nil
-	}
-	if ar.LoginHint != "" {
-		u, err := p.cfg.Store.GetUser(ctx, sess.UserID)
-		if err != nil {
-			return store.SSOSession{}, false, err
-		}
-		if !strings.EqualFold(ar.LoginHint, u.UPN) {
-			return store.SSOSession{}, false, nil
-		}
-	}
-	return sess, true, nil
+	return sess, u, true, nil
 }
 
 // served records that the session signed its user in to the application.
@@ -191,7 +182,7 @@ func (p *Provider) startSession(w http.ResponseWriter, r *http.Request, ar *stor
 	ctx := r.Context()
 	now := p.now()
 	expires := now.Add(p.cfg.SSOSessionLifetime)
-	old, handle, found, err := p.liveSession(ctx, r)
+	old, _, handle, found, err := p.liveSession(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -249,4 +240,20 @@ func (p *Provider) signOut(w http.ResponseWriter, r *http.Request) error {
 	}
 	p.clearSessionCookie(w)
 	return nil
+}
+
+// StepSession is the step of a sign-in log entry for a sign-in that a
+// single sign-on session completed, without badge or PIN.
+const StepSession = "ssoSession"
+
+// recordSessionSignIn writes the sign-in log entry of a sign-in a
+// session completed (Config.Record), as the sign-in page does for the
+// ones it completes.
+func (p *Provider) recordSessionSignIn(r *http.Request, now time.Time, u store.User, app store.Application, scopes []string) {
+	if p.cfg.Record == nil {
+		return
+	}
+	res, _ := resourceOf(app, scopes) // checked by checkRequest
+	p.cfg.Record(r.Context(), signin.Event{Time: now, UserID: u.ID, UPN: u.UPN, IPAddress: clientaddr.Of(r), Step: StepSession,
+		Done: true, AppID: app.AppID, AppName: app.DisplayName, Resource: res.name, Flow: FlowAuthorizationCode})
 }

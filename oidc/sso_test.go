@@ -309,10 +309,11 @@ func sqliteDump(t *testing.T, e *env) string {
 
 // TestSSOCookieAtCallback: through the real sign-in page, the cookie is
 // set by the provider's callback (a top-level navigation), not by the
-// page's PIN call.
+// page's PIN call; the sign-in the session then completes has its own
+// sign-in log entry (step ssoSession), beside the page's.
 func TestSSOCookieAtCallback(t *testing.T) {
 	t.Parallel()
-	e := newEnvWith(t, "sqlite", withSSO)
+	e := newEnvWith(t, "sqlite", func(c *Config) { withSSO(c); c.Record = signin.RecordTo(c.Store, nil) })
 	e.withSignInPage()
 	payload := e.badge()
 	a := e.newApp("Timesheets", webApp)
@@ -334,8 +335,21 @@ func TestSSOCookieAtCallback(t *testing.T) {
 	if res.StatusCode != http.StatusFound || b.cookie() == "" {
 		t.Fatalf("callback: %d, no session cookie", res.StatusCode)
 	}
+	e.clock.Advance(time.Minute)
 	if _, code, _ := b.authorize(e.flowFor(a)); code == "" {
 		t.Fatal("no code from the session")
+	}
+	logs, err := e.st.ListSignInLogs(context.Background(), store.AuditFilter{}, 0)
+	if err != nil || len(logs) != 2 {
+		t.Fatalf("sign-in logs %+v, %v", logs, err)
+	}
+	if l := logs[0]; l.Step != StepSession || l.UserID != e.user.ID || l.UPN != e.user.UPN || l.AppID != a.AppID ||
+		l.AppName != "Timesheets" || l.Resource != "Microsoft Graph" || l.Flow != FlowAuthorizationCode || l.ErrorCode != 0 ||
+		!l.Created.Equal(e.clock.Now()) || l.IPAddress != "127.0.0.1" {
+		t.Errorf("the session's sign-in log entry %+v", l)
+	}
+	if l := logs[1]; l.Step == StepSession || l.AppID != a.AppID {
+		t.Errorf("the page's sign-in log entry %+v", l)
 	}
 }
 

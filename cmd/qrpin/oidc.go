@@ -11,6 +11,7 @@ import (
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/issuer"
 	"github.com/qrpin/qrpin/oidc"
+	"github.com/qrpin/qrpin/signin"
 )
 
 // oidcFlags are serve's OpenID provider settings.
@@ -65,6 +66,7 @@ func (f *oidcFlags) provider(d *deps, svc *admin.Service, clientCredentials *iss
 		RefreshIdle:        f.refreshIdle,
 		RateLimit:          limit,
 		SSOSessionLifetime: f.ssoLifetime,
+		Record:             signin.RecordTo(d.store, log),
 		TokenRateLimit:     clientCredentials.AddrLimit, // --token-rate-limit-addr, for every grant
 		Log:                log,
 	})
