@@ -37,6 +37,10 @@ type SignInInput struct {
 	SPARedirectURIs      *[]string // spa.redirectUris
 	PublicRedirectURIs   *[]string // publicClient.redirectUris
 	FallbackPublicClient *bool     // isFallbackPublicClient
+	// BackchannelLogoutURL is qrpin's own property (Graph has none): where
+	// the OpenID provider POSTs a logout_token when a single sign-on
+	// session that served the application ends. "" removes it.
+	BackchannelLogoutURL *string
 }
 
 // RegisterApplication registers an application with its service principal,
@@ -156,6 +160,15 @@ func ApplySignIn(si *store.AppSignIn, in SignInInput) error {
 			}
 		}
 		next.WebLogoutURL = u
+	}
+	if in.BackchannelLogoutURL != nil {
+		u := *in.BackchannelLogoutURL
+		if u != "" {
+			if err := redirect.Validate(redirect.Web, u); err != nil {
+				return errSignIn("backchannelLogoutUri", strings.ReplaceAll(err.Error(), "redirect URI", "back-channel logout URI"))
+			}
+		}
+		next.BackchannelLogoutURL = u
 	}
 	if in.FallbackPublicClient != nil {
 		next.FallbackPublicClient = *in.FallbackPublicClient

@@ -66,10 +66,14 @@ type Configuration struct {
 	ScopesSupported                   []string `json:"scopes_supported"`
 	ClaimsSupported                   []string `json:"claims_supported"`
 	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
-	TenantRegionScope                 *string  `json:"tenant_region_scope"`
-	CloudInstanceName                 string   `json:"cloud_instance_name"`
-	CloudGraphHostName                string   `json:"cloud_graph_host_name"`
-	MSGraphHost                       string   `json:"msgraph_host"`
+	// OpenID Connect Back-Channel Logout 1.0: the provider notifies the
+	// applications a single sign-on session served, with its sid.
+	BackchannelLogoutSupported        bool    `json:"backchannel_logout_supported"`
+	BackchannelLogoutSessionSupported bool    `json:"backchannel_logout_session_supported"`
+	TenantRegionScope                 *string `json:"tenant_region_scope"`
+	CloudInstanceName                 string  `json:"cloud_instance_name"`
+	CloudGraphHostName                string  `json:"cloud_graph_host_name"`
+	MSGraphHost                       string  `json:"msgraph_host"`
 }
 
 // Configuration returns the metadata document of the tenant.
@@ -101,10 +105,12 @@ func (d *Discovery) Configuration() Configuration {
 		ScopesSupported:                  []string{"openid", "profile", "email", "offline_access"},
 		ClaimsSupported: []string{"sub", "iss", "aud", "exp", "iat", "nbf", "auth_time", "jti", "ver",
 			"tid", "oid", "azp", "appid", "idtyp", "upn", "preferred_username", "name", "nonce", "amr",
-			"c_hash", "at_hash", "scp", "roles", "wids"},
-		CloudInstanceName:  host,
-		CloudGraphHostName: host,
-		MSGraphHost:        host,
+			"c_hash", "at_hash", "scp", "roles", "wids", "sid"},
+		BackchannelLogoutSupported:        true,
+		BackchannelLogoutSessionSupported: true,
+		CloudInstanceName:                 host,
+		CloudGraphHostName:                host,
+		MSGraphHost:                       host,
 	}
 }
 

@@ -119,10 +119,6 @@ func (p *Provider) checkRequest(ar *zoidc.AuthRequest, app store.Application, pl
 			return zoidc.ErrInvalidRequest().WithDescription("prompt=none cannot be combined with another prompt.")
 		}
 	}
-	if slices.Contains(ar.Prompt, zoidc.PromptNone) {
-		// qrpin keeps no single sign-on session: every sign-in asks for a badge.
-		return zoidc.ErrLoginRequired().WithDescription("The user must sign in with their badge: prompt=none cannot be satisfied.")
-	}
 	return nil
 }
 
@@ -174,12 +170,39 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.redirectError(w, r, ar, err)
 		return
 	}
+	// A single sign-on session (when they are on) may sign the user in
+	// without the page; prompt=none asks for nothing else.
+	sess, user, reuse, err := p.sessionFor(r.Context(), w, r, ar)
+	if err != nil {
+		p.redirectError(w, r, ar, err)
+		return
+	}
+	if !reuse && slices.Contains(ar.Prompt, zoidc.PromptNone) {
+		p.redirectError(w, r, ar, zoidc.ErrLoginRequired().WithDescription("The user must sign in with their badge: prompt=none cannot be satisfied."))
+		return
+	}
 	now := p.now()
 	stored := store.AuthRequest{ID: rand.Text(), Flow: flowCode, ClientID: app.AppID, RedirectURI: ar.RedirectURI,
 		Scopes: ar.Scopes, State: ar.State, Nonce: ar.Nonce, ResponseMode: string(ar.ResponseMode),
 		CodeChallenge: ar.CodeChallenge, LoginHint: ar.LoginHint, Created: now, Expires: now.Add(p.cfg.RequestTTL)}
+	if reuse {
+		stored.UserID, stored.AuthTime, stored.SessionID = sess.UserID, sess.AuthTime, sess.ID
+	}
 	if err := p.cfg.Store.CreateAuthRequest(r.Context(), stored); err != nil {
 		p.redirectError(w, r, ar, err)
+		return
+	}
+	if reuse {
+		err := p.served(r.Context(), sess.ID, app.AppID)
+		if errors.Is(err, store.ErrNotFound) { // signed out meanwhile
+			err = zoidc.ErrLoginRequired().WithDescription("The session ended: sign in with the badge again.")
+		}
+		if err != nil {
+			p.redirectError(w, r, ar, err)
+			return
+		}
+		p.recordSessionSignIn(r, now, user, app, stored.Scopes)
+		zop.AuthResponseCode(w, r, p.requestOf(stored), p.op) // the code, in the request's response mode
 		return
 	}
 	http.Redirect(w, r, p.clientFor(app, pl).LoginURL(stored.ID), http.StatusFound)
@@ -207,11 +230,15 @@ func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 		p.writeErrorPage(w, err)
 		return
 	}
-	req := p.requestOf(ar)
-	if !req.Done() {
-		p.redirectError(w, r, req, zoidc.ErrInteractionRequired().WithDescription("The user has not signed in."))
+	if ar.UserID == "" {
+		p.redirectError(w, r, p.requestOf(ar), zoidc.ErrInteractionRequired().WithDescription("The user has not signed in."))
 		return
 	}
+	if err := p.startSession(w, r, &ar); err != nil {
+		p.redirectError(w, r, p.requestOf(ar), err)
+		return
+	}
+	req := p.requestOf(ar)
 	zop.AuthResponseCode(w, r, req, p.op) // the code (SaveAuthCode), in the request's response mode
 }
 

@@ -129,6 +129,7 @@ type grant struct {
 	authTime time.Time
 	nonce    string
 	res      resource
+	session  string // the single sign-on session's id (store.SSOSession.ID); "" for none
 	// clientInfo: the token request asked for client_info (client_info=1).
 	clientInfo bool
 }
@@ -158,6 +159,9 @@ func (g *grant) idToken(accessToken, code string) (string, error) {
 	}
 	if g.nonce != "" {
 		c["nonce"] = g.nonce
+	}
+	if g.session != "" {
+		c["sid"] = g.p.sid(g.session, g.clientID)
 	}
 	if slices.Contains(g.scopes, "profile") {
 		c["name"], c["preferred_username"] = g.user.DisplayName, g.user.UPN
@@ -252,7 +256,7 @@ func (p *Provider) issue(ctx context.Context, g *grant, c *client, code string, 
 		token := rand.Text() + rand.Text() // 256 bits
 		rt := store.RefreshToken{ID: hashSecret(token), FamilyID: fam.id, ClientID: g.clientID, UserID: g.user.ID,
 			Scopes: g.scopes, AuthTime: g.authTime, FamilyCreated: now, Created: now,
-			Expires: now.Add(p.cfg.RefreshLifetime), Confidential: fam.confidential}
+			Expires: now.Add(p.cfg.RefreshLifetime), Confidential: fam.confidential, SessionID: g.session}
 		if fam.prev != nil {
 			rt.Scopes, rt.FamilyCreated, rt.Expires = fam.prev.Scopes, fam.prev.FamilyCreated, fam.prev.Expires
 		}

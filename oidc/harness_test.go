@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -100,8 +101,15 @@ func openStore(t testing.TB, backend string) store.Store {
 		t.Cleanup(func() { st.Close() })
 		return st
 	}
-	return sqlitetest.Open(t, filepath.Join(t.TempDir(), "qrpin.db"))
+	path := filepath.Join(t.TempDir(), "qrpin.db")
+	st := sqlitetest.Open(t, path)
+	dbPaths.Store(st, path)
+	return st
 }
+
+// dbPaths maps each SQLite store openStore opened to its database file,
+// for tests that search what it holds.
+var dbPaths sync.Map
 
 func newEnv(t testing.TB) *env { return newEnvOn(t, "sqlite") }
 

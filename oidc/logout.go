@@ -19,8 +19,9 @@ var signedOutPage = template.Must(template.New("signedout").Parse(`<!doctype htm
 `))
 
 // serveLogout answers GET and POST /{tenant}/oauth2/v2.0/logout
-// (OpenID Connect RP-Initiated Logout). qrpin keeps no single sign-on
-// session, so there is nothing to end; the browser goes back to
+// (OpenID Connect RP-Initiated Logout). It ends the browser's single
+// sign-on session, if it has one, and notifies the applications the
+// session served by back-channel logout (signOut); the browser goes back to
 // post_logout_redirect_uri (with state) when it is one of the
 // application's redirect URIs or its web.logoutUrl (the application named
 // by client_id or id_token_hint), and otherwise to a "signed out" page.
@@ -28,6 +29,10 @@ func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	req, err := zop.ParseEndSessionRequest(r, p.op.Decoder())
 	if err != nil {
+		p.writeErrorPage(w, err)
+		return
+	}
+	if err := p.signOut(w, r); err != nil {
 		p.writeErrorPage(w, err)
 		return
 	}

@@ -29,6 +29,7 @@ import (
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/signin"
 	"github.com/qrpin/qrpin/store"
 )
 
@@ -92,7 +93,21 @@ type Config struct {
 	// provider serves one client address may make per RateWindow; 0 means
 	// no limit. (Other grants have Config.ClientCredentials's limits.)
 	TokenRateLimit int
-	Log            *slog.Logger
+	// SSOSessionLifetime is how long a single sign-on session lasts from
+	// the sign-in that began it (at most MaxSSOSessionLifetime); 0, the
+	// default, keeps none: every authorization request shows the sign-in
+	// page (shared devices).
+	SSOSessionLifetime time.Duration
+	// BackchannelTimeout bounds a sign-out's back-channel logout
+	// notifications, all together (DefaultBackchannelTimeout when 0).
+	BackchannelTimeout time.Duration
+	// BackchannelClient sends them; nil means one that follows no redirect.
+	BackchannelClient *http.Client
+	// Record writes the sign-in log entry of a sign-in that a single
+	// sign-on session completed (the sign-in page writes the others):
+	// signin.RecordTo, as the sign-in page's. nil writes none.
+	Record func(context.Context, signin.Event)
+	Log    *slog.Logger
 	// Now is the clock of every record's times; nil means time.Now.
 	Now func() time.Time
 }
@@ -106,6 +121,7 @@ type Provider struct {
 	base    string // public URL without its trailing slash
 	tenant  string // base + "/" + tenant id
 	subKey  []byte // pairwise subjects' HMAC key
+	sidKey  []byte // sid claims' HMAC key
 
 	rateOnce  sync.Once
 	rate      *httprate.RateLimiter
@@ -143,6 +159,10 @@ func New(cfg Config) (*Provider, error) {
 	def(&cfg.RefreshLifetime, DefaultRefreshLifetime)
 	def(&cfg.RefreshIdle, DefaultRefreshIdle)
 	def(&cfg.RateWindow, DefaultRateWindow)
+	def(&cfg.BackchannelTimeout, DefaultBackchannelTimeout)
+	if cfg.SSOSessionLifetime < 0 || cfg.SSOSessionLifetime > MaxSSOSessionLifetime {
+		return nil, fmt.Errorf("oidc: single sign-on session lifetime %v is not between 0 (off) and %v", cfg.SSOSessionLifetime, MaxSSOSessionLifetime)
+	}
 	if cfg.RateLimit == 0 {
 		cfg.RateLimit = DefaultRateLimit
 	}
@@ -157,6 +177,7 @@ func New(cfg Config) (*Provider, error) {
 	p.base = strings.TrimRight(cfg.PublicURL, "/")
 	p.tenant = p.base + "/" + cfg.TenantID
 	p.subKey = derive(cfg.Pepper, "pairwise subject")
+	p.sidKey = derive(cfg.Pepper, "session id")
 	p.storage = &storage{p: p}
 	p.devRate = newThrottle(cfg.Store, p.now, "oidc-usercode", 10, 15*time.Minute)
 

@@ -243,7 +243,8 @@ func (s *storage) TokenRequestByRefreshToken(context.Context, string) (zop.Refre
 	return nil, errNotRouted
 }
 
-// TerminateSession ends nothing: qrpin keeps no single sign-on session.
+// TerminateSession is not called: the logout endpoint ends sessions itself
+// (Provider.signOut).
 func (s *storage) TerminateSession(context.Context, string, string) error { return nil }
 
 func (s *storage) RevokeToken(context.Context, string, string, string) *zoidc.Error {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
@@ -237,7 +238,8 @@ func (p *Provider) exchangeCode(r *http.Request) (*tokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &grant{p: p, user: u, clientID: app.AppID, scopes: scopes, authTime: ar.AuthTime, nonce: ar.Nonce, res: res, clientInfo: askedClientInfo(r)}
+	g := &grant{p: p, user: u, clientID: app.AppID, scopes: scopes, authTime: ar.AuthTime, nonce: ar.Nonce, res: res,
+		session: ar.SessionID, clientInfo: askedClientInfo(r)}
 	return p.issue(ctx, g, p.clientFor(app, pl), req.Code, family{id: ar.ID, confidential: pl == platformWeb})
 }
 
@@ -303,7 +305,7 @@ func (p *Provider) refresh(r *http.Request) (*tokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.methodUnchanged(ctx, rt); err != nil {
+	if err := p.methodUnchanged(ctx, rt.UserID, rt.AuthTime); err != nil {
 		return nil, err
 	}
 	scopes := rt.Scopes
@@ -323,7 +325,8 @@ func (p *Provider) refresh(r *http.Request) (*tokenResponse, error) {
 	if rt.Confidential {
 		pl = platformWeb
 	}
-	g := &grant{p: p, user: u, clientID: app.AppID, scopes: scopes, authTime: rt.AuthTime, res: res, clientInfo: askedClientInfo(r)}
+	g := &grant{p: p, user: u, clientID: app.AppID, scopes: scopes, authTime: rt.AuthTime, res: res,
+		session: rt.SessionID, clientInfo: askedClientInfo(r)}
 	resp, err := p.issue(ctx, g, p.clientFor(app, pl), "", family{id: rt.FamilyID, confidential: rt.Confidential, prev: &rt})
 	if errors.Is(err, errRefreshReused) {
 		return nil, p.refreshReused(ctx, rt)
@@ -342,18 +345,18 @@ func (p *Provider) refreshReused(ctx context.Context, rt store.RefreshToken) err
 	return invalidGrant("AADSTS50196: The refresh token was already used.")
 }
 
-// methodUnchanged refuses a refresh when the user's QR code + PIN method
-// is gone, was created after the sign-in, or its PIN was set (reset or
-// changed) after it.
-func (p *Provider) methodUnchanged(ctx context.Context, rt store.RefreshToken) error {
-	m, err := p.cfg.Store.GetMethod(ctx, rt.UserID)
+// methodUnchanged refuses a refresh (or the reuse of a single sign-on
+// session) when the user's QR code + PIN method is gone, was created after
+// the sign-in at authTime, or its PIN was set (reset or changed) after it.
+func (p *Provider) methodUnchanged(ctx context.Context, userID string, authTime time.Time) error {
+	m, err := p.cfg.Store.GetMethod(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
 		return invalidGrant("AADSTS50173: The user's QR code + PIN method was deleted: sign in again.")
 	}
 	if err != nil {
 		return err
 	}
-	if m.Created.After(rt.AuthTime) || m.PIN.Created.After(rt.AuthTime) || m.PIN.Updated.After(rt.AuthTime) {
+	if m.Created.After(authTime) || m.PIN.Created.After(authTime) || m.PIN.Updated.After(authTime) {
 		return invalidGrant("AADSTS50173: The user's PIN or method changed after they signed in: sign in again.")
 	}
 	return nil

@@ -76,6 +76,11 @@ type AppSignIn struct {
 	// use public client flows without a redirect URI, the device code flow
 	// (off by default, as Microsoft advises).
 	FallbackPublicClient bool
+	// BackchannelLogoutURL is where the OpenID provider POSTs a
+	// logout_token (OpenID Connect Back-Channel Logout 1.0) when a single
+	// sign-on session that signed a user in to the application ends; ""
+	// for none. qrpin's own property: Graph's application has none.
+	BackchannelLogoutURL string
 }
 
 // Password is a client secret of an application. Only a verifier of the
@@ -154,6 +159,7 @@ type AuthRequest struct {
 	UserID        string // who signed in; "" until then
 	AuthTime      time.Time
 	CodeHash      string // SHA-256 of the authorization code issued (hex); "" until issued
+	SessionID     string // the single sign-on session (SSOSession.ID) the sign-in began or reused; "" for none
 	UserCode      string // device flow: the code the worker types; "" otherwise
 	Redeemed      bool   // its code or device code was exchanged for tokens
 	Created       time.Time
@@ -176,6 +182,23 @@ type RefreshToken struct {
 	Expires       time.Time // the family's absolute expiry
 	Confidential  bool      // issued to a confidential client (web platform): refreshing needs its secret
 	Rotated       bool      // it was used and replaced by a newer token
+	SessionID     string    // the single sign-on session of the sign-in (SSOSession.ID); "" for none
+}
+
+// SSOSession is the OpenID provider's optional single sign-on session: a
+// browser that signed a user in, and may sign them in again without the
+// badge until Expires. The handle in the browser's cookie is never
+// stored: ID is its SHA-256 (hex).
+type SSOSession struct {
+	ID       string // SHA-256 of the cookie's handle (hex)
+	UserID   string
+	AuthTime time.Time // when the user signed in with badge and PIN
+	Created  time.Time
+	Expires  time.Time
+	// ClientIDs are the applications (appIds) the session signed the user
+	// in to, in the order first served, each once: the ones back-channel
+	// logout notifies.
+	ClientIDs []string
 }
 
 // DirectoryAudit is one management change, as Graph's directoryAudit
@@ -348,6 +371,20 @@ type Store interface {
 	// refresh token's IdleExpires too), in statements of at most batch rows
 	// each as PruneLogs does, and returns how many it deleted.
 	PruneOIDC(ctx context.Context, now time.Time, batch int) (int, error)
+
+	// CreateSSOSession stores a single sign-on session (ErrConflict when
+	// its id is in use) and deletes the ones expired at its Created time.
+	CreateSSOSession(ctx context.Context, s SSOSession) error
+	// GetSSOSession returns a stored session, expired or not; ErrNotFound
+	// when none is stored.
+	GetSSOSession(ctx context.Context, id string) (SSOSession, error)
+	// UpdateSSOSession applies fn to the stored session in one
+	// transaction; fn cannot change ID.
+	UpdateSSOSession(ctx context.Context, id string, fn func(*SSOSession) error) (SSOSession, error)
+	// TakeSSOSession deletes the session with that id and returns it, in
+	// one step, so that exactly one caller gets it (expired or not):
+	// ErrNotFound when it is missing or already taken.
+	TakeSSOSession(ctx context.Context, id string) (SSOSession, error)
 
 	// AddSignInLog and AddDirectoryAudit append a log entry (ErrConflict
 	// when its id is in use); the List methods return up to limit entries

@@ -85,6 +85,7 @@ func printSecret(c *common, d *deps, a store.Application, pw admin.NewPassword) 
 type signInFlags struct {
 	web, spa, public []string
 	logout           string
+	backchannel      string
 	publicFlows      bool
 }
 
@@ -104,6 +105,11 @@ func (f *signInFlags) add(fs *pflag.FlagSet, update bool) {
 		logout += `; "" removes it`
 	}
 	fs.StringVar(&f.logout, "logout-url", "", logout)
+	backchannel := "where qrpin POSTs a logout_token when a worker's single sign-on session that signed them in to the app ends (OpenID Connect Back-Channel Logout; qrpin's own property, not in Graph)"
+	if update {
+		backchannel += `; "" removes it`
+	}
+	fs.StringVar(&f.backchannel, "backchannel-logout-uri", "", backchannel)
 	fs.BoolVar(&f.publicFlows, "allow-public-client-flows", false,
 		"allow public client flows without a redirect URI: the device code flow (isFallbackPublicClient; off by default)")
 }
@@ -127,6 +133,9 @@ func (f *signInFlags) input(fs *pflag.FlagSet) admin.SignInInput {
 	if fs.Changed("logout-url") {
 		in.WebLogoutURL = &f.logout
 	}
+	if fs.Changed("backchannel-logout-uri") {
+		in.BackchannelLogoutURL = &f.backchannel
+	}
 	if fs.Changed("allow-public-client-flows") {
 		in.FallbackPublicClient = &f.publicFlows
 	}
@@ -139,6 +148,7 @@ var signInFlagOf = []struct{ prop, flag string }{
 	{"'spa.redirectUris", "--spa-redirect-uri"},
 	{"'publicClient.redirectUris", "--public-redirect-uri"},
 	{"'web.logoutUrl'", "--logout-url"},
+	{"'backchannelLogoutUri'", "--backchannel-logout-uri"},
 	{"'displayName'", "--name"},
 }
 
@@ -169,6 +179,9 @@ func printSignIn(c *common, d *deps, a store.Application) {
 	}
 	if si.WebLogoutURL != "" {
 		fmt.Fprintf(w, "logout URL:     %s\n", si.WebLogoutURL)
+	}
+	if si.BackchannelLogoutURL != "" {
+		fmt.Fprintf(w, "back-channel logout URI: %s\n", si.BackchannelLogoutURL)
 	}
 	if si.FallbackPublicClient {
 		fmt.Fprintln(w, "public client flows (device code): allowed")

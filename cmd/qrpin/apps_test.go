@@ -133,9 +133,11 @@ func TestAppsSignInFlags(t *testing.T) {
 		SPARedirectURIs:      []string{"https://spa.contoso.com/"},
 		PublicRedirectURIs:   []string{"myapp://callback", "http://localhost"},
 		FallbackPublicClient: true,
+		BackchannelLogoutURL: "https://timesheet.contoso.com/backchannel-logout",
 	}
 	out, err := runApps(t, "create", "--data", data, "--name", "timesheet",
 		"--redirect-uri", want.WebRedirectURIs[0], "--redirect-uri", want.WebRedirectURIs[1], "--logout-url", want.WebLogoutURL,
+		"--backchannel-logout-uri", want.BackchannelLogoutURL,
 		"--spa-redirect-uri", want.SPARedirectURIs[0],
 		"--public-redirect-uri", want.PublicRedirectURIs[0], "--public-redirect-uri", want.PublicRedirectURIs[1], "--allow-public-client-flows")
 	if err != nil {
@@ -146,7 +148,7 @@ func TestAppsSignInFlags(t *testing.T) {
 		t.Fatalf("apps create prints no client id:\n%s", out)
 	}
 	for _, s := range append(slices.Concat(want.WebRedirectURIs, want.SPARedirectURIs, want.PublicRedirectURIs),
-		want.WebLogoutURL, "public client flows (device code): allowed", "/v2.0") {
+		want.WebLogoutURL, "back-channel logout URI: "+want.BackchannelLogoutURL, "public client flows (device code): allowed", "/v2.0") {
 		if !strings.Contains(out, s) {
 			t.Errorf("apps create does not print %q:\n%s", s, out)
 		}
@@ -181,6 +183,8 @@ func TestAppsSignInFlags(t *testing.T) {
 		{[]string{"--name", "timesheet 2"}, func() {}},
 		{[]string{"--allow-public-client-flows=false", "--logout-url", ""}, func() { want.FallbackPublicClient, want.WebLogoutURL = false, "" }},
 		{[]string{"--redirect-uri", ""}, func() { want.WebRedirectURIs = nil }},
+		{[]string{"--backchannel-logout-uri", "https://t.contoso.com/bc"}, func() { want.BackchannelLogoutURL = "https://t.contoso.com/bc" }},
+		{[]string{"--backchannel-logout-uri", ""}, func() { want.BackchannelLogoutURL = "" }},
 		{[]string{"--public-redirect-uri", "msal" + clientID[1] + "://auth", "--logout-url", "https://t.contoso.com/bye"},
 			func() {
 				want.PublicRedirectURIs, want.WebLogoutURL = []string{"msal" + clientID[1] + "://auth"}, "https://t.contoso.com/bye"
@@ -212,6 +216,8 @@ func TestAppsSignInFlags(t *testing.T) {
 		{[]string{"update", "--public-redirect-uri", "https://ok.contoso.com/", "--public-redirect-uri", "https://a.contoso.com/#frag"}, "--public-redirect-uri"},
 		{[]string{"update", "--logout-url", "http://contoso.com/out", "--spa-redirect-uri", "https://fine.contoso.com/"}, "--logout-url"},
 		{[]string{"update", "--name", " "}, "--name"},
+		{[]string{"update", "--backchannel-logout-uri", "http://contoso.com/bc"}, "--backchannel-logout-uri"},
+		{[]string{"update", "--backchannel-logout-uri", "https://contoso.com/bc#x"}, "--backchannel-logout-uri"},
 		{[]string{"create", "--name", "refused", "--redirect-uri", "https://*.contoso.com/"}, "--redirect-uri"},
 		{[]string{"create", "--name", "refused", "--public-redirect-uri", "javascript:alert(1)"}, "--public-redirect-uri"},
 	} {

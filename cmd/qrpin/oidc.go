@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/issuer"
 	"github.com/qrpin/qrpin/oidc"
+	"github.com/qrpin/qrpin/signin"
 )
 
 // oidcFlags are serve's OpenID provider settings.
@@ -17,6 +19,7 @@ type oidcFlags struct {
 	refreshLifetime time.Duration // a refresh token family's absolute lifetime
 	refreshIdle     time.Duration // a refresh token's lifetime unused
 	rateLimit       int           // authorize and device code requests per client address per minute
+	ssoLifetime     time.Duration // single sign-on sessions' lifetime; 0: none
 }
 
 func (f *oidcFlags) flags(fs *pflag.FlagSet) {
@@ -26,6 +29,9 @@ func (f *oidcFlags) flags(fs *pflag.FlagSet) {
 		"how long an application's refresh token lasts unused; each use gives a new one (QRPIN_REFRESH_TOKEN_IDLE; 0: the default)")
 	fs.IntVar(&f.rateLimit, "authorize-rate-limit", envInt("authorize-rate-limit", oidc.DefaultRateLimit),
 		"authorization and device code requests per client address per minute; beyond it 429 (QRPIN_AUTHORIZE_RATE_LIMIT; 0: no limit)")
+	fs.DurationVar(&f.ssoLifetime, "sso-session-lifetime", envDuration("sso-session-lifetime", 0),
+		"single-user devices only: how long a worker who signed in to one application is signed in to the others without their badge, in that browser "+
+			"(at most 12h; QRPIN_SSO_SESSION_LIFETIME; 0, the default: no session, every sign-in asks for the badge, as shared devices need)")
 }
 
 // check refuses settings that cannot work.
@@ -35,6 +41,8 @@ func (f *oidcFlags) check() error {
 		return errors.New("--refresh-token-lifetime and --refresh-token-idle must not be negative (0: the default)")
 	case f.rateLimit < 0:
 		return errors.New("--authorize-rate-limit must not be negative")
+	case f.ssoLifetime < 0 || f.ssoLifetime > oidc.MaxSSOSessionLifetime:
+		return fmt.Errorf("--sso-session-lifetime must be between 0 (no session) and %v", oidc.MaxSSOSessionLifetime)
 	}
 	return nil
 }
@@ -47,17 +55,19 @@ func (f *oidcFlags) provider(d *deps, svc *admin.Service, clientCredentials *iss
 		limit = -1 // no limit
 	}
 	return oidc.New(oidc.Config{
-		Store:             d.store,
-		Clients:           svc,
-		Keys:              d.keys,
-		PublicURL:         base,
-		TenantID:          d.tenantID,
-		Pepper:            d.pepper,
-		ClientCredentials: clientCredentials,
-		RefreshLifetime:   f.refreshLifetime,
-		RefreshIdle:       f.refreshIdle,
-		RateLimit:         limit,
-		TokenRateLimit:    clientCredentials.AddrLimit, // --token-rate-limit-addr, for every grant
-		Log:               log,
+		Store:              d.store,
+		Clients:            svc,
+		Keys:               d.keys,
+		PublicURL:          base,
+		TenantID:           d.tenantID,
+		Pepper:             d.pepper,
+		ClientCredentials:  clientCredentials,
+		RefreshLifetime:    f.refreshLifetime,
+		RefreshIdle:        f.refreshIdle,
+		RateLimit:          limit,
+		SSOSessionLifetime: f.ssoLifetime,
+		Record:             signin.RecordTo(d.store, log),
+		TokenRateLimit:     clientCredentials.AddrLimit, // --token-rate-limit-addr, for every grant
+		Log:                log,
 	})
 }

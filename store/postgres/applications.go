@@ -11,13 +11,13 @@ import (
 	"github.com/qrpin/qrpin/store"
 )
 
-const applicationColumns = `id, app_id, service_principal_id, display_name, created, web_logout_url, fallback_public_client`
+const applicationColumns = `id, app_id, service_principal_id, display_name, created, web_logout_url, fallback_public_client, backchannel_logout_url`
 
 func scanApplication(row pgx.Row) (store.Application, error) {
 	var a store.Application
 	var created *time.Time
 	if err := row.Scan(&a.ID, &a.AppID, &a.ServicePrincipalID, &a.DisplayName, &created,
-		&a.SignIn.WebLogoutURL, &a.SignIn.FallbackPublicClient); err != nil {
+		&a.SignIn.WebLogoutURL, &a.SignIn.FallbackPublicClient, &a.SignIn.BackchannelLogoutURL); err != nil {
 		return store.Application{}, err
 	}
 	a.Created = fromTime(created)
@@ -161,10 +161,10 @@ func (s *Store) CreateApplication(ctx context.Context, a store.Application) erro
 	return s.writeTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO applications (id, app_id, service_principal_id, display_name, created,
-				web_logout_url, fallback_public_client)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+				web_logout_url, fallback_public_client, backchannel_logout_url)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			a.ID, a.AppID, a.ServicePrincipalID, a.DisplayName, timeArg(a.Created),
-			a.SignIn.WebLogoutURL, a.SignIn.FallbackPublicClient); err != nil {
+			a.SignIn.WebLogoutURL, a.SignIn.FallbackPublicClient, a.SignIn.BackchannelLogoutURL); err != nil {
 			return err
 		}
 		return insertChildren(ctx, tx, a)
@@ -259,9 +259,10 @@ func (s *Store) UpdateApplication(ctx context.Context, id string, fn func(*store
 		}
 		a.ID, a.AppID, a.ServicePrincipalID = old.ID, old.AppID, old.ServicePrincipalID
 		if _, err := tx.Exec(ctx, `
-			UPDATE applications SET display_name = $2, created = $3, web_logout_url = $4, fallback_public_client = $5
+			UPDATE applications SET display_name = $2, created = $3, web_logout_url = $4, fallback_public_client = $5,
+				backchannel_logout_url = $6
 			WHERE id = $1`,
-			id, a.DisplayName, timeArg(a.Created), a.SignIn.WebLogoutURL, a.SignIn.FallbackPublicClient); err != nil {
+			id, a.DisplayName, timeArg(a.Created), a.SignIn.WebLogoutURL, a.SignIn.FallbackPublicClient, a.SignIn.BackchannelLogoutURL); err != nil {
 			return err
 		}
 		// Replace the credentials and redirect URIs whole: an application

@@ -8,13 +8,13 @@ import (
 	"github.com/qrpin/qrpin/store"
 )
 
-const applicationColumns = `id, app_id, service_principal_id, display_name, created, web_logout_url, fallback_public_client`
+const applicationColumns = `id, app_id, service_principal_id, display_name, created, web_logout_url, fallback_public_client, backchannel_logout_url`
 
 func scanApplication(row scanner) (store.Application, error) {
 	var a store.Application
 	var created sql.NullInt64
 	if err := row.Scan(&a.ID, &a.AppID, &a.ServicePrincipalID, &a.DisplayName, &created,
-		&a.SignIn.WebLogoutURL, &a.SignIn.FallbackPublicClient); err != nil {
+		&a.SignIn.WebLogoutURL, &a.SignIn.FallbackPublicClient, &a.SignIn.BackchannelLogoutURL); err != nil {
 		return store.Application{}, dbErr(err)
 	}
 	a.Created = fromMicros(created)
@@ -167,10 +167,10 @@ func (s *Store) CreateApplication(ctx context.Context, a store.Application) erro
 	return s.write(ctx, func(tx querier) error {
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO applications (id, app_id, service_principal_id, display_name, created,
-				web_logout_url, fallback_public_client)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				web_logout_url, fallback_public_client, backchannel_logout_url)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.ID, a.AppID, a.ServicePrincipalID, a.DisplayName, micros(a.Created),
-			a.SignIn.WebLogoutURL, a.SignIn.FallbackPublicClient); err != nil {
+			a.SignIn.WebLogoutURL, a.SignIn.FallbackPublicClient, a.SignIn.BackchannelLogoutURL); err != nil {
 			return dbErr(err)
 		}
 		return insertChildren(ctx, tx, a)
@@ -259,9 +259,10 @@ func (s *Store) UpdateApplication(ctx context.Context, id string, fn func(*store
 		}
 		a.ID, a.AppID, a.ServicePrincipalID = old.ID, old.AppID, old.ServicePrincipalID
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE applications SET display_name = ?, created = ?, web_logout_url = ?, fallback_public_client = ?
+			UPDATE applications SET display_name = ?, created = ?, web_logout_url = ?, fallback_public_client = ?,
+				backchannel_logout_url = ?
 			WHERE id = ?`,
-			a.DisplayName, micros(a.Created), a.SignIn.WebLogoutURL, a.SignIn.FallbackPublicClient, id); err != nil {
+			a.DisplayName, micros(a.Created), a.SignIn.WebLogoutURL, a.SignIn.FallbackPublicClient, a.SignIn.BackchannelLogoutURL, id); err != nil {
 			return dbErr(err)
 		}
 		// Replace the credentials and redirect URIs whole: an application

@@ -255,6 +255,7 @@ func fullSignIn() store.AppSignIn {
 		SPARedirectURIs:      []string{"https://spa.contoso.com/", "https://a.contoso.com/cb?tenant=1&x=%20y"},
 		PublicRedirectURIs:   []string{"msal5fd8c7f5-0ea1-4b1d-9fa4-d6a1a5a4a7b1://auth", "myapp://callback/é", "http://localhost"},
 		FallbackPublicClient: true,
+		BackchannelLogoutURL: "https://z.contoso.com/backchannel-logout?x=1",
 	}
 }
 
@@ -284,6 +285,7 @@ func testApplicationSignIn(t *testing.T, s store.Store) {
 		{PublicRedirectURIs: []string{"myapp://callback"}},
 		{FallbackPublicClient: true},
 		{WebLogoutURL: "https://contoso.com/logout"},
+		{BackchannelLogoutURL: "https://contoso.com/backchannel"},
 	} {
 		a := newApplication("one")
 		a.SignIn = si
@@ -367,8 +369,10 @@ func testApplicationUpdateSignIn(t *testing.T, s store.Store) {
 
 	cleared := grown
 	cleared.PublicRedirectURIs, cleared.WebLogoutURL, cleared.FallbackPublicClient = nil, "", false
-	update("a list emptied, the logout URL and the flag cleared", func(si *store.AppSignIn) {
+	cleared.BackchannelLogoutURL = ""
+	update("a list emptied, the logout URLs and the flag cleared", func(si *store.AppSignIn) {
 		si.PublicRedirectURIs, si.WebLogoutURL, si.FallbackPublicClient = []string{}, "", false
+		si.BackchannelLogoutURL = ""
 	}, cleared)
 
 	update("everything removed", func(si *store.AppSignIn) { *si = store.AppSignIn{} }, store.AppSignIn{})

@@ -17,6 +17,9 @@ var oidcTests = []test{
 	{"RefreshToken/Prune", testRefreshTokenPrune},
 	{"OIDC/PruneOIDC", testPruneOIDC},
 	{"Concurrency/RotateRefreshTokenOnce", testConcurrentRotateRefreshToken},
+	{"SSOSession/CreateGetUpdateTake", testSSOSession},
+	{"SSOSession/Prune", testSSOSessionPrune},
+	{"Concurrency/TakeSSOSessionOnce", testConcurrentTakeSSOSession},
 }
 
 func newAuthRequest(id string) store.AuthRequest {
