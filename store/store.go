@@ -367,8 +367,9 @@ type Store interface {
 	// DeleteRefreshFamily deletes every refresh token of the family.
 	DeleteRefreshFamily(ctx context.Context, familyID string) error
 	// PruneOIDC deletes the authorization requests (device requests
-	// included) and the refresh tokens expired at now (Expires <= now; a
-	// refresh token's IdleExpires too), in statements of at most batch rows
+	// included), the refresh tokens and the single sign-on sessions expired
+	// at now (Expires <= now; a refresh token's IdleExpires too), in
+	// statements of at most batch rows
 	// each as PruneLogs does, and returns how many it deleted.
 	PruneOIDC(ctx context.Context, now time.Time, batch int) (int, error)
 

@@ -60,7 +60,7 @@ func (p *pruner) prune(ctx context.Context) error {
 	}
 	n, err := p.store.PruneOIDC(ctx, now, pruneBatch)
 	if n > 0 {
-		p.log.Info("pruned expired authorization requests and refresh tokens", "records", n)
+		p.log.Info("pruned expired authorization requests, refresh tokens and single sign-on sessions", "records", n)
 	}
 	if err != nil {
 		return err

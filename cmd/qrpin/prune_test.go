@@ -97,7 +97,7 @@ func TestPruner(t *testing.T) {
 			wantOIDCRecords(t, st)
 			stop()
 			<-done
-			if got, want := strings.Count(logs.String(), `msg="pruned expired authorization requests and refresh tokens" records=2`), 2; got != want {
+			if got, want := strings.Count(logs.String(), `msg="pruned expired authorization requests, refresh tokens and single sign-on sessions" records=2`), 2; got != want {
 				t.Fatalf("the pruner logged %d counts of 2 pruned provider records, want %d:\n%s", got, want, logs)
 			}
 			if n, _ := st.PruneThrottle(ctx, clock.Now(), 0); n != 0 {

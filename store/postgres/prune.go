@@ -69,7 +69,12 @@ func (s *Store) PruneOIDC(ctx context.Context, now time.Time, batch int) (int, e
 	}
 	tokens, err := s.prune(ctx, `DELETE FROM oidc_refresh_tokens WHERE id IN
 		(SELECT id FROM oidc_refresh_tokens WHERE expires <= $1 LIMIT $2)`, now, batch)
-	return requests + tokens, err
+	if err != nil {
+		return requests + tokens, err
+	}
+	sessions, err := s.prune(ctx, `DELETE FROM oidc_sso_sessions WHERE id IN
+		(SELECT id FROM oidc_sso_sessions WHERE expires <= $1 LIMIT $2)`, now, batch)
+	return requests + tokens + sessions, err
 }
 
 // PruneThrottle deletes the windows ended at now, batch rows a statement.

@@ -215,11 +215,20 @@ func testPruneOIDC(t *testing.T, s store.Store) {
 	next.Expires = now
 	must(t, s.RotateRefreshToken(ctx, "abs", next), "RotateRefreshToken abs")
 
+	// Single sign-on sessions, created at t0 (so that none prunes
+	// another): expired before now, at now, a microsecond after.
+	for i, exp := range []time.Time{t0.Add(minute(1)), now, now.Add(us)} {
+		ss := newSSOSession(fmt.Sprintf("sso%d", i))
+		ss.Expires = exp
+		must(t, s.CreateSSOSession(ctx, ss), "CreateSSOSession "+ss.ID)
+	}
+
 	// Requests 1-3 (statements of 2 and 1), tokens idle, abs, abs2
-	// (statements of 2 and 1).
+	// (statements of 2 and 1), sessions sso0 and sso1 (a statement of 2,
+	// then one of none).
 	n, err := s.PruneOIDC(ctx, now, 2)
 	must(t, err, "PruneOIDC")
-	equal(t, n, 6, "records pruned (expired at or before now)")
+	equal(t, n, 8, "records pruned (expired at or before now)")
 	n, err = s.PruneOIDC(ctx, now, 2)
 	must(t, err, "PruneOIDC again")
 	equal(t, n, 0, "records pruned again")
@@ -243,9 +252,15 @@ func testPruneOIDC(t *testing.T, s store.Store) {
 		_, err := s.GetRefreshToken(ctx, id)
 		must(t, err, id+" (unexpired) after PruneOIDC")
 	}
+	for _, id := range []string{"sso0", "sso1"} {
+		_, err := s.GetSSOSession(ctx, id)
+		check(t, err, store.ErrNotFound, id+" after PruneOIDC")
+	}
+	_, err = s.GetSSOSession(ctx, "sso2")
+	must(t, err, "sso2 (unexpired) after PruneOIDC")
 	n, err = s.PruneOIDC(ctx, t0.Add(100*day), 0)
 	must(t, err, "PruneOIDC without a batch")
-	equal(t, n, 4, "the last records pruned")
+	equal(t, n, 5, "the last records pruned")
 }
 
 func testConcurrentRotateRefreshToken(t *testing.T, s store.Store) {
