@@ -102,6 +102,19 @@ func insertCode(ctx context.Context, tx querier, userID string, kind method.Kind
 	return dbErr(err)
 }
 
+// updateCode rewrites the user's code of the given kind, which keeps its id,
+// from c.
+func updateCode(ctx context.Context, tx querier, userID string, kind method.Kind, c *method.QRCode) error {
+	verifier := c.Verifier
+	if verifier == nil {
+		verifier = []byte{}
+	}
+	return exactlyOne(tx.ExecContext(ctx, `
+		UPDATE qr_codes SET start = ?, expire = ?, created = ?, last_used = ?, verifier = ?
+		WHERE id = ? AND user_id = ? AND kind = ?`,
+		micros(c.Start), micros(c.Expire), micros(c.Created), micros(c.LastUsed), verifier, c.ID, userID, string(kind)))
+}
+
 // sameCode reports whether a and b would be stored alike.
 func sameCode(a, b *method.QRCode) bool {
 	if a == nil || b == nil {
@@ -170,11 +183,20 @@ func (s *Store) UpdateMethod(ctx context.Context, userID string, fn func(*method
 		if err := writeMethodRow(ctx, tx, m); err != nil {
 			return err
 		}
-		// Delete every changed code before inserting any, so a code id may
-		// move from one kind to the other.
+		// A code changed in place (the same id in the same slot: a sign-in
+		// sets its LastUsed) is updated. Delete every other changed code
+		// before inserting any, so a code id may move from one kind to the
+		// other.
 		var changed []method.Kind
 		for _, k := range kinds {
-			if !sameCode(old.Code(k), m.Code(k)) {
+			o, c := old.Code(k), m.Code(k)
+			switch {
+			case sameCode(o, c):
+			case o != nil && c != nil && o.ID == c.ID:
+				if err := updateCode(ctx, tx, userID, k, c); err != nil {
+					return err
+				}
+			default:
 				changed = append(changed, k)
 			}
 		}
