@@ -326,6 +326,14 @@ func (s *Service) ClientCredentials(ctx context.Context, clientID, secret string
 	if err != nil {
 		return auth.Principal{}, err
 	}
+	return s.ApplicationCredentials(a, secret)
+}
+
+// ApplicationCredentials is ClientCredentials for an application its caller
+// has just read from the store (the OpenID provider's code exchange, which
+// reads the application for its redirect URIs): it fails with
+// ErrInvalidSecret or ErrExpiredSecret.
+func (s *Service) ApplicationCredentials(a store.Application, secret string) (auth.Principal, error) {
 	match := -1
 	for i, pw := range a.Passwords {
 		if hmac.Equal(s.secretVerifier(a.AppID, pw.KeyID, secret), pw.Verifier) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/store"
 	"github.com/qrpin/qrpin/store/sqlite/sqlitetest"
@@ -84,6 +85,43 @@ func TestClientCredentialsKnownAnswer(t *testing.T) {
 			t.Errorf("%s: ClientCredentials: %v, want %v (existing databases hold this verifier: a change here needs a migration)", tc.name, err, tc.want)
 		}
 		if err == nil && (p.AppID != vectorAppID || p.ObjectID != a.ServicePrincipalID) {
+			t.Errorf("%s: principal %+v", tc.name, p)
+		}
+	}
+}
+
+// TestApplicationCredentials: the check of a secret against an application
+// already read (the code exchange's) agrees with ClientCredentials: its
+// secret passes within its validity, another secret or pepper is
+// ErrInvalidSecret, outside its validity ErrExpiredSecret; it reads no store.
+func TestApplicationCredentials(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	verifier, _ := hex.DecodeString(vectorVerifier)
+	a := store.Application{ID: "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a", AppID: vectorAppID, ServicePrincipalID: "7e6d5c4b-3a29-4187-9654-3a2b1c0d9e8f",
+		Passwords: []store.Password{{KeyID: vectorKeyID, Verifier: verifier, Start: now, End: now.Add(time.Hour)}}}
+	other := vectorPepper()
+	other[0] ^= 1
+	for _, tc := range []struct {
+		name   string
+		pepper []byte
+		secret string
+		at     time.Time
+		want   error
+	}{
+		{"its secret", vectorPepper(), vectorSecret, now, nil},
+		{"its secret at its last moment", vectorPepper(), vectorSecret, now.Add(time.Hour - time.Microsecond), nil},
+		{"its secret before its start", vectorPepper(), vectorSecret, now.Add(-time.Second), ErrExpiredSecret},
+		{"its secret at its end", vectorPepper(), vectorSecret, now.Add(time.Hour), ErrExpiredSecret},
+		{"another secret", vectorPepper(), vectorSecret[:SecretLength-1] + "b", now, ErrInvalidSecret},
+		{"another pepper", other, vectorSecret, now, ErrInvalidSecret},
+	} {
+		s := &Service{Config: pinflow.Config{Pepper: tc.pepper, TenantID: "72f988bf-86f1-41af-91ab-2d7cd011db47", Now: func() time.Time { return tc.at }}}
+		p, err := s.ApplicationCredentials(a, tc.secret)
+		if !errors.Is(err, tc.want) {
+			t.Errorf("%s: ApplicationCredentials: %v, want %v", tc.name, err, tc.want)
+		}
+		if err == nil && (p.AppID != vectorAppID || p.ObjectID != a.ServicePrincipalID || p.Kind != auth.Application) {
 			t.Errorf("%s: principal %+v", tc.name, p)
 		}
 	}

@@ -65,6 +65,9 @@ const (
 // admin.ErrExpiredSecret or a store error.
 type Clients interface {
 	ClientCredentials(ctx context.Context, clientID, secret string) (auth.Principal, error)
+	// ApplicationCredentials is ClientCredentials for an application just
+	// read from the store.
+	ApplicationCredentials(app store.Application, secret string) (auth.Principal, error)
 }
 
 // Config is what a Provider is built from.

@@ -104,7 +104,9 @@ func invalidGrant(format string, args ...any) *zoidc.Error {
 
 // authenticate checks the client of a token request: a confidential
 // client (web platform) must send its secret, a public client must not.
-func (p *Provider) authenticate(ctx context.Context, clientID, secret string, confidential bool) error {
+// app is the client's application when the caller has just read it, else
+// nil (then it is read here).
+func (p *Provider) authenticate(ctx context.Context, clientID, secret string, confidential bool, app *store.Application) error {
 	switch {
 	case confidential && secret == "":
 		return zoidc.ErrInvalidClient().WithDescription("AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
@@ -113,7 +115,12 @@ func (p *Provider) authenticate(ctx context.Context, clientID, secret string, co
 	case !confidential:
 		return nil
 	}
-	_, err := p.cfg.Clients.ClientCredentials(ctx, clientID, secret)
+	var err error
+	if app != nil {
+		_, err = p.cfg.Clients.ApplicationCredentials(*app, secret)
+	} else {
+		_, err = p.cfg.Clients.ClientCredentials(ctx, clientID, secret)
+	}
 	switch {
 	case errors.Is(err, admin.ErrUnknownClient), errors.Is(err, admin.ErrInvalidSecret):
 		return zoidc.ErrInvalidClient().WithDescription("AADSTS7000215: Invalid client secret provided.")
@@ -205,7 +212,7 @@ func (p *Provider) exchangeCode(r *http.Request) (*tokenResponse, error) {
 	if pl == platformNone {
 		return nil, invalidGrant("AADSTS50011: The redirect URI is no longer registered for the application.")
 	}
-	if err := p.authenticate(ctx, req.ClientID, req.ClientSecret, pl == platformWeb); err != nil {
+	if err := p.authenticate(ctx, req.ClientID, req.ClientSecret, pl == platformWeb, &app); err != nil {
 		return nil, err
 	}
 	request := p.requestOf(ar)
@@ -284,7 +291,7 @@ func (p *Provider) refresh(r *http.Request) (*tokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.authenticate(ctx, req.ClientID, req.ClientSecret, rt.Confidential); err != nil {
+	if err := p.authenticate(ctx, req.ClientID, req.ClientSecret, rt.Confidential, nil); err != nil {
 		return nil, err
 	}
 	if rt.Rotated {

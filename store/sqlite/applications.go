@@ -3,7 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"slices"
+	"time"
 
 	"github.com/qrpin/qrpin/store"
 )
@@ -21,16 +25,89 @@ func scanApplication(row scanner) (store.Application, error) {
 	return a, nil
 }
 
+// applicationSelect reads an application with its passwords, grants and
+// redirect URIs in one statement, each list as a JSON array in its order,
+// so that it needs no transaction of its own to see one snapshot (the
+// application is read at every step of a sign-in). The condition on the
+// applications row follows.
+const applicationSelect = `SELECT ` + applicationColumns + `,
+		(SELECT json_group_array(json_object('k', key_id, 'd', display_name, 'h', hint, 'v', hex(verifier), 's', start, 'e', "end")
+			ORDER BY key_id) FROM application_passwords WHERE application_id = applications.id),
+		(SELECT json_group_array(json_object('i', id, 'r', app_role_id, 's', resource_id, 'c', created)
+			ORDER BY id) FROM application_grants WHERE application_id = applications.id),
+		(SELECT json_group_array(json_object('k', kind, 'u', uri)
+			ORDER BY kind, position) FROM application_redirect_uris WHERE application_id = applications.id)
+	FROM applications WHERE `
+
+// Rows of applicationSelect's lists.
+type (
+	passwordJSON struct {
+		KeyID       string `json:"k"`
+		DisplayName string `json:"d"`
+		Hint        string `json:"h"`
+		Verifier    string `json:"v"` // hex
+		Start       *int64 `json:"s"`
+		End         *int64 `json:"e"`
+	}
+	grantJSON struct {
+		ID         string `json:"i"`
+		AppRoleID  string `json:"r"`
+		ResourceID string `json:"s"`
+		Created    *int64 `json:"c"`
+	}
+	redirectJSON struct {
+		Kind string `json:"k"`
+		URI  string `json:"u"`
+	}
+)
+
+// jsonMicros is fromMicros for a time in a JSON list.
+func jsonMicros(n *int64) time.Time {
+	if n == nil {
+		return time.Time{}
+	}
+	return fromMicros(sql.NullInt64{Int64: *n, Valid: true})
+}
+
 // loadApplication reads the application that where (a condition on the
 // applications row, with its arguments) selects, with its passwords, grants
 // and redirect URIs.
 func loadApplication(ctx context.Context, q querier, where string, args ...any) (store.Application, error) {
-	a, err := scanApplication(q.QueryRowContext(ctx, `SELECT `+applicationColumns+` FROM applications WHERE `+where, args...))
-	if err != nil {
-		return store.Application{}, err
+	var a store.Application
+	var created sql.NullInt64
+	var passwords, grants, uris string
+	if err := q.QueryRowContext(ctx, applicationSelect+where, args...).Scan(&a.ID, &a.AppID, &a.ServicePrincipalID,
+		&a.DisplayName, &created, &a.SignIn.WebLogoutURL, &a.SignIn.FallbackPublicClient, &passwords, &grants, &uris); err != nil {
+		return store.Application{}, dbErr(err)
 	}
-	if err := loadChildren(ctx, q, &a); err != nil {
-		return store.Application{}, err
+	a.Created = fromMicros(created)
+	var ps []passwordJSON
+	var gs []grantJSON
+	var rs []redirectJSON
+	for _, l := range []struct {
+		src string
+		dst any
+	}{{passwords, &ps}, {grants, &gs}, {uris, &rs}} {
+		if err := json.Unmarshal([]byte(l.src), l.dst); err != nil {
+			return store.Application{}, fmt.Errorf("sqlite: decode application: %w", err)
+		}
+	}
+	for _, p := range ps {
+		v, err := hex.DecodeString(p.Verifier)
+		if err != nil {
+			return store.Application{}, fmt.Errorf("sqlite: decode application: %w", err)
+		}
+		a.Passwords = append(a.Passwords, store.Password{KeyID: p.KeyID, DisplayName: p.DisplayName, Hint: p.Hint,
+			Verifier: v, Start: jsonMicros(p.Start), End: jsonMicros(p.End)})
+	}
+	for _, g := range gs {
+		a.Grants = append(a.Grants, store.Grant{ID: g.ID, AppRoleID: g.AppRoleID, ResourceID: g.ResourceID,
+			Created: jsonMicros(g.Created)})
+	}
+	for _, r := range rs {
+		if list := redirectList(&a.SignIn, r.Kind); list != nil {
+			*list = append(*list, r.URI)
+		}
 	}
 	return a, nil
 }
@@ -179,13 +256,7 @@ func (s *Store) CreateApplication(ctx context.Context, a store.Application) erro
 
 // getApplication reads one application in one snapshot.
 func (s *Store) getApplication(ctx context.Context, where string, args ...any) (store.Application, error) {
-	var a store.Application
-	err := s.read(ctx, func(tx querier) error {
-		var err error
-		a, err = loadApplication(ctx, tx, where, args...)
-		return err
-	})
-	return a, err
+	return loadApplication(ctx, s.r, where, args...)
 }
 
 // GetApplication returns the application with that object id.

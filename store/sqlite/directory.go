@@ -202,30 +202,34 @@ func (s *Store) ListGroupMembers(ctx context.Context, groupID, after string, lim
 }
 
 // UserGroupIDs returns the ids of the groups the user is a member of, in
-// order: store.ErrNotFound when the user is missing.
+// order: store.ErrNotFound when the user is missing. One statement (the
+// user's row, joined with their memberships: one row with a NULL group
+// when there are none), so it needs no transaction to see one snapshot.
 func (s *Store) UserGroupIDs(ctx context.Context, userID string) ([]string, error) {
-	ids := []string{}
-	err := s.read(ctx, func(tx querier) error {
-		if err := exists(ctx, tx, `SELECT 1 FROM users WHERE id = ?`, userID); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx,
-			`SELECT group_id FROM group_members WHERE user_id = ? ORDER BY group_id`, userID)
-		if err != nil {
-			return dbErr(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return dbErr(err)
-			}
-			ids = append(ids, id)
-		}
-		return dbErr(rows.Err())
-	})
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT m.group_id FROM users u LEFT JOIN group_members m ON m.user_id = u.id
+		WHERE u.id = ? ORDER BY m.group_id`, userID)
 	if err != nil {
-		return nil, err
+		return nil, dbErr(err)
+	}
+	defer rows.Close()
+	ids := []string{}
+	found := false
+	for rows.Next() {
+		var id sql.NullString
+		if err := rows.Scan(&id); err != nil {
+			return nil, dbErr(err)
+		}
+		found = true
+		if id.Valid {
+			ids = append(ids, id.String)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(err)
+	}
+	if !found {
+		return nil, store.ErrNotFound
 	}
 	return ids, nil
 }

@@ -6,51 +6,72 @@ import (
 	"database/sql"
 
 	"github.com/qrpin/qrpin/method"
+	"github.com/qrpin/qrpin/store"
 )
 
 // kinds are the code slots of a method, in the order they are written.
 var kinds = []method.Kind{method.Standard, method.Temporary}
 
+// methodSelect reads a method with its codes in one statement (a row per
+// code, or one row with NULL code columns), so that it needs no
+// transaction of its own to see one snapshot; the condition follows.
+const methodSelect = `
+		SELECT m.id, m.user_id, m.created,
+			m.pin_hash, m.pin_length, m.pin_force_change, m.pin_created, m.pin_updated,
+			m.lockout_failures, m.lockout_locked_until, m.lockout_disabled,
+			c.id, c.kind, c.start, c.expire, c.created, c.last_used, c.verifier
+		FROM methods m LEFT JOIN qr_codes c ON c.user_id = m.user_id
+		WHERE `
+
 // loadMethod reads the user's method and its codes.
 func loadMethod(ctx context.Context, q querier, userID string) (method.Method, error) {
-	var m method.Method
-	var created, pinCreated, pinUpdated, lockedUntil sql.NullInt64
-	err := q.QueryRowContext(ctx, `
-		SELECT id, user_id, created,
-			pin_hash, pin_length, pin_force_change, pin_created, pin_updated,
-			lockout_failures, lockout_locked_until, lockout_disabled
-		FROM methods WHERE user_id = ?`, userID).Scan(
-		&m.ID, &m.UserID, &created,
-		&m.PIN.Hash, &m.PIN.Length, &m.PIN.ForceChange, &pinCreated, &pinUpdated,
-		&m.Lockout.Failures, &lockedUntil, &m.Lockout.Disabled)
-	if err != nil {
-		return method.Method{}, dbErr(err)
-	}
-	m.Created = fromMicros(created)
-	m.PIN.Created = fromMicros(pinCreated)
-	m.PIN.Updated = fromMicros(pinUpdated)
-	m.Lockout.LockedUntil = fromMicros(lockedUntil)
+	return selectMethod(ctx, q, `m.user_id = ?`, userID)
+}
 
-	rows, err := q.QueryContext(ctx, `
-		SELECT id, kind, start, expire, created, last_used, verifier
-		FROM qr_codes WHERE user_id = ?`, userID)
+// selectMethod reads the method that where (a condition on m, the methods
+// row, with one argument) selects, with its codes.
+func selectMethod(ctx context.Context, q querier, where, arg string) (method.Method, error) {
+	rows, err := q.QueryContext(ctx, methodSelect+where, arg)
 	if err != nil {
 		return method.Method{}, dbErr(err)
 	}
 	defer rows.Close()
+	var m method.Method
+	found := false
 	for rows.Next() {
-		var c method.QRCode
-		var start, expire, created, lastUsed sql.NullInt64
-		if err := rows.Scan(&c.ID, &c.Kind, &start, &expire, &created, &lastUsed, &c.Verifier); err != nil {
+		var created, pinCreated, pinUpdated, lockedUntil sql.NullInt64
+		var codeID, kind sql.NullString
+		var start, expire, codeCreated, lastUsed sql.NullInt64
+		var verifier []byte
+		var mm method.Method
+		if err := rows.Scan(
+			&mm.ID, &mm.UserID, &created,
+			&mm.PIN.Hash, &mm.PIN.Length, &mm.PIN.ForceChange, &pinCreated, &pinUpdated,
+			&mm.Lockout.Failures, &lockedUntil, &mm.Lockout.Disabled,
+			&codeID, &kind, &start, &expire, &codeCreated, &lastUsed, &verifier); err != nil {
 			return method.Method{}, dbErr(err)
 		}
-		c.Start = fromMicros(start)
-		c.Expire = fromMicros(expire)
-		c.Created = fromMicros(created)
-		c.LastUsed = fromMicros(lastUsed)
+		if !found {
+			m, found = mm, true
+			m.Created = fromMicros(created)
+			m.PIN.Created = fromMicros(pinCreated)
+			m.PIN.Updated = fromMicros(pinUpdated)
+			m.Lockout.LockedUntil = fromMicros(lockedUntil)
+		}
+		if !codeID.Valid {
+			continue
+		}
+		c := method.QRCode{ID: codeID.String, Kind: method.Kind(kind.String), Verifier: verifier,
+			Start: fromMicros(start), Expire: fromMicros(expire), Created: fromMicros(codeCreated), LastUsed: fromMicros(lastUsed)}
 		m.SetCode(c.Kind, &c)
 	}
-	return m, dbErr(rows.Err())
+	if err := rows.Err(); err != nil {
+		return method.Method{}, dbErr(err)
+	}
+	if !found {
+		return method.Method{}, store.ErrNotFound
+	}
+	return m, nil
 }
 
 // writeMethodRow updates the method row of m.UserID from m.
@@ -79,6 +100,19 @@ func insertCode(ctx context.Context, tx querier, userID string, kind method.Kind
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, userID, string(kind), micros(c.Start), micros(c.Expire), micros(c.Created), micros(c.LastUsed), verifier)
 	return dbErr(err)
+}
+
+// updateCode rewrites the user's code of the given kind, which keeps its id,
+// from c.
+func updateCode(ctx context.Context, tx querier, userID string, kind method.Kind, c *method.QRCode) error {
+	verifier := c.Verifier
+	if verifier == nil {
+		verifier = []byte{}
+	}
+	return exactlyOne(tx.ExecContext(ctx, `
+		UPDATE qr_codes SET start = ?, expire = ?, created = ?, last_used = ?, verifier = ?
+		WHERE id = ? AND user_id = ? AND kind = ?`,
+		micros(c.Start), micros(c.Expire), micros(c.Created), micros(c.LastUsed), verifier, c.ID, userID, string(kind)))
 }
 
 // sameCode reports whether a and b would be stored alike.
@@ -122,28 +156,12 @@ func (s *Store) CreateMethod(ctx context.Context, m method.Method) error {
 
 // GetMethod returns the user's method.
 func (s *Store) GetMethod(ctx context.Context, userID string) (method.Method, error) {
-	var m method.Method
-	err := s.read(ctx, func(tx querier) error {
-		var err error
-		m, err = loadMethod(ctx, tx, userID)
-		return err
-	})
-	return m, err
+	return loadMethod(ctx, s.r, userID)
 }
 
 // GetMethodByCode returns the method holding the QR code with that id.
 func (s *Store) GetMethodByCode(ctx context.Context, codeID string) (method.Method, error) {
-	var m method.Method
-	err := s.read(ctx, func(tx querier) error {
-		var userID string
-		if err := tx.QueryRowContext(ctx, `SELECT user_id FROM qr_codes WHERE id = ?`, codeID).Scan(&userID); err != nil {
-			return dbErr(err)
-		}
-		var err error
-		m, err = loadMethod(ctx, tx, userID)
-		return err
-	})
-	return m, err
+	return selectMethod(ctx, s.r, `m.user_id = (SELECT user_id FROM qr_codes WHERE id = ?)`, codeID)
 }
 
 // UpdateMethod applies fn to the user's method in one transaction and stores
@@ -165,11 +183,20 @@ func (s *Store) UpdateMethod(ctx context.Context, userID string, fn func(*method
 		if err := writeMethodRow(ctx, tx, m); err != nil {
 			return err
 		}
-		// Delete every changed code before inserting any, so a code id may
-		// move from one kind to the other.
+		// A code changed in place (the same id in the same slot: a sign-in
+		// sets its LastUsed) is updated. Delete every other changed code
+		// before inserting any, so a code id may move from one kind to the
+		// other.
 		var changed []method.Kind
 		for _, k := range kinds {
-			if !sameCode(old.Code(k), m.Code(k)) {
+			o, c := old.Code(k), m.Code(k)
+			switch {
+			case sameCode(o, c):
+			case o != nil && c != nil && o.ID == c.ID:
+				if err := updateCode(ctx, tx, userID, k, c); err != nil {
+					return err
+				}
+			default:
 				changed = append(changed, k)
 			}
 		}
