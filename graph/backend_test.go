@@ -33,8 +33,94 @@ const backendEnv = "QRPIN_TEST_BACKEND"
 // onPostgres reports whether this run's tests use PostgreSQL.
 func onPostgres() bool { return os.Getenv(backendEnv) == "postgres" }
 
-// pgDSNs maps each PostgreSQL store a test opened to its DSN, for dumps.
-var pgDSNs sync.Map
+// pgDumps maps each PostgreSQL store a test opened to its dumper.
+var pgDumps sync.Map
+
+// pgDumper dumps one PostgreSQL store's schema for dumpStore, on one
+// connection kept for the test: the authorization matrix dumps the store
+// twice a request, and a connection and a catalog query for each dump were
+// most of PostgreSQL's work in this package's run.
+type pgDumper struct {
+	dsn    string
+	mu     sync.Mutex
+	conn   *pgx.Conn // opened at the first dump
+	tables []string  // the schema's tables, read at the first dump (tests do not change them)
+}
+
+func (d *pgDumper) close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.conn != nil {
+		d.conn.Close(context.Background())
+		d.conn = nil
+	}
+}
+
+// dump returns the tables and, by table, their rows as dumpRow renders
+// them, read in one snapshot.
+func (d *pgDumper) dump(t *testing.T) ([]string, map[string][]string) {
+	t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ctx := context.Background()
+	if d.conn == nil {
+		conn, err := pgx.Connect(ctx, d.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.conn = conn
+	}
+	if d.tables == nil {
+		// The tables information_schema.tables lists (base, partitioned,
+		// view, foreign), without its slow view.
+		rows, err := d.conn.Query(ctx, `SELECT c.relname::text FROM pg_class c
+			WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
+				AND c.relkind IN ('r', 'p', 'v', 'f')
+			ORDER BY c.relname`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.tables, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rowsOf := map[string][]string{}
+	err := pgx.BeginTxFunc(ctx, d.conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		for _, table := range d.tables {
+			b.Queue(`SELECT * FROM ` + pgx.Identifier{table}.Sanitize())
+		}
+		br := tx.SendBatch(ctx, b)
+		defer br.Close()
+		for _, table := range d.tables {
+			rows, err := br.Query()
+			if err != nil {
+				return err
+			}
+			var cols []string
+			for _, f := range rows.FieldDescriptions() {
+				cols = append(cols, f.Name)
+			}
+			for rows.Next() {
+				vals, err := rows.Values()
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				rowsOf[table] = append(rowsOf[table], dumpRow(cols, vals))
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		return br.Close()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.tables, rowsOf
+}
 
 // openTestStore opens an empty store for one test, closed when it ends: a
 // SQLite database at sqlitePath, or a fresh PostgreSQL schema.
@@ -53,8 +139,9 @@ func openTestStore(t testing.TB, sqlitePath string) store.Store {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pgDSNs.Store(store.Store(s), dsn)
-		t.Cleanup(func() { pgDSNs.Delete(store.Store(s)) })
+		d := &pgDumper{dsn: dsn}
+		pgDumps.Store(store.Store(s), d)
+		t.Cleanup(func() { pgDumps.Delete(store.Store(s)); d.close() })
 		st = s
 	default:
 		t.Fatalf("%s=%q: want sqlite or postgres", backendEnv, b)
@@ -146,40 +233,8 @@ func dumpStore(t *testing.T, e *env) string {
 	ctx := context.Background()
 	var tables []string
 	rowsOf := map[string][]string{}
-	if dsn, ok := pgDSNs.Load(e.store); ok {
-		conn, err := pgx.Connect(ctx, dsn.(string))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		rows, err := conn.Query(ctx, `SELECT table_name FROM information_schema.tables
-			WHERE table_schema = current_schema() ORDER BY table_name`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tables, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
-			t.Fatal(err)
-		}
-		for _, table := range tables {
-			rows, err := conn.Query(ctx, `SELECT * FROM `+pgx.Identifier{table}.Sanitize())
-			if err != nil {
-				t.Fatal(err)
-			}
-			var cols []string
-			for _, f := range rows.FieldDescriptions() {
-				cols = append(cols, f.Name)
-			}
-			for rows.Next() {
-				vals, err := rows.Values()
-				if err != nil {
-					t.Fatal(err)
-				}
-				rowsOf[table] = append(rowsOf[table], dumpRow(cols, vals))
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
-		}
+	if d, ok := pgDumps.Load(e.store); ok {
+		tables, rowsOf = d.(*pgDumper).dump(t)
 	} else {
 		db, err := sql.Open("sqlite", e.dbPath+"?_query_only=on")
 		if err != nil {
