@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"flag"
@@ -160,10 +161,14 @@ func openTestStore(t testing.TB, sqlitePath string) store.Store {
 // same test binary, so the same -race build), and fails when they fail
 // there. It needs QRPIN_TEST_POSTGRES (without it, it skips, or fails in
 // CI); a -run pattern carries over.
-// TestMain gives the package one parallel test more than the CPUs (the
-// default of -parallel) when -parallel is not given: TestAPIOnPostgres
-// holds a slot for as long as its child process runs, only waiting, and
-// the other tests would otherwise share the rest.
+//
+// That run is the package's longest test, and a parallel test starts only
+// when a slot of -parallel frees, which under -race took a quarter of the
+// run: so when no -run, -skip or -list selects tests, TestMain starts the
+// run before the tests and TestAPIOnPostgres only waits for it. TestMain
+// also gives the package one parallel test more than the CPUs (the default
+// of -parallel) when -parallel is not given: TestAPIOnPostgres holds a
+// slot while it waits, and the other tests would otherwise share the rest.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	f := flag.Lookup("test.parallel")
@@ -171,7 +176,30 @@ func TestMain(m *testing.M) {
 	if !parallelGiven && !onPostgres() && os.Getenv(pgtest.Env) != "" {
 		f.Value.Set(strconv.Itoa(runtime.GOMAXPROCS(0) + 1))
 	}
-	os.Exit(pgtest.Run(m)) // m.Run, then drops the schemas ReusedDSN kept
+	ctx, cancel := context.WithCancel(context.Background())
+	if !onPostgres() && os.Getenv(pgtest.Env) != "" && flagsEmpty("test.run", "test.skip", "test.list") {
+		args := postgresRunArgs()
+		if d, _ := time.ParseDuration(flag.Lookup("test.timeout").Value.String()); d > 0 {
+			args = append(args, "-test.timeout="+d.String()) // it starts with this process
+		}
+		earlyRun = startPostgresRun(ctx, args)
+	}
+	code := pgtest.Run(m) // m.Run, then drops the schemas ReusedDSN kept
+	cancel()
+	if run := takeEarlyRun(); run != nil {
+		run.wait() // TestAPIOnPostgres did not run (-failfast): reap the child
+	}
+	os.Exit(code)
+}
+
+// flagsEmpty reports whether each named flag is empty.
+func flagsEmpty(names ...string) bool {
+	for _, name := range names {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // parallelGiven reports whether -parallel was given (TestAPIOnPostgres
@@ -182,14 +210,30 @@ var parallelGiven bool
 // -parallel is given.
 const pgParallel = 8
 
-func TestAPIOnPostgres(t *testing.T) {
-	t.Parallel()
-	if onPostgres() {
-		t.Skip("this is the PostgreSQL run")
-	}
-	if os.Getenv(pgtest.Env) == "" {
-		pgtest.Unavailable(t, pgtest.SkipMessage+"; the API tests then run on PostgreSQL too")
-	}
+// postgresRun is the run of the API tests on PostgreSQL, a child process.
+type postgresRun struct {
+	cmd   *exec.Cmd
+	args  []string
+	out   bytes.Buffer // its output, complete once wait returns
+	start error
+}
+
+// earlyRun is the run TestMain started, until TestAPIOnPostgres takes it.
+var (
+	earlyMu  sync.Mutex
+	earlyRun *postgresRun
+)
+
+func takeEarlyRun() *postgresRun {
+	earlyMu.Lock()
+	defer earlyMu.Unlock()
+	run := earlyRun
+	earlyRun = nil
+	return run
+}
+
+// postgresRunArgs returns the child's flags but -test.timeout.
+func postgresRunArgs() []string {
 	const self = "TestAPIOnPostgres"
 	args := []string{"-test.count=1"}
 	skip := "^" + self + "$"
@@ -216,17 +260,50 @@ func TestAPIOnPostgres(t *testing.T) {
 	if parallelGiven {
 		args = append(args, "-test.parallel="+flag.Lookup("test.parallel").Value.String())
 	}
-	if d, ok := t.Deadline(); ok {
-		args = append(args, "-test.timeout="+time.Until(d).Round(time.Second).String())
+	return args
+}
+
+// startPostgresRun starts this test binary again with args, on PostgreSQL;
+// cancelling ctx kills it.
+func startPostgresRun(ctx context.Context, args []string) *postgresRun {
+	run := &postgresRun{args: args}
+	run.cmd = exec.CommandContext(ctx, os.Args[0], args...)
+	run.cmd.Env = append(os.Environ(), backendEnv+"=postgres")
+	run.cmd.Stdout = &run.out
+	run.cmd.Stderr = &run.out
+	run.start = run.cmd.Start()
+	return run
+}
+
+// wait waits for the run to end and returns why it failed, if it did.
+func (run *postgresRun) wait() error {
+	if run.start != nil {
+		return run.start
 	}
-	cmd := exec.CommandContext(t.Context(), os.Args[0], args...)
-	cmd.Env = append(os.Environ(), backendEnv+"=postgres")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("the API tests fail on PostgreSQL (%v): %s %s\n%s", err, os.Args[0], strings.Join(args, " "), out)
+	return run.cmd.Wait()
+}
+
+func TestAPIOnPostgres(t *testing.T) {
+	t.Parallel()
+	if onPostgres() {
+		t.Skip("this is the PostgreSQL run")
+	}
+	if os.Getenv(pgtest.Env) == "" {
+		pgtest.Unavailable(t, pgtest.SkipMessage+"; the API tests then run on PostgreSQL too")
+	}
+	run := takeEarlyRun()
+	if run == nil {
+		args := postgresRunArgs()
+		if d, ok := t.Deadline(); ok {
+			args = append(args, "-test.timeout="+time.Until(d).Round(time.Second).String())
+		}
+		run = startPostgresRun(t.Context(), args)
+	}
+	if err := run.wait(); err != nil {
+		t.Fatalf("the API tests fail on PostgreSQL (%v): %s %s\n%s", err, os.Args[0], strings.Join(run.args, " "), run.out.Bytes())
 	}
 	if testing.Verbose() {
-		t.Logf("the API tests on PostgreSQL:\n%s", out)
+		t.Logf("the API tests on PostgreSQL:\n%s", run.out.Bytes())
 	}
 }
 
