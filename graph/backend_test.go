@@ -249,8 +249,9 @@ func postgresRunArgs() []string {
 	}
 	// The PostgreSQL run waits on round trips more than it computes: more
 	// tests at once than the CPUs (test.parallel's default) halve its time.
-	// Each test's store holds at most 4 connections, well within
-	// PostgreSQL's default 100.
+	// Each test's store holds at most 4 connections, its dumps one more,
+	// and pgtest's schema pool 4 in all: well within PostgreSQL's default
+	// 100.
 	args = append(args, fmt.Sprintf("-test.parallel=%d", pgParallel))
 	for _, name := range []string{"test.v", "test.short", "test.failfast"} {
 		if f := flag.Lookup(name); f != nil && f.Value.String() != f.DefValue {
