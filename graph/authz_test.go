@@ -402,7 +402,8 @@ var azHashes sync.Map
 type azEnv struct {
 	t       *testing.T
 	e       *env
-	db      *sql.DB // SQLite: read-only, for dumps
+	db      *sql.DB   // SQLite: read-only, for dumps
+	tables  []azTable // SQLite: the tables the dumps read
 	foreign *auth.Tokens
 	foreKey *auth.KeySet
 	wrongAu *auth.Tokens
@@ -716,44 +717,64 @@ func (z *azEnv) prepUser(p azPrep, u store.User) {
 }
 
 // dump returns the whole database as text, as dumpStore does; on SQLite
-// through one read-only connection pool kept for the row (opening one per
-// dump would double the matrix's running time).
+// through one read-only connection kept for the row, with the table list
+// read and each table's SELECT prepared at the first dump (opening a
+// connection per dump would double the matrix's running time, and
+// preparing the statements again for each dump was most of the rest).
 func (z *azEnv) dump() string {
 	if onPostgres() {
 		return dumpStore(z.t, z.e)
 	}
+	ctx := context.Background()
 	if z.db == nil {
 		db, err := sql.Open("sqlite", z.e.dbPath+"?_query_only=on")
 		if err != nil {
 			z.t.Fatal(err)
 		}
 		z.t.Cleanup(func() { db.Close() })
+		db.SetMaxOpenConns(1) // the statements stay prepared on it
 		z.db = db
-	}
-	ctx := context.Background()
-	tables, err := azQuery(ctx, z.db, `SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`, false)
-	if err != nil {
-		z.t.Fatal(err)
+		rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`)
+		if err != nil {
+			z.t.Fatal(err)
+		}
+		tables, err := azScan(rows, false)
+		if err != nil {
+			z.t.Fatal(err)
+		}
+		for _, table := range tables {
+			stmt, err := db.PrepareContext(ctx, `SELECT * FROM "`+strings.ReplaceAll(table, `"`, `""`)+`"`)
+			if err != nil {
+				z.t.Fatal(err)
+			}
+			z.tables = append(z.tables, azTable{table, stmt})
+		}
 	}
 	var sb strings.Builder
-	for _, table := range tables {
-		lines, err := azQuery(ctx, z.db, `SELECT * FROM "`+strings.ReplaceAll(table, `"`, `""`)+`"`, true)
+	for _, table := range z.tables {
+		rows, err := table.stmt.QueryContext(ctx)
+		if err != nil {
+			z.t.Fatal(err)
+		}
+		lines, err := azScan(rows, true)
 		if err != nil {
 			z.t.Fatal(err)
 		}
 		slices.Sort(lines)
-		fmt.Fprintf(&sb, "== %s (%d rows)\n%s", table, len(lines), strings.Join(append(lines, ""), "\n"))
+		fmt.Fprintf(&sb, "== %s (%d rows)\n%s", table.name, len(lines), strings.Join(append(lines, ""), "\n"))
 	}
 	return sb.String()
 }
 
-// azQuery returns each row of a query as dumpRow renders it (rows), or
-// the first column's value.
-func azQuery(ctx context.Context, db *sql.DB, query string, rowsToo bool) ([]string, error) {
-	rows, err := db.QueryContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
+// azTable is a SQLite table and its prepared SELECT *.
+type azTable struct {
+	name string
+	stmt *sql.Stmt
+}
+
+// azScan returns each row as dumpRow renders it (rowsToo), or the first
+// column's value, and closes rows.
+func azScan(rows *sql.Rows, rowsToo bool) ([]string, error) {
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {

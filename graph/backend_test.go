@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"flag"
@@ -33,8 +34,94 @@ const backendEnv = "QRPIN_TEST_BACKEND"
 // onPostgres reports whether this run's tests use PostgreSQL.
 func onPostgres() bool { return os.Getenv(backendEnv) == "postgres" }
 
-// pgDSNs maps each PostgreSQL store a test opened to its DSN, for dumps.
-var pgDSNs sync.Map
+// pgDumps maps each PostgreSQL store a test opened to its dumper.
+var pgDumps sync.Map
+
+// pgDumper dumps one PostgreSQL store's schema for dumpStore, on one
+// connection kept for the test: the authorization matrix dumps the store
+// twice a request, and a connection and a catalog query for each dump were
+// most of PostgreSQL's work in this package's run.
+type pgDumper struct {
+	dsn    string
+	mu     sync.Mutex
+	conn   *pgx.Conn // opened at the first dump
+	tables []string  // the schema's tables, read at the first dump (tests do not change them)
+}
+
+func (d *pgDumper) close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.conn != nil {
+		d.conn.Close(context.Background())
+		d.conn = nil
+	}
+}
+
+// dump returns the tables and, by table, their rows as dumpRow renders
+// them, read in one snapshot.
+func (d *pgDumper) dump(t *testing.T) ([]string, map[string][]string) {
+	t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ctx := context.Background()
+	if d.conn == nil {
+		conn, err := pgx.Connect(ctx, d.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.conn = conn
+	}
+	if d.tables == nil {
+		// The tables information_schema.tables lists (base, partitioned,
+		// view, foreign), without its slow view.
+		rows, err := d.conn.Query(ctx, `SELECT c.relname::text FROM pg_class c
+			WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
+				AND c.relkind IN ('r', 'p', 'v', 'f')
+			ORDER BY c.relname`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.tables, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rowsOf := map[string][]string{}
+	err := pgx.BeginTxFunc(ctx, d.conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		for _, table := range d.tables {
+			b.Queue(`SELECT * FROM ` + pgx.Identifier{table}.Sanitize())
+		}
+		br := tx.SendBatch(ctx, b)
+		defer br.Close()
+		for _, table := range d.tables {
+			rows, err := br.Query()
+			if err != nil {
+				return err
+			}
+			var cols []string
+			for _, f := range rows.FieldDescriptions() {
+				cols = append(cols, f.Name)
+			}
+			for rows.Next() {
+				vals, err := rows.Values()
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				rowsOf[table] = append(rowsOf[table], dumpRow(cols, vals))
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		return br.Close()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.tables, rowsOf
+}
 
 // openTestStore opens an empty store for one test, closed when it ends: a
 // SQLite database at sqlitePath, or a fresh PostgreSQL schema.
@@ -48,13 +135,20 @@ func openTestStore(t testing.TB, sqlitePath string) store.Store {
 		if os.Getenv(pgtest.Env) == "" {
 			t.Fatalf("%s=postgres needs %s", backendEnv, pgtest.SkipMessage)
 		}
-		dsn := pgtest.DSN(t)
+		// A schema an earlier test used, emptied (or a new one): the API
+		// tests only read and write rows, and migrating a new schema for
+		// each of them was most of PostgreSQL's work in this run. goose
+		// keeps its version rows there, so Open finds the schema up to
+		// date (were they deleted, Open would fail creating the tables
+		// again).
+		dsn := pgtest.ReusedDSN(t, "goose_db_version")
 		s, err := postgres.Open(context.Background(), dsn, postgres.Options{MaxConns: 4})
 		if err != nil {
 			t.Fatal(err)
 		}
-		pgDSNs.Store(store.Store(s), dsn)
-		t.Cleanup(func() { pgDSNs.Delete(store.Store(s)) })
+		d := &pgDumper{dsn: dsn}
+		pgDumps.Store(store.Store(s), d)
+		t.Cleanup(func() { pgDumps.Delete(store.Store(s)); d.close() })
 		st = s
 	default:
 		t.Fatalf("%s=%q: want sqlite or postgres", backendEnv, b)
@@ -67,10 +161,14 @@ func openTestStore(t testing.TB, sqlitePath string) store.Store {
 // same test binary, so the same -race build), and fails when they fail
 // there. It needs QRPIN_TEST_POSTGRES (without it, it skips, or fails in
 // CI); a -run pattern carries over.
-// TestMain gives the package one parallel test more than the CPUs (the
-// default of -parallel) when -parallel is not given: TestAPIOnPostgres
-// holds a slot for as long as its child process runs, only waiting, and
-// the other tests would otherwise share the rest.
+//
+// That run is the package's longest test, and a parallel test starts only
+// when a slot of -parallel frees, which under -race took a quarter of the
+// run: so when no -run, -skip or -list selects tests, TestMain starts the
+// run before the tests and TestAPIOnPostgres only waits for it. TestMain
+// also gives the package one parallel test more than the CPUs (the default
+// of -parallel) when -parallel is not given: TestAPIOnPostgres holds a
+// slot while it waits, and the other tests would otherwise share the rest.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	f := flag.Lookup("test.parallel")
@@ -78,7 +176,30 @@ func TestMain(m *testing.M) {
 	if !parallelGiven && !onPostgres() && os.Getenv(pgtest.Env) != "" {
 		f.Value.Set(strconv.Itoa(runtime.GOMAXPROCS(0) + 1))
 	}
-	os.Exit(m.Run())
+	ctx, cancel := context.WithCancel(context.Background())
+	if !onPostgres() && os.Getenv(pgtest.Env) != "" && flagsEmpty("test.run", "test.skip", "test.list") {
+		args := postgresRunArgs()
+		if d, _ := time.ParseDuration(flag.Lookup("test.timeout").Value.String()); d > 0 {
+			args = append(args, "-test.timeout="+d.String()) // it starts with this process
+		}
+		earlyRun = startPostgresRun(ctx, args)
+	}
+	code := pgtest.Run(m) // m.Run, then drops the schemas ReusedDSN kept
+	cancel()
+	if run := takeEarlyRun(); run != nil {
+		run.wait() // TestAPIOnPostgres did not run (-failfast): reap the child
+	}
+	os.Exit(code)
+}
+
+// flagsEmpty reports whether each named flag is empty.
+func flagsEmpty(names ...string) bool {
+	for _, name := range names {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // parallelGiven reports whether -parallel was given (TestAPIOnPostgres
@@ -89,14 +210,30 @@ var parallelGiven bool
 // -parallel is given.
 const pgParallel = 8
 
-func TestAPIOnPostgres(t *testing.T) {
-	t.Parallel()
-	if onPostgres() {
-		t.Skip("this is the PostgreSQL run")
-	}
-	if os.Getenv(pgtest.Env) == "" {
-		pgtest.Unavailable(t, pgtest.SkipMessage+"; the API tests then run on PostgreSQL too")
-	}
+// postgresRun is the run of the API tests on PostgreSQL, a child process.
+type postgresRun struct {
+	cmd   *exec.Cmd
+	args  []string
+	out   bytes.Buffer // its output, complete once wait returns
+	start error
+}
+
+// earlyRun is the run TestMain started, until TestAPIOnPostgres takes it.
+var (
+	earlyMu  sync.Mutex
+	earlyRun *postgresRun
+)
+
+func takeEarlyRun() *postgresRun {
+	earlyMu.Lock()
+	defer earlyMu.Unlock()
+	run := earlyRun
+	earlyRun = nil
+	return run
+}
+
+// postgresRunArgs returns the child's flags but -test.timeout.
+func postgresRunArgs() []string {
 	const self = "TestAPIOnPostgres"
 	args := []string{"-test.count=1"}
 	skip := "^" + self + "$"
@@ -112,8 +249,9 @@ func TestAPIOnPostgres(t *testing.T) {
 	}
 	// The PostgreSQL run waits on round trips more than it computes: more
 	// tests at once than the CPUs (test.parallel's default) halve its time.
-	// Each test's store holds at most 4 connections, well within
-	// PostgreSQL's default 100.
+	// Each test's store holds at most 4 connections, its dumps one more,
+	// and pgtest's schema pool 4 in all: well within PostgreSQL's default
+	// 100.
 	args = append(args, fmt.Sprintf("-test.parallel=%d", pgParallel))
 	for _, name := range []string{"test.v", "test.short", "test.failfast"} {
 		if f := flag.Lookup(name); f != nil && f.Value.String() != f.DefValue {
@@ -123,17 +261,50 @@ func TestAPIOnPostgres(t *testing.T) {
 	if parallelGiven {
 		args = append(args, "-test.parallel="+flag.Lookup("test.parallel").Value.String())
 	}
-	if d, ok := t.Deadline(); ok {
-		args = append(args, "-test.timeout="+time.Until(d).Round(time.Second).String())
+	return args
+}
+
+// startPostgresRun starts this test binary again with args, on PostgreSQL;
+// cancelling ctx kills it.
+func startPostgresRun(ctx context.Context, args []string) *postgresRun {
+	run := &postgresRun{args: args}
+	run.cmd = exec.CommandContext(ctx, os.Args[0], args...)
+	run.cmd.Env = append(os.Environ(), backendEnv+"=postgres")
+	run.cmd.Stdout = &run.out
+	run.cmd.Stderr = &run.out
+	run.start = run.cmd.Start()
+	return run
+}
+
+// wait waits for the run to end and returns why it failed, if it did.
+func (run *postgresRun) wait() error {
+	if run.start != nil {
+		return run.start
 	}
-	cmd := exec.CommandContext(t.Context(), os.Args[0], args...)
-	cmd.Env = append(os.Environ(), backendEnv+"=postgres")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("the API tests fail on PostgreSQL (%v): %s %s\n%s", err, os.Args[0], strings.Join(args, " "), out)
+	return run.cmd.Wait()
+}
+
+func TestAPIOnPostgres(t *testing.T) {
+	t.Parallel()
+	if onPostgres() {
+		t.Skip("this is the PostgreSQL run")
+	}
+	if os.Getenv(pgtest.Env) == "" {
+		pgtest.Unavailable(t, pgtest.SkipMessage+"; the API tests then run on PostgreSQL too")
+	}
+	run := takeEarlyRun()
+	if run == nil {
+		args := postgresRunArgs()
+		if d, ok := t.Deadline(); ok {
+			args = append(args, "-test.timeout="+time.Until(d).Round(time.Second).String())
+		}
+		run = startPostgresRun(t.Context(), args)
+	}
+	if err := run.wait(); err != nil {
+		t.Fatalf("the API tests fail on PostgreSQL (%v): %s %s\n%s", err, os.Args[0], strings.Join(run.args, " "), run.out.Bytes())
 	}
 	if testing.Verbose() {
-		t.Logf("the API tests on PostgreSQL:\n%s", out)
+		t.Logf("the API tests on PostgreSQL:\n%s", run.out.Bytes())
 	}
 }
 
@@ -146,40 +317,8 @@ func dumpStore(t *testing.T, e *env) string {
 	ctx := context.Background()
 	var tables []string
 	rowsOf := map[string][]string{}
-	if dsn, ok := pgDSNs.Load(e.store); ok {
-		conn, err := pgx.Connect(ctx, dsn.(string))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		rows, err := conn.Query(ctx, `SELECT table_name FROM information_schema.tables
-			WHERE table_schema = current_schema() ORDER BY table_name`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tables, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
-			t.Fatal(err)
-		}
-		for _, table := range tables {
-			rows, err := conn.Query(ctx, `SELECT * FROM `+pgx.Identifier{table}.Sanitize())
-			if err != nil {
-				t.Fatal(err)
-			}
-			var cols []string
-			for _, f := range rows.FieldDescriptions() {
-				cols = append(cols, f.Name)
-			}
-			for rows.Next() {
-				vals, err := rows.Values()
-				if err != nil {
-					t.Fatal(err)
-				}
-				rowsOf[table] = append(rowsOf[table], dumpRow(cols, vals))
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
-		}
+	if d, ok := pgDumps.Load(e.store); ok {
+		tables, rowsOf = d.(*pgDumper).dump(t)
 	} else {
 		db, err := sql.Open("sqlite", e.dbPath+"?_query_only=on")
 		if err != nil {

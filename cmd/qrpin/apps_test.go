@@ -29,6 +29,7 @@ func runApps(t *testing.T, args ...string) (string, error) {
 }
 
 func TestAppsCommands(t *testing.T) {
+	t.Parallel()
 	data := filepath.Join(t.TempDir(), "data")
 	out, err := runApps(t, "create", "--data", data, "--name", "badge printer", "--grant", "UserAuthMethod-QR.ReadWrite.All,user.read.all")
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 // trusted), gets a token for Microsoft Graph with the bootstrap
 // application's credentials, and that token resets a user's PIN.
 func TestAzidentityClientSecretCredential(t *testing.T) {
+	t.Parallel()
 	c := common{data: filepath.Join(t.TempDir(), "data"), addr: freeAddr(t)}
 	c.tls.selfSigned = true
 	runServe(t, c)

@@ -183,6 +183,7 @@ func graphCall(t *testing.T, client *http.Client, token, verb, url, body string)
 // credentials and a working curl pair once, and writes them to a 0600
 // file; later starts print neither.
 func TestBootstrapFirstStartOnly(t *testing.T) {
+	t.Parallel()
 	c := common{data: filepath.Join(t.TempDir(), "data"), addr: freeAddr(t)}
 	out, stop := runServe(t, c)
 	creds := readBootstrap(t, c.data)
@@ -244,6 +245,7 @@ func TestBootstrapFirstStartOnly(t *testing.T) {
 // Processes that start together on one database create one bootstrap
 // application between them, and only one reports it.
 func TestBootstrapRace(t *testing.T) {
+	t.Parallel()
 	c := common{data: filepath.Join(t.TempDir(), "data")}
 	const n = 6
 	svcs := make([]*admin.Service, n)
@@ -293,6 +295,7 @@ func TestBootstrapRace(t *testing.T) {
 }
 
 func TestTenantFlag(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	want := uuid.NewString()
 	c := common{data: dir, tenant: strings.ToUpper(want)}
@@ -324,6 +327,7 @@ func TestTenantFlag(t *testing.T) {
 // `qrpin token --app` mints for an existing application only: by default
 // with the permissions granted to it.
 func TestTokenCommandApp(t *testing.T) {
+	t.Parallel()
 	c := common{data: filepath.Join(t.TempDir(), "data"), addr: freeAddr(t)}
 	d, err := c.open(context.Background())
 	if err != nil {

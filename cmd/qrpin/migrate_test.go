@@ -154,6 +154,7 @@ func takeSnapshot(t *testing.T, st store.Store) snapshot {
 // and checks that the target holds what the source does and that a server
 // on the target opens with the source's pepper and tenant.
 func TestMigrateData(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	dsn := pgtest.DSN(t)
 	src := common{data: filepath.Join(t.TempDir(), "data")}
@@ -242,6 +243,7 @@ func TestMigrateData(t *testing.T) {
 }
 
 func TestMigrateDataArguments(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	empty := t.TempDir()
 	for _, tc := range []struct {
@@ -262,6 +264,7 @@ func TestMigrateDataArguments(t *testing.T) {
 // TestLoadTestUsers loads a few thousand users through COPY and checks
 // they are whole: users, methods with codes, the one PIN.
 func TestLoadTestUsers(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	c := common{data: filepath.Join(t.TempDir(), "data"), db: dbFlags{url: pgtest.DSN(t)}}
 	d, err := c.open(ctx)

@@ -17,6 +17,7 @@ import (
 // again once the right pepper is back. The database keeps a check value,
 // never the pepper.
 func TestPepperCheck(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	c := common{data: filepath.Join(t.TempDir(), "data")}
 	d, err := c.open(ctx)

@@ -202,6 +202,7 @@ func qrpinCmd(t *testing.T, bin string, args ...string) string {
 // races requests across them: the guarantees of one process hold for two.
 // A third process with another pepper refuses to start.
 func TestTwoServersOneDatabase(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.DSN(t)
 	bin := buildQrpin(t)
 	data := filepath.Join(t.TempDir(), "data")
@@ -444,6 +445,7 @@ func wantStoredCode(t *testing.T, st store.Store, userID string, kind method.Kin
 // requests answer 503 serviceNotAvailable with Retry-After, never 500, and
 // the server recovers by itself once the database is back.
 func TestPostgresOutage(t *testing.T) {
+	t.Parallel()
 	cluster := pgtest.NewCluster(t)
 	addr := freeAddr(t)
 	c := common{data: filepath.Join(t.TempDir(), "data"), addr: addr,

@@ -20,6 +20,7 @@ import (
 // runs the README's first curl session against it: the commands' wiring,
 // first-start setup and graceful shutdown, end to end.
 func TestServeREADMESession(t *testing.T) {
+	t.Parallel()
 	addr := freeAddr(t)
 	c := common{data: filepath.Join(t.TempDir(), "data"), addr: addr, out: io.Discard}
 

@@ -36,6 +36,7 @@ func signInCall(t *testing.T, url string, body any) (int, map[string]any) {
 // in with the badge's content and the PIN, sets a new PIN, and the access
 // token works on the /me endpoints.
 func TestServeSignIn(t *testing.T) {
+	t.Parallel()
 	c := common{data: filepath.Join(t.TempDir(), "data"), addr: freeAddr(t)}
 	runServe(t, c)
 	creds := readBootstrap(t, c.data)
@@ -120,6 +121,7 @@ func TestSignInIdleTimeoutFlag(t *testing.T) {
 // TestServeSignInIdleTimeout: serve hands the idle timeout to the sign-in
 // page, and refuses a negative one before it starts.
 func TestServeSignInIdleTimeout(t *testing.T) {
+	t.Parallel()
 	c := common{data: filepath.Join(t.TempDir(), "data"), addr: freeAddr(t)}
 	c.signin.idle = 15 * time.Second
 	runServe(t, c)

@@ -17,6 +17,7 @@ import (
 )
 
 func TestDevCertificate(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	cert, path, err := devCertificate(dir, now)
@@ -82,6 +83,7 @@ func TestDevCertificate(t *testing.T) {
 }
 
 func TestTLSFlags(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, f := range []tlsFlags{
 		{selfSigned: true, cert: "c.pem", key: "k.pem"},
@@ -113,6 +115,7 @@ func TestTLSFlags(t *testing.T) {
 // a client that trusts it gets a token and calls the API; one that does
 // not is refused.
 func TestServeTLSSelfSigned(t *testing.T) {
+	t.Parallel()
 	c := common{data: filepath.Join(t.TempDir(), "data"), addr: freeAddr(t)}
 	c.tls.selfSigned = true
 	out, _ := runServe(t, c)

@@ -30,6 +30,7 @@ import (
 // OpenID provider started inside the test): discovery and JWKS are served
 // beside the Graph API, and the provider's tokens work through it.
 func TestServeIdentityEndpoints(t *testing.T) {
+	t.Parallel()
 	// The other provider.
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -140,6 +141,7 @@ func TestServeIdentityEndpoints(t *testing.T) {
 }
 
 func TestParseTrustedIssuer(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in   string
 		want auth.TrustedIssuer
@@ -170,6 +172,7 @@ func TestParseTrustedIssuer(t *testing.T) {
 }
 
 func TestTrustedIssuersFile(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "trusted.json")
 	data := `[{"issuer": "https://a.example", "audience": "qrpin", "claim": "email", "emailVerified": "if-present"},
 	          {"discovery": "https://b.example/.well-known/openid-configuration", "audience": ["x", "y"], "scopes": ["User.Read.All"]}]`
@@ -204,6 +207,7 @@ func TestTrustedIssuersFile(t *testing.T) {
 
 // TestKeysCommand runs `qrpin keys rotate`, `list` and `prune`.
 func TestKeysCommand(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	run := func(args ...string) string {
 		t.Helper()

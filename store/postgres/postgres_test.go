@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -37,10 +38,16 @@ func must(t *testing.T, err error) {
 	}
 }
 
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+
+// TestConformance runs the conformance suite, each test on a schema that
+// another test of the suite may have used before, emptied
+// (pgtest.ReusedDSN): the suite only reads and writes rows. What a new
+// schema does is TestMigrations' part.
 func TestConformance(t *testing.T) {
-	base := pgtest.BaseDSN(t)
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := Open(t.Context(), pgtest.SchemaDSN(t, base), Options{})
+		s, err := Open(t.Context(), pgtest.ReusedDSN(t, "goose_db_version"), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

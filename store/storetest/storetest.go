@@ -27,7 +27,8 @@ type test struct {
 }
 
 // Run runs the conformance suite. Each subtest calls open for a new, empty
-// store and closes it when the subtest ends (open should not close it).
+// store and closes it when the subtest ends (open should not close it);
+// the subtests run in parallel, so open must give each its own store.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	var tests []test
 	tests = append(tests, settingTests...)
@@ -45,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, concurrencyTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each on a store of its own
 			s := open(t)
 			t.Cleanup(func() {
 				if err := s.Close(); err != nil {

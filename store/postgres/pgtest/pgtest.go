@@ -80,6 +80,13 @@ func SchemaDSN(t testing.TB, base string) string {
 	schema := "qrpin_test_" + hex.EncodeToString(b)
 	Exec(t, base, `CREATE SCHEMA `+schema)
 	t.Cleanup(func() { Exec(t, base, `DROP SCHEMA `+schema+` CASCADE`) })
+	return schemaParams(t, base, schema)
+}
+
+// schemaParams returns base with the parameters of a test's connections
+// to schema.
+func schemaParams(t testing.TB, base, schema string) string {
+	t.Helper()
 	dsn, err := WithParam(base, "search_path", schema)
 	if err == nil {
 		// Tests need no durability across a crash of the server: not
