@@ -77,7 +77,7 @@ func loadApplication(ctx context.Context, q querier, where string, args ...any) 
 	var created sql.NullInt64
 	var passwords, grants, uris string
 	if err := q.QueryRowContext(ctx, applicationSelect+where, args...).Scan(&a.ID, &a.AppID, &a.ServicePrincipalID,
-		&a.DisplayName, &created, &a.SignIn.WebLogoutURL, &a.SignIn.FallbackPublicClient, &passwords, &grants, &uris); err != nil {
+		&a.DisplayName, &created, &a.SignIn.WebLogoutURL, &a.SignIn.FallbackPublicClient, &a.SignIn.BackchannelLogoutURL, &passwords, &grants, &uris); err != nil {
 		return store.Application{}, dbErr(err)
 	}
 	a.Created = fromMicros(created)
