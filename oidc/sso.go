@@ -139,6 +139,11 @@ func (p *Provider) liveSession(ctx context.Context, r *http.Request) (sess store
 // allows, and names no other user (login_hint).
 func (p *Provider) sessionFor(ctx context.Context, w http.ResponseWriter, r *http.Request, ar *zoidc.AuthRequest) (store.SSOSession, store.User, bool, error) {
 	if !p.ssoOn() {
+		// A cookie left from when sessions were on (or planted) is of no
+		// use: the shared device keeps none.
+		if _, present := sessionHandle(r); present {
+			p.clearSessionCookie(w)
+		}
 		return store.SSOSession{}, store.User{}, false, nil
 	}
 	sess, u, _, found, err := p.liveSession(ctx, r)

@@ -219,6 +219,30 @@ func TestSSODefaultOff(t *testing.T) {
 	}
 }
 
+// TestSSOOffClearsCookie: with sessions off, a session cookie the browser
+// still holds (left from when they were on, or planted) is cleared by the
+// next authorize, which still shows the page: a shared device keeps none.
+func TestSSOOffClearsCookie(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := e.newApp("Timesheets", webApp)
+	for _, value := range []string{"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "garbage"} {
+		b := e.browser()
+		b.setCookie(value)
+		page, _, res := b.authorize(e.flowFor(a))
+		if page == "" {
+			t.Fatalf("%q: authorize did not show the page", value)
+		}
+		var cleared bool
+		for _, c := range res.Cookies() {
+			cleared = cleared || (c.Name == SSOCookie && c.Value == "" && c.MaxAge < 0 && c.Path == "/"+testTenant+"/oauth2/")
+		}
+		if !cleared || b.cookie() != "" {
+			t.Errorf("%q: Set-Cookie %q, cookie left %q; want the session cookie cleared", value, res.Header.Values("Set-Cookie"), b.cookie())
+		}
+	}
+}
+
 // TestSSOSession: with sessions on, the callback sets the cookie (exact
 // attributes), the store keeps only its hash, and a second authorize in
 // the browser returns a code without the page, for the same user and
