@@ -54,6 +54,16 @@ func repeated(form url.Values, names ...string) string {
 	return ""
 }
 
+// shownClientID is how an error names a client id that names no
+// application: quoted when it is a GUID, else only "sent" (a client id that
+// is no GUID is not repeated: perhaps a secret, or a lure).
+func shownClientID(id string) string {
+	if _, err := uuid.Parse(id); err == nil && len(id) == 36 {
+		return "'" + id + "'"
+	}
+	return "sent"
+}
+
 func errRepeated(name string) error {
 	return zoidc.ErrInvalidRequest().WithDescription("The parameter '%s' is repeated: each parameter may appear once.", name)
 }
@@ -71,12 +81,8 @@ func (p *Provider) checkClient(ctx context.Context, ar *zoidc.AuthRequest) (stor
 	}
 	app, err := p.cfg.Store.GetApplicationByAppID(ctx, strings.ToLower(ar.ClientID))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && app.AppID != ar.ClientID && !strings.EqualFold(app.AppID, ar.ClientID)) {
-		shown := "sent" // a client id that is no GUID is not repeated: perhaps a secret, or a lure
-		if _, err := uuid.Parse(ar.ClientID); err == nil && len(ar.ClientID) == 36 {
-			shown = "'" + ar.ClientID + "'"
-		}
 		return store.Application{}, 0, zoidc.ErrInvalidClient().WithDescription(
-			"AADSTS700016: Application with the identifier %s was not found in the directory '%s'.", shown, p.cfg.TenantID)
+			"AADSTS700016: Application with the identifier %s was not found in the directory '%s'.", shownClientID(ar.ClientID), p.cfg.TenantID)
 	}
 	if err != nil {
 		return store.Application{}, 0, err

@@ -312,6 +312,49 @@ func TestDeviceCode(t *testing.T) {
 	wantOAuthError(t, res, v, 400, "invalid_grant")
 }
 
+// TestDeviceCodeClientID: the device code endpoint takes a client id in
+// any case, as authorize does (the device then polls with it), and an
+// unknown client id that is no GUID is not repeated in the error.
+func TestDeviceCodeClientID(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	kiosk := e.newApp("Kiosk", nativeApp)
+	unknown := "00000000-0000-4000-8000-00000000abcd"
+	for _, tc := range []struct {
+		name, clientID string
+		status         int
+		errType        string
+		inDescription  string // "" when the description must not hold the client id
+	}{
+		{"as registered", kiosk.AppID, 200, "", ""},
+		{"upper case", strings.ToUpper(kiosk.AppID), 200, "", ""},
+		{"unknown GUID", unknown, 401, "invalid_client", unknown},
+		{"unknown, no GUID", "s3cret-Value-not-a-guid", 401, "invalid_client", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, v := e.postForm(e.tenantURL("/oauth2/v2.0/devicecode"), url.Values{"client_id": {tc.clientID}, "scope": {"openid"}})
+			if tc.status == 200 {
+				if res.StatusCode != 200 || v["device_code"] == nil {
+					t.Fatalf("devicecode: %d %v", res.StatusCode, v)
+				}
+				poll := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"},
+					"device_code": {v["device_code"].(string)}, "client_id": {tc.clientID}}
+				res, v = e.postForm(e.tenantURL("/oauth2/v2.0/token"), poll)
+				wantOAuthError(t, res, v, 400, "authorization_pending")
+				return
+			}
+			wantOAuthError(t, res, v, tc.status, tc.errType)
+			desc, _ := v["error_description"].(string)
+			if tc.inDescription != "" && !strings.Contains(desc, tc.inDescription) {
+				t.Errorf("error_description %q does not name %q", desc, tc.inDescription)
+			}
+			if tc.inDescription == "" && strings.Contains(strings.ToLower(desc), strings.ToLower(tc.clientID)) {
+				t.Errorf("error_description %q repeats the client id", desc)
+			}
+		})
+	}
+}
+
 // TestDeviceCodeExpires: an unanswered device code expires.
 func TestDeviceCodeExpires(t *testing.T) {
 	t.Parallel()
