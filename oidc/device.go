@@ -182,8 +182,7 @@ type deviceAuthView struct {
 // or on submit, the code's request goes to the sign-in page. Wrong codes
 // are throttled per client address.
 func (p *Provider) serveDeviceAuth(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; form-action 'self'")
-	w.Header().Set("X-Frame-Options", "DENY")
+	pageHeaders(w, pageCSP+"; form-action 'self'")
 	var code string
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)

@@ -499,3 +499,45 @@ func TestUserCodeThrottle(t *testing.T) {
 		t.Errorf("a right code after the window: %d, want 303", st)
 	}
 }
+
+// TestPagesNotFramed: every HTML page the provider writes itself (the
+// error page, the signed-out page, the device verification page in each of
+// its states) forbids framing (clickjacking) and loads nothing.
+func TestPagesNotFramed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	post := func(u string, form url.Values) *http.Response {
+		res, err := e.http.PostForm(u, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	for _, tc := range []struct {
+		name string
+		res  func() *http.Response
+	}{
+		{"error page", func() *http.Response {
+			return e.get(e.tenantURL("/oauth2/v2.0/authorize?client_id=11111111-2222-3333-4444-555555555555&redirect_uri=https://a.example/cb"))
+		}},
+		{"signed-out page", func() *http.Response { return e.get(e.tenantURL("/oauth2/v2.0/logout")) }},
+		{"device page", func() *http.Response { return e.get(e.tenantURL("/oauth2/v2.0/deviceauth")) }},
+		{"device page, done", func() *http.Response { return e.get(e.tenantURL("/oauth2/v2.0/deviceauth?done=1")) }},
+		{"device page, wrong code", func() *http.Response {
+			return post(e.tenantURL("/oauth2/v2.0/deviceauth"), url.Values{"user_code": {"WRONG-CODE"}})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := tc.res()
+			res.Body.Close()
+			csp := res.Header.Get("Content-Security-Policy")
+			if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") || !strings.Contains(csp, "frame-ancestors 'none'") ||
+				!strings.Contains(csp, "default-src 'none'") || res.Header.Get("X-Frame-Options") != "DENY" ||
+				res.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("%d %s: Content-Security-Policy %q, X-Frame-Options %q, X-Content-Type-Options %q", res.StatusCode,
+					res.Header.Get("Content-Type"), csp, res.Header.Get("X-Frame-Options"), res.Header.Get("X-Content-Type-Options"))
+			}
+		})
+	}
+}
