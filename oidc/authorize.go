@@ -211,6 +211,7 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		zop.AuthResponseCode(w, r, p.requestOf(stored), p.op) // the code, in the request's response mode
 		return
 	}
+	p.setBinding(w, stored.ID, int(p.cfg.RequestTTL/time.Second))
 	http.Redirect(w, r, p.clientFor(app, pl).LoginURL(stored.ID), http.StatusFound)
 }
 
@@ -223,6 +224,9 @@ func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 	ar, err := p.cfg.Store.GetAuthRequest(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (ar.Flow != flowCode || ar.CodeHash != "" || !p.now().Before(ar.Expires))) {
 		err = zoidc.ErrInvalidRequest().WithDescription("This sign-in request is unknown, expired or already used. Sign in again from the application.")
+	}
+	if err == nil && !p.bound(r, ar.ID) {
+		err = zoidc.ErrInvalidRequest().WithDescription("This sign-in was started in another browser. Sign in again from the application, in this browser.")
 	}
 	if err != nil {
 		p.writeErrorPage(w, err)
@@ -244,6 +248,7 @@ func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 		p.redirectError(w, r, p.requestOf(ar), err)
 		return
 	}
+	p.setBinding(w, ar.ID, -1) // the request is done with
 	req := p.requestOf(ar)
 	zop.AuthResponseCode(w, r, req, p.op) // the code (SaveAuthCode), in the request's response mode
 }

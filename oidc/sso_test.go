@@ -69,6 +69,18 @@ func (b *browser) setCookie(value string) {
 	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: SSOCookie, Value: value, Path: "/" + testTenant + "/oauth2/"}})
 }
 
+// ssoSetCookies returns the response's Set-Cookie headers but those of
+// authorization requests' binding cookies (bindingCookiePrefix).
+func ssoSetCookies(res *http.Response) []string {
+	var out []string
+	for _, sc := range res.Header.Values("Set-Cookie") {
+		if !strings.HasPrefix(sc, bindingCookiePrefix) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
 // flow is one application's authorization request with PKCE.
 type flow struct {
 	cfg      *oauth2.Config
@@ -204,7 +216,7 @@ func TestSSODefaultOff(t *testing.T) {
 	b := e.browser()
 	f := e.flowFor(a)
 	res, code := b.signIn(f, e.user)
-	if sc := res.Header.Values("Set-Cookie"); len(sc) != 0 || b.cookie() != "" {
+	if sc := ssoSetCookies(res); len(sc) != 0 || b.cookie() != "" {
 		t.Fatalf("the callback set cookies %q with sessions off", sc)
 	}
 	if c := f.idClaims(t, e, a, code); c["sid"] != nil {
@@ -261,7 +273,7 @@ func TestSSOSession(t *testing.T) {
 			res, code := b.signIn(f, e.user)
 			handle := b.cookie()
 			want := "qrpin_sso=" + handle + "; Path=/" + testTenant + "/oauth2/; Max-Age=3600; HttpOnly; SameSite=Lax"
-			if sc := res.Header.Values("Set-Cookie"); len(sc) != 1 || sc[0] != want || len(handle) != 26 {
+			if sc := ssoSetCookies(res); len(sc) != 1 || sc[0] != want || len(handle) != 26 {
 				t.Fatalf("Set-Cookie %q, want [%q]", sc, want)
 			}
 			first := f.idClaims(t, e, a, code)
@@ -385,7 +397,7 @@ func TestSSOSecureCookie(t *testing.T) {
 	b := e.browser()
 	res, _ := b.signIn(e.flowFor(a), e.user)
 	want := regexp.MustCompile(`^qrpin_sso=[A-Z2-7]{26}; Path=/` + testTenant + `/oauth2/; Max-Age=3600; HttpOnly; Secure; SameSite=Lax$`)
-	if sc := res.Header.Values("Set-Cookie"); len(sc) != 1 || !want.MatchString(sc[0]) {
+	if sc := ssoSetCookies(res); len(sc) != 1 || !want.MatchString(sc[0]) {
 		t.Fatalf("Set-Cookie %q", sc)
 	}
 }
@@ -721,5 +733,62 @@ func TestSSOConfig(t *testing.T) {
 		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "single sign-on") {
 			t.Errorf("lifetime %v: %v", d, err)
 		}
+	}
+}
+
+// TestCallbackBoundToBrowser: the callback gives the code (and, with
+// sessions on, the session cookie) only to the browser that made the
+// authorization request: a callback link opened in another browser, or
+// with a forged binding cookie, ends on the error page without a code or a
+// session (login CSRF), and the request still completes in its own
+// browser, which then holds no binding cookie.
+func TestCallbackBoundToBrowser(t *testing.T) {
+	t.Parallel()
+	for _, sso := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sessions off", true: "sessions on"}[sso], func(t *testing.T) {
+			t.Parallel()
+			var tweak func(*Config)
+			if sso {
+				tweak = withSSO
+			}
+			e := newEnvWith(t, "sqlite", tweak)
+			a := e.newApp("Timesheets", webApp)
+			own := e.browser()
+			id, _, _ := own.authorize(e.flowFor(a))
+			next, err := e.p.Complete(context.Background(), id, e.user.ID, e.clock.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			name, value := e.p.binding(id)
+			forged := e.browser()
+			u, _ := url.Parse(e.tenantURL("/oauth2/"))
+			forged.c.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value[:len(value)-1] + "A", Path: "/" + testTenant + "/oauth2/"}})
+			for who, b := range map[string]*browser{"another browser": e.browser(), "a forged binding cookie": forged} {
+				res, err := b.c.Get(next)
+				if err != nil {
+					t.Fatal(err)
+				}
+				page := body(res)
+				if res.StatusCode != http.StatusBadRequest || res.Header.Get("Location") != "" || !strings.Contains(page, "<code>invalid_request</code>") ||
+					len(ssoSetCookies(res)) != 0 || b.cookie() != "" {
+					t.Errorf("%s: %d, Location %q, Set-Cookie %q: %s", who, res.StatusCode, res.Header.Get("Location"), res.Header.Values("Set-Cookie"), page)
+				}
+				if ar, err := e.st.GetAuthRequest(context.Background(), id); err != nil || ar.CodeHash != "" {
+					t.Errorf("%s: the request after the refused callback %+v, %v", who, ar, err)
+				}
+			}
+			res := own.get(next)
+			if loc, _ := url.Parse(res.Header.Get("Location")); res.StatusCode != http.StatusFound || loc == nil || loc.Query().Get("code") == "" {
+				t.Fatalf("own browser: %d %q", res.StatusCode, res.Header.Get("Location"))
+			}
+			if sso && own.cookie() == "" {
+				t.Error("own browser: no session cookie")
+			}
+			for _, c := range own.c.Jar.Cookies(u) {
+				if strings.HasPrefix(c.Name, bindingCookiePrefix) {
+					t.Errorf("own browser keeps the binding cookie %s", c.Name)
+				}
+			}
+		})
 	}
 }
