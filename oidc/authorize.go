@@ -221,12 +221,20 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 // registration.
 func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("id")
+	if p.bound(r, id) { // whatever the answer, the request is done with
+		p.setBinding(w, id, -1)
+	}
 	ar, err := p.cfg.Store.GetAuthRequest(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (ar.Flow != flowCode || ar.CodeHash != "" || !p.now().Before(ar.Expires))) {
 		err = zoidc.ErrInvalidRequest().WithDescription("This sign-in request is unknown, expired or already used. Sign in again from the application.")
 	}
 	if err == nil && !p.bound(r, ar.ID) {
-		err = zoidc.ErrInvalidRequest().WithDescription("This sign-in was started in another browser. Sign in again from the application, in this browser.")
+		// The request is burnt: whoever started it in another browser
+		// (a link to the sign-in page sent to a worker) gets no code either.
+		err = p.burn(r.Context(), ar.ID)
+		if err == nil {
+			err = zoidc.ErrInvalidRequest().WithDescription("This sign-in was started in another browser. Sign in again from the application, in this browser.")
+		}
 	}
 	if err != nil {
 		p.writeErrorPage(w, err)
@@ -248,9 +256,30 @@ func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 		p.redirectError(w, r, p.requestOf(ar), err)
 		return
 	}
-	p.setBinding(w, ar.ID, -1) // the request is done with
 	req := p.requestOf(ar)
 	zop.AuthResponseCode(w, r, req, p.op) // the code (SaveAuthCode), in the request's response mode
+}
+
+// burn ends an authorization request before its code is issued: it
+// expires now (the callback and SaveAuthCode refuse it).
+func (p *Provider) burn(ctx context.Context, id string) error {
+	now := p.now()
+	_, err := p.cfg.Store.UpdateAuthRequest(ctx, id, func(a *store.AuthRequest) error {
+		if a.CodeHash != "" || !now.Before(a.Expires) {
+			return errNoRequest()
+		}
+		a.Expires, a.Redeemed = now, true
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) || isNoRequest(err) {
+		err = nil
+	}
+	return err
+}
+
+func isNoRequest(err error) bool {
+	e, ok := apperr.As(err)
+	return ok && e.Code == "authRequestNotFound"
 }
 
 // Flows as sign-in logs name them (signin.Pending.Flow).

@@ -738,12 +738,15 @@ func TestSSOConfig(t *testing.T) {
 
 // TestCallbackBoundToBrowser: the callback gives the code (and, with
 // sessions on, the session cookie) only to the browser that made the
-// authorization request: a callback link opened in another browser, or
+// authorization request. A callback link opened in another browser, or
 // with a forged binding cookie, ends on the error page without a code or a
-// session (login CSRF), and the request still completes in its own
-// browser, which then holds no binding cookie.
+// session (login CSRF), and burns the request: the browser that made it
+// gets no code either (a link to the sign-in page sent to a worker, whose
+// sign-in the sender would collect). In its own browser the request
+// completes, and leaves no binding cookie.
 func TestCallbackBoundToBrowser(t *testing.T) {
 	t.Parallel()
+	ctx := context.Background()
 	for _, sso := range []bool{false, true} {
 		t.Run(map[bool]string{false: "sessions off", true: "sessions on"}[sso], func(t *testing.T) {
 			t.Parallel()
@@ -753,17 +756,18 @@ func TestCallbackBoundToBrowser(t *testing.T) {
 			}
 			e := newEnvWith(t, "sqlite", tweak)
 			a := e.newApp("Timesheets", webApp)
-			own := e.browser()
-			id, _, _ := own.authorize(e.flowFor(a))
-			next, err := e.p.Complete(context.Background(), id, e.user.ID, e.clock.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
-			name, value := e.p.binding(id)
-			forged := e.browser()
 			u, _ := url.Parse(e.tenantURL("/oauth2/"))
-			forged.c.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value[:len(value)-1] + "A", Path: "/" + testTenant + "/oauth2/"}})
-			for who, b := range map[string]*browser{"another browser": e.browser(), "a forged binding cookie": forged} {
+			// start makes a request in b and completes it, as the page does.
+			start := func(b *browser) (id, next string) {
+				id, _, _ = b.authorize(e.flowFor(a))
+				next, err := e.p.Complete(ctx, id, e.user.ID, e.clock.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				return id, next
+			}
+			refused := func(who string, b *browser, id, next string) {
+				t.Helper()
 				res, err := b.c.Get(next)
 				if err != nil {
 					t.Fatal(err)
@@ -773,10 +777,24 @@ func TestCallbackBoundToBrowser(t *testing.T) {
 					len(ssoSetCookies(res)) != 0 || b.cookie() != "" {
 					t.Errorf("%s: %d, Location %q, Set-Cookie %q: %s", who, res.StatusCode, res.Header.Get("Location"), res.Header.Values("Set-Cookie"), page)
 				}
-				if ar, err := e.st.GetAuthRequest(context.Background(), id); err != nil || ar.CodeHash != "" {
+				if ar, err := e.st.GetAuthRequest(ctx, id); err != nil || ar.CodeHash != "" {
 					t.Errorf("%s: the request after the refused callback %+v, %v", who, ar, err)
 				}
 			}
+
+			own := e.browser()
+			id, next := start(own)
+			first := id
+			refused("another browser", e.browser(), id, next)
+			refused("its own browser, after another's callback", own, id, next)
+
+			id, next = start(own)
+			name, value := e.p.binding(id)
+			forged := e.browser()
+			forged.c.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value[:len(value)-1] + "A", Path: "/" + testTenant + "/oauth2/"}})
+			refused("a forged binding cookie", forged, id, next)
+
+			last, next := start(own)
 			res := own.get(next)
 			if loc, _ := url.Parse(res.Header.Get("Location")); res.StatusCode != http.StatusFound || loc == nil || loc.Query().Get("code") == "" {
 				t.Fatalf("own browser: %d %q", res.StatusCode, res.Header.Get("Location"))
@@ -784,9 +802,12 @@ func TestCallbackBoundToBrowser(t *testing.T) {
 			if sso && own.cookie() == "" {
 				t.Error("own browser: no session cookie")
 			}
-			for _, c := range own.c.Jar.Cookies(u) {
-				if strings.HasPrefix(c.Name, bindingCookiePrefix) {
-					t.Errorf("own browser keeps the binding cookie %s", c.Name)
+			for _, rid := range []string{first, last} { // called back: refused, or the code
+				name, _ := e.p.binding(rid)
+				for _, c := range own.c.Jar.Cookies(u) {
+					if c.Name == name {
+						t.Errorf("own browser keeps the binding cookie %s of a request it called back", c.Name)
+					}
 				}
 			}
 		})
