@@ -249,6 +249,12 @@ func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ar.UserID == "" {
+		// The application gets its error: the request is over (burnt), so
+		// that polling the callback cannot wait for a worker's sign-in.
+		if err := p.burn(r.Context(), ar.ID); err != nil {
+			p.writeErrorPage(w, err)
+			return
+		}
 		p.redirectError(w, r, p.requestOf(ar), zoidc.ErrInteractionRequired().WithDescription("The user has not signed in."))
 		return
 	}

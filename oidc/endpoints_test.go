@@ -196,6 +196,11 @@ func TestPendingComplete(t *testing.T) {
 	if loc, _ := url.Parse(res.Header.Get("Location")); res.StatusCode != 302 || loc.Query().Get("error") != "interaction_required" {
 		t.Errorf("callback before the sign-in: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
+	// That request is over: no sign-in completes it (polling the callback
+	// cannot wait for one).
+	if _, err := e.p.Complete(ctx, id, e.user.ID, e.clock.Now()); !isKind(err, apperr.NotFound) {
+		t.Errorf("Complete after a callback before the sign-in: %v, want NotFound", err)
+	}
 	e.clock.Advance(DefaultRequestTTL)
 	for _, rid := range []string{id, "unknown"} {
 		if _, err := e.p.Pending(ctx, rid); !isKind(err, apperr.NotFound) {
