@@ -54,6 +54,16 @@ func repeated(form url.Values, names ...string) string {
 	return ""
 }
 
+// shownClientID is how an error names a client id that names no
+// application: quoted when it is a GUID, else only "sent" (a client id that
+// is no GUID is not repeated: perhaps a secret, or a lure).
+func shownClientID(id string) string {
+	if _, err := uuid.Parse(id); err == nil && len(id) == 36 {
+		return "'" + id + "'"
+	}
+	return "sent"
+}
+
 func errRepeated(name string) error {
 	return zoidc.ErrInvalidRequest().WithDescription("The parameter '%s' is repeated: each parameter may appear once.", name)
 }
@@ -71,12 +81,8 @@ func (p *Provider) checkClient(ctx context.Context, ar *zoidc.AuthRequest) (stor
 	}
 	app, err := p.cfg.Store.GetApplicationByAppID(ctx, strings.ToLower(ar.ClientID))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && app.AppID != ar.ClientID && !strings.EqualFold(app.AppID, ar.ClientID)) {
-		shown := "sent" // a client id that is no GUID is not repeated: perhaps a secret, or a lure
-		if _, err := uuid.Parse(ar.ClientID); err == nil && len(ar.ClientID) == 36 {
-			shown = "'" + ar.ClientID + "'"
-		}
 		return store.Application{}, 0, zoidc.ErrInvalidClient().WithDescription(
-			"AADSTS700016: Application with the identifier %s was not found in the directory '%s'.", shown, p.cfg.TenantID)
+			"AADSTS700016: Application with the identifier %s was not found in the directory '%s'.", shownClientID(ar.ClientID), p.cfg.TenantID)
 	}
 	if err != nil {
 		return store.Application{}, 0, err
@@ -205,6 +211,7 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		zop.AuthResponseCode(w, r, p.requestOf(stored), p.op) // the code, in the request's response mode
 		return
 	}
+	p.setBinding(w, stored.ID, int(p.cfg.RequestTTL/time.Second))
 	http.Redirect(w, r, p.clientFor(app, pl).LoginURL(stored.ID), http.StatusFound)
 }
 
@@ -214,9 +221,20 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 // registration.
 func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("id")
+	if p.bound(r, id) { // whatever the answer, the request is done with
+		p.setBinding(w, id, -1)
+	}
 	ar, err := p.cfg.Store.GetAuthRequest(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (ar.Flow != flowCode || ar.CodeHash != "" || !p.now().Before(ar.Expires))) {
 		err = zoidc.ErrInvalidRequest().WithDescription("This sign-in request is unknown, expired or already used. Sign in again from the application.")
+	}
+	if err == nil && !p.bound(r, ar.ID) {
+		// The request is burnt: whoever started it in another browser
+		// (a link to the sign-in page sent to a worker) gets no code either.
+		err = p.burn(r.Context(), ar.ID)
+		if err == nil {
+			err = zoidc.ErrInvalidRequest().WithDescription("This sign-in was started in another browser. Sign in again from the application, in this browser.")
+		}
 	}
 	if err != nil {
 		p.writeErrorPage(w, err)
@@ -231,6 +249,12 @@ func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ar.UserID == "" {
+		// The application gets its error: the request is over (burnt), so
+		// that polling the callback cannot wait for a worker's sign-in.
+		if err := p.burn(r.Context(), ar.ID); err != nil {
+			p.writeErrorPage(w, err)
+			return
+		}
 		p.redirectError(w, r, p.requestOf(ar), zoidc.ErrInteractionRequired().WithDescription("The user has not signed in."))
 		return
 	}
@@ -240,6 +264,28 @@ func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	req := p.requestOf(ar)
 	zop.AuthResponseCode(w, r, req, p.op) // the code (SaveAuthCode), in the request's response mode
+}
+
+// burn ends an authorization request before its code is issued: it
+// expires now (the callback and SaveAuthCode refuse it).
+func (p *Provider) burn(ctx context.Context, id string) error {
+	now := p.now()
+	_, err := p.cfg.Store.UpdateAuthRequest(ctx, id, func(a *store.AuthRequest) error {
+		if a.CodeHash != "" || !now.Before(a.Expires) {
+			return errNoRequest()
+		}
+		a.Expires, a.Redeemed = now, true
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) || isNoRequest(err) {
+		err = nil
+	}
+	return err
+}
+
+func isNoRequest(err error) bool {
+	e, ok := apperr.As(err)
+	return ok && e.Code == "authRequestNotFound"
 }
 
 // Flows as sign-in logs name them (signin.Pending.Flow).

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"runtime"
 	"runtime/pprof"
@@ -62,7 +63,11 @@ func newSignInDriver(b *testing.B, clients int, params pin.Params) *signInDriver
 		payloads[i] = e.badgeFor(e.newUser(fmt.Sprintf("user%d@contoso.com", i)))
 	}
 	dialer := &net.Dialer{}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients,
+	jar, err := cookiejar.New(nil) // the authorization requests' binding cookies, as the browsers keep them
+	if err != nil {
+		b.Fatal(err)
+	}
+	client := &http.Client{Jar: jar, Transport: &http.Transport{MaxIdleConnsPerHost: clients,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			d.conns.Add(1)
 			return dialer.DialContext(ctx, network, addr)

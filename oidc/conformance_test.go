@@ -406,6 +406,7 @@ func TestLogoutRedirects(t *testing.T) {
 			"client_id": {a.AppID}, "post_logout_redirect_uri": {logoutURL}}, "invalid_request"},
 		{"another application's URI", url.Values{"client_id": {other.AppID}, "post_logout_redirect_uri": {logoutURL}}, signedOut},
 		{"unknown client", url.Values{"client_id": {"11111111-2222-3333-4444-555555555555"}, "post_logout_redirect_uri": {logoutURL}}, "invalid_client"},
+		{"client_id in upper case", url.Values{"client_id": {strings.ToUpper(a.AppID)}, "post_logout_redirect_uri": {logoutURL}}, logoutURL},
 		{"state holding a URL", url.Values{"client_id": {a.AppID}, "post_logout_redirect_uri": {logoutURL}, "state": {"https://evil.example/"}},
 			logoutURL + "?state=https%3A%2F%2Fevil.example%2F"},
 		{"near miss: other case", url.Values{"client_id": {a.AppID}, "post_logout_redirect_uri": {"https://timesheets.contoso.com/Signed-Out"}}, signedOut},

@@ -48,9 +48,11 @@ func (p *Provider) deviceCode(r *http.Request) (*zoidc.DeviceAuthorizationRespon
 	if req.ClientID == "" {
 		return nil, zoidc.ErrInvalidRequest().WithDescription("The request body must contain the following parameter: 'client_id'.")
 	}
-	app, err := p.cfg.Store.GetApplicationByAppID(ctx, req.ClientID)
+	// Client ids are GUIDs, taken in any case (as authorize takes them);
+	// one that is no GUID is not repeated in the error (perhaps a secret).
+	app, err := p.cfg.Store.GetApplicationByAppID(ctx, strings.ToLower(req.ClientID))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, zoidc.ErrInvalidClient().WithDescription("AADSTS700016: Application with identifier '%s' was not found in the directory.", clip(req.ClientID))
+		return nil, zoidc.ErrInvalidClient().WithDescription("AADSTS700016: Application with identifier %s was not found in the directory.", shownClientID(req.ClientID))
 	}
 	if err != nil {
 		return nil, err
@@ -180,8 +182,7 @@ type deviceAuthView struct {
 // or on submit, the code's request goes to the sign-in page. Wrong codes
 // are throttled per client address.
 func (p *Provider) serveDeviceAuth(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; form-action 'self'")
-	w.Header().Set("X-Frame-Options", "DENY")
+	pageHeaders(w, pageCSP+"; form-action 'self'")
 	var code string
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)

@@ -196,6 +196,11 @@ func TestPendingComplete(t *testing.T) {
 	if loc, _ := url.Parse(res.Header.Get("Location")); res.StatusCode != 302 || loc.Query().Get("error") != "interaction_required" {
 		t.Errorf("callback before the sign-in: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
+	// That request is over: no sign-in completes it (polling the callback
+	// cannot wait for one).
+	if _, err := e.p.Complete(ctx, id, e.user.ID, e.clock.Now()); !isKind(err, apperr.NotFound) {
+		t.Errorf("Complete after a callback before the sign-in: %v, want NotFound", err)
+	}
 	e.clock.Advance(DefaultRequestTTL)
 	for _, rid := range []string{id, "unknown"} {
 		if _, err := e.p.Pending(ctx, rid); !isKind(err, apperr.NotFound) {
@@ -310,6 +315,49 @@ func TestDeviceCode(t *testing.T) {
 	}
 	res, v = e.postForm(e.tenantURL("/oauth2/v2.0/token"), poll)
 	wantOAuthError(t, res, v, 400, "invalid_grant")
+}
+
+// TestDeviceCodeClientID: the device code endpoint takes a client id in
+// any case, as authorize does (the device then polls with it), and an
+// unknown client id that is no GUID is not repeated in the error.
+func TestDeviceCodeClientID(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	kiosk := e.newApp("Kiosk", nativeApp)
+	unknown := "00000000-0000-4000-8000-00000000abcd"
+	for _, tc := range []struct {
+		name, clientID string
+		status         int
+		errType        string
+		inDescription  string // "" when the description must not hold the client id
+	}{
+		{"as registered", kiosk.AppID, 200, "", ""},
+		{"upper case", strings.ToUpper(kiosk.AppID), 200, "", ""},
+		{"unknown GUID", unknown, 401, "invalid_client", unknown},
+		{"unknown, no GUID", "s3cret-Value-not-a-guid", 401, "invalid_client", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, v := e.postForm(e.tenantURL("/oauth2/v2.0/devicecode"), url.Values{"client_id": {tc.clientID}, "scope": {"openid"}})
+			if tc.status == 200 {
+				if res.StatusCode != 200 || v["device_code"] == nil {
+					t.Fatalf("devicecode: %d %v", res.StatusCode, v)
+				}
+				poll := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"},
+					"device_code": {v["device_code"].(string)}, "client_id": {tc.clientID}}
+				res, v = e.postForm(e.tenantURL("/oauth2/v2.0/token"), poll)
+				wantOAuthError(t, res, v, 400, "authorization_pending")
+				return
+			}
+			wantOAuthError(t, res, v, tc.status, tc.errType)
+			desc, _ := v["error_description"].(string)
+			if tc.inDescription != "" && !strings.Contains(desc, tc.inDescription) {
+				t.Errorf("error_description %q does not name %q", desc, tc.inDescription)
+			}
+			if tc.inDescription == "" && strings.Contains(strings.ToLower(desc), strings.ToLower(tc.clientID)) {
+				t.Errorf("error_description %q repeats the client id", desc)
+			}
+		})
+	}
 }
 
 // TestDeviceCodeExpires: an unanswered device code expires.
@@ -454,5 +502,47 @@ func TestUserCodeThrottle(t *testing.T) {
 	_, v = e.postForm(e.tenantURL("/oauth2/v2.0/devicecode"), url.Values{"client_id": {kiosk.AppID}, "scope": {"openid"}})
 	if st := try(v["user_code"].(string)); st != http.StatusSeeOther {
 		t.Errorf("a right code after the window: %d, want 303", st)
+	}
+}
+
+// TestPagesNotFramed: every HTML page the provider writes itself (the
+// error page, the signed-out page, the device verification page in each of
+// its states) forbids framing (clickjacking) and loads nothing.
+func TestPagesNotFramed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	post := func(u string, form url.Values) *http.Response {
+		res, err := e.http.PostForm(u, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	for _, tc := range []struct {
+		name string
+		res  func() *http.Response
+	}{
+		{"error page", func() *http.Response {
+			return e.get(e.tenantURL("/oauth2/v2.0/authorize?client_id=11111111-2222-3333-4444-555555555555&redirect_uri=https://a.example/cb"))
+		}},
+		{"signed-out page", func() *http.Response { return e.get(e.tenantURL("/oauth2/v2.0/logout")) }},
+		{"device page", func() *http.Response { return e.get(e.tenantURL("/oauth2/v2.0/deviceauth")) }},
+		{"device page, done", func() *http.Response { return e.get(e.tenantURL("/oauth2/v2.0/deviceauth?done=1")) }},
+		{"device page, wrong code", func() *http.Response {
+			return post(e.tenantURL("/oauth2/v2.0/deviceauth"), url.Values{"user_code": {"WRONG-CODE"}})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := tc.res()
+			res.Body.Close()
+			csp := res.Header.Get("Content-Security-Policy")
+			if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") || !strings.Contains(csp, "frame-ancestors 'none'") ||
+				!strings.Contains(csp, "default-src 'none'") || res.Header.Get("X-Frame-Options") != "DENY" ||
+				res.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("%d %s: Content-Security-Policy %q, X-Frame-Options %q, X-Content-Type-Options %q", res.StatusCode,
+					res.Header.Get("Content-Type"), csp, res.Header.Get("X-Frame-Options"), res.Header.Get("X-Content-Type-Options"))
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
@@ -127,7 +128,11 @@ func newEnvServer(t testing.TB, backend string, useTLS bool, tweak func(*Config)
 	e.admin = &admin.Service{Config: pinflow.Config{Store: e.st, Pepper: pepper, TenantID: testTenant, Now: e.clock.Now}}
 	mux := http.NewServeMux()
 	e.mux, e.pepper = mux, pepper
-	e.http = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	jar, err := cookiejar.New(nil) // the binding cookies of authorization requests, as a browser keeps them
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.http = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	if useTLS {
 		e.srv = httptest.NewTLSServer(mux)
 		e.http.Transport = e.srv.Client().Transport
@@ -144,7 +149,6 @@ func newEnvServer(t testing.TB, backend string, useTLS bool, tweak func(*Config)
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	var err error
 	e.p, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)

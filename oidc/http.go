@@ -127,6 +127,19 @@ var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 <p><code>{{.ErrorType}}</code>: {{.Description}}</p></body></html>
 `))
 
+// pageCSP is the Content-Security-Policy of the provider's own pages: they
+// load nothing and may not be framed (frame-ancestors, with
+// X-Frame-Options for older browsers).
+const pageCSP = "default-src 'none'; frame-ancestors 'none'"
+
+// pageHeaders sets the headers of a page the provider writes: csp (which
+// must hold frame-ancestors 'none'), X-Frame-Options DENY and nosniff.
+func pageHeaders(w http.ResponseWriter, csp string) {
+	w.Header().Set("Content-Security-Policy", csp)
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+}
+
 // writeErrorPage answers an error that must not go back to the
 // application, because its redirect URI is not verified (unknown client,
 // unregistered redirect URI, unknown request): a page for the browser,
@@ -138,8 +151,7 @@ func (p *Provider) writeErrorPage(w http.ResponseWriter, err error) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'")
+	pageHeaders(w, pageCSP)
 	w.WriteHeader(status)
 	errorPage.Execute(w, e)
 }

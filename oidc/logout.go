@@ -64,6 +64,6 @@ func (p *Provider) serveLogout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'")
+	pageHeaders(w, pageCSP)
 	signedOutPage.Execute(w, nil)
 }

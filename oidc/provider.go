@@ -125,6 +125,7 @@ type Provider struct {
 	tenant  string // base + "/" + tenant id
 	subKey  []byte // pairwise subjects' HMAC key
 	sidKey  []byte // sid claims' HMAC key
+	bindKey []byte // authorization requests' browser binding HMAC key (binding)
 
 	rateOnce  sync.Once
 	rate      *httprate.RateLimiter
@@ -181,6 +182,7 @@ func New(cfg Config) (*Provider, error) {
 	p.tenant = p.base + "/" + cfg.TenantID
 	p.subKey = derive(cfg.Pepper, "pairwise subject")
 	p.sidKey = derive(cfg.Pepper, "session id")
+	p.bindKey = derive(cfg.Pepper, "authorization request binding")
 	p.storage = &storage{p: p}
 	p.devRate = newThrottle(cfg.Store, p.now, "oidc-usercode", 10, 15*time.Minute)
 

@@ -139,6 +139,11 @@ func (p *Provider) liveSession(ctx context.Context, r *http.Request) (sess store
 // allows, and names no other user (login_hint).
 func (p *Provider) sessionFor(ctx context.Context, w http.ResponseWriter, r *http.Request, ar *zoidc.AuthRequest) (store.SSOSession, store.User, bool, error) {
 	if !p.ssoOn() {
+		// A cookie left from when sessions were on (or planted) is of no
+		// use: the shared device keeps none.
+		if _, present := sessionHandle(r); present {
+			p.clearSessionCookie(w)
+		}
 		return store.SSOSession{}, store.User{}, false, nil
 	}
 	sess, u, _, found, err := p.liveSession(ctx, r)
@@ -240,6 +245,45 @@ func (p *Provider) signOut(w http.ResponseWriter, r *http.Request) error {
 	}
 	p.clearSessionCookie(w)
 	return nil
+}
+
+// bindingCookiePrefix begins the name of an authorization request's
+// binding cookie.
+const bindingCookiePrefix = "qrpin_ar_"
+
+// binding returns the name and value of the cookie that binds the
+// authorization request id to the browser that made it: both from an HMAC
+// of the id under a key derived from the pepper, so that only that
+// browser holds them. The authorize endpoint sets it (setBinding); the
+// callback gives the code only to a browser that sends it (bound): a
+// callback link opened in another browser (login CSRF: an attacker's own
+// sign-in, with its single sign-on session, planted in a victim's browser)
+// ends on the error page. A cookie per request: two sign-ins in one
+// browser do not overwrite each other's.
+func (p *Provider) binding(id string) (name, value string) {
+	m := hmac.New(sha256.New, p.bindKey)
+	m.Write([]byte(id))
+	sum := m.Sum(nil)
+	return bindingCookiePrefix + base64.RawURLEncoding.EncodeToString(sum[:6]), base64.RawURLEncoding.EncodeToString(sum[6:])
+}
+
+// setBinding sets the request's binding cookie, for as long as the request
+// lasts (maxAge seconds; -1 clears it).
+func (p *Provider) setBinding(w http.ResponseWriter, id string, maxAge int) {
+	name, value := p.binding(id)
+	if maxAge < 0 {
+		value = ""
+	}
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: p.cookiePath(), MaxAge: maxAge,
+		HttpOnly: true, Secure: strings.HasPrefix(p.base, "https:"), SameSite: http.SameSiteLaxMode})
+}
+
+// bound reports whether the request comes from the browser that made the
+// authorization request id (its binding cookie), compared in constant time.
+func (p *Provider) bound(r *http.Request, id string) bool {
+	name, value := p.binding(id)
+	c, err := r.Cookie(name)
+	return err == nil && hmac.Equal([]byte(c.Value), []byte(value))
 }
 
 // StepSession is the step of a sign-in log entry for a sign-in that a

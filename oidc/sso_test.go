@@ -69,6 +69,18 @@ func (b *browser) setCookie(value string) {
 	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: SSOCookie, Value: value, Path: "/" + testTenant + "/oauth2/"}})
 }
 
+// ssoSetCookies returns the response's Set-Cookie headers but those of
+// authorization requests' binding cookies (bindingCookiePrefix).
+func ssoSetCookies(res *http.Response) []string {
+	var out []string
+	for _, sc := range res.Header.Values("Set-Cookie") {
+		if !strings.HasPrefix(sc, bindingCookiePrefix) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
 // flow is one application's authorization request with PKCE.
 type flow struct {
 	cfg      *oauth2.Config
@@ -204,7 +216,7 @@ func TestSSODefaultOff(t *testing.T) {
 	b := e.browser()
 	f := e.flowFor(a)
 	res, code := b.signIn(f, e.user)
-	if sc := res.Header.Values("Set-Cookie"); len(sc) != 0 || b.cookie() != "" {
+	if sc := ssoSetCookies(res); len(sc) != 0 || b.cookie() != "" {
 		t.Fatalf("the callback set cookies %q with sessions off", sc)
 	}
 	if c := f.idClaims(t, e, a, code); c["sid"] != nil {
@@ -216,6 +228,30 @@ func TestSSODefaultOff(t *testing.T) {
 	res = b.get(e.flowFor(a).url(oauth2.SetAuthURLParam("prompt", "none")))
 	if loc, _ := url.Parse(res.Header.Get("Location")); loc == nil || loc.Query().Get("error") != "login_required" {
 		t.Fatalf("prompt=none: %q", res.Header.Get("Location"))
+	}
+}
+
+// TestSSOOffClearsCookie: with sessions off, a session cookie the browser
+// still holds (left from when they were on, or planted) is cleared by the
+// next authorize, which still shows the page: a shared device keeps none.
+func TestSSOOffClearsCookie(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := e.newApp("Timesheets", webApp)
+	for _, value := range []string{"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "garbage"} {
+		b := e.browser()
+		b.setCookie(value)
+		page, _, res := b.authorize(e.flowFor(a))
+		if page == "" {
+			t.Fatalf("%q: authorize did not show the page", value)
+		}
+		var cleared bool
+		for _, c := range res.Cookies() {
+			cleared = cleared || (c.Name == SSOCookie && c.Value == "" && c.MaxAge < 0 && c.Path == "/"+testTenant+"/oauth2/")
+		}
+		if !cleared || b.cookie() != "" {
+			t.Errorf("%q: Set-Cookie %q, cookie left %q; want the session cookie cleared", value, res.Header.Values("Set-Cookie"), b.cookie())
+		}
 	}
 }
 
@@ -237,7 +273,7 @@ func TestSSOSession(t *testing.T) {
 			res, code := b.signIn(f, e.user)
 			handle := b.cookie()
 			want := "qrpin_sso=" + handle + "; Path=/" + testTenant + "/oauth2/; Max-Age=3600; HttpOnly; SameSite=Lax"
-			if sc := res.Header.Values("Set-Cookie"); len(sc) != 1 || sc[0] != want || len(handle) != 26 {
+			if sc := ssoSetCookies(res); len(sc) != 1 || sc[0] != want || len(handle) != 26 {
 				t.Fatalf("Set-Cookie %q, want [%q]", sc, want)
 			}
 			first := f.idClaims(t, e, a, code)
@@ -361,7 +397,7 @@ func TestSSOSecureCookie(t *testing.T) {
 	b := e.browser()
 	res, _ := b.signIn(e.flowFor(a), e.user)
 	want := regexp.MustCompile(`^qrpin_sso=[A-Z2-7]{26}; Path=/` + testTenant + `/oauth2/; Max-Age=3600; HttpOnly; Secure; SameSite=Lax$`)
-	if sc := res.Header.Values("Set-Cookie"); len(sc) != 1 || !want.MatchString(sc[0]) {
+	if sc := ssoSetCookies(res); len(sc) != 1 || !want.MatchString(sc[0]) {
 		t.Fatalf("Set-Cookie %q", sc)
 	}
 }
@@ -697,5 +733,83 @@ func TestSSOConfig(t *testing.T) {
 		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "single sign-on") {
 			t.Errorf("lifetime %v: %v", d, err)
 		}
+	}
+}
+
+// TestCallbackBoundToBrowser: the callback gives the code (and, with
+// sessions on, the session cookie) only to the browser that made the
+// authorization request. A callback link opened in another browser, or
+// with a forged binding cookie, ends on the error page without a code or a
+// session (login CSRF), and burns the request: the browser that made it
+// gets no code either (a link to the sign-in page sent to a worker, whose
+// sign-in the sender would collect). In its own browser the request
+// completes, and leaves no binding cookie.
+func TestCallbackBoundToBrowser(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, sso := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sessions off", true: "sessions on"}[sso], func(t *testing.T) {
+			t.Parallel()
+			var tweak func(*Config)
+			if sso {
+				tweak = withSSO
+			}
+			e := newEnvWith(t, "sqlite", tweak)
+			a := e.newApp("Timesheets", webApp)
+			u, _ := url.Parse(e.tenantURL("/oauth2/"))
+			// start makes a request in b and completes it, as the page does.
+			start := func(b *browser) (id, next string) {
+				id, _, _ = b.authorize(e.flowFor(a))
+				next, err := e.p.Complete(ctx, id, e.user.ID, e.clock.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				return id, next
+			}
+			refused := func(who string, b *browser, id, next string) {
+				t.Helper()
+				res, err := b.c.Get(next)
+				if err != nil {
+					t.Fatal(err)
+				}
+				page := body(res)
+				if res.StatusCode != http.StatusBadRequest || res.Header.Get("Location") != "" || !strings.Contains(page, "<code>invalid_request</code>") ||
+					len(ssoSetCookies(res)) != 0 || b.cookie() != "" {
+					t.Errorf("%s: %d, Location %q, Set-Cookie %q: %s", who, res.StatusCode, res.Header.Get("Location"), res.Header.Values("Set-Cookie"), page)
+				}
+				if ar, err := e.st.GetAuthRequest(ctx, id); err != nil || ar.CodeHash != "" {
+					t.Errorf("%s: the request after the refused callback %+v, %v", who, ar, err)
+				}
+			}
+
+			own := e.browser()
+			id, next := start(own)
+			first := id
+			refused("another browser", e.browser(), id, next)
+			refused("its own browser, after another's callback", own, id, next)
+
+			id, next = start(own)
+			name, value := e.p.binding(id)
+			forged := e.browser()
+			forged.c.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value[:len(value)-1] + "A", Path: "/" + testTenant + "/oauth2/"}})
+			refused("a forged binding cookie", forged, id, next)
+
+			last, next := start(own)
+			res := own.get(next)
+			if loc, _ := url.Parse(res.Header.Get("Location")); res.StatusCode != http.StatusFound || loc == nil || loc.Query().Get("code") == "" {
+				t.Fatalf("own browser: %d %q", res.StatusCode, res.Header.Get("Location"))
+			}
+			if sso && own.cookie() == "" {
+				t.Error("own browser: no session cookie")
+			}
+			for _, rid := range []string{first, last} { // called back: refused, or the code
+				name, _ := e.p.binding(rid)
+				for _, c := range own.c.Jar.Cookies(u) {
+					if c.Name == name {
+						t.Errorf("own browser keeps the binding cookie %s of a request it called back", c.Name)
+					}
+				}
+			}
+		})
 	}
 }

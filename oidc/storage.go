@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -171,7 +172,7 @@ var amr = []string{"pin", "qr"}
 // GetClientByClientID returns the application with that client id, as a
 // confidential (web) client when it has web redirect URIs.
 func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (zop.Client, error) {
-	app, err := s.p.cfg.Store.GetApplicationByAppID(ctx, clientID)
+	app, err := s.p.cfg.Store.GetApplicationByAppID(ctx, strings.ToLower(clientID)) // GUIDs, in any case
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, zoidc.ErrInvalidClient().WithDescription("unknown client")
 	}

@@ -212,6 +212,12 @@ func (p *Provider) exchangeCode(r *http.Request) (*tokenResponse, error) {
 	if pl == platformNone {
 		return nil, invalidGrant("AADSTS50011: The redirect URI is no longer registered for the application.")
 	}
+	if pl != platformWeb && ar.CodeChallenge == "" {
+		// Asked for by a confidential client without PKCE; its redirect
+		// URI is a public client's since: neither secret nor verifier
+		// would bind the code to its client.
+		return nil, invalidGrant("AADSTS9002325: The redirect URI is a public client's since the code was issued without Proof Key for Code Exchange: sign in again.")
+	}
 	if err := p.authenticate(ctx, req.ClientID, req.ClientSecret, pl == platformWeb, &app); err != nil {
 		return nil, err
 	}

@@ -172,6 +172,48 @@ func TestCodeExchange(t *testing.T) {
 	}
 }
 
+// TestCodeExchangeBecamePublic: a code a confidential client asked for
+// without PKCE (a web redirect URI) is not redeemed without its secret
+// once that redirect URI is registered as a public client's (spa or
+// publicClient) instead: a public client's code needs PKCE, whenever it
+// was asked for. With the secret it is refused too (a public client sends
+// none); nothing is written.
+func TestCodeExchangeBecamePublic(t *testing.T) {
+	t.Parallel()
+	uri := webApp.WebRedirectURIs[0]
+	for _, kind := range []string{"spa", "publicClient"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			a := e.newApp("Timesheets", webApp)
+			loc := e.finish(e.startAuthorize(e.oauth2(a, uri).AuthCodeURL("st-1")), e.user) // no PKCE: a web client may
+			code := loc.Query().Get("code")
+			if code == "" {
+				t.Fatalf("no code in %s", loc)
+			}
+			if _, err := e.st.UpdateApplication(context.Background(), a.ID, func(x *store.Application) error {
+				x.SignIn.WebRedirectURIs = nil
+				if kind == "spa" {
+					x.SignIn.SPARedirectURIs = []string{uri}
+				} else {
+					x.SignIn.PublicRedirectURIs = []string{uri}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			writes := e.st.writes.Load()
+			f := codeForm(code, "", uri, a.AppID)
+			f.Del("code_verifier")
+			res, v := e.token(f, a.AppID, "")
+			wantOAuthError(t, res, v, 400, "invalid_grant")
+			if n := e.st.writes.Load() - writes; n != 0 {
+				t.Errorf("a refused exchange wrote %d records", n)
+			}
+		})
+	}
+}
+
 // TestCodeReuse is oidcc-codereuse: a code redeemed twice is refused the
 // second time, and the refresh token the first exchange gave is revoked.
 func TestCodeReuse(t *testing.T) {
