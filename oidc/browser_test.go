@@ -64,6 +64,7 @@ type relyingParty struct {
 	mu       sync.Mutex
 	pending  map[string][2]string // state: verifier, nonce
 	idToken  string
+	token    *oauth2.Token // the code exchange's tokens
 }
 
 func (rp *relyingParty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -97,7 +98,7 @@ func (rp *relyingParty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var c struct{ Name string }
 		idt.Claims(&c)
 		rp.mu.Lock()
-		rp.idToken = raw
+		rp.idToken, rp.token = raw, tok
 		rp.mu.Unlock()
 		fmt.Fprintf(w, `<!doctype html><title>Timesheets</title><p id="hello">Hello %s</p>`, html.EscapeString(c.Name))
 	case "/logout":
@@ -116,8 +117,9 @@ func (rp *relyingParty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Chromium, as they would: the application sends the browser to qrpin,
 // the sign-in page names the application and takes the badge (typed, as
 // a scanner does) and the PIN, and the browser lands back on the
-// application, which exchanged the code and verified the ID token; the
-// application's sign-out goes through qrpin's logout and back.
+// application, which exchanged the code and verified the ID token; it
+// refreshes its tokens, and its sign-out goes through qrpin's logout and
+// back.
 func TestBrowserRelyingParty(t *testing.T) {
 	t.Parallel()
 	ctx := chromium(t)
@@ -142,14 +144,47 @@ func TestBrowserRelyingParty(t *testing.T) {
 		chromedp.SendKeys("#pin-input", goodPIN+"\r", chromedp.ByID),
 		chromedp.WaitVisible("#hello", chromedp.ByID),
 		chromedp.Text("#hello", &hello, chromedp.ByID),
-		chromedp.Navigate(rpSrv.URL+"/logout"),
-		chromedp.WaitVisible("#bye", chromedp.ByID),
-		chromedp.Text("#bye", &bye, chromedp.ByID),
 	)
-	if err != nil {
+	failed := func(err error) {
+		t.Helper()
 		var msg string
 		chromedp.Run(ctx, chromedp.Text("body", &msg, chromedp.ByQuery))
 		t.Fatalf("browser: %v (page: %q)", err, msg)
+	}
+	if err != nil {
+		failed(err)
+	}
+
+	// The application refreshes as x/oauth2 does when its access token
+	// has expired: a new access token, ID token and (rotated) refresh
+	// token, for the same worker.
+	first := rp.token
+	if first == nil || first.RefreshToken == "" {
+		t.Fatalf("the code exchange gave no refresh token: %+v", first)
+	}
+	next, err := rp.cfg.TokenSource(t.Context(), &oauth2.Token{RefreshToken: first.RefreshToken}).Token()
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	if next.AccessToken == "" || next.RefreshToken == "" || next.RefreshToken == first.RefreshToken {
+		t.Errorf("refresh: access token %t, refresh token %t, rotated %t", next.AccessToken != "", next.RefreshToken != "", next.RefreshToken != first.RefreshToken)
+	}
+	raw, _ := next.Extra("id_token").(string)
+	idt, err := rp.verifier.Verify(t.Context(), raw)
+	if err != nil {
+		t.Fatalf("refreshed ID token: %v", err)
+	}
+	firstID, _ := rp.verifier.Verify(t.Context(), rp.idToken)
+	if firstID == nil || idt.Subject != firstID.Subject {
+		t.Errorf("refreshed ID token's sub %q, the sign-in's %v", idt.Subject, firstID)
+	}
+
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(rpSrv.URL+"/logout"),
+		chromedp.WaitVisible("#bye", chromedp.ByID),
+		chromedp.Text("#bye", &bye, chromedp.ByID),
+	); err != nil {
+		failed(err)
 	}
 	if title != "Sign in to Timesheets" || hello != "Hello "+e.user.DisplayName || bye != "Signed out of Timesheets" {
 		t.Errorf("title %q, landed %q, signed out %q", title, hello, bye)
