@@ -143,13 +143,7 @@ func (p *Provider) exchangeDeviceCode(r *http.Request) (*tokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, err = p.cfg.Store.UpdateAuthRequest(ctx, ar.ID, func(a *store.AuthRequest) error {
-		if a.Redeemed {
-			return errRedeemed
-		}
-		a.Redeemed = true
-		return nil
-	})
+	err = p.redeem(ctx, ar.ID)
 	if errors.Is(err, errRedeemed) {
 		return nil, invalidGrant("AADSTS54005: The device code was already redeemed.")
 	}

@@ -158,6 +158,20 @@ func (p *Provider) signedInUser(ctx context.Context, userID string) (store.User,
 // errRedeemed: the code's request was redeemed meanwhile.
 var errRedeemed = errors.New("oidc: authorization code redeemed")
 
+// redeem marks the request id redeemed, so that exactly one exchange of
+// its code (or device code) wins; the request stays as a tombstone. It
+// returns errRedeemed when another exchange won.
+func (p *Provider) redeem(ctx context.Context, id string) error {
+	_, err := p.cfg.Store.UpdateAuthRequest(ctx, id, func(a *store.AuthRequest) error {
+		if a.Redeemed {
+			return errRedeemed
+		}
+		a.Redeemed = true
+		return nil
+	})
+	return err
+}
+
 // errCodeReused is the answer to an authorization code redeemed before.
 func errCodeReused() error {
 	return invalidGrant("AADSTS54005: The authorization code was already redeemed; the tokens it gave are revoked.")
@@ -234,14 +248,7 @@ func (p *Provider) exchangeCode(r *http.Request) (*tokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Redeem: exactly one exchange wins; the request stays as a tombstone.
-	_, err = p.cfg.Store.UpdateAuthRequest(ctx, ar.ID, func(a *store.AuthRequest) error {
-		if a.Redeemed {
-			return errRedeemed
-		}
-		a.Redeemed = true
-		return nil
-	})
+	err = p.redeem(ctx, ar.ID)
 	if errors.Is(err, errRedeemed) { // another exchange of the code won
 		if err := p.cfg.Store.DeleteRefreshFamily(ctx, ar.ID); err != nil {
 			return nil, err
