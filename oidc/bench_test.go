@@ -15,16 +15,13 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"runtime"
-	"runtime/pprof"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/qrpin/qrpin/internal/argonbench"
 	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/signin"
 )
@@ -137,32 +134,6 @@ func newSignInDriver(b *testing.B, clients int, params pin.Params) *signInDriver
 	return d
 }
 
-// parallel runs f rounds times on each of workers goroutines and returns
-// how long that took.
-func parallel(b *testing.B, workers, rounds int, f func(w int) error) time.Duration {
-	var wg sync.WaitGroup
-	errs := make([]error, workers)
-	start := time.Now()
-	for w := range workers {
-		wg.Go(func() {
-			for range rounds {
-				if err := f(w); err != nil {
-					errs[w] = err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	d := time.Since(start)
-	for _, err := range errs {
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	return d
-}
-
 // BenchmarkAuthCodeSignInOverhead measures what a sign-in of
 // BenchmarkAuthCodeSignInVsArgon2 costs beside its Argon2id verification:
 // the same flow with cheap Argon2id parameters (64 KiB, one pass), from
@@ -173,12 +144,12 @@ func parallel(b *testing.B, workers, rounds int, f func(w int) error) time.Durat
 func BenchmarkAuthCodeSignInOverhead(b *testing.B) {
 	clients := runtime.GOMAXPROCS(0)
 	d := newSignInDriver(b, clients, cheap)
-	parallel(b, clients, 5, d.signIn) // warm up connections and caches
+	argonbench.Parallel(b, clients, 5, d.signIn) // warm up connections and caches
 	d.conns.Store(0)
 	var taken atomic.Int64 // b.N sign-ins in all, shared out among the clients
 	b.ResetTimer()
-	before := cpuTime(b)
-	parallel(b, clients, 1, func(w int) error {
+	before := argonbench.CPUTime(b)
+	argonbench.Parallel(b, clients, 1, func(w int) error {
 		for taken.Add(1) <= int64(b.N) {
 			if err := d.signIn(w); err != nil {
 				return err
@@ -186,7 +157,7 @@ func BenchmarkAuthCodeSignInOverhead(b *testing.B) {
 		}
 		return nil
 	})
-	cpu := cpuTime(b) - before
+	cpu := argonbench.CPUTime(b) - before
 	b.StopTimer()
 	b.ReportMetric(cpu.Seconds()*1000/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(d.conns.Load())/float64(b.N), "conns/op")
@@ -203,47 +174,12 @@ func benchAuthCode(b *testing.B, clients int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	verify := func(int) (err error) {
-		var ok bool
-		pprof.Do(context.Background(), pprof.Labels("pass", "raw"), func(context.Context) { ok, err = e.hasher.Verify(goodPIN, hash) })
+	verify := func(int) error {
+		ok, err := e.hasher.Verify(goodPIN, hash)
 		if !ok || err != nil {
 			return fmt.Errorf("verify: %v %v", ok, err)
 		}
 		return nil
 	}
-	timed := func(wall, cpu *time.Duration, pass func() time.Duration) {
-		before := cpuTime(b)
-		*wall += pass()
-		*cpu += cpuTime(b) - before
-	}
-	cpus := runtime.GOMAXPROCS(0)
-	parallel(b, clients, rounds, signIn) // warm up connections and caches
-	b.ResetTimer()
-	for range b.N {
-		var rawTime, e2eTime, rawCPU, e2eCPU time.Duration
-		for range passes {
-			timed(&rawTime, &rawCPU, func() time.Duration { return parallel(b, cpus, rounds, verify) })
-			timed(&e2eTime, &e2eCPU, func() time.Duration { return parallel(b, clients, rounds, signIn) })
-		}
-		verifications, signIns := float64(passes*cpus*rounds), float64(passes*clients*rounds)
-		rawRate, e2eRate := verifications/rawTime.Seconds(), signIns/e2eTime.Seconds()
-		b.ReportMetric(rawRate, "argon2id/s")
-		b.ReportMetric(e2eRate, "signins/s")
-		b.ReportMetric(e2eRate/rawRate, "ratio")
-		rawCPUEach, e2eCPUEach := rawCPU.Seconds()/verifications, e2eCPU.Seconds()/signIns
-		b.ReportMetric(rawCPUEach/e2eCPUEach, "cpu-ratio")
-		b.ReportMetric(rawCPUEach*1000, "argon2id-cpu-ms")
-		b.ReportMetric(e2eCPUEach*1000, "signin-cpu-ms")
-		b.ReportMetric(e2eCPU.Seconds()/e2eTime.Seconds()/float64(cpus), "busy")
-		b.ReportMetric(rawCPU.Seconds()/rawTime.Seconds()/float64(cpus), "raw-busy")
-	}
-}
-
-// cpuTime is the user and system CPU time this process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	argonbench.Compare(b, clients, passes, rounds, verify, signIn)
 }

@@ -1,6 +1,7 @@
 //go:build unix
 
-// This benchmark reads the process's CPU time with getrusage (unix only).
+// This benchmark reads the process's CPU time with getrusage (unix only:
+// internal/argonbench).
 
 package signin
 
@@ -11,11 +12,10 @@ import (
 	"net/http"
 	"path/filepath"
 	"runtime"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/qrpin/qrpin/internal/argonbench"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/store/sqlite"
@@ -52,7 +52,6 @@ func benchSignInVsArgon2(b *testing.B, clients int) {
 	e.svc.Record = RecordTo(st, nil)
 	e.svc.Now = nil // the real clock: lockouts and expiry as in production
 	e.tokens.Now = nil
-	cpus := runtime.GOMAXPROCS(0)
 	badges := make([]badge, clients)
 	for i := range badges {
 		badges[i] = e.addUser(fmt.Sprintf("user%d@contoso.com", i), goodPIN)
@@ -64,31 +63,6 @@ func benchSignInVsArgon2(b *testing.B, clients int) {
 	url := e.server().URL + "/" + testTenant + "/signin/"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: len(badges)}}
 
-	// parallel runs f rounds times on each of workers goroutines and
-	// returns how long that took.
-	parallel := func(workers int, f func(w int) error) time.Duration {
-		var wg sync.WaitGroup
-		errs := make([]error, workers)
-		start := time.Now()
-		for w := range workers {
-			wg.Go(func() {
-				for range rounds {
-					if err := f(w); err != nil {
-						errs[w] = err
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-		d := time.Since(start)
-		for _, err := range errs {
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-		return d
-	}
 	post := func(path string, body any) (map[string]any, error) {
 		buf, _ := json.Marshal(body)
 		res, err := client.Post(url+path, "application/json", bytes.NewReader(buf))
@@ -126,39 +100,5 @@ func benchSignInVsArgon2(b *testing.B, clients int) {
 		}
 		return nil
 	}
-	// timed runs a pass and adds its wall time and the CPU time this process
-	// spent in it (the HTTP clients' share included).
-	timed := func(wall, cpu *time.Duration, pass func() time.Duration) {
-		before := cpuTime(b)
-		*wall += pass()
-		*cpu += cpuTime(b) - before
-	}
-	parallel(len(badges), signIn) // warm up connections and caches
-	b.ResetTimer()
-	for range b.N {
-		var rawTime, e2eTime, rawCPU, e2eCPU time.Duration
-		for range passes {
-			timed(&rawTime, &rawCPU, func() time.Duration { return parallel(cpus, verify) })
-			timed(&e2eTime, &e2eCPU, func() time.Duration { return parallel(len(badges), signIn) })
-		}
-		verifications, signIns := float64(passes*cpus*rounds), float64(passes*len(badges)*rounds)
-		rawRate, e2eRate := verifications/rawTime.Seconds(), signIns/e2eTime.Seconds()
-		b.ReportMetric(rawRate, "argon2id/s")
-		b.ReportMetric(e2eRate, "signins/s")
-		b.ReportMetric(e2eRate/rawRate, "ratio")
-		// The CPU a sign-in costs against the CPU of its one verification:
-		// the overhead alone, whatever the idle time and the VM's drift.
-		rawCPUEach, e2eCPUEach := rawCPU.Seconds()/verifications, e2eCPU.Seconds()/signIns
-		b.ReportMetric(rawCPUEach/e2eCPUEach, "cpu-ratio")
-		b.ReportMetric(e2eCPU.Seconds()/e2eTime.Seconds()/float64(cpus), "busy")
-	}
-}
-
-// cpuTime is the user and system CPU time this process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	argonbench.Compare(b, len(badges), passes, rounds, verify, signIn)
 }
