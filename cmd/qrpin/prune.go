@@ -43,8 +43,8 @@ func (f *pruneFlags) check() error {
 // pruner deletes what the store need not keep any longer: log entries
 // older than retention (none when it is 0), ended throttle windows, and
 // the OpenID provider's expired authorization requests (device requests
-// included) and refresh tokens, which are otherwise deleted only when new
-// ones are made.
+// included), refresh tokens and single sign-on sessions, which are
+// otherwise deleted only when new ones are made.
 type pruner struct {
 	store     store.Store
 	retention time.Duration

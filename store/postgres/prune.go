@@ -59,8 +59,8 @@ func (s *Store) AddThrottleFailure(ctx context.Context, key string, now, end tim
 	return n, e.UTC(), nil
 }
 
-// PruneOIDC deletes the authorization requests and refresh tokens
-// expired at now, batch rows a statement.
+// PruneOIDC deletes the authorization requests, refresh tokens and
+// single sign-on sessions expired at now, batch rows a statement.
 func (s *Store) PruneOIDC(ctx context.Context, now time.Time, batch int) (int, error) {
 	requests, err := s.prune(ctx, `DELETE FROM oidc_auth_requests WHERE id IN
 		(SELECT id FROM oidc_auth_requests WHERE expires <= $1 LIMIT $2)`, now, batch)

@@ -50,8 +50,8 @@ func (s *Store) AddThrottleFailure(ctx context.Context, key string, now, end tim
 	return n, time.UnixMicro(e).UTC(), nil
 }
 
-// PruneOIDC deletes the authorization requests and refresh tokens
-// expired at now, batch rows a statement.
+// PruneOIDC deletes the authorization requests, refresh tokens and
+// single sign-on sessions expired at now, batch rows a statement.
 func (s *Store) PruneOIDC(ctx context.Context, now time.Time, batch int) (int, error) {
 	requests, err := s.prune(ctx, `DELETE FROM oidc_auth_requests WHERE id IN
 		(SELECT id FROM oidc_auth_requests WHERE expires <= ? LIMIT ?)`, now.UnixMicro(), batch)
