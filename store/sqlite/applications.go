@@ -14,17 +14,6 @@ import (
 
 const applicationColumns = `id, app_id, service_principal_id, display_name, created, web_logout_url, fallback_public_client, backchannel_logout_url`
 
-func scanApplication(row scanner) (store.Application, error) {
-	var a store.Application
-	var created sql.NullInt64
-	if err := row.Scan(&a.ID, &a.AppID, &a.ServicePrincipalID, &a.DisplayName, &created,
-		&a.SignIn.WebLogoutURL, &a.SignIn.FallbackPublicClient, &a.SignIn.BackchannelLogoutURL); err != nil {
-		return store.Application{}, dbErr(err)
-	}
-	a.Created = fromMicros(created)
-	return a, nil
-}
-
 // applicationSelect reads an application with its passwords, grants and
 // redirect URIs in one statement, each list as a JSON array in its order,
 // so that it needs no transaction of its own to see one snapshot (the
@@ -73,10 +62,16 @@ func jsonMicros(n *int64) time.Time {
 // applications row, with its arguments) selects, with its passwords, grants
 // and redirect URIs.
 func loadApplication(ctx context.Context, q querier, where string, args ...any) (store.Application, error) {
+	return scanApplication(q.QueryRowContext(ctx, applicationSelect+where, args...))
+}
+
+// scanApplication reads a row of applicationSelect; each list stays nil
+// when empty.
+func scanApplication(row scanner) (store.Application, error) {
 	var a store.Application
 	var created sql.NullInt64
 	var passwords, grants, uris string
-	if err := q.QueryRowContext(ctx, applicationSelect+where, args...).Scan(&a.ID, &a.AppID, &a.ServicePrincipalID,
+	if err := row.Scan(&a.ID, &a.AppID, &a.ServicePrincipalID,
 		&a.DisplayName, &created, &a.SignIn.WebLogoutURL, &a.SignIn.FallbackPublicClient, &a.SignIn.BackchannelLogoutURL,
 		&passwords, &grants, &uris); err != nil {
 		return store.Application{}, dbErr(err)
@@ -111,70 +106,6 @@ func loadApplication(ctx context.Context, q querier, where string, args ...any) 
 		}
 	}
 	return a, nil
-}
-
-// loadChildren reads a's passwords (by key id), grants (by id) and
-// redirect URIs (in their order); each list stays nil when empty.
-func loadChildren(ctx context.Context, q querier, a *store.Application) error {
-	rows, err := q.QueryContext(ctx, `
-		SELECT key_id, display_name, hint, verifier, start, "end"
-		FROM application_passwords WHERE application_id = ? ORDER BY key_id`, a.ID)
-	if err != nil {
-		return dbErr(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var p store.Password
-		var start, end sql.NullInt64
-		if err := rows.Scan(&p.KeyID, &p.DisplayName, &p.Hint, &p.Verifier, &start, &end); err != nil {
-			return dbErr(err)
-		}
-		p.Start, p.End = fromMicros(start), fromMicros(end)
-		a.Passwords = append(a.Passwords, p)
-	}
-	if err := rows.Err(); err != nil {
-		return dbErr(err)
-	}
-	rows.Close()
-
-	rows, err = q.QueryContext(ctx, `
-		SELECT id, app_role_id, resource_id, created
-		FROM application_grants WHERE application_id = ? ORDER BY id`, a.ID)
-	if err != nil {
-		return dbErr(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var g store.Grant
-		var created sql.NullInt64
-		if err := rows.Scan(&g.ID, &g.AppRoleID, &g.ResourceID, &created); err != nil {
-			return dbErr(err)
-		}
-		g.Created = fromMicros(created)
-		a.Grants = append(a.Grants, g)
-	}
-	if err := rows.Err(); err != nil {
-		return dbErr(err)
-	}
-	rows.Close()
-
-	rows, err = q.QueryContext(ctx, `
-		SELECT kind, uri FROM application_redirect_uris
-		WHERE application_id = ? ORDER BY kind, position`, a.ID)
-	if err != nil {
-		return dbErr(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var kind, uri string
-		if err := rows.Scan(&kind, &uri); err != nil {
-			return dbErr(err)
-		}
-		if list := redirectList(&a.SignIn, kind); list != nil {
-			*list = append(*list, uri)
-		}
-	}
-	return dbErr(rows.Err())
 }
 
 // Kinds of redirect URI, as application_redirect_uris.kind holds them.
@@ -280,34 +211,21 @@ func (s *Store) GetApplicationByServicePrincipal(ctx context.Context, servicePri
 // ordered by ID, with their passwords, grants and redirect URIs. A limit of
 // zero or less means no limit.
 func (s *Store) ListApplications(ctx context.Context, after string, limit int) ([]store.Application, error) {
-	apps := []store.Application{}
-	err := s.read(ctx, func(tx querier) error {
-		rows, err := tx.QueryContext(ctx,
-			`SELECT `+applicationColumns+` FROM applications WHERE id > ? ORDER BY id LIMIT ?`, after, sqlLimit(limit))
-		if err != nil {
-			return dbErr(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			a, err := scanApplication(rows)
-			if err != nil {
-				return err
-			}
-			apps = append(apps, a)
-		}
-		if err := rows.Err(); err != nil {
-			return dbErr(err)
-		}
-		rows.Close()
-		for i := range apps {
-			if err := loadChildren(ctx, tx, &apps[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	rows, err := s.r.QueryContext(ctx, applicationSelect+`id > ? ORDER BY id LIMIT ?`, after, sqlLimit(limit))
 	if err != nil {
-		return nil, err
+		return nil, dbErr(err)
+	}
+	defer rows.Close()
+	apps := []store.Application{}
+	for rows.Next() {
+		a, err := scanApplication(rows)
+		if err != nil {
+			return nil, err
+		}
+		apps = append(apps, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(err)
 	}
 	return apps, nil
 }
