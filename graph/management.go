@@ -20,7 +20,6 @@ type Management interface {
 	AddPassword(ctx context.Context, p auth.Principal, ref admin.AppRef, in admin.PasswordInput) (admin.NewPassword, error)
 	Authenticate(ctx context.Context, p auth.Principal) (auth.Principal, error)
 	AuthenticateExternal(ctx context.Context, id auth.ExternalIdentity) (auth.Principal, error)
-	CreateApplication(ctx context.Context, p auth.Principal, displayName string) (store.Application, error)
 	CreateGroup(ctx context.Context, p auth.Principal, in admin.GroupInput) (store.Group, error)
 	CreateMethod(ctx context.Context, p auth.Principal, ref admin.UserRef, in admin.CreateMethodInput) (admin.CreatedMethod, error)
 	CreateRoleAssignment(ctx context.Context, p auth.Principal, in admin.RoleAssignmentInput) (store.RoleAssignment, error)
