@@ -49,7 +49,7 @@ const (
 // loopback host (localhost, 127.0.0.1, [::1]); public client URIs may also
 // use an application's own scheme (msal{client id}://auth, myapp://callback),
 // but not one a browser runs or reads locally (javascript, data, file,
-// vbscript). The error's message names no more than the rule broken.
+// vbscript, blob, about). The error's message names no more than the rule broken.
 func Validate(kind Kind, uri string) error {
 	switch {
 	case uri == "":
