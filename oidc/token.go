@@ -172,8 +172,13 @@ func (p *Provider) redeem(ctx context.Context, id string) error {
 	return err
 }
 
-// errCodeReused is the answer to an authorization code redeemed before.
-func errCodeReused() error {
+// codeReused answers an authorization code redeemed before (a replay, or
+// an exchange that lost the race): it revokes the refresh tokens the code
+// gave (its request's family, id).
+func (p *Provider) codeReused(ctx context.Context, id string) error {
+	if err := p.cfg.Store.DeleteRefreshFamily(ctx, id); err != nil {
+		return err
+	}
 	return invalidGrant("AADSTS54005: The authorization code was already redeemed; the tokens it gave are revoked.")
 }
 
@@ -202,10 +207,7 @@ func (p *Provider) exchangeCode(r *http.Request) (*tokenResponse, error) {
 		return nil, err
 	}
 	if ar.Redeemed {
-		if err := p.cfg.Store.DeleteRefreshFamily(ctx, ar.ID); err != nil {
-			return nil, err
-		}
-		return nil, errCodeReused()
+		return nil, p.codeReused(ctx, ar.ID)
 	}
 	switch {
 	case ar.Flow != flowCode || !p.now().Before(ar.Expires):
@@ -250,10 +252,7 @@ func (p *Provider) exchangeCode(r *http.Request) (*tokenResponse, error) {
 	}
 	err = p.redeem(ctx, ar.ID)
 	if errors.Is(err, errRedeemed) { // another exchange of the code won
-		if err := p.cfg.Store.DeleteRefreshFamily(ctx, ar.ID); err != nil {
-			return nil, err
-		}
-		return nil, errCodeReused()
+		return nil, p.codeReused(ctx, ar.ID)
 	}
 	if err != nil {
 		return nil, err
