@@ -315,21 +315,16 @@ func (p *Provider) pendingRequest(ctx context.Context, id string) (store.AuthReq
 // when the request names one (login_hint), the user it is for. An
 // unknown, expired or completed request is an apperr NotFound error.
 func (p *Provider) Pending(ctx context.Context, requestID string) (signin.Pending, error) {
-	_, _, pd, err := p.pending(ctx, requestID)
-	return pd, err
-}
-
-func (p *Provider) pending(ctx context.Context, requestID string) (store.AuthRequest, store.Application, signin.Pending, error) {
 	ar, err := p.pendingRequest(ctx, requestID)
 	if err != nil {
-		return store.AuthRequest{}, store.Application{}, signin.Pending{}, err
+		return signin.Pending{}, err
 	}
 	app, err := p.cfg.Store.GetApplicationByAppID(ctx, ar.ClientID)
 	if errors.Is(err, store.ErrNotFound) {
 		err = errNoRequest()
 	}
 	if err != nil {
-		return store.AuthRequest{}, store.Application{}, signin.Pending{}, err
+		return signin.Pending{}, err
 	}
 	flow := FlowAuthorizationCode
 	if ar.Flow == flowDevice {
@@ -344,10 +339,10 @@ func (p *Provider) pending(ctx context.Context, requestID string) (store.AuthReq
 		case err == nil:
 			pd.UserID, pd.UPN = u.ID, u.UPN
 		case !errors.Is(err, store.ErrNotFound):
-			return store.AuthRequest{}, store.Application{}, signin.Pending{}, err
+			return signin.Pending{}, err
 		}
 	}
-	return ar, app, pd, nil
+	return pd, nil
 }
 
 // Complete records that userID signed in at authTime for the request and
