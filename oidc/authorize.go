@@ -302,10 +302,16 @@ func errNoRequest() error {
 		"This sign-in request is unknown, expired or already completed. Sign in again from the application.")
 }
 
+// waiting reports whether the request still waits for its sign-in at now:
+// no user signed in for it, not redeemed (or burnt), not expired.
+func waiting(ar *store.AuthRequest, now time.Time) bool {
+	return ar.UserID == "" && !ar.Redeemed && now.Before(ar.Expires)
+}
+
 // pendingRequest returns a request still waiting for its sign-in.
 func (p *Provider) pendingRequest(ctx context.Context, id string) (store.AuthRequest, error) {
 	ar, err := p.cfg.Store.GetAuthRequest(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (ar.UserID != "" || ar.Redeemed || !p.now().Before(ar.Expires))) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !waiting(&ar, p.now())) {
 		return store.AuthRequest{}, errNoRequest()
 	}
 	return ar, err
@@ -369,7 +375,7 @@ func (p *Provider) Complete(ctx context.Context, requestID, userID string, authT
 	}
 	now := p.now()
 	ar, err := p.cfg.Store.UpdateAuthRequest(ctx, requestID, func(ar *store.AuthRequest) error {
-		if ar.UserID != "" || ar.Redeemed || !now.Before(ar.Expires) {
+		if !waiting(ar, now) {
 			return errNoRequest()
 		}
 		ar.UserID, ar.AuthTime = userID, authTime.UTC().Truncate(time.Microsecond)

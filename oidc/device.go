@@ -202,7 +202,7 @@ func (p *Provider) serveDeviceAuth(w http.ResponseWriter, r *http.Request) {
 	var ar store.AuthRequest
 	if err == nil {
 		ar, err = p.cfg.Store.GetAuthRequestByUserCode(ctx, code)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && (ar.UserID != "" || ar.Redeemed || !p.now().Before(ar.Expires))) {
+		if errors.Is(err, store.ErrNotFound) || (err == nil && !waiting(&ar, p.now())) {
 			err = p.devRate.fail(ctx, addr)
 			if err == nil {
 				err = apperr.New(apperr.Invalid, "unknownUserCode", "That code is unknown or expired. Check it, or start again on your device.")
