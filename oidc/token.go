@@ -104,9 +104,9 @@ func invalidGrant(format string, args ...any) *zoidc.Error {
 
 // authenticate checks the client of a token request: a confidential
 // client (web platform) must send its secret, a public client must not.
-// app is the client's application when the caller has just read it, else
-// nil (then it is read here).
-func (p *Provider) authenticate(ctx context.Context, clientID, secret string, confidential bool, app *store.Application) error {
+// app is the client's application, as the caller has just read it; nil
+// when no application has the request's client id.
+func (p *Provider) authenticate(secret string, confidential bool, app *store.Application) error {
 	switch {
 	case confidential && secret == "":
 		return zoidc.ErrInvalidClient().WithDescription("AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
@@ -115,12 +115,10 @@ func (p *Provider) authenticate(ctx context.Context, clientID, secret string, co
 	case !confidential:
 		return nil
 	}
-	var err error
-	if app != nil {
-		_, err = p.cfg.Clients.ApplicationCredentials(*app, secret)
-	} else {
-		_, err = p.cfg.Clients.ClientCredentials(ctx, clientID, secret)
+	if app == nil {
+		return zoidc.ErrInvalidClient().WithDescription("AADSTS7000215: Invalid client secret provided.")
 	}
+	_, err := p.cfg.Clients.ApplicationCredentials(*app, secret)
 	switch {
 	case errors.Is(err, admin.ErrUnknownClient), errors.Is(err, admin.ErrInvalidSecret):
 		return zoidc.ErrInvalidClient().WithDescription("AADSTS7000215: Invalid client secret provided.")
@@ -234,7 +232,7 @@ func (p *Provider) exchangeCode(r *http.Request) (*tokenResponse, error) {
 		// would bind the code to its client.
 		return nil, invalidGrant("AADSTS9002325: The redirect URI is a public client's since the code was issued without Proof Key for Code Exchange: sign in again.")
 	}
-	if err := p.authenticate(ctx, req.ClientID, req.ClientSecret, pl == platformWeb, &app); err != nil {
+	if err := p.authenticate(req.ClientSecret, pl == platformWeb, &app); err != nil {
 		return nil, err
 	}
 	request := p.requestOf(ar)
@@ -303,7 +301,17 @@ func (p *Provider) refresh(r *http.Request) (*tokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.authenticate(ctx, req.ClientID, req.ClientSecret, rt.Confidential, nil); err != nil {
+	// Read once: the client's secret is checked against it, and the
+	// grant's resource and client are its.
+	var client *store.Application // nil: the application was deleted
+	app, err := p.cfg.Store.GetApplicationByAppID(ctx, rt.ClientID)
+	switch {
+	case err == nil:
+		client = &app
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, err
+	}
+	if err := p.authenticate(req.ClientSecret, rt.Confidential, client); err != nil {
 		return nil, err
 	}
 	if rt.Rotated {
@@ -313,12 +321,8 @@ func (p *Provider) refresh(r *http.Request) (*tokenResponse, error) {
 	if !now.Before(rt.Expires) || !now.Before(rt.IdleExpires) {
 		return nil, invalidGrant("AADSTS700082: The refresh token has expired.")
 	}
-	app, err := p.cfg.Store.GetApplicationByAppID(ctx, rt.ClientID)
-	if errors.Is(err, store.ErrNotFound) {
+	if client == nil {
 		return nil, invalidGrant("AADSTS700016: The application was not found in the directory.")
-	}
-	if err != nil {
-		return nil, err
 	}
 	u, err := p.signedInUser(ctx, rt.UserID)
 	if err != nil {
