@@ -39,23 +39,11 @@ func (p *Provider) withIssuer(h http.HandlerFunc) http.HandlerFunc {
 // callers make rows with (authorize, devicecode).
 func (p *Provider) limited(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if p.overLimit(w, r, p.limiters().rate) {
+		if p.overLimit(w, r, p.rate) {
 			return
 		}
 		h(w, r)
 	}
-}
-
-func (p *Provider) limiters() *Provider {
-	p.rateOnce.Do(func() {
-		if p.cfg.RateLimit > 0 {
-			p.rate = httprate.NewRateLimiter(p.cfg.RateLimit, p.cfg.RateWindow)
-		}
-		if p.cfg.TokenRateLimit > 0 {
-			p.tokenRate = httprate.NewRateLimiter(p.cfg.TokenRateLimit, p.cfg.RateWindow)
-		}
-	})
-	return p
 }
 
 // overLimit answers 429 when the request's address is over rl's limit.

@@ -64,7 +64,7 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	// for discovery. No credentials: the endpoint takes no cookie, only
 	// what the request carries.
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	if p.overLimit(w, r, p.limiters().tokenRate) {
+	if p.overLimit(w, r, p.tokenRate) {
 		return
 	}
 	p.tenantOnly(func(w http.ResponseWriter, r *http.Request) {
