@@ -80,7 +80,7 @@ func (p *Provider) checkClient(ctx context.Context, ar *zoidc.AuthRequest) (stor
 		return store.Application{}, 0, zoidc.ErrInvalidRequest().WithDescription("The request must contain the redirect_uri parameter.")
 	}
 	app, err := p.cfg.Store.GetApplicationByAppID(ctx, strings.ToLower(ar.ClientID))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && app.AppID != ar.ClientID && !strings.EqualFold(app.AppID, ar.ClientID)) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !strings.EqualFold(app.AppID, ar.ClientID)) {
 		return store.Application{}, 0, zoidc.ErrInvalidClient().WithDescription(
 			"AADSTS700016: Application with the identifier %s was not found in the directory '%s'.", shownClientID(ar.ClientID), p.cfg.TenantID)
 	}
