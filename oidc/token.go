@@ -95,7 +95,7 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 
 func isForm(r *http.Request) bool {
 	ct := r.Header.Get("Content-Type")
-	return ct == "application/x-www-form-urlencoded" || bytes.HasPrefix([]byte(ct), []byte("application/x-www-form-urlencoded;"))
+	return ct == "application/x-www-form-urlencoded" || strings.HasPrefix(ct, "application/x-www-form-urlencoded;")
 }
 
 func invalidGrant(format string, args ...any) *zoidc.Error {
