@@ -64,7 +64,8 @@ func (p *Provider) overLimit(w http.ResponseWriter, r *http.Request, rl *httprat
 // errors); another client-facing error invalid_request with its message.
 // Anything else is a bug: logged, server_error 500.
 func (p *Provider) oauthError(w http.ResponseWriter, err error) (*zoidc.Error, int) {
-	if ae, status, ok := httperr.Classify(err); ok && (status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests) {
+	ae, status, ok := httperr.Classify(err)
+	if ok && (status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests) {
 		if ae.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int((ae.RetryAfter.Seconds()))))
 		}
@@ -80,7 +81,7 @@ func (p *Provider) oauthError(w http.ResponseWriter, err error) (*zoidc.Error, i
 		}
 		return &e, http.StatusBadRequest
 	}
-	if ae, status, ok := httperr.Classify(err); ok {
+	if ok {
 		return &zoidc.Error{ErrorType: zoidc.InvalidRequest, Description: ae.Message}, status
 	}
 	p.log().Error("oidc: internal error", "err", err.Error())
