@@ -201,7 +201,7 @@ func New(cfg Config) (*Provider, error) {
 		SupportedScopes:          []string{"openid", "profile", "email", "offline_access"},
 		DeviceAuthorization: zop.DeviceAuthorizationConfig{
 			Lifetime:     cfg.DeviceTTL,
-			PollInterval: 5 * time.Second,
+			PollInterval: devicePollInterval * time.Second,
 			UserFormURL:  p.tenant + "/oauth2/v2.0/deviceauth",
 			UserCode:     zop.UserCodeBase20,
 		},
