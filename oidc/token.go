@@ -102,6 +102,18 @@ func invalidGrant(format string, args ...any) *zoidc.Error {
 	return zoidc.ErrInvalidGrant().WithDescription(format, args...)
 }
 
+// errPublicWithSecret refuses a public client's request that carries a
+// client secret (or any client authentication).
+func errPublicWithSecret() error {
+	return zoidc.ErrInvalidClient().WithDescription("AADSTS700025: Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
+}
+
+// authenticates reports whether a request (its form parsed) carries client
+// authentication: a client_secret field or an Authorization header.
+func authenticates(r *http.Request) bool {
+	return r.PostForm.Get("client_secret") != "" || r.Header.Get("Authorization") != ""
+}
+
 // authenticate checks the client of a token request: a confidential
 // client (web platform) must send its secret, a public client must not.
 // app is the client's application, as the caller has just read it; nil
@@ -111,7 +123,7 @@ func (p *Provider) authenticate(secret string, confidential bool, app *store.App
 	case confidential && secret == "":
 		return zoidc.ErrInvalidClient().WithDescription("AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
 	case !confidential && secret != "":
-		return zoidc.ErrInvalidClient().WithDescription("AADSTS700025: Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
+		return errPublicWithSecret()
 	case !confidential:
 		return nil
 	}
