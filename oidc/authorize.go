@@ -283,9 +283,10 @@ func (p *Provider) burn(ctx context.Context, id string) error {
 	return err
 }
 
+// isNoRequest reports whether err is errNoRequest's.
 func isNoRequest(err error) bool {
 	e, ok := apperr.As(err)
-	return ok && e.Code == "authRequestNotFound"
+	return ok && e.Code == codeNoRequest
 }
 
 // Flows as sign-in logs name them (signin.Pending.Flow).
@@ -297,8 +298,11 @@ const (
 // The provider is what the sign-in page signs workers in for.
 var _ signin.Authorizations = (*Provider)(nil)
 
+// codeNoRequest is errNoRequest's error code (the sign-in page's too).
+const codeNoRequest = "authRequestNotFound"
+
 func errNoRequest() error {
-	return apperr.New(apperr.NotFound, "authRequestNotFound",
+	return apperr.New(apperr.NotFound, codeNoRequest,
 		"This sign-in request is unknown, expired or already completed. Sign in again from the application.")
 }
 
