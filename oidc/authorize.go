@@ -80,7 +80,7 @@ func (p *Provider) checkClient(ctx context.Context, ar *zoidc.AuthRequest) (stor
 		return store.Application{}, 0, zoidc.ErrInvalidRequest().WithDescription("The request must contain the redirect_uri parameter.")
 	}
 	app, err := p.cfg.Store.GetApplicationByAppID(ctx, strings.ToLower(ar.ClientID))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && app.AppID != ar.ClientID && !strings.EqualFold(app.AppID, ar.ClientID)) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !strings.EqualFold(app.AppID, ar.ClientID)) {
 		return store.Application{}, 0, zoidc.ErrInvalidClient().WithDescription(
 			"AADSTS700016: Application with the identifier %s was not found in the directory '%s'.", shownClientID(ar.ClientID), p.cfg.TenantID)
 	}
@@ -283,9 +283,10 @@ func (p *Provider) burn(ctx context.Context, id string) error {
 	return err
 }
 
+// isNoRequest reports whether err is errNoRequest's.
 func isNoRequest(err error) bool {
 	e, ok := apperr.As(err)
-	return ok && e.Code == "authRequestNotFound"
+	return ok && e.Code == codeNoRequest
 }
 
 // Flows as sign-in logs name them (signin.Pending.Flow).
@@ -297,15 +298,24 @@ const (
 // The provider is what the sign-in page signs workers in for.
 var _ signin.Authorizations = (*Provider)(nil)
 
+// codeNoRequest is errNoRequest's error code (the sign-in page's too).
+const codeNoRequest = "authRequestNotFound"
+
 func errNoRequest() error {
-	return apperr.New(apperr.NotFound, "authRequestNotFound",
+	return apperr.New(apperr.NotFound, codeNoRequest,
 		"This sign-in request is unknown, expired or already completed. Sign in again from the application.")
+}
+
+// waiting reports whether the request still waits for its sign-in at now:
+// no user signed in for it, not redeemed (or burnt), not expired.
+func waiting(ar *store.AuthRequest, now time.Time) bool {
+	return ar.UserID == "" && !ar.Redeemed && now.Before(ar.Expires)
 }
 
 // pendingRequest returns a request still waiting for its sign-in.
 func (p *Provider) pendingRequest(ctx context.Context, id string) (store.AuthRequest, error) {
 	ar, err := p.cfg.Store.GetAuthRequest(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (ar.UserID != "" || ar.Redeemed || !p.now().Before(ar.Expires))) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !waiting(&ar, p.now())) {
 		return store.AuthRequest{}, errNoRequest()
 	}
 	return ar, err
@@ -315,21 +325,16 @@ func (p *Provider) pendingRequest(ctx context.Context, id string) (store.AuthReq
 // when the request names one (login_hint), the user it is for. An
 // unknown, expired or completed request is an apperr NotFound error.
 func (p *Provider) Pending(ctx context.Context, requestID string) (signin.Pending, error) {
-	_, _, pd, err := p.pending(ctx, requestID)
-	return pd, err
-}
-
-func (p *Provider) pending(ctx context.Context, requestID string) (store.AuthRequest, store.Application, signin.Pending, error) {
 	ar, err := p.pendingRequest(ctx, requestID)
 	if err != nil {
-		return store.AuthRequest{}, store.Application{}, signin.Pending{}, err
+		return signin.Pending{}, err
 	}
 	app, err := p.cfg.Store.GetApplicationByAppID(ctx, ar.ClientID)
 	if errors.Is(err, store.ErrNotFound) {
 		err = errNoRequest()
 	}
 	if err != nil {
-		return store.AuthRequest{}, store.Application{}, signin.Pending{}, err
+		return signin.Pending{}, err
 	}
 	flow := FlowAuthorizationCode
 	if ar.Flow == flowDevice {
@@ -344,10 +349,10 @@ func (p *Provider) pending(ctx context.Context, requestID string) (store.AuthReq
 		case err == nil:
 			pd.UserID, pd.UPN = u.ID, u.UPN
 		case !errors.Is(err, store.ErrNotFound):
-			return store.AuthRequest{}, store.Application{}, signin.Pending{}, err
+			return signin.Pending{}, err
 		}
 	}
-	return ar, app, pd, nil
+	return pd, nil
 }
 
 // Complete records that userID signed in at authTime for the request and
@@ -374,7 +379,7 @@ func (p *Provider) Complete(ctx context.Context, requestID, userID string, authT
 	}
 	now := p.now()
 	ar, err := p.cfg.Store.UpdateAuthRequest(ctx, requestID, func(ar *store.AuthRequest) error {
-		if ar.UserID != "" || ar.Redeemed || !now.Before(ar.Expires) {
+		if !waiting(ar, now) {
 			return errNoRequest()
 		}
 		ar.UserID, ar.AuthTime = userID, authTime.UTC().Truncate(time.Microsecond)

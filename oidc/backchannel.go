@@ -98,14 +98,12 @@ func (p *Provider) notify(ctx context.Context, sess store.SSOSession) {
 			p.log().Warn("oidc: back-channel logout not sent: timed out", "client_id", clientID)
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer func() { <-sem }()
 			if err := p.notifyOne(ctx, sess, clientID); err != nil {
 				p.log().Warn("oidc: back-channel logout failed", "client_id", clientID, "err", err.Error())
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }

@@ -60,8 +60,8 @@ func (p *Provider) deviceCode(r *http.Request) (*zoidc.DeviceAuthorizationRespon
 	if !app.SignIn.FallbackPublicClient {
 		return nil, zoidc.ErrUnauthorizedClient().WithDescription("AADSTS7000218: The device code flow is off for this application: an admin enables it with isFallbackPublicClient.")
 	}
-	if r.PostForm.Get("client_secret") != "" || r.Header.Get("Authorization") != "" {
-		return nil, zoidc.ErrInvalidClient().WithDescription("AADSTS700025: Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
+	if authenticates(r) {
+		return nil, errPublicWithSecret()
 	}
 	if len(req.Scopes) > maxScopes || len(strings.Join(req.Scopes, " ")) > maxScopes*maxScopeLen {
 		return nil, invalidScope("Too many scopes, or a scope too long.")
@@ -110,8 +110,8 @@ func (p *Provider) exchangeDeviceCode(r *http.Request) (*tokenResponse, error) {
 		return nil, zoidc.ErrInvalidRequest().WithDescription("The request body must contain the following parameter: 'client_id'.")
 	case deviceCode == "":
 		return nil, zoidc.ErrInvalidRequest().WithDescription("The request body must contain the following parameter: 'device_code'.")
-	case r.PostForm.Get("client_secret") != "" || r.Header.Get("Authorization") != "":
-		return nil, zoidc.ErrInvalidClient().WithDescription("AADSTS700025: Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
+	case authenticates(r):
+		return nil, errPublicWithSecret()
 	}
 	ar, err := p.cfg.Store.GetAuthRequest(ctx, hashSecret(deviceCode))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (ar.Flow != flowDevice || !strings.EqualFold(ar.ClientID, clientID))) {
@@ -202,7 +202,7 @@ func (p *Provider) serveDeviceAuth(w http.ResponseWriter, r *http.Request) {
 	var ar store.AuthRequest
 	if err == nil {
 		ar, err = p.cfg.Store.GetAuthRequestByUserCode(ctx, code)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && (ar.UserID != "" || ar.Redeemed || !p.now().Before(ar.Expires))) {
+		if errors.Is(err, store.ErrNotFound) || (err == nil && !waiting(&ar, p.now())) {
 			err = p.devRate.fail(ctx, addr)
 			if err == nil {
 				err = apperr.New(apperr.Invalid, "unknownUserCode", "That code is unknown or expired. Check it, or start again on your device.")

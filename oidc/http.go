@@ -39,23 +39,11 @@ func (p *Provider) withIssuer(h http.HandlerFunc) http.HandlerFunc {
 // callers make rows with (authorize, devicecode).
 func (p *Provider) limited(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if p.overLimit(w, r, p.limiters().rate) {
+		if p.overLimit(w, r, p.rate) {
 			return
 		}
 		h(w, r)
 	}
-}
-
-func (p *Provider) limiters() *Provider {
-	p.rateOnce.Do(func() {
-		if p.cfg.RateLimit > 0 {
-			p.rate = httprate.NewRateLimiter(p.cfg.RateLimit, p.cfg.RateWindow)
-		}
-		if p.cfg.TokenRateLimit > 0 {
-			p.tokenRate = httprate.NewRateLimiter(p.cfg.TokenRateLimit, p.cfg.RateWindow)
-		}
-	})
-	return p
 }
 
 // overLimit answers 429 when the request's address is over rl's limit.
@@ -76,7 +64,8 @@ func (p *Provider) overLimit(w http.ResponseWriter, r *http.Request, rl *httprat
 // errors); another client-facing error invalid_request with its message.
 // Anything else is a bug: logged, server_error 500.
 func (p *Provider) oauthError(w http.ResponseWriter, err error) (*zoidc.Error, int) {
-	if ae, status, ok := httperr.Classify(err); ok && (status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests) {
+	ae, status, ok := httperr.Classify(err)
+	if ok && (status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests) {
 		if ae.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int((ae.RetryAfter.Seconds()))))
 		}
@@ -92,7 +81,7 @@ func (p *Provider) oauthError(w http.ResponseWriter, err error) (*zoidc.Error, i
 		}
 		return &e, http.StatusBadRequest
 	}
-	if ae, status, ok := httperr.Classify(err); ok {
+	if ok {
 		return &zoidc.Error{ErrorType: zoidc.InvalidRequest, Description: ae.Message}, status
 	}
 	p.log().Error("oidc: internal error", "err", err.Error())

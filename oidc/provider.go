@@ -22,7 +22,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-chi/httprate"
@@ -127,9 +126,8 @@ type Provider struct {
 	sidKey  []byte // sid claims' HMAC key
 	bindKey []byte // authorization requests' browser binding HMAC key (binding)
 
-	rateOnce  sync.Once
-	rate      *httprate.RateLimiter
-	tokenRate *httprate.RateLimiter
+	rate      *httprate.RateLimiter // nil: no limit
+	tokenRate *httprate.RateLimiter // nil: no limit
 	devRate   *throttle
 }
 
@@ -184,6 +182,12 @@ func New(cfg Config) (*Provider, error) {
 	p.sidKey = derive(cfg.Pepper, "session id")
 	p.bindKey = derive(cfg.Pepper, "authorization request binding")
 	p.storage = &storage{p: p}
+	if cfg.RateLimit > 0 {
+		p.rate = httprate.NewRateLimiter(cfg.RateLimit, cfg.RateWindow)
+	}
+	if cfg.TokenRateLimit > 0 {
+		p.tokenRate = httprate.NewRateLimiter(cfg.TokenRateLimit, cfg.RateWindow)
+	}
 	p.devRate = newThrottle(cfg.Store, p.now, "oidc-usercode", 10, 15*time.Minute)
 
 	var key [32]byte
@@ -197,7 +201,7 @@ func New(cfg Config) (*Provider, error) {
 		SupportedScopes:          []string{"openid", "profile", "email", "offline_access"},
 		DeviceAuthorization: zop.DeviceAuthorizationConfig{
 			Lifetime:     cfg.DeviceTTL,
-			PollInterval: 5 * time.Second,
+			PollInterval: devicePollInterval * time.Second,
 			UserFormURL:  p.tenant + "/oauth2/v2.0/deviceauth",
 			UserCode:     zop.UserCodeBase20,
 		},

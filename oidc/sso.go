@@ -166,12 +166,18 @@ func (p *Provider) sessionFor(ctx context.Context, w http.ResponseWriter, r *htt
 // served records that the session signed its user in to the application.
 func (p *Provider) served(ctx context.Context, sessionID, clientID string) error {
 	_, err := p.cfg.Store.UpdateSSOSession(ctx, sessionID, func(s *store.SSOSession) error {
-		if !slices.Contains(s.ClientIDs, clientID) && len(s.ClientIDs) < maxSessionClients {
-			s.ClientIDs = append(s.ClientIDs, clientID)
-		}
+		addClient(s, clientID)
 		return nil
 	})
 	return err
+}
+
+// addClient adds clientID to the applications the session served (for
+// back-channel logout), at most maxSessionClients of them.
+func addClient(s *store.SSOSession, clientID string) {
+	if !slices.Contains(s.ClientIDs, clientID) && len(s.ClientIDs) < maxSessionClients {
+		s.ClientIDs = append(s.ClientIDs, clientID)
+	}
 }
 
 // startSession runs at the authorize callback, a top-level navigation on
@@ -196,9 +202,7 @@ func (p *Provider) startSession(w http.ResponseWriter, r *http.Request, ar *stor
 		sessionID = old.ID
 		_, err = p.cfg.Store.UpdateSSOSession(ctx, old.ID, func(s *store.SSOSession) error {
 			s.AuthTime, s.Expires = ar.AuthTime, expires
-			if !slices.Contains(s.ClientIDs, ar.ClientID) && len(s.ClientIDs) < maxSessionClients {
-				s.ClientIDs = append(s.ClientIDs, ar.ClientID)
-			}
+			addClient(s, ar.ClientID)
 			return nil
 		})
 	} else {

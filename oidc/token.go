@@ -64,7 +64,7 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	// for discovery. No credentials: the endpoint takes no cookie, only
 	// what the request carries.
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	if p.overLimit(w, r, p.limiters().tokenRate) {
+	if p.overLimit(w, r, p.tokenRate) {
 		return
 	}
 	p.tenantOnly(func(w http.ResponseWriter, r *http.Request) {
@@ -95,32 +95,42 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 
 func isForm(r *http.Request) bool {
 	ct := r.Header.Get("Content-Type")
-	return ct == "application/x-www-form-urlencoded" || bytes.HasPrefix([]byte(ct), []byte("application/x-www-form-urlencoded;"))
+	return ct == "application/x-www-form-urlencoded" || strings.HasPrefix(ct, "application/x-www-form-urlencoded;")
 }
 
 func invalidGrant(format string, args ...any) *zoidc.Error {
 	return zoidc.ErrInvalidGrant().WithDescription(format, args...)
 }
 
+// errPublicWithSecret refuses a public client's request that carries a
+// client secret (or any client authentication).
+func errPublicWithSecret() error {
+	return zoidc.ErrInvalidClient().WithDescription("AADSTS700025: Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
+}
+
+// authenticates reports whether a request (its form parsed) carries client
+// authentication: a client_secret field or an Authorization header.
+func authenticates(r *http.Request) bool {
+	return r.PostForm.Get("client_secret") != "" || r.Header.Get("Authorization") != ""
+}
+
 // authenticate checks the client of a token request: a confidential
 // client (web platform) must send its secret, a public client must not.
-// app is the client's application when the caller has just read it, else
-// nil (then it is read here).
-func (p *Provider) authenticate(ctx context.Context, clientID, secret string, confidential bool, app *store.Application) error {
+// app is the client's application, as the caller has just read it; nil
+// when no application has the request's client id.
+func (p *Provider) authenticate(secret string, confidential bool, app *store.Application) error {
 	switch {
 	case confidential && secret == "":
 		return zoidc.ErrInvalidClient().WithDescription("AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
 	case !confidential && secret != "":
-		return zoidc.ErrInvalidClient().WithDescription("AADSTS700025: Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
+		return errPublicWithSecret()
 	case !confidential:
 		return nil
 	}
-	var err error
-	if app != nil {
-		_, err = p.cfg.Clients.ApplicationCredentials(*app, secret)
-	} else {
-		_, err = p.cfg.Clients.ClientCredentials(ctx, clientID, secret)
+	if app == nil {
+		return zoidc.ErrInvalidClient().WithDescription("AADSTS7000215: Invalid client secret provided.")
 	}
+	_, err := p.cfg.Clients.ApplicationCredentials(*app, secret)
 	switch {
 	case errors.Is(err, admin.ErrUnknownClient), errors.Is(err, admin.ErrInvalidSecret):
 		return zoidc.ErrInvalidClient().WithDescription("AADSTS7000215: Invalid client secret provided.")
@@ -172,8 +182,13 @@ func (p *Provider) redeem(ctx context.Context, id string) error {
 	return err
 }
 
-// errCodeReused is the answer to an authorization code redeemed before.
-func errCodeReused() error {
+// codeReused answers an authorization code redeemed before (a replay, or
+// an exchange that lost the race): it revokes the refresh tokens the code
+// gave (its request's family, id).
+func (p *Provider) codeReused(ctx context.Context, id string) error {
+	if err := p.cfg.Store.DeleteRefreshFamily(ctx, id); err != nil {
+		return err
+	}
 	return invalidGrant("AADSTS54005: The authorization code was already redeemed; the tokens it gave are revoked.")
 }
 
@@ -202,10 +217,7 @@ func (p *Provider) exchangeCode(r *http.Request) (*tokenResponse, error) {
 		return nil, err
 	}
 	if ar.Redeemed {
-		if err := p.cfg.Store.DeleteRefreshFamily(ctx, ar.ID); err != nil {
-			return nil, err
-		}
-		return nil, errCodeReused()
+		return nil, p.codeReused(ctx, ar.ID)
 	}
 	switch {
 	case ar.Flow != flowCode || !p.now().Before(ar.Expires):
@@ -232,7 +244,7 @@ func (p *Provider) exchangeCode(r *http.Request) (*tokenResponse, error) {
 		// would bind the code to its client.
 		return nil, invalidGrant("AADSTS9002325: The redirect URI is a public client's since the code was issued without Proof Key for Code Exchange: sign in again.")
 	}
-	if err := p.authenticate(ctx, req.ClientID, req.ClientSecret, pl == platformWeb, &app); err != nil {
+	if err := p.authenticate(req.ClientSecret, pl == platformWeb, &app); err != nil {
 		return nil, err
 	}
 	request := p.requestOf(ar)
@@ -250,10 +262,7 @@ func (p *Provider) exchangeCode(r *http.Request) (*tokenResponse, error) {
 	}
 	err = p.redeem(ctx, ar.ID)
 	if errors.Is(err, errRedeemed) { // another exchange of the code won
-		if err := p.cfg.Store.DeleteRefreshFamily(ctx, ar.ID); err != nil {
-			return nil, err
-		}
-		return nil, errCodeReused()
+		return nil, p.codeReused(ctx, ar.ID)
 	}
 	if err != nil {
 		return nil, err
@@ -304,7 +313,17 @@ func (p *Provider) refresh(r *http.Request) (*tokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.authenticate(ctx, req.ClientID, req.ClientSecret, rt.Confidential, nil); err != nil {
+	// Read once: the client's secret is checked against it, and the
+	// grant's resource and client are its.
+	var client *store.Application // nil: the application was deleted
+	app, err := p.cfg.Store.GetApplicationByAppID(ctx, rt.ClientID)
+	switch {
+	case err == nil:
+		client = &app
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, err
+	}
+	if err := p.authenticate(req.ClientSecret, rt.Confidential, client); err != nil {
 		return nil, err
 	}
 	if rt.Rotated {
@@ -314,12 +333,8 @@ func (p *Provider) refresh(r *http.Request) (*tokenResponse, error) {
 	if !now.Before(rt.Expires) || !now.Before(rt.IdleExpires) {
 		return nil, invalidGrant("AADSTS700082: The refresh token has expired.")
 	}
-	app, err := p.cfg.Store.GetApplicationByAppID(ctx, rt.ClientID)
-	if errors.Is(err, store.ErrNotFound) {
+	if client == nil {
 		return nil, invalidGrant("AADSTS700016: The application was not found in the directory.")
-	}
-	if err != nil {
-		return nil, err
 	}
 	u, err := p.signedInUser(ctx, rt.UserID)
 	if err != nil {

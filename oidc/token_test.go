@@ -466,3 +466,52 @@ func TestClientInfo(t *testing.T) {
 		}
 	}
 }
+
+// TestRefreshApplicationDeleted: a refresh token whose application was
+// deleted is refused, without a write: a confidential client's with
+// invalid_client (its secret names no application), a public client's
+// with invalid_grant (AADSTS700016).
+func TestRefreshApplicationDeleted(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		si      store.AppSignIn
+		uri     string
+		confid  bool
+		status  int
+		errCode string
+		desc    string
+	}{
+		{"confidential", webApp, webApp.WebRedirectURIs[0], true, 401, "invalid_client", "AADSTS7000215:"},
+		{"public", spaApp, spaApp.SPARedirectURIs[0], false, 400, "invalid_grant", "AADSTS700016:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			a := e.newApp("Ward portal", tc.si)
+			code, verifier, _ := e.signIn(a, tc.uri)
+			secret := ""
+			if tc.confid {
+				secret = a.secret
+			}
+			_, v := e.token(codeForm(code, verifier, tc.uri, a.AppID), a.AppID, secret)
+			rt, _ := v["refresh_token"].(string)
+			if rt == "" {
+				t.Fatalf("no refresh token: %v", v)
+			}
+			if err := e.st.DeleteApplication(context.Background(), a.ID); err != nil {
+				t.Fatal(err)
+			}
+			writes := e.st.writes.Load()
+			res, v := e.token(refreshForm(rt, a.AppID), a.AppID, secret)
+			wantOAuthError(t, res, v, tc.status, tc.errCode)
+			if d, _ := v["error_description"].(string); !strings.HasPrefix(d, tc.desc) {
+				t.Errorf("error_description %q, want it to begin %q", d, tc.desc)
+			}
+			if n := e.st.writes.Load() - writes; n != 0 {
+				t.Errorf("a refused refresh wrote %d records", n)
+			}
+		})
+	}
+}

@@ -105,10 +105,17 @@ func (s *Service) Pending(ctx context.Context, requestID string) (Pending, error
 		return Pending{}, errUnknownRequest()
 	}
 	p, err := s.Authorizations.Pending(ctx, requestID)
-	if e, ok := apperr.As(err); ok && e.Kind == apperr.NotFound {
+	if gone(err) {
 		return Pending{}, errUnknownRequest()
 	}
 	return p, err
+}
+
+// gone reports whether err, from Authorizations, is a NotFound-kind error:
+// the request is unknown, expired or completed.
+func gone(err error) bool {
+	e, ok := apperr.As(err)
+	return ok && e.Kind == apperr.NotFound
 }
 
 // complete completes the authorization request for userID at now and
@@ -118,7 +125,7 @@ func (s *Service) complete(ctx context.Context, requestID, userID string, now ti
 		return "", errUnknownRequest()
 	}
 	loc, err := s.Authorizations.Complete(ctx, requestID, userID, now)
-	if e, ok := apperr.As(err); ok && e.Kind == apperr.NotFound {
+	if gone(err) {
 		return "", errUnknownRequest()
 	}
 	if err != nil {

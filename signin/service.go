@@ -405,7 +405,7 @@ func (s *Service) finish(ctx context.Context, ev Event, u store.User, authReques
 	if authRequest != "" {
 		loc, err := s.complete(ctx, authRequest, u.ID, now)
 		if unknownRequest(err) {
-			return Step{}, s.fail(ctx, ev, CodeAuthRequest, "The application's sign-in request expired or was completed.", err)
+			return Step{}, s.requestGone(ctx, ev, err)
 		}
 		if err != nil {
 			return Step{}, err
@@ -529,13 +529,19 @@ func (s *Service) stillPending(ctx context.Context, ev *Event, authRequest strin
 	}
 	p, err := s.Pending(ctx, authRequest)
 	if unknownRequest(err) {
-		return s.fail(ctx, *ev, CodeAuthRequest, "The application's sign-in request expired or was completed.", err)
+		return s.requestGone(ctx, *ev, err)
 	}
 	if err != nil {
 		return err
 	}
 	ev.AppID, ev.AppName, ev.Resource, ev.Flow = p.AppID, p.AppName, p.Resource, p.Flow
 	return nil
+}
+
+// requestGone fails (and logs) a step whose authorization request expired
+// or was completed meanwhile, with err (errUnknownRequest's).
+func (s *Service) requestGone(ctx context.Context, ev Event, err error) error {
+	return s.fail(ctx, ev, CodeAuthRequest, "The application's sign-in request expired or was completed.", err)
 }
 
 // badHandle answers a step whose handle take refused with err: a bad handle

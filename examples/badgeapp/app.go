@@ -266,10 +266,16 @@ func (a *App) current(r *http.Request) *session {
 	return s
 }
 
+// cookie returns the application's cookie name, lasting ttl; a negative
+// ttl deletes it (Max-Age=0).
 func (a *App) cookie(name, value string, ttl time.Duration) *http.Cookie {
 	u, _ := url.Parse(a.cfg.RedirectURL)
+	maxAge := int(ttl / time.Second)
+	if ttl < 0 {
+		maxAge = -1
+	}
 	return &http.Cookie{
-		Name: name, Value: value, Path: "/", MaxAge: int(ttl / time.Second),
+		Name: name, Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: u != nil && u.Scheme == "https", SameSite: http.SameSiteLaxMode,
 	}
 }
