@@ -321,7 +321,7 @@ func TestTokenErrors(t *testing.T) {
 		{"client_assertion", "", formType, with(func(f url.Values) { f.Del("client_secret"); f.Set("client_assertion", "x.y.z") }), nil, 400, "invalid_request", 900144},
 		{"unknown client", "", formType, with(func(f url.Values) { f.Set("client_id", uuid.NewString()) }), nil, 401, "invalid_client", 700016},
 		{"client id that is no GUID", "", formType, with(func(f url.Values) { f.Set("client_id", "admin-script") }), nil, 401, "invalid_client", 700016},
-		{"wrong secret", "", formType, with(func(f url.Values) { f.Set("client_secret", e.secret[:39]+"x") }), nil, 401, "invalid_client", 7000215},
+		{"wrong secret", "", formType, with(func(f url.Values) { f.Set("client_secret", offByOne(e.secret)) }), nil, 401, "invalid_client", 7000215},
 		{"secret of another case", "", formType, with(func(f url.Values) { f.Set("client_secret", strings.ToUpper(e.secret)) }), nil, 401, "invalid_client", 7000215},
 		{"Microsoft Graph as client", "", formType, with(func(f url.Values) { f.Set("client_id", auth.GraphAppID) }), nil, 400, "unauthorized_client", 700016},
 		{"no scope", "", formType, with(func(f url.Values) { f.Del("scope") }), nil, 400, "invalid_request", 900144},
@@ -486,7 +486,7 @@ func TestTokenPaddedClientIDSharesTheLimit(t *testing.T) {
 	for name, id := range paddedVariants(e.app.AppID) {
 		f := e.form()
 		f.Set("client_id", id)
-		f.Set("client_secret", e.secret[:39]+"x")
+		f.Set("client_secret", offByOne(e.secret))
 		r := e.request(f)
 		if r.status != http.StatusTooManyRequests {
 			t.Errorf("%s: %d, want 429 (the limit of %s is spent): %s", name, r.status, e.app.AppID, r.raw)
@@ -535,4 +535,14 @@ func TestTokenLogNeverHoldsSecretLikeClientID(t *testing.T) {
 	if !strings.Contains(e.logs.String(), "client_id="+e.app.AppID+" ") {
 		t.Fatalf("the log does not name the client %s:\n%s", e.app.AppID, e.logs)
 	}
+}
+
+// offByOne returns secret with its last character changed (to "x", or to
+// "y" when it is "x" already), so that it never equals secret.
+func offByOne(secret string) string {
+	last := "x"
+	if strings.HasSuffix(secret, last) {
+		last = "y"
+	}
+	return secret[:len(secret)-1] + last
 }
