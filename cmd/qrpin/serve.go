@@ -37,6 +37,7 @@ func serveCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			c.out = cmd.OutOrStdout()
 			return serve(ctx, c, lock, rateLimit, nil)
 		},
 	}
