@@ -65,7 +65,8 @@ type common struct {
 
 func (c *common) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.data, "data", env("data", "./qrpin-data"), "data directory: embedded database, pepper and signing keys (QRPIN_DATA)")
-	fs.StringVar(&c.addr, "addr", env("addr", "localhost:8080"), "address to listen on (QRPIN_ADDR)")
+	fs.StringVar(&c.addr, "addr", env("addr", "localhost:8080"), "the server's address (host:port): where serve listens; "+
+		"the commands that mint tokens or print the server's URLs name the server with it; the others do not use it (QRPIN_ADDR)")
 	fs.StringVar(&c.publicURL, "public-url", env("public-url", ""), "base URL clients use to reach the server; token issuer and links derive from it (QRPIN_PUBLIC_URL; default http://<addr>, https with TLS)")
 	fs.StringVar(&c.tenant, "tenant", env("tenant", ""), "tenant id (a GUID) to create the data directory for on first start; later it must match (QRPIN_TENANT; default a new GUID)")
 	c.db.flags(fs)
@@ -135,6 +136,7 @@ func (c *common) clientFlags(fs *pflag.FlagSet) {
 	fs.Lookup("addr").Usage = "the server's address (host:port), when it is not the one the data directory records: " +
 		"the token's issuer and the printed URLs derive from it (with https when a --tls-* flag is given); " +
 		"by default they use the public URL qrpin serve recorded in the data directory when it started, else localhost:8080 (QRPIN_ADDR)"
+	fs.Lookup("addr").DefValue = "" // its default is the recorded URL (the usage says so)
 	fs.Lookup("public-url").Usage = "the server's public URL, when it is not the one the data directory records: " +
 		"the token's issuer and the printed URLs derive from it (QRPIN_PUBLIC_URL; default the recorded one)"
 }

@@ -43,6 +43,7 @@ func serveCmd() *cobra.Command {
 	}
 	c.flags(cmd.Flags())
 	fs := cmd.Flags()
+	fs.Lookup("addr").Usage = "address (host:port) to listen on; the public URL derives from it when --public-url is not given (QRPIN_ADDR)"
 	fs.IntVar(&lock.Threshold, "lockout-threshold", envInt("lockout-threshold", lock.Threshold), "consecutive wrong PINs before the PIN locks (QRPIN_LOCKOUT_THRESHOLD)")
 	fs.DurationVar(&lock.BaseDuration, "lockout-duration", envDuration("lockout-duration", lock.BaseDuration), "first lock; doubles with each further wrong PIN (QRPIN_LOCKOUT_DURATION)")
 	fs.DurationVar(&lock.MaxDuration, "lockout-max", envDuration("lockout-max", lock.MaxDuration), "longest lock (QRPIN_LOCKOUT_MAX)")

@@ -120,11 +120,15 @@ func TestServerURLWithoutRecord(t *testing.T) {
 }
 
 // TestAddrHelp: --addr says what it means: where serve listens; for the
-// commands that mint tokens or print URLs, the server they name.
+// commands that mint tokens or print URLs, the server they name; for the
+// others, that they do not use it.
 func TestAddrHelp(t *testing.T) {
 	t.Parallel()
-	if u := serveCmd().Flags().Lookup("addr").Usage; !strings.HasPrefix(u, "address to listen on") {
+	if u := serveCmd().Flags().Lookup("addr").Usage; !strings.HasPrefix(u, "address (host:port) to listen on") {
 		t.Errorf("serve --addr: %q", u)
+	}
+	if u := appsListCmd().Flags().Lookup("addr").Usage; !strings.Contains(u, "the others do not use it") {
+		t.Errorf("apps list --addr: %q", u)
 	}
 	for name, cmd := range map[string]*cobra.Command{"token": tokenCmd(), "apps create": appsCreateCmd(), "apps update": appsUpdateCmd(), "apps add-secret": appsAddSecretCmd()} {
 		if u := cmd.Flags().Lookup("addr").Usage; !strings.HasPrefix(u, "the server's address") || !strings.Contains(u, "recorded in the data directory") {
