@@ -59,7 +59,8 @@ type common struct {
 	// restart a server on its address wrap it (see retryListen).
 	listen func(network, address string) (net.Listener, error)
 	// server is the server's base URL as a command that mints tokens or
-	// prints URLs sees it (see serverURL); set by withService and token.
+	// prints URLs sees it (see serverURL); set by apps create, update and
+	// add-secret.
 	server string
 }
 
