@@ -246,6 +246,9 @@ func Open(path, tenantID string, k Key) (*Spool, error) {
 	if err != nil {
 		return nil, err
 	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, &spoolError{kind: ErrNotSpool, msg: fmt.Sprintf("%s is not a qrpin spool file (not a regular file)", path)}
+	}
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, fmt.Errorf("spool: opening: %w", err)

@@ -1,0 +1,50 @@
+package spool
+
+import (
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+)
+
+// BenchmarkAppend measures durable appends (one fsync per batch) to a spool
+// in the test's temporary directory, from one goroutine and from many: the
+// bulk provisioning run appends from its worker goroutines, and group
+// commit shares each fsync among the Appends waiting for it. fsyncs/op
+// says how well it does.
+func BenchmarkAppend(b *testing.B) {
+	id := newIdentity(b)
+	for _, goroutines := range []int{1, 4, 16, 64} {
+		b.Run(fmt.Sprint("goroutines=", goroutines), func(b *testing.B) {
+			s := mustCreate(b, filepath.Join(b.TempDir(), "bench.spool"), Identities(id))
+			ff := inject(s)
+			var n atomic.Int64
+			b.SetParallelism(goroutines) // times GOMAXPROCS
+			if goroutines == 1 {
+				b.SetParallelism(1)
+			}
+			b.ResetTimer()
+			if goroutines == 1 {
+				for i := range b.N {
+					if err := s.Append(entry(i)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			} else {
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := s.Append(entry(int(n.Add(1)))); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			b.StopTimer()
+			ff.mu.Lock()
+			b.ReportMetric(float64(ff.syncs)/float64(b.N), "fsyncs/op")
+			ff.mu.Unlock()
+			mustClose(b, s)
+		})
+	}
+}
