@@ -2,6 +2,7 @@ package spool
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -397,7 +398,7 @@ func TestNoSecretsInFile(t *testing.T) {
 	}
 	secrets := []string{pass, "AGE-SECRET-KEY-", "age-secret-key-"}
 	for _, e := range es {
-		secrets = append(secrets, e.PIN, e.Payload, e.UPN, e.DisplayName, e.EmployeeID, e.CodeID, e.Control, e.UserID)
+		secrets = append(secrets, e.PIN, e.Payload, base64.StdEncoding.EncodeToString([]byte(e.Payload)), e.UPN, e.DisplayName, e.EmployeeID, e.CodeID, e.Control, e.UserID)
 	}
 	for _, secret := range secrets {
 		if bytes.Contains(b, []byte(secret)) {
@@ -443,7 +444,9 @@ func TestAppendInvalid(t *testing.T) {
 	badAction.Action = "existing"
 	huge := entry(0)
 	huge.Payload = strings.Repeat("P", maxPlain)
-	for name, e := range map[string]Entry{"no user id": noUser, "bad action": badAction, "too big": huge} {
+	badName := entry(0)
+	badName.DisplayName = "Ren\xe9e"
+	for name, e := range map[string]Entry{"no user id": noUser, "bad action": badAction, "too big": huge, "latin-1 name": badName} {
 		err := s.Append(e)
 		if !errors.Is(err, ErrInvalidEntry) {
 			t.Errorf("%s: Append: %v, want ErrInvalidEntry", name, err)
@@ -456,6 +459,22 @@ func TestAppendInvalid(t *testing.T) {
 	}
 	// The sequence has no gap: a valid entry after them reads back.
 	mustAppend(t, s, entry(1))
+	mustClose(t, s)
+}
+
+// TestBinaryPayload: a payload that is not text (Entra's rawContent is
+// bytes) comes back byte for byte.
+func TestBinaryPayload(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "run.spool")
+	id := newIdentity(t)
+	s := mustCreate(t, path, Identities(id))
+	e := entry(0)
+	e.Payload = string([]byte{0x00, 0xff, 0xfe, 0x80, 'q', 0xc3, 0x28, 0x00})
+	mustAppend(t, s, e)
+	mustClose(t, s)
+	s = mustOpen(t, path, Identities(id))
+	sameEntries(t, s.Entries(), []Entry{e})
 	mustClose(t, s)
 }
 

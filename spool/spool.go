@@ -60,6 +60,7 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"filippo.io/age"
 )
@@ -456,8 +457,8 @@ func (s *Spool) Recovered() int64 { return s.recovered }
 // Append writes e durably: when it returns nil, e is on disk (file
 // fsynced) and survives a crash or power loss. Concurrent Appends are
 // written together with one fsync. e.UserID must be set and e.Action be
-// one of the Action constants; a zero e.Written is set to the current
-// time. On an error (a full disk, say) the file is cut back to its whole
+// one of the Action constants, and its text fields valid UTF-8 (Payload
+// may hold any bytes); a zero e.Written is set to the current time. On an error (a full disk, say) the file is cut back to its whole
 // records, and e and any entries written with it are not stored.
 func (s *Spool) Append(e Entry) error {
 	if e.UserID == "" {
@@ -469,6 +470,12 @@ func (s *Spool) Append(e Entry) error {
 		return &spoolError{kind: ErrInvalidEntry, msg: fmt.Sprintf(
 			"spool: entry for user %q has action %q; want %q, %q or %q",
 			e.UserID, e.Action, ActionCreated, ActionReissued, ActionRenewed)}
+	}
+	for _, f := range []string{e.UserID, e.UPN, e.DisplayName, e.EmployeeID, e.Site, e.CodeID, e.PIN, e.Control} {
+		if !utf8.ValidString(f) {
+			// JSON would store U+FFFD in its place: refuse rather than change it.
+			return &spoolError{kind: ErrInvalidEntry, msg: fmt.Sprintf("spool: entry for user %q has a field that is not valid UTF-8", e.UserID)}
+		}
 	}
 	if e.Written.IsZero() {
 		e.Written = s.now()
