@@ -419,10 +419,27 @@ func TestLatest(t *testing.T) {
 	u2reissued.Action, u2reissued.PIN, u2reissued.Payload = ActionReissued, "91827364", "QRPAYLOAD-REISSUED-2"
 	mustAppend(t, s, u1, u2, u1renewed, u3, u2reissued)
 	want := []Entry{u1renewed, u2reissued, u3}
-	sameEntries(t, s.Latest(), want)
+	check := func() {
+		t.Helper()
+		sameEntries(t, s.Latest(), want)
+		for _, w := range want {
+			got, ok := s.Lookup(w.UserID)
+			if !ok {
+				t.Fatalf("Lookup(%s) found nothing", w.UserID)
+			}
+			sameEntries(t, []Entry{got}, []Entry{w})
+		}
+		if _, ok := s.Lookup(entry(4).UserID); ok {
+			t.Error("Lookup found a user never appended")
+		}
+		if s.Len() != 5 {
+			t.Errorf("Len = %d, want 5", s.Len())
+		}
+	}
+	check()
 	mustClose(t, s)
 	s = mustOpen(t, path, Identities(id))
-	sameEntries(t, s.Latest(), want)
+	check()
 	sameEntries(t, s.Entries(), []Entry{u1, u2, u1renewed, u3, u2reissued})
 	mustClose(t, s)
 

@@ -113,10 +113,11 @@ type Spool struct {
 	mu       sync.Mutex
 	work     *sync.Cond // signals the writer: pending work or closing
 	f        file
-	entries  []Entry // durably written, in order
-	seq      int     // sequence number of the next record sealed
-	size     int64   // file size covering exactly the durable records
-	pending  *batch  // records sealed but not yet handed to the writer
+	entries  []Entry        // durably written, in order
+	newest   map[string]int // UserID to the index of its newest entry
+	seq      int            // sequence number of the next record sealed
+	size     int64          // file size covering exactly the durable records
+	pending  *batch         // records sealed but not yet handed to the writer
 	closing  bool
 	failed   error // sticky, after an fsync failure
 	finished chan struct{}
@@ -439,6 +440,10 @@ func newSpool(path, tenant string, id *age.X25519Identity, f file, size int64, e
 		finished:  make(chan struct{}),
 	}
 	s.work = sync.NewCond(&s.mu)
+	s.newest = make(map[string]int, len(entries))
+	for i, e := range entries {
+		s.newest[e.UserID] = i
+	}
 	go s.writer()
 	return s
 }
@@ -531,7 +536,10 @@ func (s *Spool) writer() {
 		s.mu.Lock()
 		if err == nil {
 			s.size += int64(len(b.buf))
-			s.entries = append(s.entries, b.entries...)
+			for _, e := range b.entries {
+				s.newest[e.UserID] = len(s.entries)
+				s.entries = append(s.entries, e)
+			}
 			b.err = nil
 			close(b.done)
 			continue
@@ -601,6 +609,26 @@ func (s *Spool) Latest() []Entry {
 		out = append(out, e)
 	}
 	return out
+}
+
+// Lookup returns the newest entry of the user with this UserID, and
+// whether there is one: a provisioning run uses it to tell a row done
+// from a row whose secrets never reached the spool.
+func (s *Spool) Lookup(userID string) (Entry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.newest[userID]
+	if !ok {
+		return Entry{}, false
+	}
+	return s.entries[i], true
+}
+
+// Len returns the number of entries written.
+func (s *Spool) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.entries)
 }
 
 // Close waits for Appends in progress, then closes the file and releases
