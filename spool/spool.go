@@ -226,15 +226,14 @@ func createFile(path string, hdr []byte) (*os.File, error) {
 			return nil, fmt.Errorf("spool: creating %s: %w", path, err)
 		}
 	}
-	if err := os.Remove(tmpName); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		f.Close()
-		return nil, fmt.Errorf("spool: creating %s: %w", path, err)
-	}
 	if err := syncDir(dir); err != nil {
+		// The new spool holds no entry yet: take it away rather than
+		// leave a file whose directory entry may not survive.
 		f.Close()
+		os.Remove(path)
 		return nil, fmt.Errorf("spool: creating %s: syncing its directory: %w", path, err)
 	}
-	return f, nil
+	return f, nil // the deferred Remove drops the temporary name
 }
 
 // Open opens the existing spool at path for reading and appending. It
@@ -463,8 +462,9 @@ func (s *Spool) Recovered() int64 { return s.recovered }
 // fsynced) and survives a crash or power loss. Concurrent Appends are
 // written together with one fsync. e.UserID must be set and e.Action be
 // one of the Action constants, and its text fields valid UTF-8 (Payload
-// may hold any bytes); a zero e.Written is set to the current time. On an error (a full disk, say) the file is cut back to its whole
-// records, and e and any entries written with it are not stored.
+// may hold any bytes); a zero e.Written is set to the current time. On
+// an error (a full disk, say) the file is cut back to its whole records,
+// and e and any entries written with it are not stored.
 func (s *Spool) Append(e Entry) error {
 	if e.UserID == "" {
 		return &spoolError{kind: ErrInvalidEntry, msg: "spool: entry has no user id"}
