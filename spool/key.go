@@ -122,6 +122,11 @@ func (k Key) encryptTo() (mode, []age.Recipient, error) {
 		}
 		return modePassphrase, []age.Recipient{r}, nil
 	case len(k.recipients) > 0:
+		for _, r := range k.recipients {
+			if _, ok := r.(*age.ScryptRecipient); ok {
+				return 0, nil, errors.New("spool: give a passphrase with Passphrase, not as an scrypt recipient")
+			}
+		}
 		return modeRecipients, k.recipients, nil
 	case len(k.identities) > 0:
 		var rs []age.Recipient

@@ -119,6 +119,13 @@ func TestKeyErrors(t *testing.T) {
 			t.Errorf("Open with %s key succeeded", name)
 		}
 	}
+	sr, err := age.NewScryptRecipient("p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create(filepath.Join(dir, "s.spool"), tenant, Recipients(sr)); err == nil {
+		t.Error("Create with an scrypt recipient succeeded")
+	}
 	if _, err := Create(filepath.Join(dir, "w.spool"), tenant, Passphrase("p").WithScryptWorkFactor(23)); err == nil {
 		t.Error("Create with work factor 23 succeeded")
 	}
