@@ -89,7 +89,7 @@ func fileSize(t *testing.T, path string) int64 {
 // entry, cuts the torn bytes off, and appends after them.
 func TestRecoverEveryOffset(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := tempDir(t)
 	id := newIdentity(t)
 	k := Identities(id)
 	path := filepath.Join(dir, "run.spool")
@@ -175,7 +175,7 @@ func TestDiskFull(t *testing.T) {
 	for _, budget := range []int{0, 1, 3, 4, 5, 100, len(rec) / 2, len(rec) - 1} {
 		t.Run(fmt.Sprint(budget), func(t *testing.T) {
 			t.Parallel()
-			path := filepath.Join(t.TempDir(), "run.spool")
+			path := filepath.Join(tempDir(t), "run.spool")
 			s := mustCreate(t, path, Identities(id))
 			mustAppend(t, s, entry(0), entry(1))
 			before := fileSize(t, path)
@@ -215,12 +215,12 @@ func TestDiskFull(t *testing.T) {
 func TestDiskFullConcurrent(t *testing.T) {
 	t.Parallel()
 	id := newIdentity(t)
-	path := filepath.Join(t.TempDir(), "run.spool")
+	path := filepath.Join(tempDir(t), "run.spool")
 	s := mustCreate(t, path, Identities(id))
 	ff := inject(s)
-	ff.set(7000, nil)
+	ff.set(4000, nil)
 
-	const workers, each = 6, 10
+	const workers, each = 4, 8
 	var (
 		mu sync.Mutex
 		ok = map[string]bool{}
@@ -276,7 +276,7 @@ func TestDiskFullConcurrent(t *testing.T) {
 func TestSyncFailure(t *testing.T) {
 	t.Parallel()
 	id := newIdentity(t)
-	path := filepath.Join(t.TempDir(), "run.spool")
+	path := filepath.Join(tempDir(t), "run.spool")
 	s := mustCreate(t, path, Identities(id))
 	mustAppend(t, s, entry(0))
 	ff := inject(s)
@@ -302,7 +302,7 @@ func TestSyncFailure(t *testing.T) {
 func TestGroupCommit(t *testing.T) {
 	t.Parallel()
 	id := newIdentity(t)
-	path := filepath.Join(t.TempDir(), "run.spool")
+	path := filepath.Join(tempDir(t), "run.spool")
 	s := mustCreate(t, path, Identities(id))
 	ff := inject(s)
 	ff.inSync, ff.release = make(chan struct{}), make(chan struct{})
@@ -346,9 +346,11 @@ func TestGroupCommit(t *testing.T) {
 func TestConcurrentAppend(t *testing.T) {
 	t.Parallel()
 	id := newIdentity(t)
-	path := filepath.Join(t.TempDir(), "run.spool")
+	path := filepath.Join(tempDir(t), "run.spool")
 	s := mustCreate(t, path, Identities(id))
-	const workers, each = 8, 25
+	// Every entry costs X25519 operations, very slow under -race: a few
+	// dozen entries are enough for the race detector to see the sharing.
+	const workers, each = 8, 8
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
@@ -381,10 +383,10 @@ func TestConcurrentAppend(t *testing.T) {
 func TestNoSecretsInFile(t *testing.T) {
 	t.Parallel()
 	const pass = "correct horse battery"
-	path := filepath.Join(t.TempDir(), "run.spool")
+	path := filepath.Join(tempDir(t), "run.spool")
 	s := mustCreate(t, path, fastPassphrase(pass))
 	var es []Entry
-	for i := range 20 {
+	for i := range 8 {
 		es = append(es, entry(i))
 	}
 	mustAppend(t, s, es...)
@@ -409,7 +411,7 @@ func TestNoSecretsInFile(t *testing.T) {
 
 func TestLatest(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "run.spool")
+	path := filepath.Join(tempDir(t), "run.spool")
 	id := newIdentity(t)
 	s := mustCreate(t, path, Identities(id))
 	u1, u2, u3 := entry(1), entry(2), entry(3)
@@ -443,7 +445,7 @@ func TestLatest(t *testing.T) {
 	sameEntries(t, s.Entries(), []Entry{u1, u2, u1renewed, u3, u2reissued})
 	mustClose(t, s)
 
-	empty := mustCreate(t, filepath.Join(t.TempDir(), "empty.spool"), Identities(id))
+	empty := mustCreate(t, filepath.Join(tempDir(t), "empty.spool"), Identities(id))
 	if got := empty.Latest(); len(got) != 0 {
 		t.Errorf("Latest of an empty spool = %v", got)
 	}
@@ -452,7 +454,7 @@ func TestLatest(t *testing.T) {
 
 func TestAppendInvalid(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "run.spool")
+	path := filepath.Join(tempDir(t), "run.spool")
 	s := mustCreate(t, path, Identities(newIdentity(t)))
 	before := fileSize(t, path)
 	noUser := entry(0)
@@ -483,7 +485,7 @@ func TestAppendInvalid(t *testing.T) {
 // bytes) comes back byte for byte.
 func TestBinaryPayload(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "run.spool")
+	path := filepath.Join(tempDir(t), "run.spool")
 	id := newIdentity(t)
 	s := mustCreate(t, path, Identities(id))
 	e := entry(0)
@@ -497,7 +499,7 @@ func TestBinaryPayload(t *testing.T) {
 
 func TestWrittenAndClose(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "run.spool")
+	path := filepath.Join(tempDir(t), "run.spool")
 	id := newIdentity(t)
 	s := mustCreate(t, path, Identities(id))
 	at := time.Date(2026, 12, 1, 14, 30, 0, 0, time.UTC)

@@ -25,7 +25,7 @@ func TestFileSizeLimit(t *testing.T) {
 	}
 	t.Parallel()
 	id := newIdentity(t)
-	path := filepath.Join(t.TempDir(), "run.spool")
+	path := filepath.Join(tempDir(t), "run.spool")
 	s := mustCreate(t, path, Identities(id))
 	mustAppend(t, s, entry(0))
 	start := s.size

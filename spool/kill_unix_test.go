@@ -26,7 +26,7 @@ func TestKilled(t *testing.T) {
 	}
 	t.Parallel()
 	id := newIdentity(t)
-	path := filepath.Join(t.TempDir(), "run.spool")
+	path := filepath.Join(tempDir(t), "run.spool")
 	mustClose(t, mustCreate(t, path, Identities(id)))
 
 	acked := map[string]bool{}
@@ -47,7 +47,7 @@ func TestKilled(t *testing.T) {
 			line := sc.Text()
 			if u, ok := strings.CutPrefix(line, "acked "); ok {
 				acked[u] = true
-				if n++; n == 20 && !killed {
+				if n++; n == 10 && !killed {
 					cmd.Process.Kill() // mid-run: other Appends are in flight
 					killed = true
 				}

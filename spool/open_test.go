@@ -14,7 +14,7 @@ import (
 
 func TestOpenErrors(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := tempDir(t)
 	const pass = "correct horse battery"
 	id, other := newIdentity(t), newIdentity(t)
 
@@ -103,7 +103,7 @@ func TestOpenErrors(t *testing.T) {
 
 func TestKeyErrors(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := tempDir(t)
 	id := newIdentity(t)
 	path := filepath.Join(dir, "r.spool")
 	mustClose(t, mustCreate(t, path, Recipients(id.Recipient())))
@@ -144,7 +144,7 @@ func TestKeyErrors(t *testing.T) {
 
 func TestCreateExisting(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := tempDir(t)
 	id := newIdentity(t)
 	path := filepath.Join(dir, "run.spool")
 	s := mustCreate(t, path, Identities(id))
@@ -172,7 +172,7 @@ func TestCreateExisting(t *testing.T) {
 
 func TestFileMode(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "run.spool")
+	path := filepath.Join(tempDir(t), "run.spool")
 	id := newIdentity(t)
 	mustClose(t, mustCreate(t, path, Identities(id)))
 	fi, err := os.Stat(path)
@@ -205,7 +205,7 @@ func TestFileMode(t *testing.T) {
 
 func TestInUse(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "run.spool")
+	path := filepath.Join(tempDir(t), "run.spool")
 	id := newIdentity(t)
 	s := mustCreate(t, path, Identities(id))
 	if _, err := Open(path, tenant, Identities(id)); !errors.Is(err, ErrInUse) {
@@ -223,7 +223,7 @@ func TestInUse(t *testing.T) {
 // TestTampered: changes other than a torn tail are reported, not repaired.
 func TestTampered(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := tempDir(t)
 	id := newIdentity(t)
 	path := filepath.Join(dir, "run.spool")
 	s := mustCreate(t, path, Identities(id))
@@ -316,7 +316,7 @@ func otherSpoolRecord(t *testing.T, dir string) []byte {
 
 func TestKeyFiles(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := tempDir(t)
 	id := newIdentity(t)
 	idPath := filepath.Join(dir, "key.txt")
 	rcptPath := filepath.Join(dir, "key.pub")
@@ -369,7 +369,7 @@ func TestHybridRecipient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "pq.spool")
+	path := filepath.Join(tempDir(t), "pq.spool")
 	s := mustCreate(t, path, Identities(id))
 	mustAppend(t, s, entry(0))
 	mustClose(t, s)
@@ -386,7 +386,7 @@ func TestDefaultPassphraseCost(t *testing.T) {
 		t.Skip("default scrypt cost is too slow under -race or -short")
 	}
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "run.spool")
+	path := filepath.Join(tempDir(t), "run.spool")
 	s := mustCreate(t, path, Passphrase("correct horse battery"))
 	mustAppend(t, s, entry(0))
 	mustClose(t, s)
