@@ -36,7 +36,8 @@ type Management interface {
 	GetCode(ctx context.Context, p auth.Principal, ref admin.UserRef, kind method.Kind) (store.User, method.QRCode, error)
 	GetGroup(ctx context.Context, p auth.Principal, id string) (store.Group, error)
 	GetMethod(ctx context.Context, p auth.Principal, ref admin.UserRef) (store.User, method.Method, error)
-	GetPIN(ctx context.Context, p auth.Principal, ref admin.UserRef) (store.User, method.PIN, error)
+	GetMethodByID(ctx context.Context, p auth.Principal, ref admin.UserRef, id string) (store.User, method.Method, error)
+	DeleteMethodByID(ctx context.Context, p auth.Principal, ref admin.UserRef, id string) error
 	GetPolicy(ctx context.Context, p auth.Principal) (method.Policy, error)
 	GetRoleAssignment(ctx context.Context, p auth.Principal, id string) (store.RoleAssignment, error)
 	GetRoleDefinition(ctx context.Context, p auth.Principal, id string) (auth.Role, error)
