@@ -13,10 +13,17 @@ import (
 // signed in to: Event.AppID and AppName when set (an authorization
 // request's, with its Resource and Flow), else qrpin's own sign-in page. A failure to write is logged
 // (without the entry's content) and does not change the sign-in's answer.
+// A sign-in the policy refuses (CodeNotInScope: a good badge of a user the
+// method is not enabled for) is also logged as a warning naming the user
+// and the reason, so that an administrator sees why in the server's log.
 func RecordTo(st store.Store, log *slog.Logger) func(context.Context, Event) {
 	return func(ctx context.Context, ev Event) {
 		if ev.ErrorCode == 0 && !ev.Done {
 			return
+		}
+		if ev.ErrorCode == CodeNotInScope && log != nil {
+			log.Warn("sign-in refused: the QR code + PIN method is not enabled for the user",
+				"user", ev.UserID, "upn", ev.UPN, "reason", ev.FailureReason)
 		}
 		appID, appName := AppID, AppName
 		if ev.AppID != "" || ev.AppName != "" { // a sign-in for an authorization request

@@ -132,6 +132,15 @@ const (
 	CodeBadTransaction = 50000 + 1252 // our own: the handle is unknown, used or expired
 )
 
+// The sign-in log's failureReason when the policy refuses a sign-in: it
+// tells the administrator why, while the worker sees only "Incorrect QR
+// code" (issue 13, item 12).
+const (
+	ReasonPolicyDisabled = "The QR code + PIN method is not enabled for the user: the authentication methods policy's qrCodePin configuration is disabled."
+	ReasonNotIncluded    = "The QR code + PIN method is not enabled for the user: the policy's includeTargets name neither the user nor a group of theirs."
+	ReasonExcluded       = "The QR code + PIN method is not enabled for the user: the policy's excludeTargets name the user or a group of theirs."
+)
+
 // Client-facing errors: they say only what the user may know.
 func errIncorrectQR() error {
 	return apperr.New(apperr.Invalid, "incorrectQRCode", "Incorrect QR code")
@@ -474,8 +483,12 @@ func (sub subject) admit(c *method.QRCode, now time.Time) (int, string) {
 		return CodeIncorrectQR, "The QR code has expired."
 	case method.UserDisabled:
 		return CodeUserDisabled, "The user account is disabled."
-	case method.NotInScope:
-		return CodeNotInScope, "The QR code + PIN policy does not include the user, or is disabled."
+	case method.PolicyDisabled:
+		return CodeNotInScope, ReasonPolicyDisabled
+	case method.NotIncluded:
+		return CodeNotInScope, ReasonNotIncluded
+	case method.Excluded:
+		return CodeNotInScope, ReasonExcluded
 	}
 	return 0, ""
 }
