@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/google/uuid"
+
 	"github.com/qrpin/qrpin/store"
 )
 
@@ -29,6 +31,10 @@ func RecordTo(st store.Store, log *slog.Logger) func(context.Context, Event) {
 		if ev.AppID != "" || ev.AppName != "" { // a sign-in for an authorization request
 			appID, appName = ev.AppID, ev.AppName
 		}
+		cl := clientOf(ctx)
+		if cl.correlationID == "" {
+			cl.correlationID = uuid.NewString()
+		}
 		e := store.SignInLog{
 			ID:            store.NewLogID(ev.Time),
 			Created:       ev.Time,
@@ -42,6 +48,10 @@ func RecordTo(st store.Store, log *slog.Logger) func(context.Context, Event) {
 			Step:          ev.Step,
 			Resource:      ev.Resource,
 			Flow:          ev.Flow,
+
+			UserDisplayName: ev.UserDisplayName,
+			CorrelationID:   cl.correlationID,
+			UserAgent:       cl.userAgent,
 		}
 		if err := st.AddSignInLog(context.WithoutCancel(ctx), e); err != nil && log != nil {
 			log.Warn("cannot write a sign-in log entry", "err", err)

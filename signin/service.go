@@ -106,14 +106,16 @@ type TokenSet struct {
 // Event is one step's outcome, for the sign-in logs. It never holds a PIN,
 // a QR code's content or a handle.
 type Event struct {
-	Time          time.Time
-	UserID        string // "" when the QR code named no known user
-	UPN           string
-	IPAddress     string
-	Step          string // the step attempted: "qrCode", StagePIN or StageNewPIN
-	ErrorCode     int    // 0 on success
-	FailureReason string // "" on success
-	Done          bool   // the sign-in completed
+	Time   time.Time
+	UserID string // "" when the QR code named no known user
+	UPN    string
+	// UserDisplayName is the user's displayName ("" when no user is known).
+	UserDisplayName string
+	IPAddress       string
+	Step            string // the step attempted: "qrCode", StagePIN or StageNewPIN
+	ErrorCode       int    // 0 on success
+	FailureReason   string // "" on success
+	Done            bool   // the sign-in completed
 	// AppID and AppName are the application signed in to, for a sign-in
 	// for an authorization request ("": qrpin's own sign-in page), and
 	// Resource and Flow the resource and flow of the request.
@@ -209,7 +211,7 @@ func (s *Service) StartQRFor(ctx context.Context, addr, payload, authRequest str
 			return Step{}, terr
 		}
 		if u != nil {
-			ev.UserID, ev.UPN = u.ID, u.UPN
+			ev.UserID, ev.UPN, ev.UserDisplayName = u.ID, u.UPN, u.DisplayName
 		}
 		return Step{}, s.fail(ctx, ev, code, reason, err)
 	}
@@ -254,7 +256,7 @@ func (s *Service) StartQRFor(ctx context.Context, addr, payload, authRequest str
 	if code, reason := sub.admit(c, now); code != 0 {
 		return badQR(&u, code, reason)
 	}
-	ev.UserID, ev.UPN = u.ID, u.UPN
+	ev.UserID, ev.UPN, ev.UserDisplayName = u.ID, u.UPN, u.DisplayName
 	if err := m.Lockout.Check(now); err != nil {
 		return Step{}, s.fail(ctx, ev, CodeLocked, "The PIN is locked after too many wrong PINs.", lockErr(m.Lockout, now))
 	}
@@ -284,7 +286,7 @@ func (s *Service) SubmitPIN(ctx context.Context, addr, tx, code string) (Step, e
 		return Step{}, err
 	}
 	u, policy := sub.user, sub.policy
-	ev.UserID, ev.UPN = u.ID, u.UPN
+	ev.UserID, ev.UPN, ev.UserDisplayName = u.ID, u.UPN, u.DisplayName
 	if err := s.stillPending(ctx, &ev, si.AuthRequest); err != nil { // before the PIN counts
 		return Step{}, err
 	}
@@ -368,7 +370,7 @@ func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, e
 		return Step{}, err
 	}
 	u := sub.user
-	ev.UserID, ev.UPN = u.ID, u.UPN
+	ev.UserID, ev.UPN, ev.UserDisplayName = u.ID, u.UPN, u.DisplayName
 	if err := s.stillPending(ctx, &ev, si.AuthRequest); err != nil { // before the PIN changes
 		return Step{}, err
 	}

@@ -136,7 +136,19 @@ type SignInLog struct {
 	Step          string // the step attempted ("qrCode", "pin", "newPin")
 	Resource      string // resourceDisplayName: the resource an application signed in for ("" for qrpin's own sign-in page: Microsoft Graph)
 	Flow          string // the OpenID provider's flow ("authorizationCode", "deviceCode"); "" for qrpin's own sign-in page
+	// UserDisplayName is the user's displayName at the time ("" when no user is known).
+	UserDisplayName string
+	// CorrelationID ties the entry to the client's request (its
+	// client-request-id, or one of qrpin's own): a GUID, or "".
+	CorrelationID string
+	// UserAgent is the client's User-Agent header, at most
+	// MaxUserAgent bytes of printable ASCII ("" when none was sent).
+	UserAgent string
 }
+
+// MaxUserAgent bounds the User-Agent a sign-in log entry keeps: an
+// anonymous client chooses it.
+const MaxUserAgent = 512
 
 // AuthRequest is an OpenID Connect authorization request waiting for, or
 // done with, its sign-in: the authorization code flow's (Flow "code") or
