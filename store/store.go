@@ -238,6 +238,12 @@ type AuditTarget struct {
 	UPN         string `json:"userPrincipalName,omitempty"`
 }
 
+// Counts are how many users, groups and QR code + PIN methods a store
+// holds (Graph's $count, the registration reports).
+type Counts struct {
+	Users, Groups, Methods int
+}
+
 // AuditFilter selects log entries; zero fields select everything. Before
 // pages: only entries with an id less than it (the last id of the
 // previous page). Entries come newest first.
@@ -293,6 +299,11 @@ type Store interface {
 	// ListGroupMembers returns up to limit members with ID > after, ordered
 	// by ID; ErrNotFound when the group is missing.
 	ListGroupMembers(ctx context.Context, groupID, after string, limit int) ([]User, error)
+	// Count returns the store's Counts, read in one snapshot.
+	Count(ctx context.Context) (Counts, error)
+	// CountGroupMembers returns how many members a group has; ErrNotFound
+	// when the group is missing.
+	CountGroupMembers(ctx context.Context, groupID string) (int, error)
 	// UserGroupIDs returns the ids of the user's groups, sorted;
 	// ErrNotFound when the user is missing.
 	UserGroupIDs(ctx context.Context, userID string) ([]string, error)
