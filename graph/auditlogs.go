@@ -272,8 +272,9 @@ func (c *call) auditPage(fields auditFields) (store.AuditFilter, int, error) {
 	return f, top, err
 }
 
-// auditNextLink is nextLink with the $filter kept.
-func (c *call) auditNextLink(got, top int, lastID string) string {
+// filteredNextLink is nextLink with the request's $filter kept: the
+// paging helper of every list that filters.
+func (c *call) filteredNextLink(got, top int, lastID string) string {
 	link := c.nextLink(got, top, lastID)
 	if filter := c.r.URL.Query().Get("$filter"); link != "" && filter != "" {
 		link += "&" + url.Values{"$filter": {filter}}.Encode()
@@ -295,7 +296,7 @@ func (s *Server) listSignIns(c *call) (int, any, error) {
 		out.Value = append(out.Value, toSignIn(e, c.version))
 	}
 	if len(es) > 0 {
-		out.NextLink = c.auditNextLink(len(es), top, es[len(es)-1].ID)
+		out.NextLink = c.filteredNextLink(len(es), top, es[len(es)-1].ID)
 	}
 	return http.StatusOK, out, nil
 }
@@ -314,7 +315,7 @@ func (s *Server) listDirectoryAudits(c *call) (int, any, error) {
 		out.Value = append(out.Value, toDirectoryAudit(e))
 	}
 	if len(es) > 0 {
-		out.NextLink = c.auditNextLink(len(es), top, es[len(es)-1].ID)
+		out.NextLink = c.filteredNextLink(len(es), top, es[len(es)-1].ID)
 	}
 	return http.StatusOK, out, nil
 }

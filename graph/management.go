@@ -39,6 +39,9 @@ type Management interface {
 	GetMethodByID(ctx context.Context, p auth.Principal, ref admin.UserRef, id string) (store.User, method.Method, error)
 	DeleteMethodByID(ctx context.Context, p auth.Principal, ref admin.UserRef, id string) error
 	GetPolicy(ctx context.Context, p auth.Principal) (method.Policy, error)
+	GetRegistration(ctx context.Context, p auth.Principal, id string) (admin.Registration, error)
+	ListRegistrations(ctx context.Context, p auth.Principal, f admin.RegistrationFilter, after string, limit int) ([]admin.Registration, string, error)
+	CountRegistrations(ctx context.Context, p auth.Principal) (admin.RegisteredByMethod, error)
 	GetRoleAssignment(ctx context.Context, p auth.Principal, id string) (store.RoleAssignment, error)
 	GetRoleDefinition(ctx context.Context, p auth.Principal, id string) (auth.Role, error)
 	GetServicePrincipal(ctx context.Context, p auth.Principal, ref admin.SPRef) (admin.ServicePrincipal, error)

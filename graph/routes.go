@@ -52,4 +52,5 @@ func (s *Server) register() {
 	s.registerRoles(r)
 	s.registerApplications()
 	s.registerAuditLogs(r)
+	s.registerReports(r)
 }
