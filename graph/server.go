@@ -141,7 +141,12 @@ func (s *Server) dispatch(r *http.Request, header http.Header) (int, any, error)
 	if c.maxBody == 0 {
 		c.maxBody = DefaultMaxBody
 	}
-	return h(c)
+	status, body, err := h(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	body, err = s.queryOptions(c, segs[1:], body)
+	return status, body, err
 }
 
 func errNoRoute(r *http.Request) error {
