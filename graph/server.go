@@ -61,6 +61,7 @@ type call struct {
 	vars    map[string]string
 	base    string // scheme://host of the service
 	maxBody int64
+	header  http.Header // the response's headers, for a handler to add to
 }
 
 // Handler returns the HTTP handler serving /v1.0 and /beta.
@@ -105,7 +106,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	status, body, err := s.dispatch(r)
+	status, body, err := s.dispatch(r, rw.Header())
 	if err != nil {
 		s.writeError(rw, rid, crid, err)
 		return
@@ -114,7 +115,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // dispatch routes the request, authenticates the caller and runs the handler.
-func (s *Server) dispatch(r *http.Request) (int, any, error) {
+func (s *Server) dispatch(r *http.Request, header http.Header) (int, any, error) {
 	segs, ok := splitPath(r)
 	if !ok || len(segs) < 2 {
 		return 0, nil, errNoRoute(r)
@@ -136,11 +137,16 @@ func (s *Server) dispatch(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	r = r.WithContext(admin.WithClientAddress(r.Context(), clientaddr.Of(r)))
-	c := &call{r: r, p: p, version: strings.ToLower(version), vars: vars, base: s.base(r), maxBody: s.MaxBody}
+	c := &call{r: r, p: p, version: strings.ToLower(version), vars: vars, base: s.base(r), maxBody: s.MaxBody, header: header}
 	if c.maxBody == 0 {
 		c.maxBody = DefaultMaxBody
 	}
-	return h(c)
+	status, body, err := h(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	body, err = s.queryOptions(c, segs[1:], body)
+	return status, body, err
 }
 
 func errNoRoute(r *http.Request) error {
