@@ -108,15 +108,20 @@ type typeface struct {
 // fit returns text broken at spaces into at most maxLines lines no wider
 // than width, at the largest size from f.size down to 70% of it that
 // holds it; at the smallest size, the last line is cut short with an
-// ellipsis and cut reports it.
-func fit(pdf *fpdf.Fpdf, f typeface, text string, width float64, maxLines int) (lines []string, size float64, cut bool) {
+// ellipsis and cut reports it. Lines break at spaces, or anywhere when
+// anywhere is set (for a UPN).
+func fit(pdf *fpdf.Fpdf, f typeface, text string, width float64, maxLines int, anywhere bool) (lines []string, size float64, cut bool) {
 	minSize := f.size * 0.7
 	for size = f.size; ; size -= 0.5 {
 		if size < minSize {
 			size = minSize
 		}
 		pdf.SetFont(f.family, f.style, size)
-		lines, cut = wrap(pdf, text, width, maxLines)
+		if anywhere {
+			lines, cut = wrapAnywhere(pdf, text, width, maxLines)
+		} else {
+			lines, cut = wrap(pdf, text, width, maxLines)
+		}
 		if !cut || size == minSize {
 			return lines, size, cut
 		}
@@ -158,6 +163,27 @@ func wrap(pdf *fpdf.Fpdf, text string, width float64, maxLines int) (lines []str
 	return lines, false
 }
 
+// wrapAnywhere is wrap for text without spaces to break at: it breaks
+// after the last character that fits.
+func wrapAnywhere(pdf *fpdf.Fpdf, text string, width float64, maxLines int) (lines []string, cut bool) {
+	runes := []rune(text)
+	for len(runes) > 0 {
+		if len(lines) == maxLines-1 {
+			if rest := string(runes); pdf.GetStringWidth(rest) > width {
+				return append(lines, shorten(pdf, rest, width)), true
+			}
+			return append(lines, string(runes)), false
+		}
+		n := 1
+		for n < len(runes) && pdf.GetStringWidth(string(runes[:n+1])) <= width {
+			n++
+		}
+		lines = append(lines, string(runes[:n]))
+		runes = runes[n:]
+	}
+	return lines, false
+}
+
 // shorten returns the longest start of text that, followed by an
 // ellipsis, is no wider than width in pdf's current font.
 func shorten(pdf *fpdf.Fpdf, text string, width float64) string {
@@ -177,19 +203,29 @@ type textBlock struct {
 	area   rect
 	center bool
 	y      float64 // the next line's top
+	limit  float64 // where the lines must end
 }
 
-// add sets text in f, in up to maxLines lines, and reports whether it
-// had to be cut short.
-func (t *textBlock) add(f typeface, text string, maxLines int) (cut bool) {
-	lines, size, cut := fit(t.pdf, f, text, t.area.w, maxLines)
+// add sets text in f, in up to maxLines lines (broken anywhere, if set)
+// and no lower than the block's limit, and says what it had to do: cut
+// it short, or leave it out for want of room.
+func (t *textBlock) add(f typeface, text string, maxLines int, anywhere bool) (problem string) {
+	perLine := f.size * ptToMM * (1 + lineGap)
+	room := int((t.limit - t.y - f.size*ptToMM*paragraphGap) / perLine)
+	if room <= 0 {
+		return "does not fit on the badge and is left out"
+	}
+	lines, size, cut := fit(t.pdf, f, text, t.area.w, min(maxLines, room), anywhere)
 	for _, line := range lines {
 		t.y += size * ptToMM
 		t.put(line, t.y)
 		t.y += size * ptToMM * lineGap
 	}
 	t.y += size * ptToMM * paragraphGap
-	return cut
+	if cut {
+		return "is too long for the badge and is cut short"
+	}
+	return ""
 }
 
 // The space below each line and below each field, in font sizes.
@@ -272,32 +308,38 @@ func drawText(pdf *fpdf.Fpdf, d design, x, y float64, b Badge) (notes []string, 
 	area := d.text
 	area.x += x
 	area.y += y
-	t := &textBlock{pdf: pdf, area: area, center: d.center, y: area.y}
+	t := &textBlock{pdf: pdf, area: area, center: d.center, y: area.y, limit: area.y + area.h}
 	pdf.SetTextColor(0, 0, 0)
 	lines, notes := b.lines(d.compact)
+	if b.Control != "" {
+		t.limit -= d.infoSize * controlScale * ptToMM * 1.2
+	}
 	for _, l := range lines {
-		var cut bool
+		var problem string
 		switch l.role {
 		case roleName:
 			maxLines := 2
 			if d.compact {
 				maxLines = 1
 			}
-			cut = t.add(typeface{"go", "B", d.nameSize}, l.text, maxLines)
+			problem = t.add(typeface{"go", "B", d.nameSize}, l.text, maxLines, false)
+		case roleUPN:
+			problem = t.add(typeface{"go", "", d.infoSize}, l.text, 3, true)
 		case roleInfo:
-			cut = t.add(typeface{"go", "", d.infoSize}, l.text, 1)
+			problem = t.add(typeface{"go", "", d.infoSize}, l.text, 1, false)
 		case roleControl:
 			pdf.SetFont("mono", "B", d.infoSize*controlScale)
 			pdf.SetTextColor(80, 80, 80)
 			text := l.text
-			if cut = pdf.GetStringWidth(text) > area.w; cut {
+			if pdf.GetStringWidth(text) > area.w {
 				text = shorten(pdf, text, area.w)
+				problem = "is too long for the badge and is cut short"
 			}
 			t.put(text, area.y+area.h)
 			pdf.SetTextColor(0, 0, 0)
 		}
-		if cut {
-			notes = append(notes, "the "+l.field+" is too long for the badge and is cut short")
+		if problem != "" {
+			notes = append(notes, "the "+l.field+" "+problem)
 		}
 	}
 	return notes, t.y
