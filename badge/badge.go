@@ -20,6 +20,8 @@
 // reports such characters to a caller printing letters.
 package badge
 
+//go:generate go test -run ^TestBadgeSheetPicture$ . -args -update-picture
+
 import (
 	"crypto/rand"
 	"fmt"

@@ -119,7 +119,7 @@ func PNG(b Badge) ([]byte, error) {
 			}
 		}
 	}
-	y := side - q/2 // the quiet zone's lower half is the text's top margin
+	y := side // the text starts below the quiet zone
 	for _, l := range lines {
 		fc, err := face(l.role, l.size)
 		if err != nil {
@@ -181,7 +181,7 @@ func SVG(b Badge) ([]byte, error) {
 		}
 	}
 	sb.WriteString(`"/>` + "\n")
-	y := side - q/2
+	y := side
 	for _, l := range lines {
 		y += lineHeight(l.size)
 		px := l.size * imageDPI / 72

@@ -178,3 +178,82 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+// TestRects: the rectangles cover exactly the dark modules, each once.
+func TestRects(t *testing.T) {
+	t.Parallel()
+	for _, content := range []string{"a", strings.Repeat("z", 200), "HELLO WORLD 0123456789"} {
+		m, err := qr.Modules(content)
+		if err != nil {
+			t.Fatal(err)
+		}
+		covered := make([][]int, len(m))
+		for i := range covered {
+			covered[i] = make([]int, len(m))
+		}
+		rs := rects(m)
+		runs := 0
+		for _, row := range m {
+			for c := range row {
+				if row[c] && (c == 0 || !row[c-1]) {
+					runs++
+				}
+			}
+		}
+		if len(rs) >= runs {
+			t.Errorf("%d rectangles for %d runs: nothing merged", len(rs), runs)
+		}
+		for _, r := range rs {
+			for y := r[1]; y < r[1]+r[3]; y++ {
+				for x := r[0]; x < r[0]+r[2]; x++ {
+					covered[y][x]++
+				}
+			}
+		}
+		for y, row := range m {
+			for x, dark := range row {
+				if want := map[bool]int{true: 1, false: 0}[dark]; covered[y][x] != want {
+					t.Fatalf("module (%d, %d): dark=%v, covered %d times", y, x, dark, covered[y][x])
+				}
+			}
+		}
+	}
+}
+
+// TestWrap: lines break at spaces, fill up to maxLines, and what does not
+// fit is cut short with an ellipsis, never repeated or lost in between.
+func TestWrap(t *testing.T) {
+	t.Parallel()
+	pdf := newDoc(PaperA4, "test")
+	pdf.AddPage()
+	pdf.SetFont("go", "", 10)
+	w := pdf.GetStringWidth("aaaa bbbb") + 0.1
+	for _, c := range []struct {
+		text     string
+		maxLines int
+		want     string // for a cut, what the lines start with
+		cut      bool
+	}{
+		{"aaaa bbbb", 1, "aaaa bbbb", false},
+		{"aaaa bbbb cccc", 2, "aaaa bbbb|cccc", false},
+		{"aaaa bbbb cccc dddd eeee", 2, "aaaa bbbb|cccc", true},
+		{"aaaa bbbb cccc dddd eeee ffff", 3, "aaaa bbbb|cccc dddd|eeee ffff", false},
+		{"aaaa bbbbbbbbbbbbbbbbbbbbbbbb cccc", 3, "aaaa|bbbb", true},
+		{"aaaabbbbbbbbbbbbbbbbbbbbbbbb", 2, "aaaab", true}, // breaks only at spaces
+	} {
+		lines, cut := wrap(pdf, c.text, w, c.maxLines)
+		got := strings.Join(lines, "|")
+		if c.cut {
+			if !cut || !strings.HasSuffix(got, ellipsis) || !strings.HasPrefix(got, c.want) || strings.Count(got, "|") != strings.Count(c.want, "|") {
+				t.Errorf("wrap(%q, %d) = %q, %v; want a cut after %q", c.text, c.maxLines, got, cut, c.want)
+			}
+		} else if got != c.want || cut {
+			t.Errorf("wrap(%q, %d) = %q, %v; want %q", c.text, c.maxLines, got, cut, c.want)
+		}
+		for _, l := range lines {
+			if pdf.GetStringWidth(l) > w {
+				t.Errorf("wrap(%q): line %q is wider than %.1f mm", c.text, l, w)
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"codeberg.org/go-pdf/fpdf"
 
@@ -47,16 +48,35 @@ func output(pdf *fpdf.Fpdf, w io.Writer) error {
 
 // drawCode draws modules as a QR code in the square at (x, y) of side
 // size, which holds the symbol and its quiet zone: one filled rectangle
-// per run of dark modules in a row, in a coordinate system of one unit per
-// module, so the page holds a few bytes per run.
+// per run of dark modules in a row, extended down over the rows below
+// with the same run, in a coordinate system of one unit per module, so
+// the page holds a few bytes per run.
 func drawCode(pdf *fpdf.Fpdf, modules [][]bool, x, y, size float64) {
 	k := pdf.GetConversionRatio()
 	_, ph := pdf.GetPageSize()
 	u := size / float64(len(modules)+2*qr.QuietZone)
 	q := float64(qr.QuietZone) * u
-	b := make([]byte, 0, 16*len(modules)*len(modules)/4)
+	b := make([]byte, 0, 12*len(modules)*len(modules)/4)
 	b = fmt.Appendf(b, "q 0 g %.5f 0 0 %.5f %.3f %.3f cm\n", u*k, -u*k, (x+q)*k, (ph-y-q)*k)
+	for _, r := range rects(modules) {
+		for _, v := range r {
+			b = strconv.AppendInt(b, int64(v), 10)
+			b = append(b, ' ')
+		}
+		b = append(b, "re\n"...)
+	}
+	b = append(b, "f Q"...)
+	pdf.RawWriteStr(string(b))
+}
+
+// rects covers the dark modules with rectangles (column, row, width,
+// height): each run of dark modules in a row, merged with the same run in
+// the rows below.
+func rects(modules [][]bool) [][4]int {
+	var out [][4]int
+	open := map[[2]int]int{} // a run's start and width: its rectangle in out, if it reaches the previous row
 	for r, row := range modules {
+		next := map[[2]int]int{}
 		for c := 0; c < len(row); {
 			if !row[c] {
 				c++
@@ -66,16 +86,19 @@ func drawCode(pdf *fpdf.Fpdf, modules [][]bool, x, y, size float64) {
 			for c < len(row) && row[c] {
 				c++
 			}
-			b = strconv.AppendInt(b, int64(start), 10)
-			b = append(b, ' ')
-			b = strconv.AppendInt(b, int64(r), 10)
-			b = append(b, ' ')
-			b = strconv.AppendInt(b, int64(c-start), 10)
-			b = append(b, " 1 re\n"...)
+			run := [2]int{start, c - start}
+			i, ok := open[run]
+			if ok {
+				out[i][3]++
+			} else {
+				out = append(out, [4]int{start, r, c - start, 1})
+				i = len(out) - 1
+			}
+			next[run] = i
 		}
+		open = next
 	}
-	b = append(b, "f Q"...)
-	pdf.RawWriteStr(string(b))
+	return out
 }
 
 // cropMarks draws the marks that show where to cut the rectangle at (x,
@@ -146,16 +169,14 @@ func wrap(pdf *fpdf.Fpdf, text string, width float64, maxLines int) (lines []str
 		if line != "" && len(lines) < maxLines-1 {
 			lines = append(lines, line)
 			line = word
-			if pdf.GetStringWidth(line) <= width {
+			if pdf.GetStringWidth(word) <= width {
 				continue
 			}
+			// A word wider than a line: cut it, and the rest, short.
+			return append(lines, shorten(pdf, strings.Join(words[i:], " "), width)), true
 		}
-		// The rest does not fit: cut the last line short.
-		rest := strings.Join(append([]string{try}, words[i+1:]...), " ")
-		if line != "" && len(lines) < maxLines-1 {
-			rest = strings.Join(words[i:], " ")
-		}
-		return append(lines, shorten(pdf, rest, width)), true
+		// No line left for the rest: cut this line short.
+		return append(lines, shorten(pdf, strings.Join(append([]string{try}, words[i+1:]...), " "), width)), true
 	}
 	if line != "" {
 		lines = append(lines, line)
@@ -252,6 +273,10 @@ func who(kind string, i int, upn string) string {
 	return fmt.Sprintf("%s %d (%s)", kind, i+1, upn)
 }
 
+// symbolBatch is how many symbols Sheet lays out at a time, in parallel
+// (laying out a symbol is most of its work), before drawing them in order.
+const symbolBatch = 64
+
 // Sheet writes the badges as a PDF in layout on paper (for the a4 and
 // letter layouts, paper must be "" or the layout's own; for the others,
 // "" is A4), with crop marks around each badge, in the badges' order from
@@ -278,8 +303,18 @@ func Sheet(w io.Writer, layout Layout, paper Paper, badges []Badge) (warnings []
 			layout, d.code.w, d.code.w/25.4))
 	}
 	pdf := newDoc(g.paper, "qrpin badges")
+	symbols := make([][][]bool, symbolBatch)
+	errs := make([]error, symbolBatch)
 	for i, b := range badges {
-		modules, err := qr.Modules(b.Payload)
+		if i%symbolBatch == 0 {
+			batch := badges[i:min(i+symbolBatch, len(badges))]
+			var wg sync.WaitGroup
+			for j := range batch {
+				wg.Go(func() { symbols[j], errs[j] = qr.Modules(batch[j].Payload) })
+			}
+			wg.Wait()
+		}
+		modules, err := symbols[i%symbolBatch], errs[i%symbolBatch]
 		if err != nil {
 			return nil, fmt.Errorf("badge: %s: the payload does not make a QR code: %w", who("badge", i, b.UPN), err)
 		}

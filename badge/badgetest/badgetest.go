@@ -96,6 +96,20 @@ func Pages(t testing.TB, pdf []byte, dpi int) []*image.Gray {
 	return pages
 }
 
+// RenderPNG renders the first page of pdf at dpi, in grey and
+// anti-aliased, as a person sees it: for pictures of a document.
+func RenderPNG(t testing.TB, pdf []byte, dpi int) []byte {
+	t.Helper()
+	cmd := exec.Command(tool(t, "pdftoppm"), "-r", fmt.Sprint(dpi), "-gray", "-png", "-f", "1", "-l", "1", "-singlefile", "-")
+	cmd.Stdin = bytes.NewReader(pdf)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("pdftoppm: %v: %s", err, stderr.String())
+	}
+	return out.Bytes()
+}
+
 // Text returns the text of pdf as pdftotext extracts it, pages in order.
 func Text(t testing.TB, pdf []byte) string {
 	t.Helper()
@@ -205,35 +219,64 @@ func dark(page *image.Gray, r image.Rectangle) image.Rectangle {
 	return image.Rect(minX, minY, maxX+1, maxY+1)
 }
 
-// scanOne reads the code of badge i in crop as a scanner does: it finds
-// the symbol (the dark pixels' bounding box), its module size (the
-// top-left finder pattern is 7 modules wide) and so its side in modules,
-// samples every module at its centre, and decodes the sampled symbol with
-// gozxing. It checks the quiet zone, and that the samples are the symbol
-// qr.Modules makes of the decoded text, module for module.
+// scanOne reads badge i's code in crop (see Read) and checks its quiet
+// zone.
 func scanOne(t testing.TB, page *image.Gray, crop image.Rectangle, p badge.Placement, i int) Code {
 	t.Helper()
+	text, n, sym, err := read(page, crop)
+	if err != nil {
+		t.Fatalf("badge %d (page %d): %v", i+1, p.Page, err)
+	}
+	quiet := float64(sym.Dx()) / float64(n) * qr.QuietZone
+	for _, gap := range []int{sym.Min.X - crop.Min.X, sym.Min.Y - crop.Min.Y, crop.Max.X - sym.Max.X, crop.Max.Y - sym.Max.Y} {
+		if float64(gap) < quiet-2 {
+			t.Fatalf("badge %d (page %d): a quiet zone is %d pixels, want 4 modules (%.1f pixels)", i+1, p.Page, gap, quiet)
+		}
+	}
+	return Code{
+		Text:    text,
+		Page:    p.Page,
+		Size:    float64(sym.Dx()) * float64(n+2*qr.QuietZone) / float64(n) / DPI * 25.4,
+		Modules: n,
+	}
+}
+
+// Read reads the one QR code in the rectangle r of img (its only dark
+// pixels) as a scanner does, and returns its text, its side in modules and
+// the symbol's bounds in img (without the quiet zone). It finds the symbol
+// (the dark pixels' bounding box), its module size (the top-left finder
+// pattern is 7 modules wide) and so its side in modules, samples every
+// module at its centre, and decodes the sampled symbol with gozxing; the
+// samples must be the symbol qr.Modules makes of the decoded text, module
+// for module.
+func Read(t testing.TB, img *image.Gray, r image.Rectangle) (text string, modules int, symbol image.Rectangle) {
+	t.Helper()
+	text, modules, symbol, err := read(img, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return text, modules, symbol
+}
+
+func read(page *image.Gray, crop image.Rectangle) (text string, n int, sym image.Rectangle, err error) {
 	isDark := func(x, y int) bool { return page.GrayAt(x, y).Y < 128 }
-	sym := dark(page, crop)
+	sym = dark(page, crop)
+	if sym.Dx() < 21 {
+		return "", 0, sym, fmt.Errorf("no QR code: the dark area is %v", sym)
+	}
 	finder := 0
-	for y := sym.Min.Y + 1; finder == 0 || y < sym.Min.Y+3; y++ { // the finder's top edge, away from its corner
+	for y := sym.Min.Y + 1; y < sym.Min.Y+3; y++ { // the finder's top edge, away from its corner
 		run := 0
 		for x := sym.Min.X; x < sym.Max.X && isDark(x, y); x++ {
 			run++
 		}
 		finder = max(finder, run)
 	}
-	n := int(float64(sym.Dx())/(float64(finder)/7) + 0.5)
+	n = int(float64(sym.Dx())/(float64(finder)/7) + 0.5)
 	n = 17 + 4*((n-17+2)/4) // the nearest QR size
 	module := float64(sym.Dx()) / float64(n)
 	if d := float64(sym.Dy()) / float64(n); d < module*0.97 || d > module*1.03 {
-		t.Fatalf("badge %d (page %d): the symbol is %d x %d pixels, not square", i+1, p.Page, sym.Dx(), sym.Dy())
-	}
-	quiet := module * qr.QuietZone
-	for _, gap := range []int{sym.Min.X - crop.Min.X, sym.Min.Y - crop.Min.Y, crop.Max.X - sym.Max.X, crop.Max.Y - sym.Max.Y} {
-		if float64(gap) < quiet-2 {
-			t.Fatalf("badge %d (page %d): a quiet zone is %d pixels, want 4 modules (%.1f pixels)", i+1, p.Page, gap, quiet)
-		}
+		return "", 0, sym, fmt.Errorf("the symbol is %d x %d pixels, not square", sym.Dx(), sym.Dy())
 	}
 	const cell = 4 // pixels per module of the sampled symbol
 	grid := make([][]bool, n)
@@ -252,33 +295,28 @@ func scanOne(t testing.TB, page *image.Gray, crop image.Rectangle, p badge.Place
 	}
 	bmp, err := gozxing.NewBinaryBitmapFromImage(clean)
 	if err != nil {
-		t.Fatal(err)
+		return "", 0, sym, err
 	}
 	res, err := zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
 	if err != nil {
-		t.Fatalf("badge %d (page %d): the code does not decode: %v", i+1, p.Page, err)
+		return "", 0, sym, fmt.Errorf("the code does not decode: %w", err)
 	}
-	text := res.GetText()
+	text = res.GetText()
 	want, err := qr.Modules(text)
 	if err != nil {
-		t.Fatalf("badge %d: the decoded text does not make a QR code: %v", i+1, err)
+		return "", 0, sym, fmt.Errorf("the decoded text does not make a QR code: %w", err)
 	}
 	if len(want) != n {
-		t.Fatalf("badge %d: the printed symbol is %d modules wide, qr.Modules makes %d of its text", i+1, n, len(want))
+		return "", 0, sym, fmt.Errorf("the printed symbol is %d modules wide, qr.Modules makes %d of its text", n, len(want))
 	}
 	for r := range n {
 		for c := range n {
 			if grid[r][c] != want[r][c] {
-				t.Fatalf("badge %d: module (%d, %d) is dark=%v on the page, dark=%v in qr.Modules", i+1, r, c, grid[r][c], want[r][c])
+				return "", 0, sym, fmt.Errorf("module (%d, %d) is dark=%v on the page, dark=%v in qr.Modules", r, c, grid[r][c], want[r][c])
 			}
 		}
 	}
-	return Code{
-		Text:    text,
-		Page:    p.Page,
-		Size:    float64(sym.Dx()) * float64(n+2*qr.QuietZone) / float64(n) / DPI * 25.4,
-		Modules: n,
-	}
+	return text, n, sym, nil
 }
 
 // Symbols returns the text of every QR code gozxing finds anywhere on the
