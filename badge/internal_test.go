@@ -1,9 +1,13 @@
 package badge
 
 import (
+	"crypto/sha256"
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/qrpin/qrpin/qr"
 )
@@ -255,5 +259,31 @@ func TestWrap(t *testing.T) {
 				t.Errorf("wrap(%q): line %q is wider than %.1f mm", c.text, l, w)
 			}
 		}
+	}
+}
+
+// TestFontsUnchanged: making documents leaves the shared font bytes as
+// they were (fpdf writes into the bytes of a font it subsets: each
+// document gets a copy).
+func TestFontsUnchanged(t *testing.T) {
+	t.Parallel()
+	sum := func() [32]byte {
+		h := sha256.New()
+		for _, ttf := range [][]byte{regularTTF, boldTTF, monoTTF} {
+			h.Write(ttf)
+		}
+		return [32]byte(h.Sum(nil))
+	}
+	before := sum()
+	p := qr.Payload{TenantID: uuid.NewString(), CodeID: uuid.NewString(), UPN: "a@b.example", Secret: make([]byte, qr.SecretLen)}
+	b := Badge{Payload: p.Encode(), DisplayName: "Zoë Дмитрий Σοφία Łukasz ŉ ſ ǅ", UPN: p.UPN, Control: "K7QX-93PD"}
+	if _, err := Sheet(io.Discard, LayoutCR80, "", []Badge{b}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Letters(io.Discard, StyleMailer, "", []Letter{{DisplayName: b.DisplayName, PIN: "12345678", Control: b.Control}}); err != nil {
+		t.Fatal(err)
+	}
+	if sum() != before {
+		t.Error("making a PDF changed the embedded fonts' bytes")
 	}
 }

@@ -1,6 +1,7 @@
 package badge
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -27,9 +28,11 @@ func newDoc(paper Paper, title string) *fpdf.Fpdf {
 	pdf := fpdf.NewCustom(&fpdf.InitType{UnitStr: "mm", Size: fpdf.SizeType{Wd: w, Ht: h}})
 	pdf.SetAutoPageBreak(false, 0)
 	pdf.SetMargins(0, 0, 0)
-	pdf.AddUTF8FontFromBytes("go", "", regularTTF)
-	pdf.AddUTF8FontFromBytes("go", "B", boldTTF)
-	pdf.AddUTF8FontFromBytes("mono", "B", monoTTF)
+	// Copies: fpdf writes into a font's bytes when it subsets it, and the
+	// gofont slices are shared by every document and the coverage check.
+	pdf.AddUTF8FontFromBytes("go", "", bytes.Clone(regularTTF))
+	pdf.AddUTF8FontFromBytes("go", "B", bytes.Clone(boldTTF))
+	pdf.AddUTF8FontFromBytes("mono", "B", bytes.Clone(monoTTF))
 	pdf.SetCreator("qrpin", false)
 	pdf.SetTitle(title, false)
 	return pdf
