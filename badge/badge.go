@@ -33,7 +33,7 @@ import (
 type Badge struct {
 	Payload     string    // the QR code's content: the bytes of Graph's standardQRCode/temporaryQRCode image.rawContent
 	DisplayName string    // the worker's name, printed large
-	UPN         string    // the worker's userPrincipalName: names the badge in warnings and errors (not printed)
+	UPN         string    // the worker's userPrincipalName: names the badge in warnings and errors; printed only under a name printed with '?'
 	EmployeeID  string    // may be empty
 	Site        string    // site or group name; may be empty
 	Expires     time.Time // the code's expiry, printed as a date in its own location; zero: none shown

@@ -96,7 +96,9 @@ func lineHeight(size float64) int { return int(size * imageDPI / 72 * 1.35) }
 // PNG returns one badge as an image: the QR code (whole pixels per
 // module, at least 600 pixels, 2 inches at 300 dpi, with its quiet zone),
 // then the name, the employee id, the site, the expiry and the control
-// number. It fails when the payload does not make a QR code.
+// number, each on one line (shrunk, then cut short, to fit), characters
+// the fonts lack treated as on a sheet (see Unprintable). It fails when the
+// payload does not make a QR code.
 func PNG(b Badge) ([]byte, error) {
 	modules, err := qr.Modules(b.Payload)
 	if err != nil {
