@@ -45,11 +45,24 @@ func Parallel(b *testing.B, workers, rounds int, f func(w int) error) time.Durat
 
 // CPUTime is the user and system CPU time this process has used.
 func CPUTime(b *testing.B) time.Duration {
+	return usage(b).cpu
+}
+
+// rusage is what usage reads.
+type rusage struct {
+	cpu    time.Duration // user and system CPU time
+	sys    time.Duration // system CPU time
+	faults int64         // minor page faults
+}
+
+// usage reads this process's resource usage.
+func usage(b *testing.B) rusage {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		b.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	sys := time.Duration(ru.Stime.Nano())
+	return rusage{cpu: time.Duration(ru.Utime.Nano()) + sys, sys: sys, faults: ru.Minflt}
 }
 
 // Compare measures, b.N times, verify (one Argon2id verification) on
@@ -59,8 +72,10 @@ func CPUTime(b *testing.B) time.Duration {
 // both alike. It reports each rate (argon2id/s, signins/s) and their
 // ratio; cpu-ratio, the process CPU time of one verification over that of
 // one sign-in, which leaves idle time out, and both CPU times
-// (argon2id-cpu-ms, signin-cpu-ms); busy and raw-busy, the share of the
-// CPUs each side's passes used. The verifications run under the pprof
+// (argon2id-cpu-ms, signin-cpu-ms), the system CPU time in them
+// (argon2id-sys-ms, signin-sys-ms) and the page faults (argon2id-faults,
+// signin-faults: memory the process touched afresh, most of that system
+// time); busy and raw-busy, the share of the CPUs each side's passes used. The verifications run under the pprof
 // label pass=raw, so that a CPU profile can show the sign-ins alone
 // (go tool pprof -tagignore pass=raw).
 func Compare(b *testing.B, clients, passes, rounds int, verify, signIn func(w int) error) {
@@ -71,18 +86,22 @@ func Compare(b *testing.B, clients, passes, rounds int, verify, signIn func(w in
 	}
 	// timed runs a pass and adds its wall time and the CPU time this
 	// process spent in it (the HTTP clients' share included).
-	timed := func(wall, cpu *time.Duration, pass func() time.Duration) {
-		before := CPUTime(b)
+	timed := func(wall, cpu, sys *time.Duration, faults *int64, pass func() time.Duration) {
+		before := usage(b)
 		*wall += pass()
-		*cpu += CPUTime(b) - before
+		after := usage(b)
+		*cpu += after.cpu - before.cpu
+		*sys += after.sys - before.sys
+		*faults += after.faults - before.faults
 	}
 	Parallel(b, clients, rounds, signIn) // warm up connections and caches
 	b.ResetTimer()
 	for range b.N {
-		var rawTime, e2eTime, rawCPU, e2eCPU time.Duration
+		var rawTime, e2eTime, rawCPU, e2eCPU, rawSys, e2eSys time.Duration
+		var rawFaults, e2eFaults int64
 		for range passes {
-			timed(&rawTime, &rawCPU, func() time.Duration { return Parallel(b, cpus, rounds, raw) })
-			timed(&e2eTime, &e2eCPU, func() time.Duration { return Parallel(b, clients, rounds, signIn) })
+			timed(&rawTime, &rawCPU, &rawSys, &rawFaults, func() time.Duration { return Parallel(b, cpus, rounds, raw) })
+			timed(&e2eTime, &e2eCPU, &e2eSys, &e2eFaults, func() time.Duration { return Parallel(b, clients, rounds, signIn) })
 		}
 		verifications, signIns := float64(passes*cpus*rounds), float64(passes*clients*rounds)
 		rawRate, e2eRate := verifications/rawTime.Seconds(), signIns/e2eTime.Seconds()
@@ -93,6 +112,10 @@ func Compare(b *testing.B, clients, passes, rounds int, verify, signIn func(w in
 		b.ReportMetric(rawCPUEach/e2eCPUEach, "cpu-ratio")
 		b.ReportMetric(rawCPUEach*1000, "argon2id-cpu-ms")
 		b.ReportMetric(e2eCPUEach*1000, "signin-cpu-ms")
+		b.ReportMetric(rawSys.Seconds()*1000/verifications, "argon2id-sys-ms")
+		b.ReportMetric(e2eSys.Seconds()*1000/signIns, "signin-sys-ms")
+		b.ReportMetric(float64(rawFaults)/verifications, "argon2id-faults")
+		b.ReportMetric(float64(e2eFaults)/signIns, "signin-faults")
 		b.ReportMetric(e2eCPU.Seconds()/e2eTime.Seconds()/float64(cpus), "busy")
 		b.ReportMetric(rawCPU.Seconds()/rawTime.Seconds()/float64(cpus), "raw-busy")
 	}
