@@ -10,6 +10,7 @@ package argonbench
 import (
 	"context"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"sync"
 	"syscall"
@@ -53,6 +54,7 @@ type rusage struct {
 	cpu    time.Duration // user and system CPU time
 	sys    time.Duration // system CPU time
 	faults int64         // minor page faults
+	gcs    uint64        // garbage collections completed
 }
 
 // usage reads this process's resource usage.
@@ -62,7 +64,9 @@ func usage(b *testing.B) rusage {
 		b.Fatal(err)
 	}
 	sys := time.Duration(ru.Stime.Nano())
-	return rusage{cpu: time.Duration(ru.Utime.Nano()) + sys, sys: sys, faults: ru.Minflt}
+	gcs := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(gcs)
+	return rusage{cpu: time.Duration(ru.Utime.Nano()) + sys, sys: sys, faults: ru.Minflt, gcs: gcs[0].Value.Uint64()}
 }
 
 // Compare measures, b.N times, verify (one Argon2id verification) on
@@ -75,7 +79,8 @@ func usage(b *testing.B) rusage {
 // (argon2id-cpu-ms, signin-cpu-ms), the system CPU time in them
 // (argon2id-sys-ms, signin-sys-ms) and the page faults (argon2id-faults,
 // signin-faults: memory the process touched afresh, most of that system
-// time); busy and raw-busy, the share of the CPUs each side's passes used. The verifications run under the pprof
+// time) and the garbage collections (argon2id-gcs, signin-gcs), each per
+// verification or sign-in; busy and raw-busy, the share of the CPUs each side's passes used. The verifications run under the pprof
 // label pass=raw, so that a CPU profile can show the sign-ins alone
 // (go tool pprof -tagignore pass=raw).
 func Compare(b *testing.B, clients, passes, rounds int, verify, signIn func(w int) error) {
@@ -86,23 +91,25 @@ func Compare(b *testing.B, clients, passes, rounds int, verify, signIn func(w in
 	}
 	// timed runs a pass and adds its wall time and the CPU time this
 	// process spent in it (the HTTP clients' share included).
-	timed := func(wall, cpu, sys *time.Duration, faults *int64, pass func() time.Duration) {
+	timed := func(wall *time.Duration, use *rusage, pass func() time.Duration) {
 		before := usage(b)
 		*wall += pass()
 		after := usage(b)
-		*cpu += after.cpu - before.cpu
-		*sys += after.sys - before.sys
-		*faults += after.faults - before.faults
+		use.cpu += after.cpu - before.cpu
+		use.sys += after.sys - before.sys
+		use.faults += after.faults - before.faults
+		use.gcs += after.gcs - before.gcs
 	}
 	Parallel(b, clients, rounds, signIn) // warm up connections and caches
 	b.ResetTimer()
 	for range b.N {
-		var rawTime, e2eTime, rawCPU, e2eCPU, rawSys, e2eSys time.Duration
-		var rawFaults, e2eFaults int64
+		var rawTime, e2eTime time.Duration
+		var rawUse, e2eUse rusage
 		for range passes {
-			timed(&rawTime, &rawCPU, &rawSys, &rawFaults, func() time.Duration { return Parallel(b, cpus, rounds, raw) })
-			timed(&e2eTime, &e2eCPU, &e2eSys, &e2eFaults, func() time.Duration { return Parallel(b, clients, rounds, signIn) })
+			timed(&rawTime, &rawUse, func() time.Duration { return Parallel(b, cpus, rounds, raw) })
+			timed(&e2eTime, &e2eUse, func() time.Duration { return Parallel(b, clients, rounds, signIn) })
 		}
+		rawCPU, e2eCPU := rawUse.cpu, e2eUse.cpu
 		verifications, signIns := float64(passes*cpus*rounds), float64(passes*clients*rounds)
 		rawRate, e2eRate := verifications/rawTime.Seconds(), signIns/e2eTime.Seconds()
 		b.ReportMetric(rawRate, "argon2id/s")
@@ -112,10 +119,12 @@ func Compare(b *testing.B, clients, passes, rounds int, verify, signIn func(w in
 		b.ReportMetric(rawCPUEach/e2eCPUEach, "cpu-ratio")
 		b.ReportMetric(rawCPUEach*1000, "argon2id-cpu-ms")
 		b.ReportMetric(e2eCPUEach*1000, "signin-cpu-ms")
-		b.ReportMetric(rawSys.Seconds()*1000/verifications, "argon2id-sys-ms")
-		b.ReportMetric(e2eSys.Seconds()*1000/signIns, "signin-sys-ms")
-		b.ReportMetric(float64(rawFaults)/verifications, "argon2id-faults")
-		b.ReportMetric(float64(e2eFaults)/signIns, "signin-faults")
+		b.ReportMetric(rawUse.sys.Seconds()*1000/verifications, "argon2id-sys-ms")
+		b.ReportMetric(e2eUse.sys.Seconds()*1000/signIns, "signin-sys-ms")
+		b.ReportMetric(float64(rawUse.faults)/verifications, "argon2id-faults")
+		b.ReportMetric(float64(e2eUse.faults)/signIns, "signin-faults")
+		b.ReportMetric(float64(rawUse.gcs)/verifications, "argon2id-gcs")
+		b.ReportMetric(float64(e2eUse.gcs)/signIns, "signin-gcs")
 		b.ReportMetric(e2eCPU.Seconds()/e2eTime.Seconds()/float64(cpus), "busy")
 		b.ReportMetric(rawCPU.Seconds()/rawTime.Seconds()/float64(cpus), "raw-busy")
 	}
