@@ -363,24 +363,21 @@ func (p *Provider) Pending(ctx context.Context, requestID string) (signin.Pendin
 // sign-in page writes the sign-in log entry (with Pending's application,
 // resource and flow).
 func (p *Provider) Complete(ctx context.Context, requestID, userID string, authTime time.Time) (string, error) {
-	pending, err := p.pendingRequest(ctx, requestID)
-	if err != nil {
-		return "", err
-	}
-	u, err := p.cfg.Store.GetUser(ctx, userID)
-	if err == nil && pending.LoginHint != "" && !strings.EqualFold(pending.LoginHint, u.UPN) { // UPNs compare case-insensitively
-		return "", apperr.New(apperr.Forbidden, "otherUser", "This sign-in is for another worker (%s).", pending.LoginHint)
-	}
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !u.AccountEnabled) {
-		return "", apperr.New(apperr.Forbidden, "userDisabled", "This account cannot sign in.")
-	}
-	if err != nil {
-		return "", err
+	u, userErr := p.cfg.Store.GetUser(ctx, userID)
+	if userErr != nil && !errors.Is(userErr, store.ErrNotFound) {
+		return "", userErr
 	}
 	now := p.now()
+	// The request is checked in the transaction that completes it, in
+	// this order: still waiting, for this user, the user enabled.
 	ar, err := p.cfg.Store.UpdateAuthRequest(ctx, requestID, func(ar *store.AuthRequest) error {
-		if !waiting(ar, now) {
+		switch {
+		case !waiting(ar, now):
 			return errNoRequest()
+		case userErr == nil && ar.LoginHint != "" && !strings.EqualFold(ar.LoginHint, u.UPN): // UPNs compare case-insensitively
+			return apperr.New(apperr.Forbidden, "otherUser", "This sign-in is for another worker (%s).", ar.LoginHint)
+		case userErr != nil || !u.AccountEnabled:
+			return apperr.New(apperr.Forbidden, "userDisabled", "This account cannot sign in.")
 		}
 		ar.UserID, ar.AuthTime = userID, authTime.UTC().Truncate(time.Microsecond)
 		return nil

@@ -168,6 +168,7 @@ func benchAuthCode(b *testing.B, clients int) {
 		passes = 8  // alternations of the two measurements
 		rounds = 10 // verifications or sign-ins per goroutine or client and pass
 	)
+	pin.ReserveHeap(pin.DefaultParams) // as qrpin serve does
 	d := newSignInDriver(b, clients, pin.DefaultParams)
 	e, signIn := d.e, d.signIn
 	hash, err := e.hasher.Hash(goodPIN)

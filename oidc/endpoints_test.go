@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +154,31 @@ func TestPendingComplete(t *testing.T) {
 	other := e.newUser("other@contoso.com")
 	if _, err := e.p.Complete(ctx, id, other.ID, e.clock.Now()); !isKind(err, apperr.Forbidden) {
 		t.Errorf("Complete for another user than the hint's: %v", err)
+	}
+	// A disabled or unknown user completes no request; the request still
+	// waits, unchanged.
+	before, err := e.st.GetAuthRequest(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noHint := e.startAuthorize(cfg.AuthCodeURL("s", ch))
+	if _, err := e.st.UpdateUser(ctx, other.ID, func(u *store.User) error { u.AccountEnabled = false; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ what, request, user string }{
+		{"a disabled user", noHint, other.ID},
+		{"an unknown user", noHint, "00000000-0000-0000-0000-000000000000"},
+		{"a disabled user, another than the hint's", id, other.ID},
+	} {
+		if _, err := e.p.Complete(ctx, tc.request, tc.user, e.clock.Now()); !isKind(err, apperr.Forbidden) {
+			t.Errorf("Complete for %s: %v, want Forbidden", tc.what, err)
+		}
+	}
+	if after, err := e.st.GetAuthRequest(ctx, id); err != nil || !reflect.DeepEqual(after, before) {
+		t.Errorf("request after refused Completes: %+v, %v; want %+v", after, err, before)
+	}
+	if ar, err := e.st.GetAuthRequest(ctx, noHint); err != nil || ar.UserID != "" || ar.Redeemed {
+		t.Errorf("request without a hint after refused Completes: %+v, %v", ar, err)
 	}
 	next, err := e.p.Complete(ctx, id, e.user.ID, e.clock.Now())
 	if err != nil || next != e.tenantURL("/oauth2/v2.0/authorize/callback?id="+id) {

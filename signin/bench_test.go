@@ -43,6 +43,7 @@ func benchSignInVsArgon2(b *testing.B, clients int) {
 		passes = 8  // alternations of the two measurements
 		rounds = 10 // verifications or sign-ins per goroutine or client and pass
 	)
+	pin.ReserveHeap(pin.DefaultParams) // as qrpin serve does
 	st, err := sqlite.Open(filepath.Join(b.TempDir(), "qrpin.db"))
 	if err != nil {
 		b.Fatal(err)

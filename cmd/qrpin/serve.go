@@ -87,6 +87,7 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 	if err != nil {
 		return err
 	}
+	pin.ReserveHeap(pin.DefaultParams)
 	base := c.baseURL()
 	// One configuration for the management and sign-in services.
 	cfg := pinflow.Config{

@@ -309,9 +309,8 @@ func (s *Store) UpdateMethod(ctx context.Context, userID string, fn func(*method
 				}
 			}
 		}
-		// Read back what is stored.
-		m, err = loadMethod(ctx, tx, getMethodSQL, userID)
-		return err
+		m = asStored(m)
+		return nil
 	})
 	if err != nil {
 		return method.Method{}, err
@@ -325,4 +324,35 @@ func (s *Store) DeleteMethod(ctx context.Context, userID string) error {
 		return store.ErrNotFound
 	}
 	return exactlyOne(s.exec(ctx, `DELETE FROM methods WHERE user_id = $1`, userID))
+}
+
+// asStored returns m as reading it back would (a copy): times in UTC to the
+// microsecond (timestamptz's precision), a code's Kind its slot's, an empty
+// verifier empty and not nil (bytea). UpdateMethod returns it instead of
+// reading the method again.
+func asStored(m method.Method) method.Method {
+	m = m.Clone()
+	m.Created = storedTime(m.Created)
+	m.PIN.Created, m.PIN.Updated = storedTime(m.PIN.Created), storedTime(m.PIN.Updated)
+	m.Lockout.LockedUntil = storedTime(m.Lockout.LockedUntil)
+	for _, k := range kinds {
+		c := m.Code(k)
+		if c == nil {
+			continue
+		}
+		c.Kind = k
+		c.Start, c.Expire, c.Created, c.LastUsed = storedTime(c.Start), storedTime(c.Expire), storedTime(c.Created), storedTime(c.LastUsed)
+		if c.Verifier == nil {
+			c.Verifier = []byte{}
+		}
+	}
+	return m
+}
+
+// storedTime is t as timestamptz keeps it and fromTime reads it back.
+func storedTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return time.UnixMicro(t.UnixMicro()).UTC()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/store"
@@ -213,13 +214,43 @@ func (s *Store) UpdateMethod(ctx context.Context, userID string, fn func(*method
 				}
 			}
 		}
-		m, err = loadMethod(ctx, tx, userID)
-		return err
+		m = asStored(m)
+		return nil
 	})
 	if err != nil {
 		return method.Method{}, err
 	}
 	return m, nil
+}
+
+// asStored returns m as reading it back would (a copy): times in UTC to the
+// microsecond, a code's Kind its slot's, an empty verifier nil. UpdateMethod
+// returns it instead of reading the method again.
+func asStored(m method.Method) method.Method {
+	m = m.Clone()
+	m.Created = storedTime(m.Created)
+	m.PIN.Created, m.PIN.Updated = storedTime(m.PIN.Created), storedTime(m.PIN.Updated)
+	m.Lockout.LockedUntil = storedTime(m.Lockout.LockedUntil)
+	for _, k := range kinds {
+		c := m.Code(k)
+		if c == nil {
+			continue
+		}
+		c.Kind = k
+		c.Start, c.Expire, c.Created, c.LastUsed = storedTime(c.Start), storedTime(c.Expire), storedTime(c.Created), storedTime(c.LastUsed)
+		if len(c.Verifier) == 0 {
+			c.Verifier = nil
+		}
+	}
+	return m
+}
+
+// storedTime is t as stored and read back (micros, then fromMicros).
+func storedTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return time.UnixMicro(t.UnixMicro()).UTC()
 }
 
 // DeleteMethod deletes the user's method and its codes.

@@ -19,6 +19,7 @@ var methodTests = []test{
 	{"Methods/UpdateRemoveCode", testMethodUpdateRemoveCode},
 	{"Methods/UpdateReplaceCode", testMethodUpdateReplaceCode},
 	{"Methods/UpdateMoveCodeID", testMethodUpdateMoveCodeID},
+	{"Methods/UpdateResultIsStored", testMethodUpdateResultIsStored},
 	{"Methods/UpdateFnError", testMethodUpdateFnError},
 	{"Methods/UpdateMissing", testMethodUpdateMissing},
 	{"Methods/UpdateKeepsIdentity", testMethodUpdateKeepsIdentity},
@@ -259,6 +260,38 @@ func testMethodUpdateFields(t *testing.T, s store.Store) {
 	must(t, err, "UpdateMethod")
 	equal(t, got, want, "UpdateMethod result")
 	wantMethod(t, s, want, "after the second UpdateMethod")
+}
+
+// testMethodUpdateResultIsStored: UpdateMethod returns what GetMethod then
+// reads, when fn leaves values a store keeps differently (times in another
+// zone or finer than a microsecond, an empty verifier, a code whose Kind is
+// not its slot's).
+func testMethodUpdateResultIsStored(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	m := methodFor(t, s, "alice@contoso.com")
+	zone := time.FixedZone("UTC-3", -3*3600)
+	odd := t0.Add(789 * time.Nanosecond).In(zone)
+	for _, edit := range []func(*method.Method){
+		func(m *method.Method) {
+			m.Created, m.PIN.Created, m.PIN.Updated, m.Lockout.LockedUntil = odd, odd, odd.Add(time.Hour), odd
+			m.Standard.Start, m.Standard.Expire, m.Standard.Created, m.Standard.LastUsed = odd, odd.Add(day), odd, odd
+		},
+		func(m *method.Method) { m.Standard.Verifier = []byte{} },
+		func(m *method.Method) { m.Temporary.Verifier = nil },
+		func(m *method.Method) {
+			m.SetCode(method.Standard, &method.QRCode{ID: newID(), Kind: method.Temporary, Start: odd, Expire: odd.Add(day), Created: odd})
+		},
+		func(m *method.Method) { m.Lockout = method.Lockout{}; m.Standard.LastUsed = time.Time{}.In(zone) },
+	} {
+		got, err := s.UpdateMethod(ctx, m.UserID, func(cur *method.Method) error {
+			edit(cur)
+			return nil
+		})
+		must(t, err, "UpdateMethod")
+		stored, err := s.GetMethod(ctx, m.UserID)
+		must(t, err, "GetMethod")
+		equal(t, got, stored, "UpdateMethod result against GetMethod")
+	}
 }
 
 func testMethodUpdateRemoveCode(t *testing.T, s store.Store) {
