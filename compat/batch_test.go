@@ -29,13 +29,20 @@ func wantBatchStatus(t *testing.T, resp msgraphcore.BatchResponse, want map[msgr
 	}
 }
 
-// wantBatchError checks a failed batch item's body: Graph's error envelope
-// with the code.
+// wantBatchError checks a failed batch item's body, as msgraph-sdk-go-core
+// parses it (strings as *string): Graph's error envelope with the code and
+// a message.
 func wantBatchError(t *testing.T, resp msgraphcore.BatchResponse, item msgraphcore.BatchItem, code string) {
 	t.Helper()
 	body := resp.GetResponseById(*item.GetId()).GetBody()
 	e, _ := body["error"].(map[string]any)
-	if e == nil || e["code"] != code || e["message"] == "" {
+	text := func(v any) string {
+		if p, ok := v.(*string); ok && p != nil {
+			return *p
+		}
+		return ""
+	}
+	if e == nil || text(e["code"]) != code || text(e["message"]) == "" {
 		t.Fatalf("batch item %s: body %v, want error code %s", *item.GetId(), body, code)
 	}
 }
