@@ -12,7 +12,9 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
-const { Client, GraphError, ResponseType } = require("@microsoft/microsoft-graph-client");
+const { BatchRequestContent, BatchResponseContent, Client, GraphError, ResponseType } = require(
+  "@microsoft/microsoft-graph-client",
+);
 const { TokenCredentialAuthenticationProvider } = require(
   "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js",
 );
@@ -125,5 +127,138 @@ for (const version of ["v1.0", "beta"]) {
       graph.api(`/users/nobody-${run}@js.contoso.com/authentication/qrCodePinMethod`).get(),
       (err) => err instanceof GraphError && err.statusCode === 404 && err.code === "Request_ResourceNotFound",
     );
+  });
+
+  test(`${version}: the authentication methods policy, its configurations, one by id`, { skip }, async () => {
+    const graph = client(version);
+    const qrID = version === "beta" ? "QRCodePin" : "qrCodePin"; // beta's documentation: "always QRCodePin"
+    const ids = ["Fido2", "MicrosoftAuthenticator", "Sms", "TemporaryAccessPass", "SoftwareOath", "Voice", "Email",
+      "X509Certificate", qrID];
+    const policy = await graph.api("/policies/authenticationMethodsPolicy").get();
+    assert.equal(policy.id, "authenticationMethodsPolicy");
+    assert.equal(policy["@odata.type"], "#microsoft.graph.authenticationMethodsPolicy");
+    assert.deepEqual(policy.authenticationMethodConfigurations.map((c) => c.id), ids);
+    const qr = policy.authenticationMethodConfigurations.at(-1);
+    assert.equal(qr["@odata.type"], "#microsoft.graph.qrCodePinAuthenticationMethodConfiguration");
+    assert.equal(typeof qr.pinLength, "number");
+    for (const c of policy.authenticationMethodConfigurations.slice(0, -1)) {
+      assert.equal(c.state, "disabled", c.id);
+    }
+    const base = "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations";
+    const list = await graph.api(base).get();
+    assert.deepEqual(list.value.map((c) => c.id), ids);
+    const fido = await graph.api(`${base}/Fido2`).get();
+    assert.equal(fido["@odata.type"], "#microsoft.graph.fido2AuthenticationMethodConfiguration");
+    assert.equal(fido.state, "disabled");
+    await assert.rejects(graph.api(`${base}/NoSuchMethod`).get(),
+      (err) => err instanceof GraphError && err.statusCode === 404 && err.code === "itemNotFound");
+  });
+
+  test(`${version}: GET and DELETE authentication/methods/{id}; the created method's Location`, { skip }, async () => {
+    const graph = client(version);
+    const user = await graph.api("/users").post({ userPrincipalName: `cam-${run}@js-${tag}.contoso.com`, displayName: "Cam Li" });
+    const res = await graph.api(`/users/${user.id}/authentication/qrCodePinMethod`)
+      .responseType(ResponseType.RAW)
+      .put({ standardQRCode: {} });
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get("location"), `${env.url}/${version}/users/${user.id}/authentication/qrCodePinMethod`);
+    const created = await res.json();
+
+    const methods = `/users/${user.id}/authentication/methods`;
+    const list = await graph.api(methods).get();
+    const listed = list.value.filter((m) => m["@odata.type"] === "#microsoft.graph.qrCodePinAuthenticationMethod");
+    assert.deepEqual(listed.map((m) => m.id), [created.id]);
+    const byID = await graph.api(`${methods}/${created.id}`).get();
+    assert.equal(byID.id, created.id);
+    assert.equal(byID["@odata.type"], "#microsoft.graph.qrCodePinAuthenticationMethod");
+    assert.equal(byID.pin.code, null);
+    assert.equal(byID.standardQRCode.image, null);
+    if (version === "v1.0") {
+      assert.equal(byID.pin.id, created.id, "v1.0's qrPin carries the method's id");
+      assert.equal("lastUsedDateTime" in byID, false, "v1.0's method has no lastUsedDateTime");
+    } else {
+      assert.equal(byID.lastUsedDateTime, "0001-01-01T00:00:00Z", "never used (spec D8)");
+      assert.equal("id" in byID.pin, false, "beta's qrPin has no id");
+    }
+    await assert.rejects(graph.api(`${methods}/28c10230-6103-485e-b985-444c60001490`).get(),
+      (err) => err instanceof GraphError && err.statusCode === 404 && err.code === "itemNotFound");
+
+    await graph.api(`${methods}/${created.id}`).delete();
+    await assert.rejects(graph.api(`/users/${user.id}/authentication/qrCodePinMethod`).get(),
+      (err) => err instanceof GraphError && err.statusCode === 404 && err.code === "itemNotFound");
+    await assert.rejects(graph.api(`${methods}/${created.id}`).delete(),
+      (err) => err instanceof GraphError && err.statusCode === 404 && err.code === "itemNotFound");
+  });
+
+  test(`${version}: JSON batching with BatchRequestContent; users' employeeId`, { skip }, async () => {
+    const graph = client(version);
+    const upn = `jo-${run}@js-batch-${tag}.contoso.com`;
+    const employeeId = `J${run}`.slice(0, 16);
+    // Node's Request wants absolute URLs; client 3.0.7's BatchRequestContent
+    // strips only the scheme and host, so the URLs name no version (Graph
+    // refuses "/v1.0/..." inside a batch, and so does qrpin).
+    const steps = [
+      {
+        id: "1",
+        request: new Request(`${env.url}/users`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ userPrincipalName: upn, displayName: "Jo Batch", employeeId }),
+        }),
+      },
+      { id: "2", request: new Request(`${env.url}/users/${upn}`, { method: "GET" }), dependsOn: ["1"] },
+      // The client accepts only parallel, serial or same dependencies: serial here.
+      { id: "3", request: new Request(`${env.url}/users/nobody-${run}@js.contoso.com`, { method: "GET" }), dependsOn: ["2"] },
+    ];
+    const content = await new BatchRequestContent(steps).getContent();
+    assert.deepEqual(content.requests.map((r) => r.url), ["/users", `/users/${upn}`, `/users/nobody-${run}@js.contoso.com`]);
+    const answers = new BatchResponseContent(await graph.api("/$batch").post(content));
+    const made = answers.getResponseById("1");
+    assert.equal(made.status, 201);
+    const user = await made.json();
+    assert.equal(user.userPrincipalName, upn);
+    assert.equal(user.employeeId, employeeId);
+    const read = answers.getResponseById("2");
+    assert.equal(read.status, 200);
+    assert.equal((await read.json()).id, user.id);
+    const missing = answers.getResponseById("3");
+    assert.equal(missing.status, 404);
+    assert.equal((await missing.json()).error.code, "Request_ResourceNotFound");
+
+    const found = await graph.api("/users").filter(`employeeId eq '${employeeId}'`).get();
+    assert.deepEqual(found.value.map((u) => u.id), [user.id]);
+    await graph.api(`/users/${user.id}`).patch({ employeeId: null });
+    assert.equal((await graph.api(`/users/${user.id}`).get()).employeeId, null);
+    const none = await graph.api("/users").filter(`employeeId eq '${employeeId}'`).get();
+    assert.deepEqual(none.value, []);
+  });
+
+  test(`${version}: authentication methods reports; $count and $select on users`, { skip }, async () => {
+    const graph = client(version);
+    const mk = (n) => graph.api("/users").post({ userPrincipalName: `${n}-${run}@js-reports-${tag}.contoso.com`, displayName: n });
+    const withQR = await mk("nia");
+    const without = await mk("oto");
+    await graph.api(`/users/${withQR.id}/authentication/qrCodePinMethod`).put({ standardQRCode: {} });
+
+    const counted = await graph.api("/users").header("ConsistencyLevel", "eventual").count(true).top(500).get();
+    assert.equal(counted["@odata.count"], counted.value.length);
+    const selected = await graph.api(`/users/${withQR.id}`).select("id,displayName").get();
+    assert.equal(selected.id, withQR.id);
+    assert.equal(selected.displayName, "nia");
+    assert.equal("userPrincipalName" in selected, false);
+
+    const details = "/reports/authenticationMethods/userRegistrationDetails";
+    const registered = await graph.api(details).filter("methodsRegistered/any(m: m eq 'qrCode')").get();
+    const ids = registered.value.map((r) => r.id);
+    assert.ok(ids.includes(withQR.id) && !ids.includes(without.id), JSON.stringify(ids));
+    const one = await graph.api(`${details}/${withQR.id}`).get();
+    assert.deepEqual(one.methodsRegistered, ["qrCode"]);
+    assert.equal(one.userPrincipalName, withQR.userPrincipalName);
+    assert.equal(one.isMfaRegistered, false);
+    assert.deepEqual((await graph.api(`${details}/${without.id}`).get()).methodsRegistered, []);
+
+    const summary = await graph.api("/reports/authenticationMethods/usersRegisteredByMethod(includedUserTypes='all',includedUserRoles='all')").get();
+    assert.equal(summary.totalUserCount, counted["@odata.count"]);
+    assert.deepEqual(summary.userRegistrationMethodCounts, [{ authenticationMethod: "qrCode", userCount: registered.value.length }]);
   });
 }
