@@ -76,8 +76,6 @@ var userRows = []userRow{
 		cells: "403  ok   403   ok   ok   ok    403  ok   ok   ok   ok   403  ok   ok   403  ok   403  404  404  403  403"},
 	{name: "GetCode", self: qrRead, all: qrReadAll, prep: withMethod, op: getCode,
 		cells: "403  ok   403   ok   ok   ok    403  ok   ok   ok   ok   403  ok   ok   403  ok   403  404  404  403  403"},
-	{name: "GetPIN", self: qrRead, all: qrReadAll, prep: withMethod, op: getPIN,
-		cells: "403  ok   403   ok   ok   ok    403  ok   ok   ok   ok   403  ok   ok   403  ok   403  404  404  403  403"},
 	{name: "CreateMethod", self: qrWrite, all: qrWriteAll, op: createMethod, write: true,
 		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403"},
 	{name: "DeleteMethod", self: qrWrite, all: qrWriteAll, prep: withMethod, op: deleteMethod, write: true,
@@ -121,11 +119,6 @@ func listMethods(e *env, p auth.Principal, ref admin.UserRef) error {
 
 func getCode(e *env, p auth.Principal, ref admin.UserRef) error {
 	_, _, err := e.svc.GetCode(e.ctx, p, ref, method.Standard)
-	return err
-}
-
-func getPIN(e *env, p auth.Principal, ref admin.UserRef) error {
-	_, _, err := e.svc.GetPIN(e.ctx, p, ref)
 	return err
 }
 

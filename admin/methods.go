@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/qrpin/qrpin/apperr"
@@ -44,9 +45,10 @@ type PatchedCode struct {
 // ResetPINResult is a PIN just reset: its state, and the generated PIN,
 // shown once.
 type ResetPINResult struct {
-	User store.User
-	PIN  method.PIN
-	Code string
+	User     store.User
+	MethodID string // the method the PIN belongs to
+	PIN      method.PIN
+	Code     string
 }
 
 // CodeInput is the body of a request that creates or changes a QR code.
@@ -213,6 +215,45 @@ func (s *Service) DeleteMethod(ctx context.Context, p auth.Principal, ref UserRe
 	return err
 }
 
+// GetMethodByID returns a user's method when its id is id (Graph's
+// generic authentication/methods/{id}); another id is itemNotFound.
+func (s *Service) GetMethodByID(ctx context.Context, p auth.Principal, ref UserRef, id string) (store.User, method.Method, error) {
+	u, m, err := s.GetMethod(ctx, p, ref)
+	if err == nil && !strings.EqualFold(m.ID, id) {
+		return u, method.Method{}, errNoMethodID(id)
+	}
+	return u, m, err
+}
+
+// DeleteMethodByID deletes a user's method when its id is id; another id
+// is itemNotFound and deletes nothing. The id is checked, then the method
+// deleted: a method created between the two (after the one named was
+// deleted) is deleted too.
+func (s *Service) DeleteMethodByID(ctx context.Context, p auth.Principal, ref UserRef, id string) (err error) {
+	chg := &change{category: CategoryUser, activity: "Delete QR code PIN method", op: OpDelete}
+	defer s.audit(ctx, p, &err, chg)
+	u, err := s.target(ctx, p, ref, auth.WriteMethod)
+	chg.targets = userTarget(u)
+	if err != nil {
+		return err
+	}
+	m, err := s.method(ctx, u)
+	if err != nil {
+		return err
+	}
+	if !strings.EqualFold(m.ID, id) {
+		return errNoMethodID(id)
+	}
+	if err = s.Store.DeleteMethod(ctx, u.ID); errors.Is(err, store.ErrNotFound) {
+		return errNoMethod()
+	}
+	return err
+}
+
+func errNoMethodID(id string) error {
+	return apperr.New(apperr.NotFound, "itemNotFound", "The user has no authentication method with the id '%s'.", id)
+}
+
 // GetCode returns one of a user's QR codes.
 func (s *Service) GetCode(ctx context.Context, p auth.Principal, ref UserRef, kind method.Kind) (store.User, method.QRCode, error) {
 	u, m, err := s.GetMethod(ctx, p, ref)
@@ -297,12 +338,6 @@ func (s *Service) DeleteCode(ctx context.Context, p auth.Principal, ref UserRef,
 	return err
 }
 
-// GetPIN returns a user's PIN state (never the PIN).
-func (s *Service) GetPIN(ctx context.Context, p auth.Principal, ref UserRef) (store.User, method.PIN, error) {
-	u, m, err := s.GetMethod(ctx, p, ref)
-	return u, m.PIN, err
-}
-
 // ResetPIN replaces a user's PIN with a new generated temporary one, which
 // is returned (the one time it is shown). It also lifts any PIN lockout.
 func (s *Service) ResetPIN(ctx context.Context, p auth.Principal, ref UserRef) (_ ResetPINResult, err error) {
@@ -337,7 +372,7 @@ func (s *Service) ResetPIN(ctx context.Context, p auth.Principal, ref UserRef) (
 	if err != nil {
 		return ResetPINResult{User: u}, err
 	}
-	return ResetPINResult{User: u, PIN: m.PIN, Code: code}, nil
+	return ResetPINResult{User: u, MethodID: m.ID, PIN: m.PIN, Code: code}, nil
 }
 
 // UpdatePIN lets the signed-in user replace their PIN, proving they know the

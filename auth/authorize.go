@@ -32,6 +32,7 @@ const (
 	GrantAppRoles                         // grant or revoke application permissions (app role assignments)
 	ReadSignInLogs                        // read the sign-in logs (auditLogs/signIns)
 	ReadDirectoryAudits                   // read the directory audit logs (auditLogs/directoryAudits)
+	ReadReports                           // read the authentication methods reports (reports/authenticationMethods)
 )
 
 // String names the action as error messages do ("write the QR code + PIN method").
@@ -250,6 +251,12 @@ var rules = map[Action]rule{
 	},
 	ReadDirectoryAudits: {
 		what:   "read the directory audit logs",
+		others: []string{auditLogReadAll},
+		app:    []string{auditLogReadAll},
+		roles:  auditReaders,
+	},
+	ReadReports: { // Graph's userRegistrationDetails and usersRegisteredByMethod: AuditLog.Read.All
+		what:   "read the authentication methods reports",
 		others: []string{auditLogReadAll},
 		app:    []string{auditLogReadAll},
 		roles:  auditReaders,

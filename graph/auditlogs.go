@@ -37,22 +37,28 @@ type authDetailJSON struct {
 }
 
 type signInJSON struct {
-	ID                  string    `json:"id"`
-	Created             graphTime `json:"createdDateTime"`
-	UserID              string    `json:"userId"`
-	UPN                 string    `json:"userPrincipalName"`
-	AppID               string    `json:"appId"`
-	AppDisplayName      string    `json:"appDisplayName"`
-	IPAddress           string    `json:"ipAddress"`
-	ClientAppUsed       string    `json:"clientAppUsed"`
-	IsInteractive       bool      `json:"isInteractive"`
-	ResourceID          string    `json:"resourceId"`
-	ResourceDisplayName string    `json:"resourceDisplayName"`
-	// AuthenticationProtocol is beta's only (v1.0's signIn lacks it).
-	AuthenticationProtocol  string           `json:"authenticationProtocol,omitempty"`
-	ConditionalAccessStatus string           `json:"conditionalAccessStatus"`
-	Status                  signInStatusJSON `json:"status"`
-	AuthenticationDetails   []authDetailJSON `json:"authenticationDetails"`
+	ID                  string           `json:"id"`
+	Created             graphTime        `json:"createdDateTime"`
+	UserID              string           `json:"userId"`
+	UPN                 string           `json:"userPrincipalName"`
+	UserDisplayName     *string          `json:"userDisplayName"`
+	AppID               string           `json:"appId"`
+	AppDisplayName      string           `json:"appDisplayName"`
+	IPAddress           string           `json:"ipAddress"`
+	ClientAppUsed       string           `json:"clientAppUsed"`
+	CorrelationID       *string          `json:"correlationId"`
+	UserAgent           *string          `json:"userAgent"`
+	DeviceDetail        deviceDetailJSON `json:"deviceDetail"`
+	IsInteractive       bool             `json:"isInteractive"`
+	ResourceID          string           `json:"resourceId"`
+	ResourceDisplayName string           `json:"resourceDisplayName"`
+	// The rest is beta's only: v1.0's signIn has none of it.
+	AuthenticationProtocol    string           `json:"authenticationProtocol,omitempty"`
+	AuthenticationMethodsUsed []string         `json:"authenticationMethodsUsed,omitempty"`
+	AuthenticationRequirement string           `json:"authenticationRequirement,omitempty"`
+	ConditionalAccessStatus   string           `json:"conditionalAccessStatus"`
+	Status                    signInStatusJSON `json:"status"`
+	AuthenticationDetails     []authDetailJSON `json:"authenticationDetails,omitempty"`
 }
 
 // stepNames says which step of a sign-in failed, for authenticationDetails.
@@ -68,28 +74,39 @@ var protocols = map[string]string{"authorizationCode": "oAuth2", "deviceCode": "
 // shows it.
 func toSignIn(e store.SignInLog, version string) *signInJSON {
 	j := &signInJSON{
-		ID: e.ID, Created: graphTime(e.Created), UserID: e.UserID, UPN: e.UPN, AppID: e.AppID,
-		AppDisplayName: e.AppName, IPAddress: e.IPAddress, ClientAppUsed: "Browser", IsInteractive: true,
-		ResourceID: graphResourceID, ResourceDisplayName: "Microsoft Graph", ConditionalAccessStatus: "notApplied",
+		ID: e.ID, Created: graphTime(e.Created), UserID: e.UserID, UPN: e.UPN, UserDisplayName: optional(e.UserDisplayName),
+		AppID: e.AppID, AppDisplayName: e.AppName, IPAddress: e.IPAddress, ClientAppUsed: "Browser",
+		CorrelationID: optional(e.CorrelationID), UserAgent: optional(e.UserAgent), DeviceDetail: parseUserAgent(e.UserAgent),
+		IsInteractive: true, ResourceID: graphResourceID, ResourceDisplayName: "Microsoft Graph", ConditionalAccessStatus: "notApplied",
 		Status: signInStatusJSON{ErrorCode: e.ErrorCode},
 	}
-	if version == "beta" {
+	beta := version == "beta"
+	if beta {
 		j.AuthenticationProtocol = protocols[e.Flow]
 		if j.AuthenticationProtocol == "" {
 			j.AuthenticationProtocol = "none"
 		}
+		// QR code + PIN is one factor (the concept docs say so); Entra
+		// names the method "QR code", as authenticationDetails do.
+		j.AuthenticationMethodsUsed = []string{"QR code"}
+		j.AuthenticationRequirement = "singleFactorAuthentication"
 	}
 	if e.Resource != "" && e.Resource != j.ResourceDisplayName { // an application's own API, through the OpenID provider
 		j.ResourceID, j.ResourceDisplayName = e.AppID, e.Resource
+	}
+	if e.ErrorCode != 0 {
+		reason := e.FailureReason
+		j.Status.FailureReason = &reason
+	}
+	if !beta {
+		return j
 	}
 	detail := authDetailJSON{Method: "QR code", Detail: "QR code and PIN", StepTime: graphTime(e.Created),
 		Requirement: "Primary authentication", Succeeded: e.ErrorCode == 0, Result: "MFA requirement satisfied by claim in the token"}
 	if e.ErrorCode == 0 {
 		detail.Result = "Correct QR code and PIN"
 	} else {
-		reason := e.FailureReason
-		j.Status.FailureReason = &reason
-		detail.Result = "Failed at the " + stepNames[e.Step] + " step: " + reason
+		detail.Result = "Failed at the " + stepNames[e.Step] + " step: " + e.FailureReason
 	}
 	j.AuthenticationDetails = []authDetailJSON{detail}
 	return j
@@ -255,8 +272,9 @@ func (c *call) auditPage(fields auditFields) (store.AuditFilter, int, error) {
 	return f, top, err
 }
 
-// auditNextLink is nextLink with the $filter kept.
-func (c *call) auditNextLink(got, top int, lastID string) string {
+// filteredNextLink is nextLink with the request's $filter kept: the
+// paging helper of every list that filters.
+func (c *call) filteredNextLink(got, top int, lastID string) string {
 	link := c.nextLink(got, top, lastID)
 	if filter := c.r.URL.Query().Get("$filter"); link != "" && filter != "" {
 		link += "&" + url.Values{"$filter": {filter}}.Encode()
@@ -278,7 +296,7 @@ func (s *Server) listSignIns(c *call) (int, any, error) {
 		out.Value = append(out.Value, toSignIn(e, c.version))
 	}
 	if len(es) > 0 {
-		out.NextLink = c.auditNextLink(len(es), top, es[len(es)-1].ID)
+		out.NextLink = c.filteredNextLink(len(es), top, es[len(es)-1].ID)
 	}
 	return http.StatusOK, out, nil
 }
@@ -297,7 +315,7 @@ func (s *Server) listDirectoryAudits(c *call) (int, any, error) {
 		out.Value = append(out.Value, toDirectoryAudit(e))
 	}
 	if len(es) > 0 {
-		out.NextLink = c.auditNextLink(len(es), top, es[len(es)-1].ID)
+		out.NextLink = c.filteredNextLink(len(es), top, es[len(es)-1].ID)
 	}
 	return http.StatusOK, out, nil
 }

@@ -206,16 +206,23 @@ func TestSignInLogsOfApplications(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Newest first; v1.0's shapes (beta adds authenticationProtocol).
+	// Newest first; v1.0's shapes (beta adds authenticationProtocol,
+	// authenticationMethodsUsed, authenticationRequirement and
+	// authenticationDetails). Entries without the client's details
+	// (written before migration 00018) show them null and empty.
+	details := make([]string, 3)
 	entry := func(minute int, appID, appName, resourceID, resourceName, status, detail string) string {
 		ts := at.Add(time.Duration(minute) * time.Minute).Format(time.RFC3339)
+		details[2-minute] = `[{"authenticationMethod": "QR code", "authenticationMethodDetail": "QR code and PIN",
+				"authenticationStepDateTime": "` + ts + `", "authenticationStepRequirement": "Primary authentication", ` + detail + `}]`
 		return `{"id": "` + ids[minute] + `", "createdDateTime": "` + ts + `",
-			"userId": "` + user + `", "userPrincipalName": "ana@contoso.com", "appId": "` + appID + `", "appDisplayName": "` + appName + `",
-			"ipAddress": "192.0.2.1", "clientAppUsed": "Browser", "isInteractive": true,
+			"userId": "` + user + `", "userPrincipalName": "ana@contoso.com", "userDisplayName": null,
+			"appId": "` + appID + `", "appDisplayName": "` + appName + `",
+			"ipAddress": "192.0.2.1", "clientAppUsed": "Browser", "correlationId": null, "userAgent": null,
+			"deviceDetail": {"deviceId": "", "displayName": "", "operatingSystem": "", "browser": "", "isCompliant": false, "isManaged": false, "trustType": ""},
+			"isInteractive": true,
 			"resourceId": "` + resourceID + `", "resourceDisplayName": "` + resourceName + `", "conditionalAccessStatus": "notApplied",
-			"status": ` + status + `,
-			"authenticationDetails": [{"authenticationMethod": "QR code", "authenticationMethodDetail": "QR code and PIN",
-				"authenticationStepDateTime": "` + ts + `", "authenticationStepRequirement": "Primary authentication", ` + detail + `}]}`
+			"status": ` + status + `}`
 	}
 	ok := `{"errorCode": 0, "failureReason": null, "additionalDetails": null}`
 	okDetail := `"authenticationStepResultDetail": "Correct QR code and PIN", "succeeded": true`
@@ -239,6 +246,13 @@ func TestSignInLogsOfApplications(t *testing.T) {
 			}
 			if version == "beta" {
 				want["authenticationProtocol"] = protocols[i]
+				want["authenticationMethodsUsed"] = []any{"QR code"}
+				want["authenticationRequirement"] = "singleFactorAuthentication"
+				var d any
+				if err := json.Unmarshal([]byte(details[i]), &d); err != nil {
+					t.Fatal(err)
+				}
+				want["authenticationDetails"] = d
 			}
 			gb, _ := json.Marshal(g)
 			wb, _ := json.Marshal(want)

@@ -352,7 +352,7 @@ func TestUnknownPath(t *testing.T) {
 		"/", "/v1.0", "/v1.0/", "/v2.0/users", "/beta2/users", "/users",
 		"/v1.0/nothing", "/v1.0/users/" + b.u.ID + "/authentication/fido2Methods",
 		m + "/pin/resetPin", m + "/standardQRCode/image", m + "/qrCodes",
-		"/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2",
+		"/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2/includeTargets",
 		"/v1.0/me/authentication", "/v1.0/groups/" + b.g + "/owners",
 	} {
 		for _, verb := range []string{"GET", "PATCH", "DELETE"} {

@@ -18,7 +18,7 @@ func (s *Server) getMethod(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	j := toMethod(m)
+	j := c.toMethod(m)
 	j.Context = c.methodContext(u.ID, "")
 	return http.StatusOK, j, nil
 }
@@ -30,9 +30,25 @@ func (s *Server) listMethods(c *call) (int, any, error) {
 	}
 	out := collection[*methodJSON]{Context: c.context("users('%s')/authentication/methods", u.ID), Value: []*methodJSON{}}
 	for _, m := range ms {
-		out.Value = append(out.Value, toMethod(m))
+		out.Value = append(out.Value, c.toMethod(m))
 	}
 	return http.StatusOK, out, nil
+}
+
+// getMethodByID is Graph's generic GET authentication/methods/{id}: the
+// QR code + PIN method when the id is its own, as the methods list names it.
+func (s *Server) getMethodByID(c *call) (int, any, error) {
+	u, m, err := s.Admin.GetMethodByID(c.r.Context(), c.p, c.userRef(), c.vars["methodID"])
+	if err != nil {
+		return 0, nil, err
+	}
+	j := c.toMethod(m)
+	j.Context = c.context("users('%s')/authentication/methods/$entity", u.ID)
+	return http.StatusOK, j, nil
+}
+
+func (s *Server) deleteMethodByID(c *call) (int, any, error) {
+	return http.StatusNoContent, nil, s.Admin.DeleteMethodByID(c.r.Context(), c.p, c.userRef(), c.vars["methodID"])
 }
 
 // codeBody is a qrCode in a request body.
@@ -77,8 +93,10 @@ func (s *Server) createMethod(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	j := toCreatedMethod(created)
+	j := c.toCreatedMethod(created)
 	j.Context = c.methodContext(created.User.ID, "")
+	// The how-to's create answer names the new method (spec 1.4).
+	c.header.Set("Location", c.base+"/"+c.version+"/users/"+created.User.ID+"/authentication/qrCodePinMethod")
 	return http.StatusCreated, j, nil
 }
 
@@ -131,11 +149,11 @@ func (s *Server) deleteCode(c *call) (int, any, error) {
 }
 
 func (s *Server) getPIN(c *call) (int, any, error) {
-	u, p, err := s.Admin.GetPIN(c.r.Context(), c.p, c.userRef())
+	u, m, err := s.Admin.GetMethod(c.r.Context(), c.p, c.userRef())
 	if err != nil {
 		return 0, nil, err
 	}
-	j := toPIN(p, nil)
+	j := c.toPIN(m.ID, m.PIN, nil)
 	j.Context = c.methodContext(u.ID, "/pin")
 	return http.StatusOK, j, nil
 }
@@ -151,7 +169,7 @@ func (s *Server) resetPIN(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	j := toPIN(res.PIN, &res.Code)
+	j := c.toPIN(res.MethodID, res.PIN, &res.Code)
 	j.Context = c.methodContext(res.User.ID, "/pin")
 	return http.StatusCreated, j, nil
 }

@@ -337,6 +337,24 @@ var (
 	pinKeys    = []string{"@odata.type", "code", "forceChangePinNextSignIn", "createdDateTime", "updatedDateTime"}
 )
 
+// methodKeys are the method's keys in the subject's API version: beta's
+// carries lastUsedDateTime.
+func (s *subject) methodKeys() []string {
+	if s.f.version == "beta" {
+		return append(slices.Clone(methodKeys), "lastUsedDateTime")
+	}
+	return methodKeys
+}
+
+// pinKeys are the qrPin's keys in the subject's API version: v1.0's
+// carries an id.
+func (s *subject) pinKeys() []string {
+	if s.f.version == "v1.0" {
+		return append(slices.Clone(pinKeys), "id")
+	}
+	return pinKeys
+}
+
 // checkCode checks a qrCode object (nested: no @odata.context).
 func checkCode(t *testing.T, c map[string]any, start, expire, created time.Time) {
 	t.Helper()
@@ -350,10 +368,16 @@ func checkCode(t *testing.T, c map[string]any, start, expire, created time.Time)
 }
 
 // checkPIN checks a qrPin object (nested: no @odata.context); code is the
-// expected code (nil for reads).
+// expected code (nil for reads). A v1.0 qrPin carries an id, a beta one
+// none (TestPINAndMethodIDs checks which, and its value).
 func checkPIN(t *testing.T, p map[string]any, code any, force bool, created, updated time.Time) {
 	t.Helper()
-	hasKeys(t, p, pinKeys...)
+	if _, ok := p["id"]; ok {
+		hasKeys(t, p, append(pinKeys, "id")...)
+		isGUID(t, "qrPin id", str(t, p, "id"))
+	} else {
+		hasKeys(t, p, pinKeys...)
+	}
 	eq(t, "qrPin @odata.type", p["@odata.type"], "#microsoft.graph.qrPin")
 	eq(t, "pin.code", p["code"], code)
 	eq(t, "forceChangePinNextSignIn", p["forceChangePinNextSignIn"], force)
@@ -384,7 +408,7 @@ func TestCreateMethod(t *testing.T) {
 		expire := start.AddDate(0, 0, 200)
 
 		m := s.create(t, start, expire, pin1)
-		hasKeys(t, m, methodKeys...)
+		hasKeys(t, m, s.methodKeys()...)
 		eq(t, "@odata.context", m["@odata.context"], s.ctx(""))
 		eq(t, "@odata.type", m["@odata.type"], "#microsoft.graph.qrCodePinAuthenticationMethod")
 		isGUID(t, "id", str(t, m, "id"))
@@ -598,7 +622,7 @@ func TestGetMethod(t *testing.T) {
 		r = s.do("GET", s.methodPath(), "")
 		expect(t, r, http.StatusOK, "")
 		g := r.json(t)
-		hasKeys(t, g, methodKeys...)
+		hasKeys(t, g, s.methodKeys()...)
 		eq(t, "@odata.context", g["@odata.context"], s.ctx(""))
 		eq(t, "@odata.type", g["@odata.type"], "#microsoft.graph.qrCodePinAuthenticationMethod")
 		eq(t, "id", g["id"], m["id"])
@@ -942,7 +966,7 @@ func TestResetPIN(t *testing.T) {
 			r := s.do("PATCH", s.pinPath(), body)
 			expect(t, r, http.StatusCreated, "")
 			p := r.json(t)
-			hasKeys(t, p, append(pinKeys, "@odata.context")...)
+			hasKeys(t, p, append(s.pinKeys(), "@odata.context")...)
 			eq(t, "@odata.context", p["@odata.context"], s.ctx("/pin"))
 			code := str(t, p, "code")
 			if code == "09599786" || code == current || len(code) != 8 || pin.Check(code, 8) != nil {

@@ -27,14 +27,18 @@ var policyPaths = []struct{ version, path string }{
 // policyJSON is the policy as the API must show it in version.
 func (e *env) policyJSON(version, state string, pinLength, days int, include, exclude []any) map[string]any {
 	meta := e.srv.URL + "/" + version + "/$metadata#"
+	id := "qrCodePin" // v1.0's documentation; beta's says the id is "always QRCodePin"
+	if version == "beta" {
+		id = "QRCodePin"
+	}
 	return map[string]any{
 		"@odata.context":               meta + "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/$entity",
 		"@odata.type":                  policyType,
-		"id":                           "qrCodePin",
+		"id":                           id,
 		"state":                        state,
 		"pinLength":                    float64(pinLength),
 		"standardQRCodeLifetimeInDays": float64(days),
-		"includeTargets@odata.context": meta + "policies/authenticationMethodsPolicy/authenticationMethodConfigurations('qrCodePin')/microsoft.graph.qrCodePinAuthenticationMethodConfiguration/includeTargets",
+		"includeTargets@odata.context": meta + "policies/authenticationMethodsPolicy/authenticationMethodConfigurations('" + id + "')/microsoft.graph.qrCodePinAuthenticationMethodConfiguration/includeTargets",
 		"includeTargets":               include,
 		"excludeTargets":               exclude,
 	}

@@ -26,10 +26,13 @@ func (s *Server) register() {
 		r.add(http.MethodPatch, path, s.updatePIN)
 	}
 	r.add(http.MethodGet, "users/{user}/authentication/methods", s.listMethods)
+	r.add(http.MethodGet, "users/{user}/authentication/methods/{methodID}", s.getMethodByID)
+	r.add(http.MethodDelete, "users/{user}/authentication/methods/{methodID}", s.deleteMethodByID)
 
 	r.add(http.MethodGet, policy, s.getPolicy)
 	r.add(http.MethodPatch, policy, s.updatePolicy)
 	r.add(http.MethodDelete, policy, s.deletePolicy)
+	s.registerMethodsPolicy(r)
 
 	r.add(http.MethodGet, "users", s.listUsers)
 	r.add(http.MethodPost, "users", s.createUser)
@@ -51,4 +54,5 @@ func (s *Server) register() {
 	s.registerRoles(r)
 	s.registerApplications()
 	s.registerAuditLogs(r)
+	s.registerReports(r)
 }

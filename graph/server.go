@@ -62,6 +62,7 @@ type call struct {
 	vars    map[string]string
 	base    string // scheme://host of the service
 	maxBody int64
+	header  http.Header // the response's headers, for a handler to add to
 }
 
 // Handler returns the HTTP handler serving /v1.0 and /beta.
@@ -120,7 +121,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, crid string, ref
 			return
 		}
 	}
-	status, body, err := s.dispatch(r)
+	status, body, err := s.dispatch(r, rw.Header())
 	if err != nil {
 		s.writeError(rw, rid, crid, err)
 		return
@@ -135,7 +136,7 @@ type requestIDs struct{ rid, crid string }
 type requestIDsKey struct{}
 
 // dispatch routes the request, authenticates the caller and runs the handler.
-func (s *Server) dispatch(r *http.Request) (int, any, error) {
+func (s *Server) dispatch(r *http.Request, header http.Header) (int, any, error) {
 	segs, ok := splitPath(r)
 	if !ok || len(segs) < 2 {
 		return 0, nil, errNoRoute(r)
@@ -157,11 +158,16 @@ func (s *Server) dispatch(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	r = r.WithContext(admin.WithClientAddress(r.Context(), clientaddr.Of(r)))
-	c := &call{r: r, p: p, version: strings.ToLower(version), vars: vars, base: s.base(r), maxBody: s.MaxBody}
+	c := &call{r: r, p: p, version: strings.ToLower(version), vars: vars, base: s.base(r), maxBody: s.MaxBody, header: header}
 	if c.maxBody == 0 {
 		c.maxBody = DefaultMaxBody
 	}
-	return h(c)
+	status, body, err := h(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	body, err = s.queryOptions(c, segs[1:], body)
+	return status, body, err
 }
 
 func errNoRoute(r *http.Request) error {

@@ -29,13 +29,15 @@ func (t graphTime) MarshalJSON() ([]byte, error) {
 }
 
 type methodJSON struct {
-	Context   string    `json:"@odata.context,omitempty"`
-	Type      string    `json:"@odata.type"`
-	ID        string    `json:"id"`
-	Created   graphTime `json:"createdDateTime"`
-	Standard  *codeJSON `json:"standardQRCode"`
-	Temporary *codeJSON `json:"temporaryQRCode"`
-	PIN       *pinJSON  `json:"pin"`
+	Context string    `json:"@odata.context,omitempty"`
+	Type    string    `json:"@odata.type"`
+	ID      string    `json:"id"`
+	Created graphTime `json:"createdDateTime"`
+	// LastUsed is beta's only (v1.0's authenticationMethod lacks it).
+	LastUsed  *graphTime `json:"lastUsedDateTime,omitempty"`
+	Standard  *codeJSON  `json:"standardQRCode"`
+	Temporary *codeJSON  `json:"temporaryQRCode"`
+	PIN       *pinJSON   `json:"pin"`
 }
 
 type codeJSON struct {
@@ -58,24 +60,39 @@ type imageJSON struct {
 }
 
 type pinJSON struct {
-	Context     string    `json:"@odata.context,omitempty"`
-	Type        string    `json:"@odata.type"`
+	Context string `json:"@odata.context,omitempty"`
+	Type    string `json:"@odata.type"`
+	// ID is v1.0's only (beta's qrPin has none): the method's id, the PIN
+	// being the method's one PIN.
+	ID          string    `json:"id,omitempty"`
 	Code        *string   `json:"code"`
 	ForceChange bool      `json:"forceChangePinNextSignIn"`
 	Created     graphTime `json:"createdDateTime"`
 	Updated     graphTime `json:"updatedDateTime"`
 }
 
-// toMethod shapes a method; secrets are added only by the create response.
-func toMethod(m method.Method) *methodJSON {
-	return &methodJSON{
+// toMethod shapes a method for the API version; secrets are added only
+// by the create response. Beta's lastUsedDateTime is the latest sign-in
+// with either QR code (the zero date when none, spec D8).
+func (c *call) toMethod(m method.Method) *methodJSON {
+	j := &methodJSON{
 		Type:      typeMethod,
 		ID:        m.ID,
 		Created:   graphTime(m.Created),
 		Standard:  toCode(m.Standard, nil),
 		Temporary: toCode(m.Temporary, nil),
-		PIN:       toPIN(m.PIN, nil),
+		PIN:       c.toPIN(m.ID, m.PIN, nil),
 	}
+	if c.version == "beta" {
+		var last time.Time
+		for _, qc := range []*method.QRCode{m.Standard, m.Temporary} {
+			if qc != nil && qc.LastUsed.After(last) {
+				last = qc.LastUsed
+			}
+		}
+		j.LastUsed = (*graphTime)(&last)
+	}
+	return j
 }
 
 func toCode(c *method.QRCode, img *qr.Image) *codeJSON {
@@ -91,15 +108,20 @@ func toCode(c *method.QRCode, img *qr.Image) *codeJSON {
 	return j
 }
 
-func toPIN(p method.PIN, code *string) *pinJSON {
-	return &pinJSON{Type: typePIN, Code: code, ForceChange: p.ForceChange,
+// toPIN shapes the PIN of method methodID for the API version.
+func (c *call) toPIN(methodID string, p method.PIN, code *string) *pinJSON {
+	j := &pinJSON{Type: typePIN, Code: code, ForceChange: p.ForceChange,
 		Created: graphTime(p.Created), Updated: graphTime(p.Updated)}
+	if c.version != "beta" {
+		j.ID = methodID
+	}
+	return j
 }
 
-func toCreatedMethod(c admin.CreatedMethod) *methodJSON {
-	j := toMethod(c.Method)
-	j.Standard = toCode(c.Method.Standard, &c.Standard.Image)
-	j.PIN = toPIN(c.Method.PIN, &c.PIN)
+func (c *call) toCreatedMethod(cm admin.CreatedMethod) *methodJSON {
+	j := c.toMethod(cm.Method)
+	j.Standard = toCode(cm.Method.Standard, &cm.Standard.Image)
+	j.PIN = c.toPIN(cm.Method.ID, cm.Method.PIN, &cm.PIN)
 	return j
 }
 
@@ -126,17 +148,27 @@ type excludeTargetJSON struct {
 	ID         string `json:"id"`
 }
 
+// policyID is the QR code + PIN configuration's id as the API version
+// spells it: v1.0's documentation writes qrCodePin, beta's says it is
+// "always QRCodePin". Paths match either, case-insensitively (spec D1).
+func (c *call) policyID() string {
+	if c.version == "beta" {
+		return "QRCodePin"
+	}
+	return "qrCodePin"
+}
+
 func (c *call) toPolicy(p method.Policy) *policyJSON {
 	j := &policyJSON{
 		Context:              c.context("policies/authenticationMethodsPolicy/authenticationMethodConfigurations/$entity"),
 		Type:                 typePolicy,
-		ID:                   "qrCodePin",
+		ID:                   c.policyID(),
 		State:                p.State,
 		StandardLifetimeDays: p.StandardLifetimeDays,
 		PINLength:            p.PINLength,
 		ExcludeTargets:       []excludeTargetJSON{},
-		IncludeTargetsContext: c.context("policies/authenticationMethodsPolicy/authenticationMethodConfigurations('qrCodePin')" +
-			"/microsoft.graph.qrCodePinAuthenticationMethodConfiguration/includeTargets"),
+		IncludeTargetsContext: c.context("policies/authenticationMethodsPolicy/authenticationMethodConfigurations('%s')"+
+			"/microsoft.graph.qrCodePinAuthenticationMethodConfiguration/includeTargets", c.policyID()),
 		IncludeTargets: []includeTargetJSON{},
 	}
 	for _, t := range p.Include {

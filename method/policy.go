@@ -83,10 +83,22 @@ func (p Policy) Validate() error {
 // is enabled, and the user is included (directly, through a group, or by
 // all_users) and not excluded.
 func (p Policy) InScope(userID string, groupIDs []string) bool {
-	if p.State != Enabled {
-		return false
+	return p.Scope(userID, groupIDs) == Admitted
+}
+
+// Scope says why the policy does not let a user sign in with the method
+// (PolicyDisabled, NotIncluded or Excluded, checked in that order), or
+// Admitted when it does.
+func (p Policy) Scope(userID string, groupIDs []string) Refusal {
+	switch {
+	case p.State != Enabled:
+		return PolicyDisabled
+	case !matches(p.Include, userID, groupIDs):
+		return NotIncluded
+	case matches(p.Exclude, userID, groupIDs):
+		return Excluded
 	}
-	return matches(p.Include, userID, groupIDs) && !matches(p.Exclude, userID, groupIDs)
+	return Admitted
 }
 
 func matches(targets []Target, userID string, groupIDs []string) bool {

@@ -36,7 +36,9 @@ const (
 	CodeNotYetValid         // the QR code's start is still to come
 	CodeExpired             // the QR code has expired
 	UserDisabled            // the user's account is disabled
-	NotInScope              // the policy does not let the user sign in with the method
+	PolicyDisabled          // the policy's state is disabled
+	NotIncluded             // the policy's includeTargets do not name the user (nor a group of theirs, nor all_users)
+	Excluded                // the policy's excludeTargets name the user or a group of theirs
 )
 
 // Admit applies the sign-in rules to a subject and the QR code c they
@@ -52,8 +54,6 @@ func Admit(s Subject, c *QRCode, p Policy, now time.Time) Refusal {
 		return CodeExpired
 	case !s.Enabled:
 		return UserDisabled
-	case !p.InScope(s.UserID, s.Groups):
-		return NotInScope
 	}
-	return Admitted
+	return p.Scope(s.UserID, s.Groups)
 }

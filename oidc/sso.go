@@ -302,6 +302,7 @@ func (p *Provider) recordSessionSignIn(r *http.Request, now time.Time, u store.U
 		return
 	}
 	res, _ := resourceOf(app, scopes) // checked by checkRequest
-	p.cfg.Record(r.Context(), signin.Event{Time: now, UserID: u.ID, UPN: u.UPN, IPAddress: clientaddr.Of(r), Step: StepSession,
+	p.cfg.Record(signin.WithClient(r), signin.Event{Time: now, UserID: u.ID, UPN: u.UPN, UserDisplayName: u.DisplayName,
+		IPAddress: clientaddr.Of(r), Step: StepSession,
 		Done: true, AppID: app.AppID, AppName: app.DisplayName, Resource: res.name, Flow: FlowAuthorizationCode})
 }

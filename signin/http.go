@@ -97,7 +97,7 @@ func (h *Handler) tenant(next func(http.ResponseWriter, *http.Request, string) (
 			h.write(w, r, Step{}, errTenant())
 			return
 		}
-		step, err := next(w, r, clientaddr.Of(r))
+		step, err := next(w, r.WithContext(WithClient(r)), clientaddr.Of(r))
 		h.write(w, r, step, err)
 	}
 }

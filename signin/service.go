@@ -106,14 +106,16 @@ type TokenSet struct {
 // Event is one step's outcome, for the sign-in logs. It never holds a PIN,
 // a QR code's content or a handle.
 type Event struct {
-	Time          time.Time
-	UserID        string // "" when the QR code named no known user
-	UPN           string
-	IPAddress     string
-	Step          string // the step attempted: "qrCode", StagePIN or StageNewPIN
-	ErrorCode     int    // 0 on success
-	FailureReason string // "" on success
-	Done          bool   // the sign-in completed
+	Time   time.Time
+	UserID string // "" when the QR code named no known user
+	UPN    string
+	// UserDisplayName is the user's displayName ("" when no user is known).
+	UserDisplayName string
+	IPAddress       string
+	Step            string // the step attempted: "qrCode", StagePIN or StageNewPIN
+	ErrorCode       int    // 0 on success
+	FailureReason   string // "" on success
+	Done            bool   // the sign-in completed
 	// AppID and AppName are the application signed in to, for a sign-in
 	// for an authorization request ("": qrpin's own sign-in page), and
 	// Resource and Flow the resource and flow of the request.
@@ -130,6 +132,15 @@ const (
 	CodeNotInScope     = 50034 + 1000 // our own: the policy does not let the user sign in with the method
 	CodePINRule        = 50000 + 1251 // our own: the new PIN breaks the PIN rules
 	CodeBadTransaction = 50000 + 1252 // our own: the handle is unknown, used or expired
+)
+
+// The sign-in log's failureReason when the policy refuses a sign-in: it
+// tells the administrator why, while the worker sees only "Incorrect QR
+// code" (issue 13, item 12).
+const (
+	ReasonPolicyDisabled = "The QR code + PIN method is not enabled for the user: the authentication methods policy's qrCodePin configuration is disabled."
+	ReasonNotIncluded    = "The QR code + PIN method is not enabled for the user: the policy's includeTargets name neither the user nor a group of theirs."
+	ReasonExcluded       = "The QR code + PIN method is not enabled for the user: the policy's excludeTargets name the user or a group of theirs."
 )
 
 // Client-facing errors: they say only what the user may know.
@@ -200,7 +211,7 @@ func (s *Service) StartQRFor(ctx context.Context, addr, payload, authRequest str
 			return Step{}, terr
 		}
 		if u != nil {
-			ev.UserID, ev.UPN = u.ID, u.UPN
+			ev.UserID, ev.UPN, ev.UserDisplayName = u.ID, u.UPN, u.DisplayName
 		}
 		return Step{}, s.fail(ctx, ev, code, reason, err)
 	}
@@ -245,7 +256,7 @@ func (s *Service) StartQRFor(ctx context.Context, addr, payload, authRequest str
 	if code, reason := sub.admit(c, now); code != 0 {
 		return badQR(&u, code, reason)
 	}
-	ev.UserID, ev.UPN = u.ID, u.UPN
+	ev.UserID, ev.UPN, ev.UserDisplayName = u.ID, u.UPN, u.DisplayName
 	if err := m.Lockout.Check(now); err != nil {
 		return Step{}, s.fail(ctx, ev, CodeLocked, "The PIN is locked after too many wrong PINs.", lockErr(m.Lockout, now))
 	}
@@ -275,7 +286,7 @@ func (s *Service) SubmitPIN(ctx context.Context, addr, tx, code string) (Step, e
 		return Step{}, err
 	}
 	u, policy := sub.user, sub.policy
-	ev.UserID, ev.UPN = u.ID, u.UPN
+	ev.UserID, ev.UPN, ev.UserDisplayName = u.ID, u.UPN, u.DisplayName
 	if err := s.stillPending(ctx, &ev, si.AuthRequest); err != nil { // before the PIN counts
 		return Step{}, err
 	}
@@ -359,7 +370,7 @@ func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, e
 		return Step{}, err
 	}
 	u := sub.user
-	ev.UserID, ev.UPN = u.ID, u.UPN
+	ev.UserID, ev.UPN, ev.UserDisplayName = u.ID, u.UPN, u.DisplayName
 	if err := s.stillPending(ctx, &ev, si.AuthRequest); err != nil { // before the PIN changes
 		return Step{}, err
 	}
@@ -474,8 +485,12 @@ func (sub subject) admit(c *method.QRCode, now time.Time) (int, string) {
 		return CodeIncorrectQR, "The QR code has expired."
 	case method.UserDisabled:
 		return CodeUserDisabled, "The user account is disabled."
-	case method.NotInScope:
-		return CodeNotInScope, "The QR code + PIN policy does not include the user, or is disabled."
+	case method.PolicyDisabled:
+		return CodeNotInScope, ReasonPolicyDisabled
+	case method.NotIncluded:
+		return CodeNotInScope, ReasonNotIncluded
+	case method.Excluded:
+		return CodeNotInScope, ReasonExcluded
 	}
 	return 0, ""
 }

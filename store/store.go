@@ -140,7 +140,19 @@ type SignInLog struct {
 	Step          string // the step attempted ("qrCode", "pin", "newPin")
 	Resource      string // resourceDisplayName: the resource an application signed in for ("" for qrpin's own sign-in page: Microsoft Graph)
 	Flow          string // the OpenID provider's flow ("authorizationCode", "deviceCode"); "" for qrpin's own sign-in page
+	// UserDisplayName is the user's displayName at the time ("" when no user is known).
+	UserDisplayName string
+	// CorrelationID ties the entry to the client's request (its
+	// client-request-id, or one of qrpin's own): a GUID, or "".
+	CorrelationID string
+	// UserAgent is the client's User-Agent header, at most
+	// MaxUserAgent bytes of printable ASCII ("" when none was sent).
+	UserAgent string
 }
+
+// MaxUserAgent bounds the User-Agent a sign-in log entry keeps: an
+// anonymous client chooses it.
+const MaxUserAgent = 512
 
 // AuthRequest is an OpenID Connect authorization request waiting for, or
 // done with, its sign-in: the authorization code flow's (Flow "code") or
@@ -230,6 +242,12 @@ type AuditTarget struct {
 	UPN         string `json:"userPrincipalName,omitempty"`
 }
 
+// Counts are how many users, groups and QR code + PIN methods a store
+// holds (Graph's $count, the registration reports).
+type Counts struct {
+	Users, Groups, Methods int
+}
+
 // AuditFilter selects log entries; zero fields select everything. Before
 // pages: only entries with an id less than it (the last id of the
 // previous page). Entries come newest first.
@@ -289,6 +307,11 @@ type Store interface {
 	// ListGroupMembers returns up to limit members with ID > after, ordered
 	// by ID; ErrNotFound when the group is missing.
 	ListGroupMembers(ctx context.Context, groupID, after string, limit int) ([]User, error)
+	// Count returns the store's Counts, read in one snapshot.
+	Count(ctx context.Context) (Counts, error)
+	// CountGroupMembers returns how many members a group has; ErrNotFound
+	// when the group is missing.
+	CountGroupMembers(ctx context.Context, groupID string) (int, error)
 	// UserGroupIDs returns the ids of the user's groups, sorted;
 	// ErrNotFound when the user is missing.
 	UserGroupIDs(ctx context.Context, userID string) ([]string, error)

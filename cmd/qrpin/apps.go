@@ -77,7 +77,7 @@ func grant(ctx context.Context, svc *admin.Service, p auth.Principal, a store.Ap
 // printSecret prints a new client secret, the one time it is shown.
 func printSecret(c *common, d *deps, a store.Application, pw admin.NewPassword) {
 	fmt.Fprintf(c.stdout(), "client id:      %s\nclient secret:  %s\n  (shown once; key id %s, valid until %s)\ntoken endpoint: %s/%s/oauth2/v2.0/token\n",
-		a.AppID, pw.Secret, pw.KeyID, pw.End.UTC().Format(time.RFC3339), c.baseURL(), d.tenantID)
+		a.AppID, pw.Secret, pw.KeyID, pw.End.UTC().Format(time.RFC3339), c.server, d.tenantID)
 }
 
 // signInFlags are the flags of an application's sign-in registration,
@@ -187,7 +187,7 @@ func printSignIn(c *common, d *deps, a store.Application) {
 		fmt.Fprintln(w, "public client flows (device code): allowed")
 	}
 	if len(si.WebRedirectURIs)+len(si.SPARedirectURIs)+len(si.PublicRedirectURIs) > 0 || si.FallbackPublicClient {
-		fmt.Fprintf(w, "issuer:         %s/%s/v2.0\n", c.baseURL(), d.tenantID)
+		fmt.Fprintf(w, "issuer:         %s/%s/v2.0\n", c.server, d.tenantID)
 	}
 }
 
@@ -205,6 +205,10 @@ func appsCreateCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			return withService(cmd, &c, func(d *deps, svc *admin.Service, p auth.Principal) error {
+				var err error
+				if c.server, err = c.serverURL(cmd.Flags()); err != nil {
+					return err
+				}
 				for _, perm := range split(perms) { // check all before creating anything
 					if _, ok := auth.AppRoleByValue(perm); !ok {
 						return fmt.Errorf("unknown permission %q; known: %s", perm, permissionNames())
@@ -229,7 +233,7 @@ func appsCreateCmd() *cobra.Command {
 		},
 	}
 	c.flags(cmd.Flags())
-	c.tls.flags(cmd.Flags())
+	c.clientFlags(cmd.Flags())
 	cmd.Flags().StringVar(&name, "name", "", "the application's display name")
 	cmd.Flags().StringVar(&perms, "grant", "", "comma-separated application permissions to grant, for example User.ReadWrite.All")
 	si.add(cmd.Flags(), false)
@@ -250,6 +254,10 @@ func appsUpdateCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			return withService(cmd, &c, func(d *deps, svc *admin.Service, p auth.Principal) error {
+				var err error
+				if c.server, err = c.serverURL(cmd.Flags()); err != nil {
+					return err
+				}
 				a, err := findApp(ctx, svc.Store, app)
 				if err != nil {
 					return err
@@ -269,7 +277,7 @@ func appsUpdateCmd() *cobra.Command {
 		},
 	}
 	c.flags(cmd.Flags())
-	c.tls.flags(cmd.Flags())
+	c.clientFlags(cmd.Flags())
 	cmd.Flags().StringVar(&app, "app", "", "the application's client id")
 	cmd.Flags().StringVar(&name, "name", "", "a new display name")
 	si.add(cmd.Flags(), true)
@@ -375,6 +383,10 @@ func appsAddSecretCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			return withService(cmd, &c, func(d *deps, svc *admin.Service, p auth.Principal) error {
+				var err error
+				if c.server, err = c.serverURL(cmd.Flags()); err != nil {
+					return err
+				}
 				a, err := findApp(ctx, svc.Store, app)
 				if err != nil {
 					return err
@@ -394,7 +406,7 @@ func appsAddSecretCmd() *cobra.Command {
 		},
 	}
 	c.flags(cmd.Flags())
-	c.tls.flags(cmd.Flags())
+	c.clientFlags(cmd.Flags())
 	cmd.Flags().StringVar(&app, "app", "", "the application's client id")
 	cmd.Flags().StringVar(&name, "name", "", "a name for the secret")
 	cmd.Flags().IntVar(&days, "days", 0, fmt.Sprintf("days the secret is valid (default and most: %d)", int(admin.MaxSecretLifetime/(24*time.Hour))))

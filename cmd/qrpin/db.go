@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -52,6 +53,35 @@ func (f *dbFlags) poolFlags(fs *pflag.FlagSet) {
 // isPostgres reports whether dsn is a PostgreSQL URL.
 func isPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// describe names the database the flags select, for the startup line:
+// SQLite and its file, or PostgreSQL and its URL with every secret in it
+// (the password, in the user part or as a parameter) replaced by xxxxx.
+func (f *dbFlags) describe(dataDir string) string {
+	if f.url == "" {
+		return "SQLite " + filepath.Join(dataDir, "qrpin.db")
+	}
+	return "PostgreSQL " + redactDSN(f.url)
+}
+
+// redactDSN returns a PostgreSQL URL without its secrets; one that does not
+// parse as a URL is not shown at all.
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(a URL that does not parse)"
+	}
+	q := u.Query()
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "password") { // password, sslpassword
+			q.Set(k, "xxxxx")
+		}
+	}
+	if len(q) > 0 {
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }
 
 // openStore opens the database the flags select. Errors never quote the

@@ -58,11 +58,16 @@ type common struct {
 	// listen opens serve's listener; net.Listen when nil. Tests that
 	// restart a server on its address wrap it (see retryListen).
 	listen func(network, address string) (net.Listener, error)
+	// server is the server's base URL as a command that mints tokens or
+	// prints URLs sees it (see serverURL); set by apps create, update and
+	// add-secret.
+	server string
 }
 
 func (c *common) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.data, "data", env("data", "./qrpin-data"), "data directory: embedded database, pepper and signing keys (QRPIN_DATA)")
-	fs.StringVar(&c.addr, "addr", env("addr", "localhost:8080"), "address to listen on (QRPIN_ADDR)")
+	fs.StringVar(&c.addr, "addr", env("addr", "localhost:8080"), "the server's address (host:port): where serve listens; "+
+		"the commands that mint tokens or print the server's URLs name the server with it; the others do not use it (QRPIN_ADDR)")
 	fs.StringVar(&c.publicURL, "public-url", env("public-url", ""), "base URL clients use to reach the server; token issuer and links derive from it (QRPIN_PUBLIC_URL; default http://<addr>, https with TLS)")
 	fs.StringVar(&c.tenant, "tenant", env("tenant", ""), "tenant id (a GUID) to create the data directory for on first start; later it must match (QRPIN_TENANT; default a new GUID)")
 	c.db.flags(fs)
@@ -121,6 +126,35 @@ func (d *deps) tokens(publicURL string) *auth.Tokens {
 		Issuer:    auth.Issuer(publicURL, d.tenantID),
 		Audiences: append(append([]string{}, auth.GraphAudiences...), strings.TrimSuffix(publicURL, "/")),
 	}
+}
+
+// clientFlags registers, for a command that mints tokens or prints the
+// server's URLs (token, apps create, update, add-secret), the TLS flags and
+// says what --addr and --public-url mean there: they name the server, not
+// where to listen.
+func (c *common) clientFlags(fs *pflag.FlagSet) {
+	c.tls.flags(fs)
+	fs.Lookup("addr").Usage = "the server's address (host:port), when it is not the one the data directory records: " +
+		"the token's issuer and the printed URLs derive from it (with https when a --tls-* flag is given); " +
+		"by default they use the public URL qrpin serve recorded in the data directory when it started, else localhost:8080 (QRPIN_ADDR)"
+	fs.Lookup("addr").DefValue = "" // its default is the recorded URL (the usage says so)
+	fs.Lookup("public-url").Usage = "the server's public URL, when it is not the one the data directory records: " +
+		"the token's issuer and the printed URLs derive from it (QRPIN_PUBLIC_URL; default the recorded one)"
+}
+
+// serverURL is the server's base URL for a command that mints tokens or
+// prints URLs: from --public-url or --addr when given (on the command line or
+// as QRPIN_PUBLIC_URL, QRPIN_ADDR), else the public URL the last `qrpin
+// serve` on the data directory recorded, else the default address's.
+func (c *common) serverURL(fs *pflag.FlagSet) (string, error) {
+	if c.publicURL != "" || fs.Changed("addr") || env("addr", "") != "" {
+		return c.baseURL(), nil
+	}
+	recorded, err := datadir.PublicURL(c.data)
+	if err != nil || recorded == "" {
+		return c.baseURL(), err
+	}
+	return recorded, nil
 }
 
 // baseURL is the public URL, or http://addr when none is configured.

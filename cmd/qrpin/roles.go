@@ -3,6 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
@@ -48,7 +51,50 @@ func rolesCmd() *cobra.Command {
 	c.flags(assign.Flags())
 	assign.Flags().StringVar(&user, "user", "", "the user (UPN or object id)")
 	assign.Flags().StringVar(&role, "role", "", "the role's display name or template id")
-	cmd.AddCommand(assign)
+	cmd.AddCommand(assign, rolesListCmd())
+	return cmd
+}
+
+// rolesListCmd is `qrpin roles list`: the directory roles qrpin knows, as
+// Graph's roleDefinitions list them, each with its Entra template id and
+// the users who hold it (as Entra's "Roles and administrators" shows).
+func rolesListCmd() *cobra.Command {
+	var c common
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the directory roles qrpin knows, with their template ids and who holds each",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			d, err := c.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer d.store.Close()
+			as, err := d.store.ListRoleAssignments(ctx, "")
+			if err != nil {
+				return err
+			}
+			holders := map[string][]string{} // role template id: UPNs
+			for _, a := range as {
+				name := a.PrincipalID
+				if u, err := d.store.GetUser(ctx, a.PrincipalID); err == nil {
+					name = u.UPN
+				} else if !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+				holders[a.RoleDefinitionID] = append(holders[a.RoleDefinitionID], name)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ROLE\tTEMPLATE ID\tASSIGNED TO")
+			for _, r := range auth.Roles {
+				names := holders[r.ID]
+				slices.Sort(names)
+				fmt.Fprintf(w, "%s\t%s\t%s\n", r.DisplayName, r.ID, orNone(strings.Join(names, ", ")))
+			}
+			return w.Flush()
+		},
+	}
+	c.flags(cmd.Flags())
 	return cmd
 }
 

@@ -17,7 +17,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qrpin/qrpin/admin"
+	"github.com/qrpin/qrpin/datadir"
 	"github.com/qrpin/qrpin/graph"
+	"github.com/qrpin/qrpin/home"
 	"github.com/qrpin/qrpin/internal/clientaddr"
 	"github.com/qrpin/qrpin/issuer"
 	"github.com/qrpin/qrpin/method"
@@ -35,11 +37,13 @@ func serveCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			c.out = cmd.OutOrStdout()
 			return serve(ctx, c, lock, rateLimit, nil)
 		},
 	}
 	c.flags(cmd.Flags())
 	fs := cmd.Flags()
+	fs.Lookup("addr").Usage = "address (host:port) to listen on; the public URL derives from it when --public-url is not given (QRPIN_ADDR)"
 	fs.IntVar(&lock.Threshold, "lockout-threshold", envInt("lockout-threshold", lock.Threshold), "consecutive wrong PINs before the PIN locks (QRPIN_LOCKOUT_THRESHOLD)")
 	fs.DurationVar(&lock.BaseDuration, "lockout-duration", envDuration("lockout-duration", lock.BaseDuration), "first lock; doubles with each further wrong PIN (QRPIN_LOCKOUT_DURATION)")
 	fs.DurationVar(&lock.MaxDuration, "lockout-max", envDuration("lockout-max", lock.MaxDuration), "longest lock (QRPIN_LOCKOUT_MAX)")
@@ -105,6 +109,7 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 	}
 	identity := http.NewServeMux() // the identity endpoints, beside the Graph API
 	(&issuer.Discovery{BaseURL: base, TenantID: d.tenantID, Keys: d.keys}).Register(identity)
+	(&home.Handler{BaseURL: base, TenantID: d.tenantID}).Register(identity) // GET /: where everything is
 	provider, err := c.oidc.provider(d, svc, c.tokenEndpoint(d, svc, base, log), base, log)
 	if err != nil {
 		return err
@@ -129,6 +134,12 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
 	}
+	// Once the address is ours: the commands that mint tokens or print URLs
+	// (token, apps) use this server's URL from now on.
+	if err := datadir.RecordPublicURL(c.data, base); err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
 		Handler:           (&clientaddr.Resolver{Trusted: proxies}).Handler(routes(api.Handler(), identity)),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -137,7 +148,9 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	fmt.Fprintf(c.stdout(), "qrpin listening on %s://%s (tenant %s, data %s)\n", c.tls.scheme(), ln.Addr(), d.tenantID, c.data)
+	fmt.Fprintf(c.stdout(), "qrpin listening on %s://%s (tenant %s, data %s, database %s)\n",
+		c.tls.scheme(), ln.Addr(), d.tenantID, c.data, c.db.describe(c.data))
+	fmt.Fprintf(c.stdout(), "sign-in page: %s/%s/signin\n", base, d.tenantID)
 	if caCert != "" {
 		fmt.Fprintf(c.stdout(), "TLS with the self-signed development certificate %s: clients trust it (curl --cacert %s)\n", caCert, shellQuote(caCert))
 	}

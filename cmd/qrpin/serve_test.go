@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"image/png"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/makiuchi-d/gozxing"
+	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
@@ -96,46 +100,94 @@ func TestServeREADMESession(t *testing.T) {
 	}
 }
 
-// runREADMESession runs the shell blocks of the README's "A first session
-// with curl" (getting the token, then the seed's session) with the server's
-// address and data directory put in, and checks what they print.
+// runREADMESession runs, pasted into one shell as a newcomer would, the
+// shell blocks of the README's "A first session with curl" (getting the
+// token, then the seed's session) and of "Signing in with the QR code and
+// PIN" (enabling the policy, the badge and the sign-in), with the server's
+// address and data directory put in, and checks what they print and the
+// badge image they write.
 func runREADMESession(t *testing.T, c common) {
 	t.Helper()
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Log("curl is not installed: the README's commands are not run (the same requests were made above)")
-		return
+	for _, tool := range []string{"curl", "jq", "base64"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is not installed, and CI=true: the README's commands must run", tool)
+			}
+			t.Logf("%s is not installed: the README's commands are not run (the same requests were made above)", tool)
+			return
+		}
 	}
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, section, ok := strings.Cut(string(readme), "## A first session with curl")
+	first := readmeBlocks(t, string(readme), "## A first session with curl")
+	if len(first) < 2 {
+		t.Fatalf("%d shell blocks in the README's first session", len(first))
+	}
+	signIn := readmeBlocks(t, string(readme), "## Signing in with the QR code and PIN")
+	if len(signIn) != 2 {
+		t.Fatalf("%d shell blocks in the README's sign-in section, want 2 (the policy, the sign-in)", len(signIn))
+	}
+	// The token, the seed's session, the sign-in; the user is another one
+	// than above. The badge's content is kept to compare with the image.
+	script := "set -e\n" + first[0] + "\necho \"TOKEN ${#TOKEN}\"\n" + first[1] + signIn[0] + signIn[1] +
+		"printf '%s' \"$QR\" > qr.txt\n"
+	script = strings.ReplaceAll(script, "ana@contoso.com", "ben@contoso.com")
+	script = strings.NewReplacer("http://localhost:8080", "http://"+c.addr, "qrpin-data/", c.data+"/").Replace(script)
+	dir := t.TempDir()
+	sh := exec.Command("sh", "-c", script)
+	sh.Dir = dir
+	out, err := sh.CombinedOutput()
+	got := string(out)
+	if err != nil || strings.Contains(got, "TOKEN 0\n") || !strings.Contains(got, `"userPrincipalName":"ben@contoso.com"`) ||
+		!strings.Contains(got, `"forceChangePinNextSignIn":true`) || !strings.Contains(got, `"code":null`) ||
+		!strings.Contains(got, `"state":"enabled"`) ||
+		!strings.Contains(got, `{"next":"pin",`) || !strings.Contains(got, `{"next":"newPin",`) || !strings.Contains(got, `{"next":"done",`) ||
+		!strings.Contains(got, `"forceChangePinNextSignIn":false`) || strings.Contains(got, `"error"`) {
+		t.Fatalf("the README's first session and sign-in: %v\n%s", err, got)
+	}
+	// badge.png is a PNG of exactly the badge's content the sign-in used.
+	qr, err := os.ReadFile(filepath.Join(dir, "qr.txt"))
+	if err != nil || !strings.HasPrefix(string(qr), "QP1.") || !strings.HasSuffix(string(qr), ".ben@contoso.com") {
+		t.Fatalf("the badge's content: %q %v", qr, err)
+	}
+	f, err := os.Open(filepath.Join(dir, "badge.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pic, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("badge.png: %v", err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(pic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := zxqr.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil || res.GetText() != string(qr) {
+		t.Fatalf("badge.png reads %v, %v; want the badge's content", res, err)
+	}
+}
+
+// readmeBlocks returns the shell blocks of the README's section that
+// starts with heading (up to the next "## " heading).
+func readmeBlocks(t *testing.T, readme, heading string) []string {
+	t.Helper()
+	_, section, ok := strings.Cut(readme, "\n"+heading+"\n")
 	if !ok {
-		t.Fatal("the README has no first curl session")
+		t.Fatalf("the README has no section %q", heading)
 	}
 	section, _, _ = strings.Cut(section, "\n## ")
 	var blocks []string
 	for rest := section; ; {
 		_, after, ok := strings.Cut(rest, "```sh\n")
 		if !ok {
-			break
+			return blocks
 		}
 		block, tail, _ := strings.Cut(after, "```")
 		blocks, rest = append(blocks, block), tail
-	}
-	if len(blocks) < 2 {
-		t.Fatalf("%d shell blocks in the README's first session", len(blocks))
-	}
-	// The token, the seed's session; the user is another one than above.
-	script := "set -e\n" + blocks[0] + "\necho \"TOKEN ${#TOKEN}\"\n" +
-		strings.ReplaceAll(blocks[1], "ana@contoso.com", "ben@contoso.com")
-	script = strings.NewReplacer("http://localhost:8080", "http://"+c.addr, "qrpin-data/", c.data+"/").Replace(script)
-	out, err := exec.Command("sh", "-c", script).CombinedOutput()
-	got := string(out)
-	if err != nil || strings.Contains(got, "TOKEN 0\n") || !strings.Contains(got, `"userPrincipalName":"ben@contoso.com"`) ||
-		!strings.Contains(got, `"forceChangePinNextSignIn":true`) || !strings.Contains(got, `"code":null`) ||
-		strings.Contains(got, `"error"`) {
-		t.Fatalf("the README's first session: %v\n%s", err, got)
 	}
 }
 

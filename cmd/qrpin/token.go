@@ -38,11 +38,15 @@ func tokenCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tok, err := d.tokens(c.baseURL()).Mint(p, ttl)
+			base, err := c.serverURL(cmd.Flags())
 			if err != nil {
 				return err
 			}
-			fmt.Println(tok)
+			tok, err := d.tokens(base).Mint(p, ttl)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), tok)
 			return nil
 		},
 	}
@@ -52,7 +56,7 @@ func tokenCmd() *cobra.Command {
 	fs.StringVar(&app, "app", "", "mint an application token for the application with this client id (see qrpin apps list)")
 	fs.StringVar(&scopes, "scopes", "", "comma-separated delegated scopes (with --user)")
 	fs.StringVar(&roles, "roles", "", "comma-separated application permissions (with --app; default: the permissions granted to it)")
-	c.tls.flags(fs) // the token's issuer is https when the server's is
+	c.clientFlags(fs) // the token's issuer is the server's
 	fs.DurationVar(&ttl, "ttl", time.Hour, "lifetime of the token")
 	return cmd
 }

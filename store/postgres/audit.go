@@ -14,10 +14,11 @@ import (
 // AddSignInLog appends a sign-in log entry.
 func (s *Store) AddSignInLog(ctx context.Context, e store.SignInLog) error {
 	_, err := s.exec(ctx, `INSERT INTO signin_logs
-		(id, created, user_id, upn, upn_key, app_id, app_name, ip_address, error_code, failure_reason, step, resource, flow)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		(id, created, user_id, upn, upn_key, app_id, app_name, ip_address, error_code, failure_reason, step, resource, flow,
+		 user_display_name, correlation_id, user_agent)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		e.ID, e.Created, e.UserID, e.UPN, strings.ToLower(e.UPN), e.AppID, e.AppName,
-		e.IPAddress, e.ErrorCode, e.FailureReason, e.Step, e.Resource, e.Flow)
+		e.IPAddress, e.ErrorCode, e.FailureReason, e.Step, e.Resource, e.Flow, e.UserDisplayName, e.CorrelationID, e.UserAgent)
 	return err
 }
 
@@ -61,14 +62,14 @@ func (s *Store) ListSignInLogs(ctx context.Context, f store.AuditFilter, limit i
 	var out []store.SignInLog
 	err := s.read(ctx, func(ctx context.Context, q querier) error {
 		out = nil
-		rows, err := q.Query(ctx, fmt.Sprintf(`SELECT id, created, user_id, upn, app_id, app_name, ip_address, error_code, failure_reason, step, resource, flow
-			FROM signin_logs%s ORDER BY id DESC LIMIT $%d`, where, len(args)), args...)
+		rows, err := q.Query(ctx, fmt.Sprintf(`SELECT id, created, user_id, upn, app_id, app_name, ip_address, error_code, failure_reason, step, resource, flow,
+			user_display_name, correlation_id, user_agent FROM signin_logs%s ORDER BY id DESC LIMIT $%d`, where, len(args)), args...)
 		if err != nil {
 			return err
 		}
 		var e store.SignInLog
 		_, err = pgx.ForEachRow(rows, []any{&e.ID, &e.Created, &e.UserID, &e.UPN, &e.AppID, &e.AppName, &e.IPAddress,
-			&e.ErrorCode, &e.FailureReason, &e.Step, &e.Resource, &e.Flow}, func() error {
+			&e.ErrorCode, &e.FailureReason, &e.Step, &e.Resource, &e.Flow, &e.UserDisplayName, &e.CorrelationID, &e.UserAgent}, func() error {
 			e.Created = e.Created.UTC()
 			out = append(out, e)
 			return nil

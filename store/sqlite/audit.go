@@ -12,10 +12,11 @@ import (
 // AddSignInLog appends a sign-in log entry.
 func (s *Store) AddSignInLog(ctx context.Context, e store.SignInLog) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO signin_logs
-		(id, created, user_id, upn, upn_key, app_id, app_name, ip_address, error_code, failure_reason, step, resource, flow)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(id, created, user_id, upn, upn_key, app_id, app_name, ip_address, error_code, failure_reason, step, resource, flow,
+		 user_display_name, correlation_id, user_agent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, e.Created.UnixMicro(), e.UserID, e.UPN, strings.ToLower(e.UPN), e.AppID, e.AppName,
-		e.IPAddress, e.ErrorCode, e.FailureReason, e.Step, e.Resource, e.Flow)
+		e.IPAddress, e.ErrorCode, e.FailureReason, e.Step, e.Resource, e.Flow, e.UserDisplayName, e.CorrelationID, e.UserAgent)
 	return dbErr(err)
 }
 
@@ -54,8 +55,8 @@ func (s *Store) ListSignInLogs(ctx context.Context, f store.AuditFilter, limit i
 	var out []store.SignInLog
 	err := s.read(ctx, func(tx querier) error {
 		out = nil
-		rows, err := tx.QueryContext(ctx, `SELECT id, created, user_id, upn, app_id, app_name, ip_address, error_code, failure_reason, step, resource, flow
-			FROM signin_logs`+where+` ORDER BY id DESC LIMIT ?`, append(args, sqlLimit(limit))...)
+		rows, err := tx.QueryContext(ctx, `SELECT id, created, user_id, upn, app_id, app_name, ip_address, error_code, failure_reason, step, resource, flow,
+			user_display_name, correlation_id, user_agent FROM signin_logs`+where+` ORDER BY id DESC LIMIT ?`, append(args, sqlLimit(limit))...)
 		if err != nil {
 			return dbErr(err)
 		}
@@ -64,7 +65,7 @@ func (s *Store) ListSignInLogs(ctx context.Context, f store.AuditFilter, limit i
 			var e store.SignInLog
 			var created sql.NullInt64
 			if err := rows.Scan(&e.ID, &created, &e.UserID, &e.UPN, &e.AppID, &e.AppName, &e.IPAddress,
-				&e.ErrorCode, &e.FailureReason, &e.Step, &e.Resource, &e.Flow); err != nil {
+				&e.ErrorCode, &e.FailureReason, &e.Step, &e.Resource, &e.Flow, &e.UserDisplayName, &e.CorrelationID, &e.UserAgent); err != nil {
 				return dbErr(err)
 			}
 			e.Created = fromMicros(created)

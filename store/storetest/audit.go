@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +23,10 @@ func testSignInLogs(t *testing.T, s store.Store) {
 			ErrorCode: 50126 * (i % 3 / 2), FailureReason: "", Step: "pin"}
 		if i == 4 { // an application's sign-in through the OpenID provider
 			e.AppName, e.Resource, e.Flow = "Timesheets", "Microsoft Graph", "authorizationCode"
+		}
+		if i%2 == 1 { // the client's details (migration 00018), the longest User-Agent kept
+			e.UserDisplayName, e.CorrelationID = "Ana López", fmt.Sprintf("6f1c0a52-3b7e-4d8f-9a21-%012d", i)
+			e.UserAgent = "Mozilla/5.0 (Linux; Android 14) " + strings.Repeat("x", store.MaxUserAgent-32)
 		}
 		must(t, s.AddSignInLog(ctx, e), "AddSignInLog")
 		all = append([]store.SignInLog{e}, all...)

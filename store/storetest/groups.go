@@ -18,6 +18,7 @@ var groupTests = []test{
 	{"Groups/CRUD", testGroupCRUD},
 	{"Groups/ListPaging", testGroupListPaging},
 	{"Groups/Members", testGroupMembers},
+	{"Counts", testCounts},
 	{"Groups/MembersPaging", testGroupMembersPaging},
 	{"Groups/DeleteRemovesMemberships", testGroupDeleteRemovesMemberships},
 }
