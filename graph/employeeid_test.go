@@ -219,6 +219,18 @@ func TestEmployeeIDFilter(t *testing.T) {
 	}
 	eq(t, "users seen paging by employee id", seen, sorted(a1, a2))
 
+	// $count counts the users the filter finds; $select keeps employeeId.
+	r := e.doWith("GET", "/v1.0/users?$count=true&$select=id,employeeId&$filter="+url.QueryEscape("employeeId eq 'E-1001'"),
+		e.adminTok(), "", http.Header{"ConsistencyLevel": {"eventual"}})
+	expect(t, r, http.StatusOK, "")
+	l := r.json(t)
+	eq(t, "@odata.count", l["@odata.count"], float64(2))
+	want := []any{}
+	for _, id := range sorted(a1, a2) {
+		want = append(want, map[string]any{"@odata.type": "#microsoft.graph.user", "id": id, "employeeId": "E-1001"})
+	}
+	eq(t, "$select=id,employeeId", l["value"], want)
+
 	for _, filter := range []string{
 		"employeeId ne 'E-1001'",
 		"employeeId eq E-1001",

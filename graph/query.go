@@ -95,7 +95,16 @@ func (s *Server) queryOptions(c *call, segs []string, body any) (any, error) {
 func (s *Server) count(c *call, segs []string) (int, error) {
 	switch {
 	case strings.EqualFold(segs[0], "users"):
-		return s.Admin.CountUsers(c.r.Context(), c.p)
+		// The count of a filtered list is of the users the filter finds.
+		employeeID, filtered, err := parseUserFilter(c.r.URL.Query().Get("$filter"))
+		if err != nil {
+			return 0, err
+		}
+		if !filtered {
+			return s.Admin.CountUsers(c.r.Context(), c.p)
+		}
+		us, err := s.Admin.ListUsersByEmployeeID(c.r.Context(), c.p, employeeID, "", 0)
+		return len(us), err
 	case len(segs) == 1:
 		return s.Admin.CountGroups(c.r.Context(), c.p)
 	}
