@@ -164,11 +164,11 @@ func TestRenderFitsBadge(t *testing.T) {
 	for n := 3; n <= 80; n++ {
 		p := sample()
 		p.UPN = "a@" + strings.Repeat("b", n-2)
-		q, err := symbol(p.Encode()) // Render's layout, without its PNG
+		m, err := Modules(p.Encode()) // Render's layout, without its PNG
 		if err != nil {
 			t.Fatal(err)
 		}
-		if q.VersionNumber <= 6 {
+		if Version(m) <= 6 {
 			longest = n
 		}
 	}
@@ -248,6 +248,51 @@ func TestRenderErrors(t *testing.T) {
 			t.Errorf("%s: Render succeeded (version %d)", name, img.Version)
 		} else if _, ok := apperr.As(err); ok && strings.HasPrefix(content, Prefix) {
 			t.Errorf("%s: Render returned an *apperr.Error: %v", name, err)
+		}
+	}
+}
+
+// TestModulesAreRendersSymbol checks that Modules returns the square of
+// modules that Render draws, pixel for pixel, without the quiet zone, and
+// that it refuses what Render refuses.
+func TestModulesAreRendersSymbol(t *testing.T) {
+	t.Parallel()
+	for _, content := range []string{sample().Encode(), "a", strings.Repeat("z", 1000)} {
+		m, err := Modules(content)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := Render(content)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := Version(m); v != img.Version || len(m) != 17+4*v {
+			t.Fatalf("Modules: %d rows, version %d; Render: version %d", len(m), v, img.Version)
+		}
+		pic, err := png.Decode(bytes.NewReader(img.PNG))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if side := (len(m) + 2*QuietZone) * PixelsPerModule; pic.Bounds().Dx() != side {
+			t.Fatalf("PNG is %d pixels wide, want %d", pic.Bounds().Dx(), side)
+		}
+		for r, row := range m {
+			if len(row) != len(m) {
+				t.Fatalf("row %d has %d modules, want %d", r, len(row), len(m))
+			}
+			for c, dark := range row {
+				x, y := (c+QuietZone)*PixelsPerModule+PixelsPerModule/2, (r+QuietZone)*PixelsPerModule+PixelsPerModule/2
+				if px := color.GrayModel.Convert(pic.At(x, y)).(color.Gray).Y < 128; px != dark {
+					t.Fatalf("module (%d, %d): Modules says dark=%v, the PNG %v", r, c, dark, px)
+				}
+			}
+		}
+	}
+	bad := sample()
+	bad.UPN = "zoë@contoso.com"
+	for _, content := range []string{"", bad.Encode(), Prefix, strings.Repeat("z", 3000)} {
+		if _, err := Modules(content); err == nil {
+			t.Errorf("Modules(%.20q) succeeded", content)
 		}
 	}
 }
