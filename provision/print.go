@@ -84,7 +84,11 @@ func (pr Print) Write(badges, letters []spool.Entry) (warnings []string, err err
 		for i, e := range letters {
 			ls[i] = badge.Letter{DisplayName: e.DisplayName, UPN: e.UPN, EmployeeID: e.EmployeeID, Site: e.Site, PIN: e.PIN, Control: e.Control}
 		}
-		err := writeFile(pr.Letters, func(w io.Writer) error { return badge.Letters(w, pr.Style, pr.Paper, ls) })
+		paper := pr.Paper
+		if paper == "" && pr.Layout == badge.LayoutLetter {
+			paper = badge.PaperLetter // the badges' paper
+		}
+		err := writeFile(pr.Letters, func(w io.Writer) error { return badge.Letters(w, pr.Style, paper, ls) })
 		if err != nil {
 			return nil, fmt.Errorf("PIN letters: %w", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"path/filepath"
 	"reflect"
@@ -389,5 +390,80 @@ func TestRunStopsCleanly(t *testing.T) {
 	users, _ := s.store.ListUsers(context.Background(), "", 100)
 	if len(users) != n || len(sp.Entries()) != n || strings.Count(out.String(), ",created,") != n {
 		t.Errorf("%d users, %d entries, results %q; want %d each", len(users), len(sp.Entries()), out.String(), n)
+	}
+}
+
+// Renew replaces the badges that expire soon with new codes that sign in
+// with the PIN the worker has; the control number stays their letter's; a
+// second renewal finds them done; a code created but not spooled is
+// renewed again.
+func TestRenew(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ctx := context.Background()
+	soon := time.Now().UTC().AddDate(0, 0, 10).Format(time.DateOnly)
+	rows := mustRead(t, "displayName,userPrincipalName,expireDate\n"+
+		"Ana,ana@contoso.com,"+soon+"\nBo,bo@contoso.com,\nCy,cy@contoso.com,"+soon+"\n")
+	sp := newSpool(t, s)
+	plan, err := Check(ctx, s.client, rows, nil, time.Now())
+	if err != nil || plan.Errors() != 0 {
+		t.Fatal(plan.Problems, err)
+	}
+	e := newEngine(s, sp)
+	if _, err := e.Run(ctx, plan, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	first := map[string]spool.Entry{}
+	for _, en := range sp.Entries() {
+		first[en.UPN] = en
+	}
+	s.user("nomethod@contoso.com") // no method: left alone
+
+	var out bytes.Buffer
+	sum, printed, err := e.Renew(ctx, Renewal{Within: 30 * 24 * time.Hour}, &out)
+	if err != nil || !reflect.DeepEqual(sum, Summary{Renewed: 2}) || len(printed) != 2 {
+		t.Fatalf("Renew = %v, %v, %v\n%s", sum, printed, err, out.String())
+	}
+	badges, letters := Printable(sp.Entries(), func(en spool.Entry) bool { return printed[en.UserID] })
+	if len(badges) != 2 || len(letters) != 2 {
+		t.Fatalf("printable: %d badges, %d letters", len(badges), len(letters))
+	}
+	for _, b := range badges {
+		old := first[b.UPN]
+		if b.Action != spool.ActionRenewed || b.PIN != "" || b.Control != old.Control || b.CodeID == old.CodeID {
+			t.Errorf("renewed entry %+v (was %+v)", b, old)
+		}
+		if !s.signsIn(b.UserID, b.Payload, old.PIN) {
+			t.Errorf("%s's renewed badge does not sign in with the PIN kept", b.UPN)
+		}
+		if s.signsIn(b.UserID, old.Payload, "") {
+			t.Errorf("%s's old badge still signs in", b.UPN)
+		}
+		if !b.Expires.After(time.Now().AddDate(0, 0, 300)) {
+			t.Errorf("%s's new badge expires %v", b.UPN, b.Expires)
+		}
+	}
+	if !s.signsIn(first["bo@contoso.com"].UserID, first["bo@contoso.com"].Payload, first["bo@contoso.com"].PIN) {
+		t.Error("Bo's badge, not due, was changed")
+	}
+
+	// Ana's new code is replaced behind the spool's back (as by a run
+	// killed after the create): renewed again. Cy is done.
+	ana := first["ana@contoso.com"].UserID
+	if err := s.client.DeleteStandardCode(ctx, ana); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.client.CreateStandardCode(ctx, ana, time.Now(), time.Now().AddDate(0, 0, 200)); err != nil {
+		t.Fatal(err)
+	}
+	sum, printed, err = e.Renew(ctx, Renewal{Within: 30 * 24 * time.Hour}, io.Discard)
+	if err != nil || !reflect.DeepEqual(sum, Summary{Renewed: 1, Existing: 1}) || len(printed) != 2 {
+		t.Fatalf("second Renew = %v, %v, %v", sum, printed, err)
+	}
+	badges, _ = Printable(sp.Entries(), func(en spool.Entry) bool { return printed[en.UserID] })
+	for _, b := range badges {
+		if !s.signsIn(b.UserID, b.Payload, first[b.UPN].PIN) {
+			t.Errorf("%s: the printed badge does not sign in", b.UPN)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/datadir"
+	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/store"
 )
 
@@ -58,6 +59,9 @@ type common struct {
 	// listen opens serve's listener; net.Listen when nil. Tests that
 	// restart a server on its address wrap it (see retryListen).
 	listen func(network, address string) (net.Listener, error)
+	// hashParams, when set, are serve's Argon2id parameters instead of
+	// pin.DefaultParams: tests that make many PINs lower the cost.
+	hashParams *pin.Params
 }
 
 func (c *common) flags(fs *pflag.FlagSet) {
