@@ -20,7 +20,12 @@ type UserInput struct {
 	UPN            *string
 	DisplayName    *string
 	AccountEnabled *bool
+	EmployeeID     *string // "" (or JSON null) clears it
 }
+
+// MaxEmployeeIDLength is the longest employeeId, in characters, as Graph
+// documents it.
+const MaxEmployeeIDLength = 16
 
 // CreateUser adds a user. userPrincipalName and displayName are required;
 // accountEnabled defaults to true.
@@ -58,10 +63,14 @@ func apply(u *store.User, in UserInput) {
 	if in.AccountEnabled != nil {
 		u.AccountEnabled = *in.AccountEnabled
 	}
+	if in.EmployeeID != nil {
+		u.EmployeeID = strings.TrimSpace(*in.EmployeeID)
+	}
 }
 
-// validUser checks a user's fields: a userPrincipalName (ValidUPN) and a
-// display name.
+// validUser checks a user's fields: a userPrincipalName (ValidUPN), a
+// display name and an employee id of at most MaxEmployeeIDLength
+// characters.
 func validUser(u store.User) error {
 	if !ValidUPN(u.UPN) {
 		return apperr.New(apperr.Invalid, "Request_BadRequest",
@@ -70,6 +79,10 @@ func validUser(u store.User) error {
 	if u.DisplayName == "" || len(u.DisplayName) > 256 || !plainText(u.DisplayName) {
 		return apperr.New(apperr.Invalid, "Request_BadRequest",
 			"Invalid value specified for property 'displayName' of resource 'User'.")
+	}
+	if utf8.RuneCountInString(u.EmployeeID) > MaxEmployeeIDLength || !plainText(u.EmployeeID) {
+		return apperr.New(apperr.Invalid, "Request_BadRequest",
+			"Invalid value specified for property 'employeeId' of resource 'User': at most %d characters of text.", MaxEmployeeIDLength)
 	}
 	return nil
 }
@@ -122,6 +135,15 @@ func (s *Service) ListUsers(ctx context.Context, p auth.Principal, after string,
 		return nil, err
 	}
 	return s.Store.ListUsers(ctx, after, limit)
+}
+
+// ListUsersByEmployeeID returns a page of the users with that employee id
+// (compared exactly), ordered by id, after the given id.
+func (s *Service) ListUsersByEmployeeID(ctx context.Context, p auth.Principal, employeeID, after string, limit int) ([]store.User, error) {
+	if err := auth.Authorize(p, auth.ReadUsers, auth.Target{}, s.Time()); err != nil {
+		return nil, err
+	}
+	return s.Store.ListUsersByEmployeeID(ctx, employeeID, after, limit)
 }
 
 // UpdateUser changes the fields of a user that in sets.

@@ -135,6 +135,8 @@ var azRows = []azRow{
 		me:    "401  401  401  401  401  401  401  | 403  403  403  | 403  403  | 403  403  403  403  400  403  403  403  | --   --   --"},
 	{name: "GET users", verb: "GET", path: "/v1.0/users", scopes: azUserRead,
 		other: "401  401  401  401  401  401  401  | 403  403  200  | --   --   | 200  200  200  200  200  200  200  200  | --   --   --"},
+	{name: "GET users by employeeId", verb: "GET", path: "/beta/users?$filter=employeeId%20eq%20'E-1'", scopes: azUserRead,
+		other: "401  401  401  401  401  401  401  | 403  403  200  | --   --   | 200  200  200  200  200  200  200  200  | --   --   --"},
 	{name: "POST users", verb: "POST", path: "/v1.0/users", body: `{"userPrincipalName":"created{n}@contoso.com","displayName":"Created"}`, scopes: azUserWrite,
 		other: "401  401  401  401  401  401  401  | 403  403  201  | --   --   | 403  403  403  403  201  403  201  403  | --   --   --"},
 	//              anon exp  frgn forg aud  del  dis  | scop app0 app  | self stal | none GR   AA   PAA  GA   APA  UA   GrA  | AA*  PAA* UA*

@@ -9,6 +9,7 @@ import (
 
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/store"
 )
 
 // defaultPageSize is the page size of a list without $top.
@@ -48,13 +49,15 @@ func (c *call) nextLink(got, top int, lastID string) string {
 }
 
 type userBody struct {
-	UPN            *string `json:"userPrincipalName"`
-	DisplayName    *string `json:"displayName"`
-	AccountEnabled *bool   `json:"accountEnabled"`
+	UPN            *string       `json:"userPrincipalName"`
+	DisplayName    *string       `json:"displayName"`
+	AccountEnabled *bool         `json:"accountEnabled"`
+	EmployeeID     clearableText `json:"employeeId"`
 }
 
 func (b userBody) input() admin.UserInput {
-	return admin.UserInput{UPN: b.UPN, DisplayName: b.DisplayName, AccountEnabled: b.AccountEnabled}
+	return admin.UserInput{UPN: b.UPN, DisplayName: b.DisplayName, AccountEnabled: b.AccountEnabled,
+		EmployeeID: b.EmployeeID.value()}
 }
 
 func (s *Server) createUser(c *call) (int, any, error) {
@@ -82,11 +85,21 @@ func (s *Server) getUser(c *call) (int, any, error) {
 }
 
 func (s *Server) listUsers(c *call) (int, any, error) {
+	filter := c.r.URL.Query().Get("$filter")
+	employeeID, filtered, err := parseUserFilter(filter)
+	if err != nil {
+		return 0, nil, err
+	}
 	after, top, err := c.page()
 	if err != nil {
 		return 0, nil, err
 	}
-	us, err := s.Admin.ListUsers(c.r.Context(), c.p, after, top)
+	var us []store.User
+	if filtered {
+		us, err = s.Admin.ListUsersByEmployeeID(c.r.Context(), c.p, employeeID, after, top)
+	} else {
+		us, err = s.Admin.ListUsers(c.r.Context(), c.p, after, top)
+	}
 	if err != nil {
 		return 0, nil, err
 	}
@@ -96,6 +109,9 @@ func (s *Server) listUsers(c *call) (int, any, error) {
 	}
 	if len(us) > 0 {
 		out.NextLink = c.nextLink(len(us), top, us[len(us)-1].ID)
+		if out.NextLink != "" && filter != "" {
+			out.NextLink += "&" + url.Values{"$filter": {filter}}.Encode()
+		}
 	}
 	return http.StatusOK, out, nil
 }

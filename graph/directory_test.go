@@ -17,7 +17,7 @@ import (
 // userJSON is a user as the API must show it (without @odata.context).
 func userJSON(id, upn, name string, enabled bool, created time.Time) map[string]any {
 	return map[string]any{"@odata.type": "#microsoft.graph.user", "id": id, "userPrincipalName": upn,
-		"displayName": name, "accountEnabled": enabled, "createdDateTime": rfc(created)}
+		"displayName": name, "accountEnabled": enabled, "employeeId": nil, "createdDateTime": rfc(created)}
 }
 
 // postUser creates a user through the API and returns the 201 body.

@@ -55,6 +55,7 @@ type Management interface {
 	ListServicePrincipals(ctx context.Context, p auth.Principal, after string, limit int, f admin.ServicePrincipalFilter) ([]admin.ServicePrincipal, error)
 	ListSignInLogs(ctx context.Context, p auth.Principal, f store.AuditFilter, limit int) ([]store.SignInLog, error)
 	ListUsers(ctx context.Context, p auth.Principal, after string, limit int) ([]store.User, error)
+	ListUsersByEmployeeID(ctx context.Context, p auth.Principal, employeeID, after string, limit int) ([]store.User, error)
 	PatchCode(ctx context.Context, p auth.Principal, ref admin.UserRef, kind method.Kind, in admin.CodeInput) (admin.PatchedCode, error)
 	RegisterApplication(ctx context.Context, p auth.Principal, in admin.ApplicationInput) (store.Application, error)
 	RemoveMember(ctx context.Context, p auth.Principal, groupID, userID string) error

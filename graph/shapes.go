@@ -155,12 +155,17 @@ type userJSON struct {
 	UPN            string    `json:"userPrincipalName"`
 	DisplayName    string    `json:"displayName"`
 	AccountEnabled bool      `json:"accountEnabled"`
+	EmployeeID     *string   `json:"employeeId"` // null when none, as Graph shows it
 	Created        graphTime `json:"createdDateTime"`
 }
 
 func toUser(u store.User) *userJSON {
-	return &userJSON{Type: typeUser, ID: u.ID, UPN: u.UPN, DisplayName: u.DisplayName,
+	j := &userJSON{Type: typeUser, ID: u.ID, UPN: u.UPN, DisplayName: u.DisplayName,
 		AccountEnabled: u.AccountEnabled, Created: graphTime(u.Created)}
+	if u.EmployeeID != "" {
+		j.EmployeeID = &u.EmployeeID
+	}
+	return j
 }
 
 type groupJSON struct {

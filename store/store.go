@@ -30,7 +30,11 @@ type User struct {
 	UPN            string // unique, compared case-insensitively
 	DisplayName    string
 	AccountEnabled bool
-	Created        time.Time
+	// EmployeeID is Graph's employeeId: the identifier the organization
+	// gave the worker ("" for none), at most 16 characters. It is not
+	// unique, and compared exactly.
+	EmployeeID string
+	Created    time.Time
 }
 
 // Group is a directory group.
@@ -262,6 +266,10 @@ type Store interface {
 	GetUserByUPN(ctx context.Context, upn string) (User, error)
 	// ListUsers returns up to limit users with ID > after, ordered by ID.
 	ListUsers(ctx context.Context, after string, limit int) ([]User, error)
+	// ListUsersByEmployeeID returns up to limit users whose EmployeeID is
+	// employeeID (compared exactly) with ID > after, ordered by ID. An
+	// empty employeeID finds nobody.
+	ListUsersByEmployeeID(ctx context.Context, employeeID, after string, limit int) ([]User, error)
 	// UpdateUser applies fn to the stored user in one transaction.
 	// ErrConflict when the new UPN is in use.
 	UpdateUser(ctx context.Context, id string, fn func(*User) error) (User, error)

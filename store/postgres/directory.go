@@ -14,12 +14,12 @@ import (
 // computed in Go, not with SQL lower(), so both backends agree on it.
 func upnKey(upn string) string { return strings.ToLower(upn) }
 
-const userColumns = `id, upn, display_name, account_enabled, created`
+const userColumns = `id, upn, display_name, account_enabled, employee_id, created`
 
 func scanUser(row pgx.Row) (store.User, error) {
 	var u store.User
 	var created *time.Time
-	if err := row.Scan(&u.ID, &u.UPN, &u.DisplayName, &u.AccountEnabled, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.UPN, &u.DisplayName, &u.AccountEnabled, &u.EmployeeID, &created); err != nil {
 		return store.User{}, err
 	}
 	u.Created = fromTime(created)
@@ -54,9 +54,9 @@ func getUser(ctx context.Context, q querier, id string) (store.User, error) {
 // (in any case) is in use.
 func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 	_, err := s.exec(ctx, `
-		INSERT INTO users (id, upn, upn_key, display_name, account_enabled, created)
-		VALUES ($1, $2, $3, $4, $5, $6)`,
-		u.ID, u.UPN, upnKey(u.UPN), u.DisplayName, u.AccountEnabled, timeArg(u.Created))
+		INSERT INTO users (id, upn, upn_key, display_name, account_enabled, employee_id, created)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		u.ID, u.UPN, upnKey(u.UPN), u.DisplayName, u.AccountEnabled, u.EmployeeID, timeArg(u.Created))
 	return err
 }
 
@@ -105,6 +105,25 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]store
 	return users, err
 }
 
+// ListUsersByEmployeeID returns up to limit users with that employee id and
+// ID > after, ordered by ID; an empty employeeID (or one no text column
+// can hold) finds nobody. A limit of zero or less means no limit.
+func (s *Store) ListUsersByEmployeeID(ctx context.Context, employeeID, after string, limit int) ([]store.User, error) {
+	from, ok := cursor(after)
+	if employeeID == "" || !textOK(employeeID) || !ok {
+		return []store.User{}, nil
+	}
+	var users []store.User
+	err := s.read(ctx, func(ctx context.Context, q querier) error {
+		var err error
+		users, err = scanUsers(q.Query(ctx,
+			`SELECT `+userColumns+` FROM users WHERE employee_id = $1 AND id >= $2 ORDER BY id LIMIT $3`,
+			employeeID, from, sqlLimit(limit)))
+		return err
+	})
+	return users, err
+}
+
 // UpdateUser applies fn to the stored user in one transaction, the user's
 // row locked meanwhile, and stores the result; fn cannot change the ID.
 // store.ErrConflict when the new UPN is another user's.
@@ -124,10 +143,10 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) 
 		}
 		// RETURNING reads back what is stored: the ID fn may have changed is not.
 		u, err = scanUser(tx.QueryRow(ctx, `
-			UPDATE users SET upn = $2, upn_key = $3, display_name = $4, account_enabled = $5, created = $6
+			UPDATE users SET upn = $2, upn_key = $3, display_name = $4, account_enabled = $5, employee_id = $6, created = $7
 			WHERE id = $1
 			RETURNING `+userColumns,
-			id, u.UPN, upnKey(u.UPN), u.DisplayName, u.AccountEnabled, timeArg(u.Created)))
+			id, u.UPN, upnKey(u.UPN), u.DisplayName, u.AccountEnabled, u.EmployeeID, timeArg(u.Created)))
 		return err
 	})
 	if err != nil {
@@ -261,7 +280,7 @@ func (s *Store) ListGroupMembers(ctx context.Context, groupID, after string, lim
 		}
 		var err error
 		users, err = scanUsers(tx.Query(ctx, `
-			SELECT u.id, u.upn, u.display_name, u.account_enabled, u.created
+			SELECT u.id, u.upn, u.display_name, u.account_enabled, u.employee_id, u.created
 			FROM group_members m JOIN users u ON u.id = m.user_id
 			WHERE m.group_id = $1 AND m.user_id >= $2
 			ORDER BY m.user_id LIMIT $3`,

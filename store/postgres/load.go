@@ -18,10 +18,10 @@ import (
 func (s *Store) Load(ctx context.Context, users []store.User, methods []method.Method) error {
 	return s.writeTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"users"},
-			[]string{"id", "upn", "upn_key", "display_name", "account_enabled", "created"},
+			[]string{"id", "upn", "upn_key", "display_name", "account_enabled", "employee_id", "created"},
 			pgx.CopyFromSlice(len(users), func(i int) ([]any, error) {
 				u := users[i]
-				return []any{u.ID, u.UPN, upnKey(u.UPN), u.DisplayName, u.AccountEnabled, timeArg(u.Created)}, nil
+				return []any{u.ID, u.UPN, upnKey(u.UPN), u.DisplayName, u.AccountEnabled, u.EmployeeID, timeArg(u.Created)}, nil
 			}))
 		if err != nil {
 			return err

@@ -11,12 +11,12 @@ import (
 // upnKey is the form of a UPN that uniqueness and lookups compare.
 func upnKey(upn string) string { return strings.ToLower(upn) }
 
-const userColumns = `id, upn, display_name, account_enabled, created`
+const userColumns = `id, upn, display_name, account_enabled, employee_id, created`
 
 func scanUser(row scanner) (store.User, error) {
 	var u store.User
 	var created sql.NullInt64
-	if err := row.Scan(&u.ID, &u.UPN, &u.DisplayName, &u.AccountEnabled, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.UPN, &u.DisplayName, &u.AccountEnabled, &u.EmployeeID, &created); err != nil {
 		return store.User{}, dbErr(err)
 	}
 	u.Created = fromMicros(created)
@@ -47,9 +47,9 @@ func getUser(ctx context.Context, q querier, id string) (store.User, error) {
 // (in any case) is in use.
 func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 	_, err := s.w.ExecContext(ctx, `
-		INSERT INTO users (id, upn, upn_key, display_name, account_enabled, created)
-		VALUES (?, ?, ?, ?, ?, ?)`,
-		u.ID, u.UPN, upnKey(u.UPN), u.DisplayName, u.AccountEnabled, micros(u.Created))
+		INSERT INTO users (id, upn, upn_key, display_name, account_enabled, employee_id, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.UPN, upnKey(u.UPN), u.DisplayName, u.AccountEnabled, u.EmployeeID, micros(u.Created))
 	return dbErr(err)
 }
 
@@ -71,6 +71,18 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]store
 		`SELECT `+userColumns+` FROM users WHERE id > ? ORDER BY id LIMIT ?`, after, sqlLimit(limit)))
 }
 
+// ListUsersByEmployeeID returns up to limit users with that employee id and
+// ID > after, ordered by ID; an empty employeeID finds nobody. A limit of
+// zero or less means no limit.
+func (s *Store) ListUsersByEmployeeID(ctx context.Context, employeeID, after string, limit int) ([]store.User, error) {
+	if employeeID == "" {
+		return []store.User{}, nil
+	}
+	return scanUsers(s.r.QueryContext(ctx,
+		`SELECT `+userColumns+` FROM users WHERE employee_id = ? AND id > ? ORDER BY id LIMIT ?`,
+		employeeID, after, sqlLimit(limit)))
+}
+
 // UpdateUser applies fn to the stored user in one transaction and stores
 // the result; fn cannot change the ID. store.ErrConflict when the new UPN is
 // another user's.
@@ -85,9 +97,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) 
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE users SET upn = ?, upn_key = ?, display_name = ?, account_enabled = ?, created = ?
+			UPDATE users SET upn = ?, upn_key = ?, display_name = ?, account_enabled = ?, employee_id = ?, created = ?
 			WHERE id = ?`,
-			u.UPN, upnKey(u.UPN), u.DisplayName, u.AccountEnabled, micros(u.Created), id); err != nil {
+			u.UPN, upnKey(u.UPN), u.DisplayName, u.AccountEnabled, u.EmployeeID, micros(u.Created), id); err != nil {
 			return dbErr(err)
 		}
 		// Read back what is stored: the ID fn may have changed is not.
@@ -191,7 +203,7 @@ func (s *Store) ListGroupMembers(ctx context.Context, groupID, after string, lim
 		}
 		var err error
 		users, err = scanUsers(tx.QueryContext(ctx, `
-			SELECT u.id, u.upn, u.display_name, u.account_enabled, u.created
+			SELECT u.id, u.upn, u.display_name, u.account_enabled, u.employee_id, u.created
 			FROM group_members m JOIN users u ON u.id = m.user_id
 			WHERE m.group_id = ? AND u.id > ?
 			ORDER BY u.id LIMIT ?`,

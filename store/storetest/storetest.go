@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	var tests []test
 	tests = append(tests, settingTests...)
 	tests = append(tests, userTests...)
+	tests = append(tests, employeeIDTests...)
 	tests = append(tests, groupTests...)
 	tests = append(tests, roleTests...)
 	tests = append(tests, methodTests...)

@@ -81,7 +81,7 @@ func testOddKeysFindNothing(t *testing.T, s store.Store) {
 	wantMethod(t, s, m, "the method after lookups of odd keys")
 }
 
-// testOddCursors lists users, groups, members and applications after
+// testOddCursors lists users (all, and by employee id), groups, members and applications after
 // cursors of every kind: what comes back is the ids > the cursor in byte
 // order, as for any other cursor.
 func testOddCursors(t *testing.T, s store.Store) {
@@ -92,6 +92,7 @@ func testOddCursors(t *testing.T, s store.Store) {
 	for i, id := range ids {
 		u := newUser(fmt.Sprintf("user%d@contoso.com", i))
 		u.ID = id
+		u.EmployeeID = "E-1"
 		must(t, s.CreateUser(ctx, u), fmt.Sprintf("CreateUser %q", id))
 		must(t, s.AddGroupMember(ctx, g.ID, id), "AddGroupMember")
 		must(t, s.CreateGroup(ctx, store.Group{ID: id, DisplayName: "g", Created: t0}), fmt.Sprintf("CreateGroup %q", id))
@@ -116,9 +117,14 @@ func testOddCursors(t *testing.T, s store.Store) {
 		must(t, err, fmt.Sprintf("ListUsers after %q", c))
 		members, err := s.ListGroupMembers(ctx, g.ID, c, 0)
 		must(t, err, fmt.Sprintf("ListGroupMembers after %q", c))
-		var gotUsers, gotMembers []string
+		employees, err := s.ListUsersByEmployeeID(ctx, "E-1", c, 0)
+		must(t, err, fmt.Sprintf("ListUsersByEmployeeID after %q", c))
+		var gotUsers, gotMembers, gotEmployees []string
 		for _, u := range users {
 			gotUsers = append(gotUsers, u.ID)
+		}
+		for _, u := range employees {
+			gotEmployees = append(gotEmployees, u.ID)
 		}
 		for _, u := range members {
 			gotMembers = append(gotMembers, u.ID)
@@ -141,6 +147,7 @@ func testOddCursors(t *testing.T, s store.Store) {
 			got, want []string
 		}{
 			{"ListUsers", gotUsers, want},
+			{"ListUsersByEmployeeID", gotEmployees, want},
 			{"ListGroupMembers", gotMembers, want},
 			{"ListGroups", gotGroups, after(groupIDs, c)},
 			{"ListApplications", gotApps, want},
