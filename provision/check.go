@@ -6,9 +6,11 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/graphclient"
+	"github.com/qrpin/qrpin/method"
 )
 
 // Problem is something wrong with a row (or, with Row 0, the file).
@@ -34,12 +36,6 @@ func (p Problem) String() string {
 	}
 	return where + ": " + kind + ": " + p.Message
 }
-
-// Graph's limits a row must keep.
-const (
-	maxEmployeeID   = 16  // Graph's employeeId
-	maxLifetimeDays = 395 // a standard QR code's lifetime (spec 2.2)
-)
 
 // Plan is a checked file: its rows, what is wrong with them, and what the
 // directory already holds for each.
@@ -94,8 +90,8 @@ func Check(ctx context.Context, g *graphclient.Client, rows []Row, readProblems 
 			byUPN[strings.ToLower(r.UPN)] = r.Line
 		}
 		if r.EmployeeID != "" {
-			if len(r.EmployeeID) > maxEmployeeID {
-				add(r, "employeeId", "the employee id is longer than %d characters", maxEmployeeID)
+			if utf8.RuneCountInString(r.EmployeeID) > admin.MaxEmployeeIDLength {
+				add(r, "employeeId", "the employee id is longer than %d characters", admin.MaxEmployeeIDLength)
 			}
 			if first, dup := byEmployee[r.EmployeeID]; dup {
 				add(r, "employeeId", "employee id %s is also on row %d", r.EmployeeID, first)
@@ -153,10 +149,10 @@ func checkDates(r Row, now time.Time, add func(Row, string, string, ...any)) {
 		add(r, "expireDate", "the expiry %s is in the past", r.Expire.Format(time.DateOnly))
 	case !r.Start.IsZero() && !r.Expire.After(r.Start):
 		add(r, "expireDate", "the expiry %s is not after the start %s", r.Expire.Format(time.DateOnly), r.Start.Format(time.DateOnly))
-	case life < 24*time.Hour:
+	case life < method.MinStandardLifetime:
 		add(r, "expireDate", "a badge must be valid for at least a day")
-	case life > maxLifetimeDays*24*time.Hour:
-		add(r, "expireDate", "a badge may be valid for at most %d days", maxLifetimeDays)
+	case life > method.MaxStandardLifetime:
+		add(r, "expireDate", "a badge may be valid for at most %d days", method.MaxStandardLifetime/(24*time.Hour))
 	}
 }
 

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"context"
+	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
 
@@ -29,7 +30,7 @@ func lookup(ctx context.Context, g *graphclient.Client, rows []Row) ([]found, er
 			continue // an error already; Graph would refuse the lookup
 		}
 		eg.Go(func() error {
-			if r.EmployeeID != "" && len(r.EmployeeID) <= maxEmployeeID {
+			if r.EmployeeID != "" && utf8.RuneCountInString(r.EmployeeID) <= admin.MaxEmployeeIDLength {
 				us, err := g.UsersByEmployeeID(ctx, r.EmployeeID)
 				if err != nil {
 					return err

@@ -154,7 +154,7 @@ func TestRunReissuesUnspooled(t *testing.T) {
 	s := newServer(t)
 	s.group("Warehouse")
 	ctx := context.Background()
-	bo := s.user("bo@contoso.com")
+	bo := s.user("bo@contoso.com", "")
 	lost, err := s.client.CreateMethod(ctx, bo.ID, time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
@@ -417,7 +417,7 @@ func TestRenew(t *testing.T) {
 	for _, en := range sp.Entries() {
 		first[en.UPN] = en
 	}
-	s.user("nomethod@contoso.com") // no method: left alone
+	s.user("nomethod@contoso.com", "") // no method: left alone
 
 	var out bytes.Buffer
 	sum, printed, err := e.Renew(ctx, Renewal{Within: 30 * 24 * time.Hour}, &out)
@@ -465,5 +465,50 @@ func TestRenew(t *testing.T) {
 		if !s.signsIn(b.UserID, b.Payload, first[b.UPN].PIN) {
 			t.Errorf("%s: the printed badge does not sign in", b.UPN)
 		}
+	}
+}
+
+// Rows are matched by employee id, else UPN: a second run with a changed
+// UPN finds the user by employee id; an employee id or UPN that belongs to
+// another user is an error.
+func TestCheckDirectory(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ana := s.user("ana@contoso.com", "E1")
+	s.user("bo@contoso.com", "E2")
+	s.user("twin1@contoso.com", "E9")
+	s.user("twin2@contoso.com", "E9")
+	rows := mustRead(t, "displayName,userPrincipalName,employeeId\n"+
+		"Ana,ana@contoso.com,E1\n"+ // 2: found by employee id
+		"Bob,bob@contoso.com,E2\n"+ // 3: E2 is bo@
+		"Bo,bo@contoso.com,E3\n"+ // 4: bo@ has E2
+		"Tw,twin1@contoso.com,E9\n"+ // 5: E9 is two users
+		"New,new@contoso.com,E4\n") // 6: new
+	plan, err := Check(context.Background(), s.client, rows, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range plan.Problems {
+		if !p.Warning {
+			got = append(got, p.String())
+		}
+	}
+	want := []string{
+		"row 3 (employeeId): error: employee id E2 belongs to bo@contoso.com in the directory",
+		"row 4 (userPrincipalName): error: bo@contoso.com is in the directory with employee id E2",
+		"row 5 (employeeId): error: employee id E9 belongs to 2 users in the directory",
+	}
+	if !reflect.DeepEqual(got, want) || plan.Existing() != 1 || plan.existing[2].ID != ana.ID {
+		t.Errorf("problems:\n got %q\nwant %q\n(%d existing)", got, want, plan.Existing())
+	}
+	sp := newSpool(t, s)
+	sum, err := newEngine(s, sp).Run(context.Background(), plan, true, io.Discard)
+	if err != nil || !reflect.DeepEqual(sum, Summary{Created: 2, Skipped: 3}) {
+		t.Fatalf("Run = %v, %v", sum, err)
+	}
+	made, err := s.store.GetUserByUPN(context.Background(), "new@contoso.com")
+	if err != nil || made.EmployeeID != "E4" || made.DisplayName != "New" {
+		t.Errorf("new user %+v, %v", made, err)
 	}
 }

@@ -91,9 +91,9 @@ func (s *testServer) group(name string) string {
 }
 
 // user creates a user and returns it.
-func (s *testServer) user(upn string) store.User {
+func (s *testServer) user(upn, employeeID string) store.User {
 	s.t.Helper()
-	u := store.User{ID: uuid.NewString(), UPN: upn, DisplayName: upn, AccountEnabled: true, Created: time.Now().UTC()}
+	u := store.User{ID: uuid.NewString(), UPN: upn, DisplayName: upn, EmployeeID: employeeID, AccountEnabled: true, Created: time.Now().UTC()}
 	if err := s.store.CreateUser(context.Background(), u); err != nil {
 		s.t.Fatal(err)
 	}
