@@ -80,6 +80,10 @@ func provisionCmd() *cobra.Command {
 	return cmd
 }
 
+// provisionHook, when not nil, is the engine's Hook: told each step of a
+// row. The crash test kills the process there.
+var provisionHook func(step string, row int)
+
 // runProvision runs `qrpin provision`.
 func runProvision(parent context.Context, f provisionFlags, csvPath string, stdout, stderr io.Writer) error {
 	if csvPath == "" && !f.renew {
@@ -162,7 +166,7 @@ func runProvision(parent context.Context, f provisionFlags, csvPath string, stdo
 		return err
 	}
 	defer results.Close()
-	e := &provision.Engine{Graph: g, Spool: sp, Workers: f.workers, NewControl: badge.NewControl, Progress: newProgress(stderr)}
+	e := &provision.Engine{Graph: g, Spool: sp, Workers: f.workers, NewControl: badge.NewControl, Progress: newProgress(stderr), Hook: provisionHook}
 	var sum provision.Summary
 	var keep func(spool.Entry) bool
 	var runErr error

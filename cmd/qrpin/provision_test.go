@@ -34,7 +34,7 @@ func newProvisionServer(t *testing.T) *provisionServer {
 	t.Helper()
 	dir := t.TempDir()
 	c := common{data: filepath.Join(dir, "data"), addr: freeAddr(t), hashParams: &cheapHash}
-	runServe(t, c)
+	runServeRate(t, c, 1<<20) // the crash test's runs make thousands of requests
 	s := &provisionServer{c: c, creds: readBootstrap(t, c.data), dir: dir, identity: filepath.Join(dir, "operator.key")}
 	s.token = getToken(t, http.DefaultClient, s.creds)
 	if st, m := s.graph(t, "PATCH", "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/qrCodePin",
