@@ -35,12 +35,15 @@ type innerError struct {
 func (s *Server) writeError(w http.ResponseWriter, rid, crid string, err error) {
 	e, status, ok := httperr.Classify(err)
 	var mna *methodNotAllowed
+	var fd *failedDependency
 	switch {
 	case errors.As(err, &mna):
 		status, e = http.StatusMethodNotAllowed, mna.err
 		for _, v := range mna.allowed {
 			w.Header().Add("Allow", v)
 		}
+	case errors.As(err, &fd):
+		status, e = http.StatusFailedDependency, fd.err
 	case !ok:
 		s.log().Error("internal error", "request-id", rid, "error", err.Error())
 		e = &apperr.Error{Code: "generalException", Message: "An internal server error occurred."}

@@ -46,6 +46,8 @@ func (s *Server) register() {
 	r.add(http.MethodDelete, "groups/{group}/members/{member}/$ref", s.removeMember)
 	r.add(http.MethodDelete, "groups/{group}/members/$ref", s.removeMember) // ?$id=.../directoryObjects/{id}
 
+	r.add(http.MethodPost, "$batch", s.batch)
+
 	s.registerRoles(r)
 	s.registerApplications()
 	s.registerAuditLogs(r)

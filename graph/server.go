@@ -5,6 +5,7 @@
 package graph
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -74,14 +75,24 @@ func (s *Server) Handler() http.Handler {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.answer(w, r, r.Header.Get("client-request-id"), nil)
+}
+
+// answer answers one request, sent alone or inside a JSON batch: its
+// request-id and client-request-id (crid, when the client sent a usable
+// one), the headers every answer carries, the rate limit, routing,
+// authentication and the handler, or the error refused when the request is
+// refused before it runs (a batch's malformed or failed-dependency
+// request); and one log line, with logAttrs added.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, crid string, refused error, logAttrs ...any) {
 	start := time.Now()
 	rid := uuid.NewString()
-	crid := r.Header.Get("client-request-id")
 	if crid == "" || len(crid) > 100 || strings.ContainsFunc(crid, func(r rune) bool { return r < ' ' || r > '~' }) {
 		crid = rid
 	}
 	w.Header().Set("request-id", rid)
 	w.Header().Set("client-request-id", crid)
+	r = r.WithContext(context.WithValue(r.Context(), requestIDsKey{}, requestIDs{rid, crid}))
 	// Answers carry one-time secrets (PINs, badge images, client secrets)
 	// and directory data for one caller: no cache may keep any of them.
 	// Entra sends no-cache; no-store is stricter, and Pragma is for
@@ -94,9 +105,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			s.log().Error("panic", "request-id", rid, "panic", fmt.Sprint(v))
 			s.writeError(rw, rid, crid, fmt.Errorf("panic: %v", v))
 		}
-		s.log().Info("request", "method", r.Method, "path", r.URL.Path, "status", rw.status,
-			"duration", time.Since(start).Round(time.Microsecond), "request-id", rid, "client-request-id", crid)
+		s.log().Info("request", append([]any{"method", r.Method, "path", r.URL.Path, "status", rw.status,
+			"duration", time.Since(start).Round(time.Microsecond), "request-id", rid, "client-request-id", crid}, logAttrs...)...)
 	}()
+	if refused != nil {
+		s.writeError(rw, rid, crid, refused)
+		return
+	}
 	if s.limiter != nil {
 		if s.limiter.OnLimit(rw, r, clientaddr.Bucket(clientaddr.Of(r))) {
 			e := apperr.New(apperr.Throttled, "TooManyRequests", "Please retry again later.")
@@ -112,6 +127,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(rw, status, body)
 }
+
+// requestIDs are a request's request-id and client-request-id, kept in its
+// context (a batch names its own in the log lines of its requests).
+type requestIDs struct{ rid, crid string }
+
+type requestIDsKey struct{}
 
 // dispatch routes the request, authenticates the caller and runs the handler.
 func (s *Server) dispatch(r *http.Request) (int, any, error) {
