@@ -14,10 +14,13 @@
 //
 // Text is set in the Go fonts (golang.org/x/image/font/gofont), embedded in
 // each PDF, which cover Latin, Greek and Cyrillic scripts. A character they
-// lack is printed as '?', never dropped or garbled silently: Sheet returns a
-// warning naming the badge, and Unprintable reports such characters to a
-// caller printing letters.
+// lack is printed without its accents when they have its base letter, else
+// as '?' (with the worker's UPN under the name), never dropped or garbled
+// silently: Sheet returns a warning naming the badge, and Unprintable
+// reports such characters to a caller printing letters.
 package badge
+
+//go:generate go test -run ^TestBadgeSheetPicture$ . -args -update-picture
 
 import (
 	"crypto/rand"

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/image/font/gofont/gomonobold"
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/sfnt"
+	"golang.org/x/text/unicode/norm"
 )
 
 // The fonts every document embeds: Go Regular and Go Bold for text, Go
@@ -20,7 +21,8 @@ var (
 	monoTTF    = gomonobold.TTF
 )
 
-// placeholder stands for a character the fonts cannot draw.
+// placeholder stands for a character the fonts cannot draw, even without
+// its accents.
 const placeholder = '?'
 
 // fonts holds the parsed fonts, for their character coverage.
@@ -48,8 +50,10 @@ func drawable(r rune) bool {
 }
 
 // Unprintable returns the characters of s, once each in order, that
-// badges and letters cannot draw: they are printed as '?'. Control
-// characters are printed as spaces and are not reported.
+// badges and letters cannot draw as they are. Each is printed without its
+// accents when the fonts have its base letters (Vietnamese "ễ" as "e"),
+// else as '?'. Spaces and control characters are printed as single
+// spaces and are not reported.
 func Unprintable(s string) []rune {
 	var out []rune
 	for _, r := range s {
@@ -63,28 +67,69 @@ func Unprintable(s string) []rune {
 	return out
 }
 
-// printable returns s as it is printed: control characters as spaces,
-// characters the fonts lack as placeholder, runs of spaces as one, and
-// whether any character was replaced by placeholder.
-func printable(s string) (string, bool) {
+// change is what printable had to do to a text.
+type change int
+
+const (
+	unchanged      change = iota
+	accentsLost           // a character printed without its accents
+	charactersLost        // a character printed as placeholder
+)
+
+// note says what a change did to the field named field.
+func (c change) note(field string) string {
+	switch c {
+	case accentsLost:
+		return "the " + field + " has characters the fonts cannot draw, printed without their accents"
+	case charactersLost:
+		return "the " + field + " has characters the fonts cannot draw, printed as '" + string(placeholder) + "'"
+	}
+	return ""
+}
+
+// printable returns s as it is printed (see Unprintable) and what that
+// changed: control characters and runs of spaces as one space, characters
+// the fonts lack without their accents, else as placeholder.
+func printable(s string) (string, change) {
 	var sb strings.Builder
-	replaced := false
+	ch := unchanged
 	space := false
 	for _, r := range strings.TrimSpace(s) {
-		switch {
-		case unicode.IsControl(r) || unicode.IsSpace(r):
+		if unicode.IsControl(r) || unicode.IsSpace(r) {
 			if !space {
 				sb.WriteByte(' ')
 			}
 			space = true
 			continue
-		case r == unicode.ReplacementChar || !drawable(r):
-			sb.WriteRune(placeholder)
-			replaced = true
-		default:
-			sb.WriteRune(r)
 		}
 		space = false
+		if r != unicode.ReplacementChar && drawable(r) {
+			sb.WriteRune(r)
+			continue
+		}
+		if base, ok := stripAccents(r); ok {
+			sb.WriteString(base)
+			ch = max(ch, accentsLost)
+			continue
+		}
+		sb.WriteRune(placeholder)
+		ch = charactersLost
 	}
-	return strings.TrimSpace(sb.String()), replaced
+	return strings.TrimSpace(sb.String()), ch
+}
+
+// stripAccents returns r's canonical decomposition without its combining
+// marks, if that is something and the fonts draw all of it.
+func stripAccents(r rune) (string, bool) {
+	var base []rune
+	for _, d := range norm.NFD.String(string(r)) {
+		if unicode.Is(unicode.Mn, d) {
+			continue
+		}
+		if !drawable(d) {
+			return "", false
+		}
+		base = append(base, d)
+	}
+	return string(base), len(base) > 0 && string(base) != string(r)
 }

@@ -136,3 +136,12 @@ func Placements(layout Layout, paper Paper, n int) ([]Placement, error) {
 	}
 	return out, nil
 }
+
+// PerPage returns how many badges of layout one sheet of paper holds.
+func PerPage(layout Layout, paper Paper) (int, error) {
+	g, err := impose(layout, paper)
+	if err != nil {
+		return 0, err
+	}
+	return g.perPage, nil
+}

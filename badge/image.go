@@ -27,7 +27,7 @@ const imageDPI = 300
 // imageFonts are the faces' fonts, parsed once.
 var imageFonts = sync.OnceValues(func() (fonts map[role]*opentype.Font, err error) {
 	fonts = map[role]*opentype.Font{}
-	for r, ttf := range map[role][]byte{roleName: boldTTF, roleInfo: regularTTF, roleControl: monoTTF} {
+	for r, ttf := range map[role][]byte{roleName: boldTTF, roleInfo: regularTTF, roleUPN: regularTTF, roleControl: monoTTF} {
 		if fonts[r], err = opentype.Parse(ttf); err != nil {
 			return nil, fmt.Errorf("badge: an embedded Go font does not parse: %w", err)
 		}
@@ -36,7 +36,7 @@ var imageFonts = sync.OnceValues(func() (fonts map[role]*opentype.Font, err erro
 })
 
 // imageSizes are the fonts' sizes in points, for a badge of 2 inches.
-var imageSizes = map[role]float64{roleName: 12, roleInfo: 8.5, roleControl: 6.5}
+var imageSizes = map[role]float64{roleName: 12, roleInfo: 8.5, roleUPN: 7, roleControl: 6.5}
 
 // face returns the face for r at size points and imageDPI.
 func face(r role, size float64) (font.Face, error) {
@@ -119,7 +119,7 @@ func PNG(b Badge) ([]byte, error) {
 			}
 		}
 	}
-	y := side - q/2 // the quiet zone's lower half is the text's top margin
+	y := side // the text starts below the quiet zone
 	for _, l := range lines {
 		fc, err := face(l.role, l.size)
 		if err != nil {
@@ -181,13 +181,13 @@ func SVG(b Badge) ([]byte, error) {
 		}
 	}
 	sb.WriteString(`"/>` + "\n")
-	y := side - q/2
+	y := side
 	for _, l := range lines {
 		y += lineHeight(l.size)
 		px := l.size * imageDPI / 72
 		family, weight, fill := `Go, 'Noto Sans', 'DejaVu Sans', Arial, sans-serif`, "bold", "#000"
 		switch l.role {
-		case roleInfo:
+		case roleInfo, roleUPN:
 			weight = "normal"
 		case roleControl:
 			family, fill = `'Go Mono', 'DejaVu Sans Mono', monospace`, "#505050"

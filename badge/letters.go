@@ -14,9 +14,9 @@ import (
 // per page, in style ("" is page): the letter names the worker, gives the
 // PIN and the control number printed on the worker's badge, and says that
 // the PIN must be changed at the first sign-in. It holds no QR code and no
-// payload. Characters of a name that the fonts lack are printed as '?'
-// (Unprintable says which) and the UPN is always printed, so the letter
-// still names its worker. An error (an unknown style or paper, no
+// payload. Characters of a name that the fonts lack are printed without
+// their accents or as '?' (Unprintable says which) and the UPN is always
+// printed, so the letter still names its worker. An error (an unknown style or paper, no
 // letters, a letter without a PIN) names the letter by position and UPN,
 // never its PIN, and writes nothing.
 func Letters(w io.Writer, style LetterStyle, paper Paper, letters []Letter) error {

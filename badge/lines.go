@@ -6,6 +6,7 @@ type role int
 const (
 	roleName    role = iota // the worker's name: bold, large, may wrap
 	roleInfo                // employee id, site, expiry: regular, smaller
+	roleUPN                 // the UPN, when the name is not printable: as roleInfo, may wrap anywhere
 	roleControl             // the control number: mono, smallest, at the foot
 )
 
@@ -18,22 +19,22 @@ type line struct {
 
 // lines returns a badge's text, field by field, in the order printed, and
 // what had to change: the name (followed by the UPN when a character of
-// the name cannot be drawn), the employee id and the site (on one line
+// the name is printed as '?'), the employee id and the site (on one line
 // when compact), the expiry date and the control number.
 func (b Badge) lines(compact bool) (out []line, notes []string) {
-	add := func(r role, field, text string) {
-		text, replaced := printable(text)
+	add := func(r role, field, text string) change {
+		text, ch := printable(text)
 		if text == "" {
-			return
+			return unchanged
 		}
-		if replaced {
-			notes = append(notes, "the "+field+" has characters the fonts cannot draw, printed as '"+string(placeholder)+"'")
+		if ch != unchanged {
+			notes = append(notes, ch.note(field))
 		}
 		out = append(out, line{r, text, field})
+		return ch
 	}
-	add(roleName, "name", b.DisplayName)
-	if _, replaced := printable(b.DisplayName); replaced && b.UPN != "" {
-		add(roleInfo, "user principal name", b.UPN)
+	if add(roleName, "name", b.DisplayName) == charactersLost && b.UPN != "" {
+		add(roleUPN, "user principal name", b.UPN)
 		notes[len(notes)-1] += "; the user principal name is printed under it"
 	}
 	id := ""

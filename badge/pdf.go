@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"codeberg.org/go-pdf/fpdf"
 
@@ -47,16 +48,35 @@ func output(pdf *fpdf.Fpdf, w io.Writer) error {
 
 // drawCode draws modules as a QR code in the square at (x, y) of side
 // size, which holds the symbol and its quiet zone: one filled rectangle
-// per run of dark modules in a row, in a coordinate system of one unit per
-// module, so the page holds a few bytes per run.
+// per run of dark modules in a row, extended down over the rows below
+// with the same run, in a coordinate system of one unit per module, so
+// the page holds a few bytes per run.
 func drawCode(pdf *fpdf.Fpdf, modules [][]bool, x, y, size float64) {
 	k := pdf.GetConversionRatio()
 	_, ph := pdf.GetPageSize()
 	u := size / float64(len(modules)+2*qr.QuietZone)
 	q := float64(qr.QuietZone) * u
-	b := make([]byte, 0, 16*len(modules)*len(modules)/4)
+	b := make([]byte, 0, 12*len(modules)*len(modules)/4)
 	b = fmt.Appendf(b, "q 0 g %.5f 0 0 %.5f %.3f %.3f cm\n", u*k, -u*k, (x+q)*k, (ph-y-q)*k)
+	for _, r := range rects(modules) {
+		for _, v := range r {
+			b = strconv.AppendInt(b, int64(v), 10)
+			b = append(b, ' ')
+		}
+		b = append(b, "re\n"...)
+	}
+	b = append(b, "f Q"...)
+	pdf.RawWriteStr(string(b))
+}
+
+// rects covers the dark modules with rectangles (column, row, width,
+// height): each run of dark modules in a row, merged with the same run in
+// the rows below.
+func rects(modules [][]bool) [][4]int {
+	var out [][4]int
+	open := map[[2]int]int{} // a run's start and width: its rectangle in out, if it reaches the previous row
 	for r, row := range modules {
+		next := map[[2]int]int{}
 		for c := 0; c < len(row); {
 			if !row[c] {
 				c++
@@ -66,16 +86,19 @@ func drawCode(pdf *fpdf.Fpdf, modules [][]bool, x, y, size float64) {
 			for c < len(row) && row[c] {
 				c++
 			}
-			b = strconv.AppendInt(b, int64(start), 10)
-			b = append(b, ' ')
-			b = strconv.AppendInt(b, int64(r), 10)
-			b = append(b, ' ')
-			b = strconv.AppendInt(b, int64(c-start), 10)
-			b = append(b, " 1 re\n"...)
+			run := [2]int{start, c - start}
+			i, ok := open[run]
+			if ok {
+				out[i][3]++
+			} else {
+				out = append(out, [4]int{start, r, c - start, 1})
+				i = len(out) - 1
+			}
+			next[run] = i
 		}
+		open = next
 	}
-	b = append(b, "f Q"...)
-	pdf.RawWriteStr(string(b))
+	return out
 }
 
 // cropMarks draws the marks that show where to cut the rectangle at (x,
@@ -108,15 +131,20 @@ type typeface struct {
 // fit returns text broken at spaces into at most maxLines lines no wider
 // than width, at the largest size from f.size down to 70% of it that
 // holds it; at the smallest size, the last line is cut short with an
-// ellipsis and cut reports it.
-func fit(pdf *fpdf.Fpdf, f typeface, text string, width float64, maxLines int) (lines []string, size float64, cut bool) {
+// ellipsis and cut reports it. Lines break at spaces, or anywhere when
+// anywhere is set (for a UPN).
+func fit(pdf *fpdf.Fpdf, f typeface, text string, width float64, maxLines int, anywhere bool) (lines []string, size float64, cut bool) {
 	minSize := f.size * 0.7
 	for size = f.size; ; size -= 0.5 {
 		if size < minSize {
 			size = minSize
 		}
 		pdf.SetFont(f.family, f.style, size)
-		lines, cut = wrap(pdf, text, width, maxLines)
+		if anywhere {
+			lines, cut = wrapAnywhere(pdf, text, width, maxLines)
+		} else {
+			lines, cut = wrap(pdf, text, width, maxLines)
+		}
 		if !cut || size == minSize {
 			return lines, size, cut
 		}
@@ -141,19 +169,38 @@ func wrap(pdf *fpdf.Fpdf, text string, width float64, maxLines int) (lines []str
 		if line != "" && len(lines) < maxLines-1 {
 			lines = append(lines, line)
 			line = word
-			if pdf.GetStringWidth(line) <= width {
+			if pdf.GetStringWidth(word) <= width {
 				continue
 			}
+			// A word wider than a line: cut it, and the rest, short.
+			return append(lines, shorten(pdf, strings.Join(words[i:], " "), width)), true
 		}
-		// The rest does not fit: cut the last line short.
-		rest := strings.Join(append([]string{try}, words[i+1:]...), " ")
-		if line != "" && len(lines) < maxLines-1 {
-			rest = strings.Join(words[i:], " ")
-		}
-		return append(lines, shorten(pdf, rest, width)), true
+		// No line left for the rest: cut this line short.
+		return append(lines, shorten(pdf, strings.Join(append([]string{try}, words[i+1:]...), " "), width)), true
 	}
 	if line != "" {
 		lines = append(lines, line)
+	}
+	return lines, false
+}
+
+// wrapAnywhere is wrap for text without spaces to break at: it breaks
+// after the last character that fits.
+func wrapAnywhere(pdf *fpdf.Fpdf, text string, width float64, maxLines int) (lines []string, cut bool) {
+	runes := []rune(text)
+	for len(runes) > 0 {
+		if len(lines) == maxLines-1 {
+			if rest := string(runes); pdf.GetStringWidth(rest) > width {
+				return append(lines, shorten(pdf, rest, width)), true
+			}
+			return append(lines, string(runes)), false
+		}
+		n := 1
+		for n < len(runes) && pdf.GetStringWidth(string(runes[:n+1])) <= width {
+			n++
+		}
+		lines = append(lines, string(runes[:n]))
+		runes = runes[n:]
 	}
 	return lines, false
 }
@@ -177,19 +224,29 @@ type textBlock struct {
 	area   rect
 	center bool
 	y      float64 // the next line's top
+	limit  float64 // where the lines must end
 }
 
-// add sets text in f, in up to maxLines lines, and reports whether it
-// had to be cut short.
-func (t *textBlock) add(f typeface, text string, maxLines int) (cut bool) {
-	lines, size, cut := fit(t.pdf, f, text, t.area.w, maxLines)
+// add sets text in f, in up to maxLines lines (broken anywhere, if set)
+// and no lower than the block's limit, and says what it had to do: cut
+// it short, or leave it out for want of room.
+func (t *textBlock) add(f typeface, text string, maxLines int, anywhere bool) (problem string) {
+	perLine := f.size * ptToMM * (1 + lineGap)
+	room := int((t.limit - t.y - f.size*ptToMM*paragraphGap) / perLine)
+	if room <= 0 {
+		return "does not fit on the badge and is left out"
+	}
+	lines, size, cut := fit(t.pdf, f, text, t.area.w, min(maxLines, room), anywhere)
 	for _, line := range lines {
 		t.y += size * ptToMM
 		t.put(line, t.y)
 		t.y += size * ptToMM * lineGap
 	}
 	t.y += size * ptToMM * paragraphGap
-	return cut
+	if cut {
+		return "is too long for the badge and is cut short"
+	}
+	return ""
 }
 
 // The space below each line and below each field, in font sizes.
@@ -215,6 +272,10 @@ func who(kind string, i int, upn string) string {
 	}
 	return fmt.Sprintf("%s %d (%s)", kind, i+1, upn)
 }
+
+// symbolBatch is how many symbols Sheet lays out at a time, in parallel
+// (laying out a symbol is most of its work), before drawing them in order.
+const symbolBatch = 64
 
 // Sheet writes the badges as a PDF in layout on paper (for the a4 and
 // letter layouts, paper must be "" or the layout's own; for the others,
@@ -242,8 +303,18 @@ func Sheet(w io.Writer, layout Layout, paper Paper, badges []Badge) (warnings []
 			layout, d.code.w, d.code.w/25.4))
 	}
 	pdf := newDoc(g.paper, "qrpin badges")
+	symbols := make([][][]bool, symbolBatch)
+	errs := make([]error, symbolBatch)
 	for i, b := range badges {
-		modules, err := qr.Modules(b.Payload)
+		if i%symbolBatch == 0 {
+			batch := badges[i:min(i+symbolBatch, len(badges))]
+			var wg sync.WaitGroup
+			for j := range batch {
+				wg.Go(func() { symbols[j], errs[j] = qr.Modules(batch[j].Payload) })
+			}
+			wg.Wait()
+		}
+		modules, err := symbols[i%symbolBatch], errs[i%symbolBatch]
 		if err != nil {
 			return nil, fmt.Errorf("badge: %s: the payload does not make a QR code: %w", who("badge", i, b.UPN), err)
 		}
@@ -272,32 +343,38 @@ func drawText(pdf *fpdf.Fpdf, d design, x, y float64, b Badge) (notes []string, 
 	area := d.text
 	area.x += x
 	area.y += y
-	t := &textBlock{pdf: pdf, area: area, center: d.center, y: area.y}
+	t := &textBlock{pdf: pdf, area: area, center: d.center, y: area.y, limit: area.y + area.h}
 	pdf.SetTextColor(0, 0, 0)
 	lines, notes := b.lines(d.compact)
+	if b.Control != "" {
+		t.limit -= d.infoSize * controlScale * ptToMM * 1.2
+	}
 	for _, l := range lines {
-		var cut bool
+		var problem string
 		switch l.role {
 		case roleName:
 			maxLines := 2
 			if d.compact {
 				maxLines = 1
 			}
-			cut = t.add(typeface{"go", "B", d.nameSize}, l.text, maxLines)
+			problem = t.add(typeface{"go", "B", d.nameSize}, l.text, maxLines, false)
+		case roleUPN:
+			problem = t.add(typeface{"go", "", d.infoSize}, l.text, 3, true)
 		case roleInfo:
-			cut = t.add(typeface{"go", "", d.infoSize}, l.text, 1)
+			problem = t.add(typeface{"go", "", d.infoSize}, l.text, 1, false)
 		case roleControl:
 			pdf.SetFont("mono", "B", d.infoSize*controlScale)
 			pdf.SetTextColor(80, 80, 80)
 			text := l.text
-			if cut = pdf.GetStringWidth(text) > area.w; cut {
+			if pdf.GetStringWidth(text) > area.w {
 				text = shorten(pdf, text, area.w)
+				problem = "is too long for the badge and is cut short"
 			}
 			t.put(text, area.y+area.h)
 			pdf.SetTextColor(0, 0, 0)
 		}
-		if cut {
-			notes = append(notes, "the "+l.field+" is too long for the badge and is cut short")
+		if problem != "" {
+			notes = append(notes, "the "+l.field+" "+problem)
 		}
 	}
 	return notes, t.y
