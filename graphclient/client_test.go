@@ -2,9 +2,12 @@ package graphclient
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -170,5 +173,68 @@ func TestLookupsAndPages(t *testing.T) {
 	})
 	if _, err := evil.Groups(ctx); err == nil || !strings.Contains(err.Error(), "a next link outside") {
 		t.Errorf("Groups with a foreign next link: %v", err)
+	}
+}
+
+// Batch sends up to 20 requests a batch, in order, and sends the ones
+// throttled inside a batch again after their Retry-After.
+func TestBatch(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var sizes []int
+	throttled := false
+	c, w := newClient(t, func(rw http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Method != http.MethodPost || r.URL.Path != "/v1.0/$batch" {
+			t.Errorf("%s %s", r.Method, r.URL)
+		}
+		var body struct {
+			Requests []struct{ ID, Method, URL string } `json:"requests"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, len(body.Requests))
+		var out []string
+		for _, q := range body.Requests {
+			if q.Method != "GET" || !strings.HasPrefix(q.URL, "/users/u") {
+				t.Errorf("inner request %+v", q)
+			}
+			if q.URL == "/users/u3" && !throttled {
+				throttled = true
+				out = append(out, `{"id":"`+q.ID+`","status":429,"headers":{"Retry-After":"4"},"body":{"error":{"code":"TooManyRequests","message":"later"}}}`)
+				continue
+			}
+			if q.URL == "/users/u7" {
+				out = append(out, `{"id":"`+q.ID+`","status":404,"body":{"error":{"code":"Request_ResourceNotFound","message":"none"}}}`)
+				continue
+			}
+			out = append(out, `{"id":"`+q.ID+`","status":200,"body":{"id":"`+strings.TrimPrefix(q.URL, "/users/")+`"}}`)
+		}
+		_, _ = rw.Write([]byte(`{"responses":[` + strings.Join(out, ",") + `]}`))
+	})
+	var reqs []BatchRequest
+	for i := range 25 {
+		reqs = append(reqs, BatchRequest{URL: fmt.Sprintf("users/u%d", i)})
+	}
+	got, err := c.Batch(context.Background(), reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(sizes, []int{20, 1, 5}) || !reflect.DeepEqual(w.got, []time.Duration{4 * time.Second}) {
+		t.Errorf("batch sizes %v, waits %v; want 20, the throttled 1 again after 4s, then 5", sizes, w.got)
+	}
+	for i, r := range got {
+		want := fmt.Sprintf(`{"id":"u%d"}`, i)
+		if i == 7 {
+			if !IsStatus(r.Err(), 404) || !IsCode(r.Err(), "Request_ResourceNotFound") {
+				t.Errorf("answer 7: %+v", r)
+			}
+			continue
+		}
+		if r.Status != 200 || string(r.Body) != want || r.Err() != nil {
+			t.Errorf("answer %d: %d %s, want %s", i, r.Status, r.Body, want)
+		}
 	}
 }

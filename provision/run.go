@@ -179,7 +179,7 @@ func (e *Engine) each(ctx context.Context, n int, results io.Writer, fn func(ctx
 
 // row provisions one row and returns its action and user id.
 func (e *Engine) row(ctx context.Context, p *Plan, r Row, spooled *badgeIndex) (action, userID string, err error) {
-	u, err := e.user(ctx, p, r)
+	u, fresh, err := e.user(ctx, p, r)
 	if err != nil {
 		return "", "", err
 	}
@@ -188,9 +188,11 @@ func (e *Engine) row(ctx context.Context, p *Plan, r Row, spooled *badgeIndex) (
 			return "", u.ID, fmt.Errorf("add to group %s: %w", r.Group, err)
 		}
 	}
-	m, err := e.Graph.Method(ctx, u.ID)
-	if err != nil {
-		return "", u.ID, fmt.Errorf("read the method: %w", err)
+	var m *graphclient.Method
+	if !fresh { // a user just created has no method
+		if m, err = e.Graph.Method(ctx, u.ID); err != nil {
+			return "", u.ID, fmt.Errorf("read the method: %w", err)
+		}
 	}
 	action = Created
 	if m != nil {
@@ -249,25 +251,25 @@ func (e *Engine) entry(r Row, u *graphclient.User, code *graphclient.QRCode, pin
 	}, nil
 }
 
-// user finds the row's user, or creates it.
-func (e *Engine) user(ctx context.Context, p *Plan, r Row) (*graphclient.User, error) {
+// user finds the row's user, or creates it (fresh).
+func (e *Engine) user(ctx context.Context, p *Plan, r Row) (u *graphclient.User, fresh bool, err error) {
 	if u := p.existing[r.Line]; u != nil {
-		return u, nil
+		return u, false, nil
 	}
 	in := graphclient.NewUser{UPN: r.UPN, DisplayName: r.DisplayName, EmployeeID: r.EmployeeID, AccountEnabled: !r.Blocked}
-	u, err := e.Graph.CreateUser(ctx, in)
+	made, err := e.Graph.CreateUser(ctx, in)
 	if err == nil {
 		e.hook("created user", r.Line)
-		return &u, nil
+		return &made, true, nil
 	}
 	if !graphclient.IsStatus(err, http.StatusBadRequest) {
-		return nil, fmt.Errorf("create the user: %w", err)
+		return nil, false, fmt.Errorf("create the user: %w", err)
 	}
 	// The UPN is taken: by this user, created by a request whose answer
 	// was lost, or created since the check.
 	got, lerr := e.Graph.UserByUPN(ctx, r.UPN)
 	if lerr != nil || got == nil || (r.EmployeeID != "" && got.EmployeeID != r.EmployeeID) {
-		return nil, fmt.Errorf("create the user: %w", err)
+		return nil, false, fmt.Errorf("create the user: %w", err)
 	}
-	return got, nil
+	return got, false, nil
 }

@@ -46,9 +46,15 @@ func (s staticToken) Token(context.Context) (string, error) { return string(s), 
 
 func newServer(t testing.TB) *testServer {
 	t.Helper()
+	return newServerParams(t, cheapParams)
+}
+
+// newServerParams is newServer hashing PINs at params.
+func newServerParams(t testing.TB, params pin.Params) *testServer {
+	t.Helper()
 	st := sqlitetest.Open(t, filepath.Join(t.TempDir(), "qrpin.db"))
 	pepper := bytes.Repeat([]byte{9}, 32)
-	hasher, err := pin.NewHasher(pepper, cheapParams)
+	hasher, err := pin.NewHasher(pepper, params)
 	if err != nil {
 		t.Fatal(err)
 	}
