@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qrpin/qrpin/badge"
+	"github.com/qrpin/qrpin/badge/badgetest"
 	"github.com/qrpin/qrpin/provision"
 	"github.com/qrpin/qrpin/spool"
 )
@@ -98,6 +101,7 @@ func TestProvisionCrash(t *testing.T) {
 	args, _ := json.Marshal(a)
 
 	const maxKills = 10
+	began := time.Now()
 	spoolPath := filepath.Join(s.dir, "staff.spool")
 	kills, done := 0, false
 	for run := 0; !done; run++ {
@@ -139,6 +143,7 @@ func TestProvisionCrash(t *testing.T) {
 			t.Fatalf("not done after %d runs:\n%s", run, lastLines(out.String(), 30))
 		}
 	}
+	t.Logf("%d runs in %v", kills+1, time.Since(began).Round(time.Millisecond))
 	checkProvisioned(t, s, rows, spoolPath, a)
 }
 
@@ -194,15 +199,51 @@ func checkProvisioned(t *testing.T, s *provisionServer, rows int, spoolPath stri
 			t.Errorf("%s: an older badge of the spool (%s) still signs in", e.UPN, e.Action)
 		}
 	}
+	began := time.Now()
 	checkPDFs(t, badges, letters, a)
+	t.Logf("PDFs checked in %v", time.Since(began).Round(time.Millisecond))
 }
 
-// checkPDFs checks the printed badges and letters against the spool's.
+// checkPDFs checks the printed badges and letters against the spool's,
+// as badge's own tests do: every badge of the sheets (A4 layout) scans
+// back, in order, to the payload of the spool's badge; no PIN is on the
+// sheets; every letter names its worker's PIN and control number, and no
+// payload is in the letters.
 func checkPDFs(t *testing.T, badges, letters []spool.Entry, a crashArgs) {
 	t.Helper()
-	for _, p := range []string{a.Badges, a.Letters} {
-		if fi, err := os.Stat(p); err != nil || fi.Size() == 0 {
-			t.Errorf("%s: %v", p, err)
+	sheets, err := os.ReadFile(a.Badges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pins, err := os.ReadFile(a.Letters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := badgetest.Scan(t, sheets, badge.LayoutA4, "")
+	if len(codes) != len(badges) {
+		t.Fatalf("the sheets hold %d badges, the spool %d", len(codes), len(badges))
+	}
+	for i, c := range codes {
+		if c.Text != badges[i].Payload {
+			t.Errorf("badge %d of the sheets is not %s's", i, badges[i].UPN)
+		}
+	}
+	sheetText, sheetRaw := badgetest.Text(t, sheets), badgetest.Raw(t, sheets)
+	letterText, letterRaw := badgetest.Text(t, pins), badgetest.Raw(t, pins)
+	for _, e := range letters {
+		if strings.Contains(sheetText, e.PIN) || bytes.Contains(sheetRaw, []byte(e.PIN)) {
+			t.Errorf("%s's PIN is on the badge sheets", e.UPN)
+		}
+		if !strings.Contains(letterText, e.PIN) || !strings.Contains(letterText, e.Control) {
+			t.Errorf("%s's letter lacks the PIN or the control number %s", e.UPN, e.Control)
+		}
+	}
+	for _, e := range badges {
+		if !strings.Contains(sheetText, e.Control) {
+			t.Errorf("%s's badge lacks the control number %s", e.UPN, e.Control)
+		}
+		if strings.Contains(letterText, e.Payload) || bytes.Contains(letterRaw, []byte(e.Payload)) {
+			t.Errorf("%s's badge payload is in the PIN letters", e.UPN)
 		}
 	}
 }
