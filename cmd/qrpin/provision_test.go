@@ -4,14 +4,20 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 
+	"github.com/qrpin/qrpin/badge"
+	"github.com/qrpin/qrpin/badge/badgetest"
 	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/spool"
 )
@@ -199,4 +205,116 @@ func TestProvisionCommand(t *testing.T) {
 	if err := runProvision(t.Context(), f, bad, &out, &errOut); err == nil || !strings.Contains(err.Error(), "has 2 errors: nothing was written") {
 		t.Errorf("real run of a bad file: %v", err)
 	}
+}
+
+// The README's sample file checks clean once its groups exist; after a
+// run, --print-only prints it again from the spool, `qrpin badge` writes
+// one badge that scans to its payload, and --renew replaces the badge that
+// expires soon and prints it alone.
+func TestProvisionSampleFile(t *testing.T) {
+	t.Parallel()
+	s := newProvisionServer(t)
+	for _, g := range []string{"Warehouse", "Night shift"} {
+		if st, m := s.graph(t, "POST", "/groups", `{"displayName":"`+g+`","mailNickname":"g"}`); st != 201 {
+			t.Fatalf("group: %d %v", st, m)
+		}
+	}
+	sample, err := os.ReadFile("../../examples/staff.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	soon := time.Now().UTC().AddDate(0, 0, 10).Format(time.DateOnly)
+	csv := s.file(t, "staff.csv", strings.Replace(string(sample), ",2027-06-30", ","+soon, 1))
+	f := s.flags()
+	var out, errOut bytes.Buffer
+	f.dryRun = true
+	if err := runProvision(t.Context(), f, csv, &out, &errOut); err != nil || errOut.Len() != 0 {
+		t.Fatalf("dry run of the sample: %v\n%s", err, errOut.String())
+	}
+	f.dryRun = false
+	if err := runProvision(t.Context(), f, csv, &out, &errOut); err != nil {
+		t.Fatalf("provision the sample: %v\n%s", err, errOut.String())
+	}
+	spoolPath := filepath.Join(s.dir, "staff.spool")
+	entries := s.spoolEntries(t, spoolPath)
+	if len(entries) != 5 {
+		t.Fatalf("%d entries", len(entries))
+	}
+
+	f.printOnly = true
+	f.print.badges, f.print.letters = filepath.Join(s.dir, "again.pdf"), filepath.Join(s.dir, "again-pins.pdf")
+	out.Reset()
+	if err := runProvision(t.Context(), f, csv, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if want := "5 badges in " + f.print.badges + "\n5 PIN letters in " + f.print.letters + "\n"; out.String() != want {
+		t.Errorf("print-only said %q, want %q", out.String(), want)
+	}
+	pdf, _ := os.ReadFile(f.print.badges)
+	codes := badgetest.Scan(t, pdf, badge.LayoutA4, "")
+	spooled := map[string]bool{}
+	for _, e := range entries {
+		spooled[e.Payload] = true
+	}
+	for _, c := range codes {
+		delete(spooled, c.Text)
+	}
+	if len(codes) != 5 || len(spooled) != 0 {
+		t.Errorf("the reprint holds %d badges; %d spooled badges are not among them", len(codes), len(spooled))
+	}
+
+	png := filepath.Join(s.dir, "ana.png")
+	cmd := badgeCmd()
+	cmd.SetArgs([]string{"--user", "E-1001", "--spool", spoolPath, "--identity", s.identity, "--data", s.c.data, "--out", png})
+	cmd.SetOut(&out)
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	img, err := os.ReadFile(png)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ana spool.Entry
+	for _, e := range entries {
+		if e.EmployeeID == "E-1001" {
+			ana = e
+		}
+	}
+	if got := scanPNG(t, img); got != ana.Payload {
+		t.Errorf("qrpin badge wrote a PNG that scans to %q, want Ana's payload", got)
+	}
+
+	f.printOnly, f.renew = false, true
+	f.print.badges, f.print.letters = filepath.Join(s.dir, "renewed.pdf"), filepath.Join(s.dir, "renewed-pins.pdf")
+	out.Reset()
+	if err := runProvision(t.Context(), f, csv, &out, &errOut); err != nil {
+		t.Fatalf("renew: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "\n1 renewed;") || !strings.Contains(out.String(), "1 badges in "+f.print.badges+"\n") {
+		t.Errorf("renew said:\n%s", out.String())
+	}
+	if _, err := os.Stat(f.print.letters); err == nil {
+		t.Error("a renewal printed PIN letters")
+	}
+	pdf, _ = os.ReadFile(f.print.badges)
+	renewed := s.spoolEntries(t, spoolPath)[5]
+	if codes := badgetest.Scan(t, pdf, badge.LayoutA4, ""); len(codes) != 1 || codes[0].Text != renewed.Payload || renewed.Action != spool.ActionRenewed {
+		t.Errorf("the renewal sheet holds %v; the renewed entry %+v", codes, renewed)
+	}
+}
+
+// scanPNG decodes the one QR code of a PNG image.
+func scanPNG(t *testing.T, b []byte) string {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gray := image.NewGray(img.Bounds())
+	draw.Draw(gray, gray.Bounds(), img, img.Bounds().Min, draw.Src)
+	found := badgetest.Symbols(t, []*image.Gray{gray})
+	if len(found) != 1 {
+		t.Fatalf("%d QR codes in the image", len(found))
+	}
+	return found[0]
 }
