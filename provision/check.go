@@ -45,6 +45,7 @@ type Plan struct {
 	existing map[int]*graphclient.User // by Row.Line: the user the row matches
 	groups   map[string]string         // group display name or id, lower case: its id
 	bad      map[int]bool              // rows with an error
+	lifetime time.Duration             // the policy's standard QR code lifetime
 }
 
 // Errors returns how many problems are errors (not warnings).
@@ -130,6 +131,7 @@ func Check(ctx context.Context, g *graphclient.Client, rows []Row, readProblems 
 		return nil, fmt.Errorf("read the QR code + PIN policy: %w", err)
 	}
 	p.checkScope(policy)
+	p.lifetime = time.Duration(max(policy.StandardLifetimeDays, 1)) * 24 * time.Hour
 	slices.SortStableFunc(p.Problems, func(a, b Problem) int { return a.Row - b.Row })
 	return p, nil
 }

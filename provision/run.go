@@ -204,13 +204,21 @@ func (e *Engine) row(ctx context.Context, p *Plan, r Row, spooled *badgeIndex) (
 			return "", u.ID, fmt.Errorf("revoke the method the spool does not hold: %w", err)
 		}
 	}
-	made, err := e.Graph.CreateMethod(ctx, u.ID, r.Start, r.Expire)
+	// Both dates, as Entra requires: by default from now for the policy's lifetime.
+	start, expire := r.Start, r.Expire
+	if start.IsZero() {
+		start = e.now()
+	}
+	if expire.IsZero() {
+		expire = start.Add(p.lifetime)
+	}
+	made, err := e.Graph.CreateMethod(ctx, u.ID, start, expire)
 	if graphclient.IsCode(err, "tooManyQRCodePinMethod") {
 		// A create whose answer was lost (a retry after a dropped
 		// connection), or another tool's: nobody holds those secrets.
 		action = Reissued
 		if err = e.Graph.DeleteMethod(ctx, u.ID); err == nil {
-			made, err = e.Graph.CreateMethod(ctx, u.ID, r.Start, r.Expire)
+			made, err = e.Graph.CreateMethod(ctx, u.ID, start, expire)
 		}
 	}
 	if err != nil {

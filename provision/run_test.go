@@ -113,6 +113,9 @@ func TestRunProvisions(t *testing.T) {
 		if !s.signsIn(e.UserID, e.Payload, e.PIN) || e.PIN == "" || e.Control == "" || e.Action != spool.ActionCreated {
 			t.Errorf("entry of %s: does not sign in or is incomplete: %+v", e.UPN, e)
 		}
+		if year := time.Now().AddDate(0, 0, 365); e.Expires.Before(year.Add(-time.Hour)) || e.Expires.After(year.Add(time.Hour)) {
+			t.Errorf("%s's badge expires %v, want the policy's 365 days from now", e.UPN, e.Expires)
+		}
 		if strings.Contains(out.String(), e.PIN) || strings.Contains(out.String(), e.Payload) {
 			t.Errorf("the results file holds a secret of %s", e.UPN)
 		}

@@ -86,12 +86,12 @@ var provisionHook func(step string, row int)
 
 // runProvision runs `qrpin provision`.
 func runProvision(parent context.Context, f provisionFlags, csvPath string, stdout, stderr io.Writer) error {
-	if csvPath == "" && !f.renew {
+	if csvPath == "" && !f.renew && !f.printOnly {
 		return errors.New("name the CSV file of workers (or --renew)")
 	}
 	if f.spool.path == "" {
 		if csvPath == "" {
-			return errors.New("--renew without a CSV file needs --spool")
+			return errors.New("without a CSV file, name the spool: --spool")
 		}
 		f.spool.path = strings.TrimSuffix(csvPath, filepath.Ext(csvPath)) + ".spool"
 	}
