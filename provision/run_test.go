@@ -515,3 +515,42 @@ func TestCheckDirectory(t *testing.T) {
 		t.Errorf("new user %+v, %v", made, err)
 	}
 }
+
+// fullDisk is a spool whose appends fail, as on a full disk.
+type fullDisk struct{ Spool }
+
+func (fullDisk) Append(spool.Entry) error { return errors.New("write staff.spool: no space left on device") }
+
+// A spool write that fails fails its row (reported, never counted done);
+// the next run reissues that worker's badge and PIN, which nobody holds.
+func TestRunSpoolFails(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	sp := newSpool(t, s)
+	rows := mustRead(t, "displayName,userPrincipalName\nAna,ana@contoso.com\n")
+	plan, err := Check(context.Background(), s.client, rows, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	sum, err := newEngine(s, fullDisk{sp}).Run(context.Background(), plan, false, &out)
+	if err != nil || !reflect.DeepEqual(sum, Summary{Failed: 1}) {
+		t.Fatalf("Run = %v, %v", sum, err)
+	}
+	want := "ana@contoso.com,failed,write the spool (the badge and PIN just made are lost; a new run reissues them): write staff.spool: no space left on device"
+	if got := results(t, s, out.String())["2"]; got != want {
+		t.Errorf("result %q, want %q", got, want)
+	}
+	plan, err = Check(context.Background(), s.client, rows, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err = newEngine(s, sp).Run(context.Background(), plan, false, io.Discard)
+	if err != nil || !reflect.DeepEqual(sum, Summary{Reissued: 1}) {
+		t.Fatalf("second Run = %v, %v", sum, err)
+	}
+	e := sp.Entries()[0]
+	if !s.signsIn(e.UserID, e.Payload, e.PIN) {
+		t.Error("the reissued badge does not sign in")
+	}
+}

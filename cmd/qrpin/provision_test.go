@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/draw"
@@ -317,4 +318,39 @@ func scanPNG(t *testing.T, b []byte) string {
 		t.Fatalf("%d QR codes in the image", len(found))
 	}
 	return found[0]
+}
+
+// A spool of another tenant, or one the key does not open, is refused
+// with the spool's error, before anything is written.
+func TestProvisionSpoolRefused(t *testing.T) {
+	t.Parallel()
+	s := newProvisionServer(t)
+	csv := s.file(t, "staff.csv", "displayName,userPrincipalName\nAna,ana@contoso.com\n")
+	other, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := spool.Create(filepath.Join(s.dir, "staff.spool"), "another-tenant", spool.Identities(other))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp.Close()
+	f := s.flags()
+	var out, errOut bytes.Buffer
+	err = runProvision(t.Context(), f, csv, &out, &errOut)
+	if !errors.Is(err, spool.ErrTenant) || !strings.Contains(err.Error(), `is for tenant "another-tenant", not tenant "`+s.creds.TenantID+`"`) {
+		t.Errorf("another tenant's spool: %v", err)
+	}
+	os.Remove(filepath.Join(s.dir, "staff.spool"))
+	sp, err = spool.Create(filepath.Join(s.dir, "staff.spool"), s.creds.TenantID, spool.Identities(other))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp.Close()
+	if err := runProvision(t.Context(), f, csv, &out, &errOut); !errors.Is(err, spool.ErrWrongKey) {
+		t.Errorf("a spool for another key: %v", err)
+	}
+	if st, m := s.graph(t, "GET", "/users", ""); st != 200 || len(m["value"].([]any)) != 0 {
+		t.Errorf("users were created: %v", m)
+	}
 }
