@@ -519,7 +519,9 @@ func TestCheckDirectory(t *testing.T) {
 // fullDisk is a spool whose appends fail, as on a full disk.
 type fullDisk struct{ Spool }
 
-func (fullDisk) Append(spool.Entry) error { return errors.New("write staff.spool: no space left on device") }
+func (fullDisk) Append(spool.Entry) error {
+	return errors.New("write staff.spool: no space left on device")
+}
 
 // A spool write that fails fails its row (reported, never counted done);
 // the next run reissues that worker's badge and PIN, which nobody holds.
