@@ -222,15 +222,15 @@ func AddMemberBody(base, userID string) map[string]string {
 	return map[string]string{"@odata.id": base + "/directoryObjects/" + userID}
 }
 
-// methodPath is the user's QR code + PIN method.
-func methodPath(userID string) string {
+// MethodPath is the user's QR code + PIN method (for a batch).
+func MethodPath(userID string) string {
 	return "users/" + url.PathEscape(userID) + "/authentication/qrCodePinMethod"
 }
 
 // Method returns the user's QR code + PIN method, or nil when there is none.
 func (c *Client) Method(ctx context.Context, userID string) (*Method, error) {
 	var m Method
-	err := c.Do(ctx, http.MethodGet, methodPath(userID), nil, &m)
+	err := c.Do(ctx, http.MethodGet, MethodPath(userID), nil, &m)
 	if IsStatus(err, http.StatusNotFound) {
 		return nil, nil
 	}
@@ -245,7 +245,7 @@ func (c *Client) Method(ctx context.Context, userID string) (*Method, error) {
 // generates (spec D18); the answer carries the image and the PIN, once.
 func (c *Client) CreateMethod(ctx context.Context, userID string, start, expire time.Time) (Method, error) {
 	var m Method
-	err := c.Do(ctx, http.MethodPut, methodPath(userID), map[string]any{
+	err := c.Do(ctx, http.MethodPut, MethodPath(userID), map[string]any{
 		"@odata.type":    "#microsoft.graph.qrCodePinAuthenticationMethod",
 		"standardQRCode": codeBody(start, expire),
 	}, &m)
@@ -267,7 +267,7 @@ func codeBody(start, expire time.Time) map[string]any {
 // DeleteMethod deletes the user's method: its codes and its PIN stop
 // working. A method already gone is not an error.
 func (c *Client) DeleteMethod(ctx context.Context, userID string) error {
-	err := c.Do(ctx, http.MethodDelete, methodPath(userID), nil, nil)
+	err := c.Do(ctx, http.MethodDelete, MethodPath(userID), nil, nil)
 	if IsStatus(err, http.StatusNotFound) {
 		return nil
 	}
@@ -277,7 +277,7 @@ func (c *Client) DeleteMethod(ctx context.Context, userID string) error {
 // DeleteStandardCode revokes the user's standard QR code (the PIN stays).
 // A code already gone is not an error.
 func (c *Client) DeleteStandardCode(ctx context.Context, userID string) error {
-	err := c.Do(ctx, http.MethodDelete, methodPath(userID)+"/standardQRCode", nil, nil)
+	err := c.Do(ctx, http.MethodDelete, MethodPath(userID)+"/standardQRCode", nil, nil)
 	if IsStatus(err, http.StatusNotFound) && !IsCode(err, "Request_ResourceNotFound") {
 		return nil
 	}
@@ -288,7 +288,7 @@ func (c *Client) DeleteStandardCode(ctx context.Context, userID string) error {
 // no active one (spec D3: 201 with the image); the PIN stays.
 func (c *Client) CreateStandardCode(ctx context.Context, userID string, start, expire time.Time) (QRCode, error) {
 	var q QRCode
-	err := c.Do(ctx, http.MethodPatch, methodPath(userID)+"/standardQRCode", codeBody(start, expire), &q)
+	err := c.Do(ctx, http.MethodPatch, MethodPath(userID)+"/standardQRCode", codeBody(start, expire), &q)
 	return q, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -47,12 +48,13 @@ func (e *Engine) Renew(ctx context.Context, r Renewal, results io.Writer) (Summa
 		u    graphclient.User
 		done bool // renewed before, in this window
 	}
+	methods, err := e.methods(ctx, users)
+	if err != nil {
+		return nil, nil, err
+	}
 	var todo []due
-	for _, u := range users {
-		m, err := e.Graph.Method(ctx, u.ID)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read the method of %s: %w", u.UPN, err)
-		}
+	for i, u := range users {
+		m := methods[i]
 		if m == nil {
 			continue
 		}
@@ -114,6 +116,30 @@ func (e *Engine) renew(ctx context.Context, u graphclient.User, spooled *badgeIn
 	}
 	spooled.add(entry)
 	return nil
+}
+
+// methods reads the users' methods in JSON batches (nil: none).
+func (e *Engine) methods(ctx context.Context, users []graphclient.User) ([]*graphclient.Method, error) {
+	reqs := make([]graphclient.BatchRequest, len(users))
+	for i, u := range users {
+		reqs[i] = graphclient.BatchRequest{URL: graphclient.MethodPath(u.ID)}
+	}
+	answers, err := e.Graph.Batch(ctx, reqs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*graphclient.Method, len(users))
+	for i, a := range answers {
+		if a.Status == http.StatusNotFound {
+			continue
+		}
+		var m graphclient.Method
+		if err := decodeAnswer(a, &m); err != nil {
+			return nil, fmt.Errorf("read the method of %s: %w", users[i].UPN, err)
+		}
+		out[i] = &m
+	}
+	return out, nil
 }
 
 // scope returns the users a renewal considers.

@@ -556,3 +556,35 @@ func TestRunSpoolFails(t *testing.T) {
 		t.Error("the reissued badge does not sign in")
 	}
 }
+
+// A renewal for a group renews its members' badges alone; an unknown group
+// is an error.
+func TestRenewGroup(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	s.group("Warehouse")
+	ctx := context.Background()
+	soon := time.Now().UTC().AddDate(0, 0, 5).Format(time.DateOnly)
+	rows := mustRead(t, "displayName,userPrincipalName,group,expireDate\n"+
+		"Ana,ana@contoso.com,Warehouse,"+soon+"\nBo,bo@contoso.com,,"+soon+"\n")
+	sp := newSpool(t, s)
+	plan, err := Check(ctx, s.client, rows, nil, time.Now())
+	if err != nil || plan.Errors() != 0 {
+		t.Fatal(plan.Problems, err)
+	}
+	e := newEngine(s, sp)
+	if _, err := e.Run(ctx, plan, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	sum, printed, err := e.Renew(ctx, Renewal{Within: 7 * 24 * time.Hour, Group: "warehouse"}, &out)
+	if err != nil || !reflect.DeepEqual(sum, Summary{Renewed: 1}) || len(printed) != 1 {
+		t.Fatalf("Renew = %v, %v, %v", sum, printed, err)
+	}
+	if !strings.Contains(out.String(), ",ana@contoso.com,renewed,\n") {
+		t.Errorf("results:\n%s", out.String())
+	}
+	if _, _, err := e.Renew(ctx, Renewal{Within: time.Hour, Group: "Nowhere"}, io.Discard); err == nil || err.Error() != `there is no group "Nowhere"` {
+		t.Errorf("unknown group: %v", err)
+	}
+}
