@@ -301,6 +301,19 @@ func azParse(t *testing.T, row, line string) []int {
 // endpoint (both its forms) on its own server.
 func TestAuthzMatrix(t *testing.T) {
 	t.Parallel()
+	runAzMatrix(t, false)
+}
+
+// TestAuthzMatrixInBatch runs every cell of azRows again, each request
+// sent as the one request of a JSON batch with the caller's token: inside
+// a batch a request is authorized as if sent alone (a caller without a
+// valid token has the whole batch refused with the same 401).
+func TestAuthzMatrixInBatch(t *testing.T) {
+	t.Parallel()
+	runAzMatrix(t, true)
+}
+
+func runAzMatrix(t *testing.T, inBatch bool) {
 	foreign := azForeignKeys(t)
 	rows, cells := 0, 0
 	for _, row := range azRows {
@@ -326,6 +339,7 @@ func TestAuthzMatrix(t *testing.T) {
 		t.Run(row.name, func(t *testing.T) {
 			t.Parallel()
 			z := newAzEnv(t, foreign)
+			z.inBatch = inBatch
 			for _, me := range forms {
 				for i, w := range wants[me] {
 					if w != azNA {
@@ -411,6 +425,7 @@ type azEnv struct {
 	wrongAu *auth.Tokens
 	pinHash string
 	n       int
+	inBatch bool // cells send their request inside a JSON batch
 }
 
 func newAzEnv(t *testing.T, foreign *auth.KeySet) *azEnv {
@@ -614,7 +629,7 @@ func (z *azEnv) cell(row azRow, me bool, i int, want int) {
 	body := z.body(row.body, target)
 
 	before := z.dump()
-	r := e.do(row.verb, path, tok, body)
+	r := z.do(row.verb, path, tok, body)
 	after := z.dump()
 
 	switch want {
@@ -652,6 +667,46 @@ func (z *azEnv) cell(row azRow, me bool, i int, want int) {
 	case success && row.verb != http.MethodGet && r.status == want && before == after:
 		t.Errorf("%s: %d but the database did not change", label, r.status)
 	}
+}
+
+// do sends a cell's request, alone or (inBatch) as the one request of a
+// JSON batch: then it returns the batch's answer when the batch itself is
+// refused, else the request's response within it.
+func (z *azEnv) do(verb, path, tok, body string) resp {
+	t := z.t
+	t.Helper()
+	if !z.inBatch {
+		return z.e.do(verb, path, tok, body)
+	}
+	version, rel, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	req := map[string]any{"id": "1", "method": verb, "url": "/" + rel}
+	if body != "" {
+		req["headers"] = map[string]string{"Content-Type": "application/json"}
+		req["body"] = json.RawMessage(body)
+	}
+	b, err := json.Marshal(map[string]any{"requests": []any{req}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := z.e.do("POST", "/"+version+"/$batch", tok, string(b))
+	if r.status != http.StatusOK {
+		return r
+	}
+	var out struct {
+		Responses []struct {
+			Status  int               `json:"status"`
+			Headers map[string]string `json:"headers"`
+			Body    json.RawMessage   `json:"body"`
+		} `json:"responses"`
+	}
+	if err := json.Unmarshal(r.body, &out); err != nil || len(out.Responses) != 1 {
+		t.Fatalf("batch answer %s (%v)", r.body, err)
+	}
+	inner := resp{status: out.Responses[0].Status, header: http.Header{}, body: out.Responses[0].Body}
+	for k, v := range out.Responses[0].Headers {
+		inner.header.Set(k, v)
+	}
+	return inner
 }
 
 // checkDenied checks a 403 accessDenied, with or without the recent
