@@ -62,26 +62,28 @@ func layoutImage(b Badge, modules [][]bool) (ppm, side int, lines []imageLine, e
 	ppm = (2*imageDPI + n - 1) / n
 	side = n * ppm
 	fields, _ := b.lines(false)
-	margin := float64(qr.QuietZone * ppm)
+	width := fixed.I(side - 2*qr.QuietZone*ppm)
 	for _, f := range fields {
-		size := imageSizes[f.role]
-		text := f.text
-		for ; ; size -= 0.5 {
+		text, size := f.text, imageSizes[f.role]
+		for {
 			fc, err := face(f.role, size)
 			if err != nil {
 				return 0, 0, nil, err
 			}
-			fits := float64(font.MeasureString(fc, text).Round()) <= float64(side)-2*margin
-			if !fits && size <= imageSizes[f.role]*0.7 {
-				for len(text) > 0 && !fits {
-					r := []rune(strings.TrimSuffix(text, ellipsis))
-					text = strings.TrimRight(string(r[:len(r)-1]), " ") + ellipsis
-					fits = float64(font.MeasureString(fc, text).Round()) <= float64(side)-2*margin
-				}
-			}
-			if fits {
+			if font.MeasureString(fc, text) <= width {
 				break
 			}
+			if size > imageSizes[f.role]*0.7 {
+				size -= 0.5
+				continue
+			}
+			// At the smallest size: cut it short.
+			r := []rune(text)
+			for len(r) > 0 && font.MeasureString(fc, string(r)+ellipsis) > width {
+				r = r[:len(r)-1]
+			}
+			text = strings.TrimRight(string(r), " ") + ellipsis
+			break
 		}
 		lines = append(lines, imageLine{f.role, text, size})
 	}

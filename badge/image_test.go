@@ -70,6 +70,33 @@ func TestPNG(t *testing.T) {
 	}
 }
 
+// TestImageLongName: a name too long for the image is cut short, and the
+// code still reads.
+func TestImageLongName(t *testing.T) {
+	t.Parallel()
+	b, _ := worker(t, 0)
+	b.DisplayName = strings.Repeat("Maximiliana ", 20)
+	out, err := badge.PNG(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pic := gray(t, out)
+	if text, _, _ := badgetest.Read(t, pic, image.Rect(0, 0, pic.Bounds().Dx(), pic.Bounds().Dx())); text != b.Payload {
+		t.Errorf("decodes to %q", text)
+	}
+	svg, err := badge.SVG(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc svgDoc
+	if err := xml.Unmarshal(svg, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if name := doc.Texts[0]; !strings.HasPrefix(name, "Maximiliana Maximiliana") || !strings.HasSuffix(name, "…") || len(name) > 80 {
+		t.Errorf("the SVG's name is %q, want it cut short", name)
+	}
+}
+
 func TestImageErrors(t *testing.T) {
 	t.Parallel()
 	b, _ := worker(t, 0)
