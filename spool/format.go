@@ -134,7 +134,7 @@ type wireEntry struct {
 	EmployeeID  string    `json:"employeeId,omitempty"`
 	Site        string    `json:"site,omitempty"`
 	CodeID      string    `json:"codeId,omitempty"`
-	Payload     string    `json:"payload,omitempty"`
+	Payload     []byte    `json:"payload,omitempty"` // base64 in JSON: any bytes survive
 	Expires     time.Time `json:"expires"`
 	PIN         string    `json:"pin,omitempty"`
 	Control     string    `json:"control,omitempty"`
@@ -147,7 +147,7 @@ type wireEntry struct {
 func sealRecord(r age.Recipient, seq int, e Entry) ([]byte, error) {
 	plain, err := json.Marshal(wireEntry{
 		Seq: seq, Row: e.Row, UserID: e.UserID, UPN: e.UPN, DisplayName: e.DisplayName,
-		EmployeeID: e.EmployeeID, Site: e.Site, CodeID: e.CodeID, Payload: e.Payload,
+		EmployeeID: e.EmployeeID, Site: e.Site, CodeID: e.CodeID, Payload: []byte(e.Payload),
 		Expires: e.Expires, PIN: e.PIN, Control: e.Control, Action: e.Action, Written: e.Written,
 	})
 	if err != nil {
@@ -194,7 +194,7 @@ func openRecord(id age.Identity, ct []byte) (wireEntry, error) {
 func (w wireEntry) entry() Entry {
 	return Entry{
 		Row: w.Row, UserID: w.UserID, UPN: w.UPN, DisplayName: w.DisplayName,
-		EmployeeID: w.EmployeeID, Site: w.Site, CodeID: w.CodeID, Payload: w.Payload,
+		EmployeeID: w.EmployeeID, Site: w.Site, CodeID: w.CodeID, Payload: string(w.Payload),
 		Expires: w.Expires, PIN: w.PIN, Control: w.Control, Action: w.Action, Written: w.Written,
 	}
 }

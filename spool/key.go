@@ -74,7 +74,8 @@ func IdentityFile(path string) (Key, error) {
 // WithScryptWorkFactor returns a copy of a passphrase Key whose Create uses
 // scrypt cost 2^logN instead of age's default (2^18, about a second).
 // It exists for tests and benchmarks; production spools keep the default.
-// Open reads the cost from the file and accepts up to 2^22.
+// logN must be 1 to 22: Open reads the cost from the file and, as age
+// does, refuses more than 2^22.
 func (k Key) WithScryptWorkFactor(logN int) Key {
 	k.workFactor = logN
 	return k
@@ -99,6 +100,10 @@ func (m mode) String() string {
 	return fmt.Sprintf("unknown mode %d", byte(m))
 }
 
+// maxWorkFactor is the highest scrypt cost (log2) Open accepts: age's
+// default limit, which keeps a forged header from stalling Open.
+const maxWorkFactor = 22
+
 var errNoKey = errors.New("spool: no passphrase, recipient or identity given")
 
 // encryptTo returns the mode and the recipients Create encrypts to.
@@ -110,13 +115,18 @@ func (k Key) encryptTo() (mode, []age.Recipient, error) {
 			return 0, nil, fmt.Errorf("spool: passphrase: %w", err)
 		}
 		if k.workFactor != 0 {
-			if k.workFactor < 1 || k.workFactor > 30 {
-				return 0, nil, fmt.Errorf("spool: scrypt work factor %d out of range 1..30", k.workFactor)
+			if k.workFactor < 1 || k.workFactor > maxWorkFactor {
+				return 0, nil, fmt.Errorf("spool: scrypt work factor %d out of range 1..%d", k.workFactor, maxWorkFactor)
 			}
 			r.SetWorkFactor(k.workFactor)
 		}
 		return modePassphrase, []age.Recipient{r}, nil
 	case len(k.recipients) > 0:
+		for _, r := range k.recipients {
+			if _, ok := r.(*age.ScryptRecipient); ok {
+				return 0, nil, errors.New("spool: give a passphrase with Passphrase, not as an scrypt recipient")
+			}
+		}
 		return modeRecipients, k.recipients, nil
 	case len(k.identities) > 0:
 		var rs []age.Recipient
@@ -143,6 +153,7 @@ func (k Key) decryptWith() (mode, []age.Identity, error) {
 		if err != nil {
 			return 0, nil, fmt.Errorf("spool: passphrase: %w", err)
 		}
+		id.SetMaxWorkFactor(maxWorkFactor)
 		return modePassphrase, []age.Identity{id}, nil
 	case len(k.identities) > 0:
 		return modeRecipients, k.identities, nil

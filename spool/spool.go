@@ -60,6 +60,7 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"filippo.io/age"
 )
@@ -112,10 +113,11 @@ type Spool struct {
 	mu       sync.Mutex
 	work     *sync.Cond // signals the writer: pending work or closing
 	f        file
-	entries  []Entry // durably written, in order
-	seq      int     // sequence number of the next record sealed
-	size     int64   // file size covering exactly the durable records
-	pending  *batch  // records sealed but not yet handed to the writer
+	entries  []Entry        // durably written, in order
+	newest   map[string]int // UserID to the index of its newest entry
+	seq      int            // sequence number of the next record sealed
+	size     int64          // file size covering exactly the durable records
+	pending  *batch         // records sealed but not yet handed to the writer
 	closing  bool
 	failed   error // sticky, after an fsync failure
 	finished chan struct{}
@@ -224,15 +226,14 @@ func createFile(path string, hdr []byte) (*os.File, error) {
 			return nil, fmt.Errorf("spool: creating %s: %w", path, err)
 		}
 	}
-	if err := os.Remove(tmpName); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		f.Close()
-		return nil, fmt.Errorf("spool: creating %s: %w", path, err)
-	}
 	if err := syncDir(dir); err != nil {
+		// The new spool holds no entry yet: take it away rather than
+		// leave a file whose directory entry may not survive.
 		f.Close()
+		os.Remove(path)
 		return nil, fmt.Errorf("spool: creating %s: syncing its directory: %w", path, err)
 	}
-	return f, nil
+	return f, nil // the deferred Remove drops the temporary name
 }
 
 // Open opens the existing spool at path for reading and appending. It
@@ -245,6 +246,9 @@ func Open(path, tenantID string, k Key) (*Spool, error) {
 	wantMode, identities, err := k.decryptWith()
 	if err != nil {
 		return nil, err
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, &spoolError{kind: ErrNotSpool, msg: fmt.Sprintf("%s is not a qrpin spool file (not a regular file)", path)}
 	}
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
@@ -435,6 +439,10 @@ func newSpool(path, tenant string, id *age.X25519Identity, f file, size int64, e
 		finished:  make(chan struct{}),
 	}
 	s.work = sync.NewCond(&s.mu)
+	s.newest = make(map[string]int, len(entries))
+	for i, e := range entries {
+		s.newest[e.UserID] = i
+	}
 	go s.writer()
 	return s
 }
@@ -453,9 +461,10 @@ func (s *Spool) Recovered() int64 { return s.recovered }
 // Append writes e durably: when it returns nil, e is on disk (file
 // fsynced) and survives a crash or power loss. Concurrent Appends are
 // written together with one fsync. e.UserID must be set and e.Action be
-// one of the Action constants; a zero e.Written is set to the current
-// time. On an error (a full disk, say) the file is cut back to its whole
-// records, and e and any entries written with it are not stored.
+// one of the Action constants, and its text fields valid UTF-8 (Payload
+// may hold any bytes); a zero e.Written is set to the current time. On
+// an error (a full disk, say) the file is cut back to its whole records,
+// and e and any entries written with it are not stored.
 func (s *Spool) Append(e Entry) error {
 	if e.UserID == "" {
 		return &spoolError{kind: ErrInvalidEntry, msg: "spool: entry has no user id"}
@@ -466,6 +475,12 @@ func (s *Spool) Append(e Entry) error {
 		return &spoolError{kind: ErrInvalidEntry, msg: fmt.Sprintf(
 			"spool: entry for user %q has action %q; want %q, %q or %q",
 			e.UserID, e.Action, ActionCreated, ActionReissued, ActionRenewed)}
+	}
+	for _, f := range []string{e.UserID, e.UPN, e.DisplayName, e.EmployeeID, e.Site, e.CodeID, e.PIN, e.Control} {
+		if !utf8.ValidString(f) {
+			// JSON would store U+FFFD in its place: refuse rather than change it.
+			return &spoolError{kind: ErrInvalidEntry, msg: fmt.Sprintf("spool: entry for user %q has a field that is not valid UTF-8", e.UserID)}
+		}
 	}
 	if e.Written.IsZero() {
 		e.Written = s.now()
@@ -521,7 +536,10 @@ func (s *Spool) writer() {
 		s.mu.Lock()
 		if err == nil {
 			s.size += int64(len(b.buf))
-			s.entries = append(s.entries, b.entries...)
+			for _, e := range b.entries {
+				s.newest[e.UserID] = len(s.entries)
+				s.entries = append(s.entries, e)
+			}
 			b.err = nil
 			close(b.done)
 			continue
@@ -591,6 +609,26 @@ func (s *Spool) Latest() []Entry {
 		out = append(out, e)
 	}
 	return out
+}
+
+// Lookup returns the newest entry of the user with this UserID, and
+// whether there is one: a provisioning run uses it to tell a row done
+// from a row whose secrets never reached the spool.
+func (s *Spool) Lookup(userID string) (Entry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.newest[userID]
+	if !ok {
+		return Entry{}, false
+	}
+	return s.entries[i], true
+}
+
+// Len returns the number of entries written.
+func (s *Spool) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.entries)
 }
 
 // Close waits for Appends in progress, then closes the file and releases

@@ -2,6 +2,7 @@ package spool
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -14,6 +15,21 @@ const tenant = "11111111-2222-3333-4444-555555555555"
 // fastPassphrase is a passphrase Key at a cheap scrypt cost; one test
 // covers age's default cost.
 func fastPassphrase(p string) Key { return Passphrase(p).WithScryptWorkFactor(10) }
+
+// tempDir returns a new directory for a test's spools: in memory
+// (/dev/shm) where there is one, since fsync on a disk shared with other
+// jobs can take tenths of a second and no test can observe a power loss
+// anyway; otherwise t.TempDir(). The benchmarks use the disk.
+func tempDir(t *testing.T) string {
+	t.Helper()
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if dir, err := os.MkdirTemp("/dev/shm", "qrpin-spool-test-"); err == nil {
+			t.Cleanup(func() { os.RemoveAll(dir) })
+			return dir
+		}
+	}
+	return t.TempDir()
+}
 
 func newIdentity(t testing.TB) *age.X25519Identity {
 	t.Helper()
@@ -110,7 +126,7 @@ func TestRoundTrip(t *testing.T) {
 	for _, k := range keys {
 		t.Run(k.name, func(t *testing.T) {
 			t.Parallel()
-			path := filepath.Join(t.TempDir(), "run.spool")
+			path := filepath.Join(tempDir(t), "run.spool")
 			s := mustCreate(t, path, k.create)
 			var want []Entry
 			for i := range 5 {
