@@ -68,11 +68,11 @@ func apply(u *store.User, in UserInput) {
 	}
 }
 
-// validUser checks a user's fields: a userPrincipalName (validUPN), a
+// validUser checks a user's fields: a userPrincipalName (ValidUPN), a
 // display name and an employee id of at most MaxEmployeeIDLength
 // characters.
 func validUser(u store.User) error {
-	if !validUPN(u.UPN) {
+	if !ValidUPN(u.UPN) {
 		return apperr.New(apperr.Invalid, "Request_BadRequest",
 			"Invalid value specified for property 'userPrincipalName' of resource 'User'.")
 	}
@@ -87,12 +87,13 @@ func validUser(u store.User) error {
 	return nil
 }
 
-// validUPN is the userPrincipalName rule, as Entra applies it: at most 113
+// ValidUPN reports whether upn passes the userPrincipalName rule, as Entra
+// applies it (bulk provisioning checks files with it): at most 113
 // characters, local@domain. The local part is made of letters, digits and
 // ' . - _ ! # ^ ~, with no '.' first, last or twice in a row. The domain
 // is labels of letters, digits and '-' joined by single dots, no label
 // starting or ending with '-'. Only ASCII, so case folding is ASCII's.
-func validUPN(upn string) bool {
+func ValidUPN(upn string) bool {
 	local, domain, ok := strings.Cut(upn, "@")
 	if !ok || local == "" || domain == "" || len(upn) > 113 ||
 		strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, "..") ||

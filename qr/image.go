@@ -82,7 +82,7 @@ func Render(content string) (Image, error) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, pic); err != nil {
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, pic); err != nil {
 		return Image{}, fmt.Errorf("qr: %w", err)
 	}
 	return Image{

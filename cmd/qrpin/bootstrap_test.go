@@ -88,13 +88,20 @@ func retryListen(network, address string) (net.Listener, error) {
 // and returns what it printed.
 func runServe(t *testing.T, c common) (out *syncbuf.Buffer, stop func()) {
 	t.Helper()
+	return runServeRate(t, c, 1000)
+}
+
+// runServeRate is runServe with a Graph API rate limit of rateLimit
+// requests per client address per 10 seconds.
+func runServeRate(t *testing.T, c common, rateLimit int) (out *syncbuf.Buffer, stop func()) {
+	t.Helper()
 	out = &syncbuf.Buffer{}
 	c.out = out
 	c.listen = retryListen
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, c, method.DefaultLockout, 1000, func(net.Addr) { close(ready) }) }()
+	go func() { done <- serve(ctx, c, method.DefaultLockout, rateLimit, func(net.Addr) { close(ready) }) }()
 	select {
 	case <-ready:
 	case err := <-done:

@@ -15,6 +15,7 @@ import (
 
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/datadir"
+	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/store"
 )
 
@@ -62,6 +63,9 @@ type common struct {
 	// prints URLs sees it (see serverURL); set by apps create, update and
 	// add-secret.
 	server string
+	// hashParams, when set, are serve's Argon2id parameters instead of
+	// pin.DefaultParams: tests that make many PINs lower the cost.
+	hashParams *pin.Params
 }
 
 func (c *common) flags(fs *pflag.FlagSet) {

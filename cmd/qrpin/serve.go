@@ -83,7 +83,11 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 		return err
 	}
 	defer d.store.Close()
-	hasher, err := pin.NewHasher(d.pepper, pin.DefaultParams)
+	params := pin.DefaultParams
+	if c.hashParams != nil {
+		params = *c.hashParams
+	}
+	hasher, err := pin.NewHasher(d.pepper, params)
 	if err != nil {
 		return err
 	}
