@@ -90,6 +90,25 @@ func layoutImage(b Badge, modules [][]bool) (ppm, side int, lines []imageLine, e
 	return ppm, side, lines, nil
 }
 
+// imageOf lays out b as PNG and SVG draw it: the QR code's modules, the
+// pixels per module, the side of the code with its quiet zone, the whole
+// image's height and the text lines (see layoutImage).
+func imageOf(b Badge) (modules [][]bool, ppm, side, height int, lines []imageLine, err error) {
+	modules, err = qr.Modules(b.Payload)
+	if err != nil {
+		return nil, 0, 0, 0, nil, fmt.Errorf("badge: the payload does not make a QR code: %w", err)
+	}
+	ppm, side, lines, err = layoutImage(b, modules)
+	if err != nil {
+		return nil, 0, 0, 0, nil, err
+	}
+	height = side
+	for _, l := range lines {
+		height += lineHeight(l.size)
+	}
+	return modules, ppm, side, height + qr.QuietZone*ppm/2, lines, nil
+}
+
 // lineHeight is a line's height in pixels at imageDPI.
 func lineHeight(size float64) int { return int(size * imageDPI / 72 * 1.35) }
 
@@ -100,19 +119,10 @@ func lineHeight(size float64) int { return int(size * imageDPI / 72 * 1.35) }
 // the fonts lack treated as on a sheet (see Unprintable). It fails when the
 // payload does not make a QR code.
 func PNG(b Badge) ([]byte, error) {
-	modules, err := qr.Modules(b.Payload)
-	if err != nil {
-		return nil, fmt.Errorf("badge: the payload does not make a QR code: %w", err)
-	}
-	ppm, side, lines, err := layoutImage(b, modules)
+	modules, ppm, side, height, lines, err := imageOf(b)
 	if err != nil {
 		return nil, err
 	}
-	height := side
-	for _, l := range lines {
-		height += lineHeight(l.size)
-	}
-	height += qr.QuietZone * ppm / 2
 	pic := image.NewGray(image.Rect(0, 0, side, height))
 	draw.Draw(pic, pic.Bounds(), image.White, image.Point{}, draw.Src)
 	q := qr.QuietZone * ppm
@@ -152,19 +162,10 @@ func PNG(b Badge) ([]byte, error) {
 // sans-serif; the text is real text, so any script shows). It fails when
 // the payload does not make a QR code.
 func SVG(b Badge) ([]byte, error) {
-	modules, err := qr.Modules(b.Payload)
-	if err != nil {
-		return nil, fmt.Errorf("badge: the payload does not make a QR code: %w", err)
-	}
-	ppm, side, lines, err := layoutImage(b, modules)
+	modules, ppm, side, height, lines, err := imageOf(b)
 	if err != nil {
 		return nil, err
 	}
-	height := side
-	for _, l := range lines {
-		height += lineHeight(l.size)
-	}
-	height += qr.QuietZone * ppm / 2
 	mm := func(px int) string { return fmt.Sprintf("%.2fmm", float64(px)*25.4/imageDPI) }
 	var sb strings.Builder
 	fmt.Fprintf(&sb, `<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %d %d">`+"\n", mm(side), mm(height), side, height)
