@@ -91,7 +91,7 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 	if err != nil {
 		return err
 	}
-	pin.ReserveHeap(pin.DefaultParams)
+	pin.ReserveHeap(params) // the working set of the hasher just made
 	base := c.baseURL()
 	// One configuration for the management and sign-in services.
 	cfg := pinflow.Config{
