@@ -2,7 +2,6 @@ package graph
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -272,16 +271,6 @@ func (c *call) auditPage(fields auditFields) (store.AuditFilter, int, error) {
 	return f, top, err
 }
 
-// filteredNextLink is nextLink with the request's $filter kept: the
-// paging helper of every list that filters.
-func (c *call) filteredNextLink(got, top int, lastID string) string {
-	link := c.nextLink(got, top, lastID)
-	if filter := c.r.URL.Query().Get("$filter"); link != "" && filter != "" {
-		link += "&" + url.Values{"$filter": {filter}}.Encode()
-	}
-	return link
-}
-
 func (s *Server) listSignIns(c *call) (int, any, error) {
 	f, top, err := c.auditPage(signInFields)
 	if err != nil {
@@ -296,7 +285,7 @@ func (s *Server) listSignIns(c *call) (int, any, error) {
 		out.Value = append(out.Value, toSignIn(e, c.version))
 	}
 	if len(es) > 0 {
-		out.NextLink = c.filteredNextLink(len(es), top, es[len(es)-1].ID)
+		out.NextLink = c.nextLink(len(es), top, es[len(es)-1].ID)
 	}
 	return http.StatusOK, out, nil
 }
@@ -315,7 +304,7 @@ func (s *Server) listDirectoryAudits(c *call) (int, any, error) {
 		out.Value = append(out.Value, toDirectoryAudit(e))
 	}
 	if len(es) > 0 {
-		out.NextLink = c.filteredNextLink(len(es), top, es[len(es)-1].ID)
+		out.NextLink = c.nextLink(len(es), top, es[len(es)-1].ID)
 	}
 	return http.StatusOK, out, nil
 }

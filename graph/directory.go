@@ -3,7 +3,6 @@ package graph
 import (
 	"encoding/base64"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -37,12 +36,14 @@ func (c *call) page() (after string, top int, err error) {
 }
 
 // nextLink returns the URL of the page after lastID, or "" when the page
-// was not full.
+// was not full. It keeps the request's other query options ($filter,
+// $select, $count, ...), as Graph's next links do, so that every page
+// answers the same query.
 func (c *call) nextLink(got, top int, lastID string) string {
 	if got < top {
 		return ""
 	}
-	q := url.Values{}
+	q := c.r.URL.Query()
 	q.Set("$top", strconv.Itoa(top))
 	q.Set("$skiptoken", base64.RawURLEncoding.EncodeToString([]byte(lastID)))
 	return c.base + strings.TrimSuffix(c.r.URL.Path, "/") + "?" + q.Encode()
@@ -109,9 +110,6 @@ func (s *Server) listUsers(c *call) (int, any, error) {
 	}
 	if len(us) > 0 {
 		out.NextLink = c.nextLink(len(us), top, us[len(us)-1].ID)
-		if out.NextLink != "" && filter != "" {
-			out.NextLink += "&" + url.Values{"$filter": {filter}}.Encode()
-		}
 	}
 	return http.StatusOK, out, nil
 }

@@ -11,7 +11,7 @@ import (
 
 // OData query options that apply to several resources (issue 13, item 6):
 // $select and $count. $top, $skiptoken and $filter are read by each list
-// (page, filteredNextLink and the lists' filter parsers).
+// (page, nextLink and the lists' filter parsers).
 
 // selectable are the resources whose answers honour $select, as Graph's do
 // ("*" matches any one segment). Elsewhere $select is ignored: the QR code

@@ -3,6 +3,7 @@ package graph_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -20,6 +21,20 @@ func TestSelect(t *testing.T) {
 	hasKeys(t, m, "@odata.context", "@odata.nextLink", "value")
 	for _, v := range m["value"].([]any) {
 		hasKeys(t, v.(map[string]any), "@odata.type", "displayName", "userPrincipalName") // annotations stay
+	}
+	// The next page answers the same query: its link keeps $select, as Graph's do.
+	next, _ := m["@odata.nextLink"].(string)
+	if !strings.HasPrefix(next, e.srv.URL) {
+		t.Fatalf("nextLink %q", next)
+	}
+	r = e.do("GET", strings.TrimPrefix(next, e.srv.URL), admin, "")
+	expect(t, r, http.StatusOK, "")
+	page2 := r.json(t)["value"].([]any)
+	if len(page2) == 0 {
+		t.Fatal("the second page is empty")
+	}
+	for _, v := range page2 {
+		hasKeys(t, v.(map[string]any), "@odata.type", "displayName", "userPrincipalName")
 	}
 	r = e.do("GET", "/v1.0/users/"+e.ana+"?$select=id,accountEnabled", admin, "")
 	expect(t, r, http.StatusOK, "")

@@ -76,7 +76,7 @@ func (s *Server) listRegistrations(c *call) (int, any, error) {
 		out.Value = append(out.Value, toRegistration(r))
 	}
 	if next != "" {
-		out.NextLink = c.filteredNextLink(top, top, next)
+		out.NextLink = c.nextLink(top, top, next)
 	}
 	return http.StatusOK, out, nil
 }

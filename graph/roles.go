@@ -2,7 +2,6 @@ package graph
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/qrpin/qrpin/admin"
@@ -126,9 +125,6 @@ func (s *Server) listRoleAssignments(c *call) (int, any, error) {
 	}
 	if len(as) > 0 {
 		out.NextLink = c.nextLink(len(as), top, as[len(as)-1].ID)
-		if out.NextLink != "" && filter != "" {
-			out.NextLink += "&" + url.Values{"$filter": {filter}}.Encode()
-		}
 	}
 	return http.StatusOK, out, nil
 }
