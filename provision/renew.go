@@ -59,13 +59,16 @@ func (e *Engine) Renew(ctx context.Context, r Renewal, results io.Writer) (Summa
 			continue
 		}
 		last, known := spooled.get(u.ID)
+		current := m.Standard != nil && known && last.CodeID == m.Standard.ID
 		switch {
+		case current && last.Action == spool.ActionRenewed && now.Sub(last.Written) < r.Within:
+			// Before the expiry test: a window longer than the
+			// policy's lifetime would otherwise renew it again.
+			todo = append(todo, due{u: u, done: true})
 		case m.Standard == nil, !m.Standard.Expire.After(now.Add(r.Within)):
 			todo = append(todo, due{u: u})
-		case known && last.CodeID != m.Standard.ID:
+		case known && !current:
 			todo = append(todo, due{u: u}) // created, not spooled: nobody holds it
-		case known && last.Action == spool.ActionRenewed && now.Sub(last.Written) < r.Within:
-			todo = append(todo, due{u: u, done: true})
 		}
 	}
 	printed := map[string]bool{}

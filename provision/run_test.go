@@ -588,3 +588,35 @@ func TestRenewGroup(t *testing.T) {
 		t.Errorf("unknown group: %v", err)
 	}
 }
+
+// A renewal whose window is longer than the policy's lifetime finds the
+// badges it renewed done on a second run: it does not revoke the badges it
+// just printed.
+func TestRenewWindowBeyondLifetime(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ctx := context.Background()
+	rows := mustRead(t, "displayName,userPrincipalName\nAna,ana@contoso.com\n")
+	sp := newSpool(t, s)
+	plan, err := Check(ctx, s.client, rows, nil, time.Now())
+	if err != nil || plan.Errors() != 0 {
+		t.Fatal(plan.Problems, err)
+	}
+	e := newEngine(s, sp)
+	if _, err := e.Run(ctx, plan, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	within := 400 * 24 * time.Hour // the policy's lifetime is 365 days
+	sum, _, err := e.Renew(ctx, Renewal{Within: within}, io.Discard)
+	if err != nil || !reflect.DeepEqual(sum, Summary{Renewed: 1}) {
+		t.Fatalf("Renew = %v, %v", sum, err)
+	}
+	renewed := sp.Entries()[len(sp.Entries())-1]
+	sum, printed, err := e.Renew(ctx, Renewal{Within: within}, io.Discard)
+	if err != nil || !reflect.DeepEqual(sum, Summary{Existing: 1}) || !printed[renewed.UserID] {
+		t.Fatalf("second Renew = %v, %v, %v; want the renewal found done", sum, printed, err)
+	}
+	if !s.signsIn(renewed.UserID, renewed.Payload, "") {
+		t.Error("the badge renewed first no longer signs in")
+	}
+}

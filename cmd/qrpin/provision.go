@@ -106,6 +106,9 @@ func runProvision(parent context.Context, f provisionFlags, csvPath string, stdo
 	if err != nil {
 		return err
 	}
+	if err := distinctOutputs(csvPath, f.spool.path, map[string]string{"--results": f.results, "--badges": pr.Badges, "--pin-letters": pr.Letters}); err != nil {
+		return err
+	}
 	var rows []provision.Row
 	var readProblems []provision.Problem
 	if csvPath != "" {
@@ -204,6 +207,32 @@ func runProvision(parent context.Context, f provisionFlags, csvPath string, stdo
 		runErr = errors.New("stopped: the rows done are in the spool and the PDFs; run the same command again to finish")
 	}
 	return runErr
+}
+
+// distinctOutputs refuses an output file (by flag) that is the CSV file or
+// the spool: writing it would destroy the input, or every badge and PIN.
+func distinctOutputs(csvPath, spoolPath string, outputs map[string]string) error {
+	for flag, out := range outputs {
+		for what, in := range map[string]string{"the CSV file": csvPath, "the spool": spoolPath} {
+			if sameFile(out, in) {
+				return fmt.Errorf("%s %s is %s: name another file", flag, out, what)
+			}
+		}
+	}
+	return nil
+}
+
+// sameFile reports whether the paths name one file (or would).
+func sameFile(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	ia, errA := os.Stat(a)
+	ib, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(ia, ib)
 }
 
 // summary says how many rows ended with each action.

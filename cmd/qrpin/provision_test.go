@@ -354,3 +354,38 @@ func TestProvisionSpoolRefused(t *testing.T) {
 		t.Errorf("users were created: %v", m)
 	}
 }
+
+// An output file that is the spool or the CSV file is refused before
+// anything is written: --badges over the spool would replace every badge
+// and PIN with a PDF.
+func TestProvisionOutputOverInput(t *testing.T) {
+	t.Parallel()
+	s := newProvisionServer(t)
+	csv := s.file(t, "staff.csv", "displayName,userPrincipalName\nAna Ruiz,ana@contoso.com\n")
+	f := s.flags()
+	var out, errOut bytes.Buffer
+	if err := runProvision(t.Context(), f, csv, &out, &errOut); err != nil {
+		t.Fatalf("provision: %v\n%s", err, errOut.String())
+	}
+	spoolPath := filepath.Join(s.dir, "staff.spool")
+	for _, tc := range []struct {
+		set  func(*provisionFlags)
+		want string
+	}{
+		{func(f *provisionFlags) { f.print.badges = filepath.Join(s.dir, ".", "staff.spool") }, "--badges " + filepath.Join(s.dir, "staff.spool") + " is the spool: name another file"},
+		{func(f *provisionFlags) { f.print.letters = spoolPath }, "--pin-letters " + spoolPath + " is the spool: name another file"},
+		{func(f *provisionFlags) { f.results = csv }, "--results " + csv + " is the CSV file: name another file"},
+	} {
+		g := s.flags()
+		tc.set(&g)
+		if err := runProvision(t.Context(), g, csv, &out, &errOut); err == nil || err.Error() != tc.want {
+			t.Errorf("runProvision = %v; want %q", err, tc.want)
+		}
+	}
+	if entries := s.spoolEntries(t, spoolPath); len(entries) != 1 || entries[0].PIN == "" {
+		t.Errorf("the spool holds %v after the refused runs", entries)
+	}
+	if b, err := os.ReadFile(csv); err != nil || !strings.HasPrefix(string(b), "displayName,") {
+		t.Errorf("the CSV file is now %q, %v", b, err)
+	}
+}
