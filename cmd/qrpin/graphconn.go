@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -83,6 +84,18 @@ func (g *graphFlags) client() (*graphclient.Client, string, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, "", fmt.Errorf("--graph-url %q is not an http(s) URL", base)
 	}
+	if err := plainHTTPRefused(u); err != nil {
+		return nil, "", err
+	}
+	if authority != "" {
+		a, err := url.Parse(authority)
+		if err != nil {
+			return nil, "", fmt.Errorf("token endpoint %q: %w", authority, err)
+		}
+		if err := plainHTTPRefused(a); err != nil {
+			return nil, "", err
+		}
+	}
 	if p := strings.ToLower(u.Path); p != "/v1.0" && p != "/beta" {
 		u.Path += "/v1.0" // the version root
 	}
@@ -140,4 +153,23 @@ type azureToken struct {
 func (a azureToken) Token(ctx context.Context) (string, error) {
 	tk, err := a.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{"https://" + entraGraph + "/.default"}})
 	return tk.Token, err
+}
+
+// plainHTTPRefused refuses an http URL of a host other than this machine:
+// the client credentials grant would send the client secret, and every
+// request its bearer token and the workers' new PINs, unencrypted over the
+// network. http://localhost and loopback addresses stay allowed (the local
+// server of the README's first command).
+func plainHTTPRefused(u *url.URL) error {
+	if u.Scheme != "http" {
+		return nil
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("refusing plain http to %s: it would carry the client secret, tokens and new PINs unencrypted; use https (qrpin serve --tls-cert/--tls-self-signed)", u.Host)
 }
