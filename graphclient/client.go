@@ -5,7 +5,7 @@
 // It speaks only requests that Microsoft Entra serves as well, so the same
 // tool provisions a qrpin server and Entra.
 //
-// A request throttled (429) or refused for a while (503, 504) is retried
+// A request throttled (429) or refused for a while (502, 503, 504) is retried
 // after the server's Retry-After, or an exponential backoff, a bounded
 // number of times; so is a request whose connection was lost. Retrying a
 // create whose answer was lost makes the server refuse it as a duplicate:

@@ -39,7 +39,8 @@ func clientOf(ctx context.Context) client {
 }
 
 // userAgent keeps the printable ASCII of a User-Agent header, up to
-// store.MaxUserAgent bytes: it reads no more of the header than that.
+// store.MaxUserAgent bytes (the rest is dropped; the header itself is
+// bounded by the server's header size limit).
 func userAgent(h string) string {
 	var b strings.Builder
 	for i := 0; i < len(h) && b.Len() < store.MaxUserAgent; i++ {
