@@ -37,13 +37,16 @@ func (c *call) page() (after string, top int, err error) {
 
 // nextLink returns the URL of the page after lastID, or "" when the page
 // was not full. It keeps the request's other query options ($filter,
-// $select, $count, ...), as Graph's next links do, so that every page
-// answers the same query.
+// $select, ...), as Graph's next links do, so that every page answers the
+// same query; but not $count: the count is the first page's, and an SDK's
+// page iterator follows the link without the ConsistencyLevel header that
+// $count needs.
 func (c *call) nextLink(got, top int, lastID string) string {
 	if got < top {
 		return ""
 	}
 	q := c.r.URL.Query()
+	q.Del("$count")
 	q.Set("$top", strconv.Itoa(top))
 	q.Set("$skiptoken", base64.RawURLEncoding.EncodeToString([]byte(lastID)))
 	return c.base + strings.TrimSuffix(c.r.URL.Path, "/") + "?" + q.Encode()
