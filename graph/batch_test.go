@@ -163,7 +163,7 @@ func TestBatch(t *testing.T) {
 					}
 				}
 			}
-			if line := logLine(t, e, outer); !strings.Contains(line, "path=/"+version+"/$batch") || !strings.Contains(line, "status=200") {
+			if line := logLine(t, e, outer); !strings.Contains(line, "route=/{version}/$batch") || !strings.Contains(line, "status=200") {
 				t.Fatalf("the batch's log line: %s", line)
 			}
 

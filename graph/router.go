@@ -12,9 +12,10 @@ import (
 // so does a brace part inside a segment, between a literal prefix and
 // suffix (OData's alternate keys: "applications(appId='{appId}')").
 type route struct {
-	verb    string
-	pattern []string
-	handle  handlerFunc
+	verb     string
+	pattern  []string
+	handle   handlerFunc
+	template string // "/{version}/" and the pattern: the route's name in logs and metrics
 }
 
 // router finds the route for a path below the API version.
@@ -25,23 +26,24 @@ type router struct {
 // add registers a route. A pattern that starts with "users/{user}/" is also
 // registered as "me/...", and the handler learns which form was used.
 func (rt *router) add(verb, pattern string, h handlerFunc) {
-	rt.routes = append(rt.routes, route{verb, strings.Split(pattern, "/"), h})
+	rt.routes = append(rt.routes, route{verb, strings.Split(pattern, "/"), h, "/{version}/" + pattern})
 	if rest, ok := strings.CutPrefix(pattern, "users/{user}"); ok {
-		rt.routes = append(rt.routes, route{verb, strings.Split("me"+rest, "/"), h})
+		rt.routes = append(rt.routes, route{verb, strings.Split("me"+rest, "/"), h, "/{version}/me" + rest})
 	}
 }
 
-// match returns the handler for verb and the path's segments, the values of
+// match returns the route for verb and the path's segments, the values of
 // its captured segments, and the verbs the path allows (for 405).
-func (rt *router) match(verb string, segs []string) (handlerFunc, map[string]string, []string) {
+func (rt *router) match(verb string, segs []string) (*route, map[string]string, []string) {
 	var allowed []string
-	for _, r := range rt.routes {
+	for i := range rt.routes {
+		r := &rt.routes[i]
 		vars, ok := matchPattern(r.pattern, segs)
 		if !ok {
 			continue
 		}
 		if r.verb == verb {
-			return r.handle, vars, nil
+			return r, vars, nil
 		}
 		if !slices.Contains(allowed, r.verb) {
 			allowed = append(allowed, r.verb)

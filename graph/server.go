@@ -19,6 +19,7 @@ import (
 	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/internal/clientaddr"
+	"github.com/qrpin/qrpin/telemetry"
 )
 
 // DefaultMaxBody is the largest request body accepted, in bytes.
@@ -42,6 +43,9 @@ type Server struct {
 	// External, when set, verifies the tokens of trusted external issuers
 	// (chosen by the token's iss); Tokens verifies every other token.
 	External *auth.External
+	// Metrics, when set, counts the requests by route template, method
+	// and status, with their durations.
+	Metrics *telemetry.Metrics
 
 	routes  router
 	limiter *httprate.RateLimiter
@@ -93,21 +97,23 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, crid string, ref
 	}
 	w.Header().Set("request-id", rid)
 	w.Header().Set("client-request-id", crid)
-	r = r.WithContext(context.WithValue(r.Context(), requestIDsKey{}, requestIDs{rid, crid}))
+	ctx, req := telemetry.WithRequest(r.Context(), rid)
+	r = r.WithContext(context.WithValue(ctx, requestIDsKey{}, requestIDs{rid, crid}))
 	// Answers carry one-time secrets (PINs, badge images, client secrets)
 	// and directory data for one caller: no cache may keep any of them.
 	// Entra sends no-cache; no-store is stricter, and Pragma is for
 	// HTTP/1.0 caches.
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
-	rw := &statusWriter{ResponseWriter: w}
+	rw := &telemetry.StatusWriter{ResponseWriter: w}
 	defer func() {
 		if v := recover(); v != nil {
 			s.log().Error("panic", "request-id", rid, "panic", fmt.Sprint(v))
 			s.writeError(rw, rid, crid, fmt.Errorf("panic: %v", v))
 		}
-		s.log().Info("request", append([]any{"method", r.Method, "path", r.URL.Path, "status", rw.status,
-			"duration", time.Since(start).Round(time.Microsecond), "request-id", rid, "client-request-id", crid}, logAttrs...)...)
+		d := time.Since(start)
+		s.Metrics.ObserveGraph(req, r.Method, rw.Status(), d)
+		telemetry.LogRequest(s.log(), req, r.Method, rw.Status(), d, clientaddr.Of(r), append([]any{"client-request-id", crid}, logAttrs...)...)
 	}()
 	if refused != nil {
 		s.writeError(rw, rid, crid, refused)
@@ -145,14 +151,15 @@ func (s *Server) dispatch(r *http.Request, header http.Header) (int, any, error)
 	if !strings.EqualFold(version, "v1.0") && !strings.EqualFold(version, "beta") {
 		return 0, nil, errNoRoute(r)
 	}
-	h, vars, allowed := s.routes.match(r.Method, segs[1:])
-	if h == nil {
+	rt, vars, allowed := s.routes.match(r.Method, segs[1:])
+	if rt == nil {
 		if len(allowed) > 0 {
 			e := apperr.New(apperr.Invalid, "Request_BadRequest", "The HTTP method '%s' is not allowed on this resource; it allows %s.", r.Method, strings.Join(allowed, ", "))
 			return 0, nil, &methodNotAllowed{e, allowed}
 		}
 		return 0, nil, errNoRoute(r)
 	}
+	telemetry.From(r.Context()).SetRoute(rt.template)
 	p, err := s.authenticate(r)
 	if err != nil {
 		return 0, nil, err
@@ -162,7 +169,7 @@ func (s *Server) dispatch(r *http.Request, header http.Header) (int, any, error)
 	if c.maxBody == 0 {
 		c.maxBody = DefaultMaxBody
 	}
-	status, body, err := h(c)
+	status, body, err := rt.handle(c)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -230,17 +237,6 @@ func (s *Server) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
-}
-
-// statusWriter remembers the status written, for the access log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
 }
 
 // userRef returns the user the request's path names.

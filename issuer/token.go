@@ -23,6 +23,7 @@ import (
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/internal/clientaddr"
 	"github.com/qrpin/qrpin/internal/httperr"
+	"github.com/qrpin/qrpin/telemetry"
 )
 
 // TokenPath is the token endpoint, below the server root.
@@ -115,7 +116,10 @@ type tokenResponse struct {
 // ServeHTTP answers one token request.
 func (t *TokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t.once.Do(t.init)
-	trace := uuid.NewString()
+	trace := telemetry.RequestID(r.Context()) // the request's id, when the server gave it one
+	if trace == "" {
+		trace = uuid.NewString()
+	}
 	corr := r.Header.Get("client-request-id")
 	if _, err := uuid.Parse(corr); err != nil {
 		corr = trace
@@ -125,13 +129,15 @@ func (t *TokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 
+	telemetry.TokenGrant(r.Context(), telemetry.GrantOther) // until serve knows it is client_credentials
 	clientID, resp, err := t.serve(w, r)
-	status := http.StatusOK
+	status, result := http.StatusOK, telemetry.ResultSuccess
 	if err != nil {
-		status = t.writeError(w, r, err, trace, corr)
+		status, result = t.writeError(w, r, err, trace, corr)
 	} else {
 		writeTokenJSON(w, http.StatusOK, resp)
 	}
+	telemetry.TokenResult(r.Context(), result)
 	if id, exact := canonicalClientID(clientID); exact {
 		clientID = id
 	} else if clientID != "" {
@@ -194,6 +200,7 @@ func (t *TokenEndpoint) serve(w http.ResponseWriter, r *http.Request) (string, t
 	case "":
 		return "", tokenResponse{}, missing("grant_type")
 	case "client_credentials":
+		telemetry.TokenGrant(r.Context(), telemetry.GrantClientCredentials)
 	default:
 		return "", tokenResponse{}, failure(http.StatusBadRequest, "unsupported_grant_type", 70003,
 			"The app requested an unsupported grant type '%s'. qrpin's token endpoint supports client_credentials.", clip(grant))
@@ -420,7 +427,7 @@ func (t *TokenEndpoint) clientError(err error, clientID string) error {
 // own status (RFC 6749 section 5.2); any other error is classified by
 // httperr, whose table gives the status. Errors it cannot classify are
 // bugs: logged, 500 server_error.
-func (t *TokenEndpoint) writeError(w http.ResponseWriter, r *http.Request, err error, trace, corr string) int {
+func (t *TokenEndpoint) writeError(w http.ResponseWriter, r *http.Request, err error, trace, corr string) (status int, code string) {
 	var e *oauthError
 	if !errors.As(err, &e) {
 		e = t.classify(err, trace)
@@ -446,7 +453,7 @@ func (t *TokenEndpoint) writeError(w http.ResponseWriter, r *http.Request, err e
 		CorrelationID: corr,
 		URI:           "https://login.microsoftonline.com/error?code=" + strconv.Itoa(e.aadsts),
 	})
-	return e.status
+	return e.status, e.code
 }
 
 // classify turns an error that is not an OAuth error into one: a transient

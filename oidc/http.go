@@ -89,13 +89,14 @@ func (p *Provider) oauthError(w http.ResponseWriter, err error) (*zoidc.Error, i
 }
 
 // writeTokenError answers a token (or device code) request's error as
-// JSON (RFC 6749, section 5.2).
-func (p *Provider) writeTokenError(w http.ResponseWriter, err error) {
+// JSON (RFC 6749, section 5.2), and returns its error code.
+func (p *Provider) writeTokenError(w http.ResponseWriter, err error) string {
 	e, status := p.oauthError(w, err)
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="qrpin"`)
 	}
 	writeJSON(w, status, e)
+	return string(e.ErrorType)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

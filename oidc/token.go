@@ -17,6 +17,7 @@ import (
 
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/store"
+	"github.com/qrpin/qrpin/telemetry"
 )
 
 // Grants the provider serves at the token endpoint.
@@ -51,9 +52,11 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	switch grant {
 	case grantCode, grantRefresh, grantDevice, grantDeviceShort:
+		telemetry.TokenGrant(r.Context(), grantLabels[grant])
 	default:
 		if p.cfg.ClientCredentials == nil {
-			p.writeTokenError(w, zoidc.ErrUnsupportedGrantType().WithDescription("Unsupported grant type."))
+			telemetry.TokenGrant(r.Context(), telemetry.GrantOther)
+			telemetry.TokenResult(r.Context(), p.writeTokenError(w, zoidc.ErrUnsupportedGrantType().WithDescription("Unsupported grant type.")))
 			return
 		}
 		p.cfg.ClientCredentials.ServeHTTP(w, r)
@@ -65,6 +68,7 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	// what the request carries.
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	if p.overLimit(w, r, p.tokenRate) {
+		telemetry.TokenResult(r.Context(), "temporarily_unavailable")
 		return
 	}
 	p.tenantOnly(func(w http.ResponseWriter, r *http.Request) {
@@ -73,7 +77,7 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 		// form this package would not see.
 		err := r.ParseForm()
 		if err != nil {
-			p.writeTokenError(w, zoidc.ErrInvalidRequest().WithDescription("The request body is not a valid form."))
+			telemetry.TokenResult(r.Context(), p.writeTokenError(w, zoidc.ErrInvalidRequest().WithDescription("The request body is not a valid form.")))
 			return
 		}
 		switch grant {
@@ -85,12 +89,21 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 			resp, err = p.exchangeDeviceCode(r)
 		}
 		if err != nil {
-			p.writeTokenError(w, err)
+			telemetry.TokenResult(r.Context(), p.writeTokenError(w, err))
 			return
 		}
+		telemetry.TokenResult(r.Context(), telemetry.ResultSuccess)
 		w.Header().Set("Pragma", "no-cache")
 		httphelper.MarshalJSON(w, resp)
 	})(w, r)
+}
+
+// grantLabels are the telemetry names of the grants served here.
+var grantLabels = map[string]string{
+	grantCode:        telemetry.GrantAuthorizationCode,
+	grantRefresh:     telemetry.GrantRefreshToken,
+	grantDevice:      telemetry.GrantDeviceCode,
+	grantDeviceShort: telemetry.GrantDeviceCode,
 }
 
 func isForm(r *http.Request) bool {

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -80,6 +81,8 @@ type Hasher struct {
 	pepper []byte
 	params Params
 	turns  chan struct{} // one token per computation running
+
+	running, waiting atomic.Int64 // computations running, and waiting for a turn (Load)
 }
 
 // NewHasher returns a Hasher that keys every PIN with pepper (at least
@@ -95,6 +98,13 @@ func NewHasher(pepper []byte, p Params) (*Hasher, error) {
 		turns: make(chan struct{}, runtime.GOMAXPROCS(0))}, nil
 }
 
+// Load returns how many Argon2id computations run now and how many wait
+// for a turn: the hasher's saturation, for metrics (waiting above 0 means
+// every core hashes and sign-ins queue).
+func (h *Hasher) Load() (running, waiting int) {
+	return int(h.running.Load()), int(h.waiting.Load())
+}
+
 // password is what Argon2id hashes: HMAC-SHA256(pepper, "qrpin-pin-v1:"+code).
 func (h *Hasher) password(code string) []byte {
 	m := hmac.New(sha256.New, h.pepper)
@@ -106,8 +116,11 @@ func (h *Hasher) password(code string) []byte {
 // argon2id computes the Argon2id key of code's keyed password, when its turn
 // comes.
 func (h *Hasher) argon2id(code string, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	h.waiting.Add(1)
 	h.turns <- struct{}{}
-	defer func() { <-h.turns }()
+	h.waiting.Add(-1)
+	h.running.Add(1)
+	defer func() { h.running.Add(-1); <-h.turns }()
 	return argon2.IDKey(h.password(code), salt, time, memory, threads, keyLen)
 }
 

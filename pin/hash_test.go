@@ -333,10 +333,16 @@ func TestHasherTurns(t *testing.T) {
 		if len(verified) != 0 || len(hashed) != 0 {
 			t.Fatal("a computation ran without a turn")
 		}
+		if running, waiting := h.Load(); running != 0 || waiting != 2 {
+			t.Fatalf("Load = %d running, %d waiting; want 0, 2 (the turns taken here run no computation)", running, waiting)
+		}
 		<-h.turns
 		synctest.Wait() // one ran on the free turn, then the other
 		if !<-verified || !strings.HasPrefix(<-hashed, phcPrefix) {
 			t.Fatal("Verify or Hash failed after waiting")
+		}
+		if running, waiting := h.Load(); running != 0 || waiting != 0 {
+			t.Fatalf("Load after both finished = %d running, %d waiting; want 0, 0", running, waiting)
 		}
 		if len(h.turns) != cap(h.turns)-1 {
 			t.Fatalf("%d turns taken after both finished, want %d", len(h.turns), cap(h.turns)-1)

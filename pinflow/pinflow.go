@@ -23,6 +23,7 @@ import (
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/store"
+	"github.com/qrpin/qrpin/telemetry"
 )
 
 // Hasher checks and makes PIN hashes (*pin.Hasher).
@@ -134,6 +135,9 @@ func Verify(ctx context.Context, c Config, a Attempt) (method.Method, error) {
 		return method.Method{}, err
 	}
 	if !ok {
+		if l := m.Lockout; l.Disabled || now.Before(l.LockedUntil) { // this wrong PIN locked it
+			telemetry.Lockout(ctx, l.Disabled)
+		}
 		return method.Method{}, &WrongPINError{Lockout: m.Lockout}
 	}
 	checked := m.PIN.Hash

@@ -13,6 +13,8 @@ import (
 	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/internal/clientaddr"
 	"github.com/qrpin/qrpin/internal/httperr"
+	"github.com/qrpin/qrpin/pin"
+	"github.com/qrpin/qrpin/telemetry"
 )
 
 // maxBody bounds a sign-in request body.
@@ -31,9 +33,9 @@ type Handler struct {
 
 // Register adds the sign-in endpoints to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.HandleFunc("POST /{tenant}/signin/qr", h.tenant(h.qr))
-	mux.HandleFunc("POST /{tenant}/signin/pin", h.tenant(h.pin))
-	mux.HandleFunc("POST /{tenant}/signin/newpin", h.tenant(h.newPIN))
+	mux.HandleFunc("POST /{tenant}/signin/qr", h.tenant(telemetry.StageQR, h.qr))
+	mux.HandleFunc("POST /{tenant}/signin/pin", h.tenant(telemetry.StagePIN, h.pin))
+	mux.HandleFunc("POST /{tenant}/signin/newpin", h.tenant(telemetry.StageNewPIN, h.newPIN))
 }
 
 func errTenant() error { return apperr.New(apperr.NotFound, "tenantNotFound", "Unknown tenant.") }
@@ -80,17 +82,28 @@ type StepResponse struct {
 }
 
 // ErrorResponse is an error answer. Transaction, when set, is the handle to
-// try again with (after an invalid PIN).
+// try again with (after an invalid PIN). InnerError, as in Graph's errors,
+// names the request (its request-id header and log line) when the server
+// gave it an id.
 type ErrorResponse struct {
 	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
+		Code       string      `json:"code"`
+		Message    string      `json:"message"`
+		InnerError *InnerError `json:"innerError,omitempty"`
 	} `json:"error"`
 	Transaction string `json:"transaction,omitempty"`
 	PINLength   int    `json:"pinLength,omitempty"`
 }
 
-func (h *Handler) tenant(next func(http.ResponseWriter, *http.Request, string) (Step, error)) http.HandlerFunc {
+// InnerError names the request an error answers.
+type InnerError struct {
+	RequestID string `json:"request-id"`
+	Date      string `json:"date"`
+}
+
+// tenant serves the sign-in step stage (a telemetry stage) with next, for
+// our tenant only, and tells the request's telemetry the step's result.
+func (h *Handler) tenant(stage string, next func(http.ResponseWriter, *http.Request, string) (Step, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		if r.PathValue("tenant") != h.Service.TenantID {
@@ -98,8 +111,43 @@ func (h *Handler) tenant(next func(http.ResponseWriter, *http.Request, string) (
 			return
 		}
 		step, err := next(w, r.WithContext(WithClient(r)), clientaddr.Of(r))
+		telemetry.SignIn(r.Context(), stage, result(stage, err))
 		h.write(w, r, step, err)
 	}
+}
+
+// result names a step's outcome for the metrics, from its client-facing
+// error (the error codes of Service's answers).
+func result(stage string, err error) string {
+	if err == nil {
+		return telemetry.ResultSuccess
+	}
+	e, _, ok := httperr.Classify(err)
+	if !ok {
+		return telemetry.ResultError
+	}
+	switch e.Code {
+	case "incorrectQRCode", "unexpectedUser":
+		return telemetry.ResultIncorrectQR
+	case pin.CodeInvalid: // a wrong PIN, or a new PIN that breaks the rules
+		if stage == telemetry.StageNewPIN {
+			return telemetry.ResultPINRule
+		}
+		return telemetry.ResultInvalidPIN
+	case "pinLocked":
+		return telemetry.ResultLocked
+	case "pinDisabled":
+		return telemetry.ResultDisabled
+	case "invalidTransaction":
+		return telemetry.ResultInvalidTransaction
+	}
+	switch e.Kind {
+	case apperr.Throttled:
+		return telemetry.ResultThrottled
+	case apperr.Unavailable:
+		return telemetry.ResultUnavailable
+	}
+	return telemetry.ResultInvalidRequest
 }
 
 func (h *Handler) qr(w http.ResponseWriter, r *http.Request, addr string) (Step, error) {
@@ -167,8 +215,9 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, step Step, err e
 	var resp ErrorResponse
 	e, status, ok := httperr.Classify(err)
 	if !ok { // a bug: nothing of it goes to the client
-		h.log().Error("sign-in failed", "path", r.URL.Path, "err", err)
+		h.log().Error("sign-in failed", "request-id", telemetry.RequestID(r.Context()), "err", err)
 		resp.Error.Code, resp.Error.Message = "internalServerError", "Something went wrong. Please try again."
+		resp.Error.InnerError = h.innerError(r)
 		w.WriteHeader(http.StatusInternalServerError)
 		json.NewEncoder(w).Encode(resp)
 		return
@@ -176,10 +225,19 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, step Step, err e
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
 	}
-	resp.Error.Code, resp.Error.Message = e.Code, e.Message
+	resp.Error.Code, resp.Error.Message, resp.Error.InnerError = e.Code, e.Message, h.innerError(r)
 	resp.Transaction, resp.PINLength = step.Transaction, step.PINLength
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(resp)
+}
+
+// innerError names r, when it has a request id.
+func (h *Handler) innerError(r *http.Request) *InnerError {
+	id := telemetry.RequestID(r.Context())
+	if id == "" {
+		return nil
+	}
+	return &InnerError{RequestID: id, Date: h.Service.Time().Format("2006-01-02T15:04:05")}
 }
 
 func stepResponse(s Step) StepResponse {

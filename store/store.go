@@ -447,3 +447,11 @@ type Store interface {
 
 	Close() error
 }
+
+// Schema is what every backend also implements, for readiness checks: the
+// migration version its database is at, and the version its embedded
+// migrations bring a database to. They differ when another process (a newer
+// qrpin) migrated the database further, or a migration is missing.
+type Schema interface {
+	SchemaVersion(ctx context.Context) (current, want int64, err error)
+}

@@ -56,6 +56,7 @@ type common struct {
 	signin    signinFlags  // serve only: sign-in settings
 	oidc      oidcFlags    // serve only: the OpenID provider's settings
 	prune     pruneFlags   // serve only: log retention
+	ops       opsFlags     // serve only: management listener, log format and level
 	// listen opens serve's listener; net.Listen when nil. Tests that
 	// restart a server on its address wrap it (see retryListen).
 	listen func(network, address string) (net.Listener, error)

@@ -104,7 +104,7 @@ func TestREADMEPostgres(t *testing.T) {
 	}
 
 	addr := freeAddr(t) // not the README's default: the test shares the machine
-	serveArgs := append(inDir(args(lines[2][4:])), "--addr", addr)
+	serveArgs := append(inDir(args(lines[2][4:])), "--addr", addr, "--management-addr", "off") // the default port may be taken on a shared machine
 	cmd := serveCmd()
 	r, w := io.Pipe()
 	cmd.SetOut(w)

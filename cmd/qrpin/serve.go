@@ -25,6 +25,7 @@ import (
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/pinflow"
+	"github.com/qrpin/qrpin/telemetry"
 )
 
 func serveCmd() *cobra.Command {
@@ -58,13 +59,21 @@ func serveCmd() *cobra.Command {
 	c.signin.flags(fs)
 	c.oidc.flags(fs)
 	c.prune.flags(fs)
+	c.ops.flags(fs)
 	return cmd
 }
 
 // serve runs the server until ctx ends; ready, when not nil, is told the
 // address once the server listens.
 func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit int, ready func(net.Addr)) error {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	logOut := c.ops.logOut
+	if logOut == nil {
+		logOut = os.Stderr
+	}
+	log, err := c.ops.logger(logOut)
+	if err != nil {
+		return err
+	}
 	if err := c.prune.check(); err != nil {
 		return err
 	}
@@ -92,6 +101,9 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 		return err
 	}
 	pin.ReserveHeap(params) // the working set of the hasher just made
+	metrics := telemetry.NewMetrics()
+	metrics.WatchHasher(hasher)
+	metrics.WatchStore(d.store)
 	base := c.baseURL()
 	// One configuration for the management and sign-in services.
 	cfg := pinflow.Config{
@@ -108,6 +120,7 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 		Log:       log,
 		PublicURL: c.publicURL,
 		RateLimit: rateLimit,
+		Metrics:   metrics,
 	}
 	if api.External, err = c.trusted.external(ctx, log); err != nil {
 		return err
@@ -146,7 +159,8 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 		return err
 	}
 	srv := &http.Server{
-		Handler:           (&clientaddr.Resolver{Trusted: proxies}).Handler(routes(api.Handler(), identity)),
+		Handler: (&clientaddr.Resolver{Trusted: proxies}).Handler(routes(api.Handler(),
+			(&telemetry.Access{Log: log, Metrics: metrics}).Handler(identity))),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -167,6 +181,19 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 		defer close(pruned)
 		(&pruner{store: d.store, retention: c.prune.retention, now: time.Now, log: log}).run(pruneCtx, ticker.C)
 	}()
+	if addr := c.ops.management(); addr != "" {
+		mln, stopManagement, err := serveManagement(addr, telemetry.Management(metrics, readiness(d.store, d.keys)...), log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			stopManagement(ctx)
+		}()
+		fmt.Fprintf(c.stdout(), "management listener (metrics, health) on http://%s\n", mln)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if ready != nil {

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, pruneTests...)
 	tests = append(tests, textTests...)
 	tests = append(tests, concurrencyTests...)
+	tests = append(tests, schemaTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // each on a store of its own

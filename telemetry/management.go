@@ -1,0 +1,87 @@
+package telemetry
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Check is one readiness check: nil when ready, else why not (the reason
+// is shown on /readyz: it must hold no secret).
+type Check struct {
+	Name string
+	Run  func(ctx context.Context) error
+}
+
+// CheckTimeout bounds each readiness check.
+const CheckTimeout = 3 * time.Second
+
+// Management is the management listener's handler: /metrics (the
+// Prometheus text format), /livez (200 while the process serves) and
+// /readyz (200 when every check passes, else 503 naming the failures). It
+// is never served on the public listener.
+func Management(m *Metrics, checks ...Check) http.Handler {
+	mux := http.NewServeMux()
+	up := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "qrpin_ready", Help: "1 when the last readiness check (/readyz, or this scrape) passed, else 0.",
+	})
+	var failures *prometheus.CounterVec
+	if m != nil {
+		failures = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qrpin_readiness_check_failures_total", Help: "Readiness checks that failed, by check (database, signing_keys, migrations).",
+		}, []string{"check"})
+		for _, c := range checks {
+			failures.WithLabelValues(c.Name)
+		}
+		m.MustRegister(up, failures)
+	}
+	run := func(ctx context.Context) []string {
+		var failed []string
+		for _, c := range checks {
+			cctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+			err := c.Run(cctx)
+			cancel()
+			if err != nil {
+				failed = append(failed, c.Name+": "+err.Error())
+				if failures != nil {
+					failures.WithLabelValues(c.Name).Inc()
+				}
+			}
+		}
+		if len(failed) == 0 {
+			up.Set(1)
+		} else {
+			up.Set(0)
+		}
+		return failed
+	}
+	if m != nil {
+		metrics := promhttp.HandlerFor(m.Registry(), promhttp.HandlerOpts{Registry: m.Registry()})
+		mux.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			run(r.Context()) // qrpin_ready is current in every scrape
+			metrics.ServeHTTP(w, r)
+		}))
+	}
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		failed := run(r.Context())
+		if len(failed) > 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			for _, f := range failed {
+				fmt.Fprintln(w, f)
+			}
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	return mux
+}
