@@ -129,6 +129,8 @@ func result(stage string, err error) string {
 	switch e.Code {
 	case "incorrectQRCode", "unexpectedUser":
 		return telemetry.ResultIncorrectQR
+	case pin.CodeTooShort:
+		return telemetry.ResultPINRule
 	case pin.CodeInvalid: // a wrong PIN, or a new PIN that breaks the rules
 		if stage == telemetry.StageNewPIN {
 			return telemetry.ResultPINRule

@@ -103,7 +103,7 @@ func TestREADMEPostgres(t *testing.T) {
 		t.Fatalf("migrate-data: %v\n%s", err, out)
 	}
 
-	addr := freeAddr(t) // not the README's default: the test shares the machine
+	addr := freeAddr(t)                                                                        // not the README's default: the test shares the machine
 	serveArgs := append(inDir(args(lines[2][4:])), "--addr", addr, "--management-addr", "off") // the default port may be taken on a shared machine
 	cmd := serveCmd()
 	r, w := io.Pipe()
