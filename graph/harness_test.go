@@ -25,6 +25,7 @@ import (
 	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/store"
+	"github.com/qrpin/qrpin/telemetry"
 )
 
 // clock is the tests' settable clock.
@@ -44,6 +45,7 @@ type env struct {
 	tenant  string
 	logs    *syncbuf.Buffer
 	lockout method.LockoutPolicy
+	metrics *telemetry.Metrics // the API's
 }
 
 // testStart is the test clock's starting time.
@@ -79,7 +81,8 @@ func newEnvWith(t testing.TB, params pin.Params, wrap func(store.Store) store.St
 		t.Fatal(err)
 	}
 	e := &env{t: t, store: st, dbPath: filepath.Join(dir, "qrpin.db"), clock: fakeclock.New(testStart),
-		hasher: hasher, pepper: pepper, tenant: uuid.NewString(), logs: &syncbuf.Buffer{}, lockout: method.DefaultLockout}
+		hasher: hasher, pepper: pepper, tenant: uuid.NewString(), logs: &syncbuf.Buffer{}, lockout: method.DefaultLockout,
+		metrics: telemetry.NewMetrics()}
 	e.srv = httptest.NewUnstartedServer(nil)
 	base := "http://" + e.srv.Listener.Addr().String()
 	e.tokens = &auth.Tokens{Keys: keys, Issuer: auth.Issuer(base, e.tenant), Audiences: auth.GraphAudiences, Now: e.clock.Now}
@@ -90,9 +93,10 @@ func newEnvWith(t testing.TB, params pin.Params, wrap func(store.Store) store.St
 	api := &graph.Server{
 		Admin: &admin.Service{Config: pinflow.Config{Store: apiStore, PINs: hasher, Pepper: pepper, TenantID: e.tenant,
 			Lockout: e.lockout, Now: e.clock.Now}},
-		Tokens: e.tokens,
-		Log:    slog.New(slog.NewTextHandler(e.logs, nil)),
-		Now:    e.clock.Now,
+		Tokens:  e.tokens,
+		Log:     slog.New(slog.NewTextHandler(e.logs, nil)),
+		Now:     e.clock.Now,
+		Metrics: e.metrics,
 	}
 	e.srv.Config.Handler = api.Handler()
 	e.srv.Start()

@@ -11,10 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/method"
@@ -227,11 +230,18 @@ func TestSecretsNeverStoredOrLeaked(t *testing.T) {
 	if !strings.Contains(log, "route=/{version}/users/{user}/authentication/qrCodePinMethod ") || !strings.Contains(log, "status=201") || !strings.Contains(log, "status=400") {
 		t.Errorf("the server log does not show the requests:\n%s", log)
 	}
-	// The log names routes by their templates: no user's id or UPN.
+	// The log and the metrics name routes by their templates: no user's
+	// id or UPN.
+	metrics := metricsText(t, e)
+	if !strings.Contains(metrics, `qrpin_graph_requests_total{code="201",method="PUT",route="/{version}/users/{user}/authentication/qrCodePinMethod"}`) {
+		t.Errorf("the metrics do not count the requests:\n%s", metrics)
+	}
 	for _, u := range []store.User{ana, bob, cleo} {
 		for _, s := range []string{u.ID, u.UPN} {
-			if strings.Contains(strings.ToLower(log), strings.ToLower(s)) {
-				t.Errorf("the server log names user %s (%s):\n%s", u.UPN, s, log)
+			for what, text := range map[string]string{"server log": log, "metrics": metrics} {
+				if strings.Contains(strings.ToLower(text), strings.ToLower(s)) {
+					t.Errorf("the %s names user %s (%s):\n%s", what, u.UPN, s, text)
+				}
 			}
 		}
 	}
@@ -320,7 +330,8 @@ func (c *secCollector) haystacks(t *testing.T, e *env) (hay, closed []secHay, du
 		t.Log("PostgreSQL: there is no database file to read; the table dump stands for it")
 	}
 	dump = dumpStore(t, e)
-	hay = append(hay, secHay{"table dump", []byte(dump)}, secHay{"server log", []byte(e.logs.String())})
+	hay = append(hay, secHay{"table dump", []byte(dump)}, secHay{"server log", []byte(e.logs.String())},
+		secHay{"metrics", []byte(metricsText(t, e))})
 	for i, b := range c.errBodies {
 		hay = append(hay, secHay{fmt.Sprintf("error body %d (%s)", i, c.errWhat[i]), b})
 	}
@@ -328,6 +339,17 @@ func (c *secCollector) haystacks(t *testing.T, e *env) (hay, closed []secHay, du
 		hay = append(hay, secHay{fmt.Sprintf("read body %d (%s)", i, c.readWhat[i]), b})
 	}
 	return hay, closed, dump
+}
+
+// metricsText is the API's metrics as /metrics exposes them.
+func metricsText(t *testing.T, e *env) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	promhttp.HandlerFor(e.metrics.Registry(), promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 {
+		t.Fatalf("/metrics: %d", rec.Code)
+	}
+	return rec.Body.String()
 }
 
 func (c *secCollector) pin(what, p string) {
