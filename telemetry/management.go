@@ -32,7 +32,7 @@ func Management(m *Metrics, checks ...Check) http.Handler {
 	var failures *prometheus.CounterVec
 	if m != nil {
 		failures = prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "qrpin_readiness_check_failures_total", Help: "Readiness checks that failed, by check (database, signing_keys, migrations).",
+			Name: "qrpin_readiness_check_failures_total", Help: "Readiness checks that failed, by check (database: it answers at the expected schema version; signing_keys).",
 		}, []string{"check"})
 		for _, c := range checks {
 			failures.WithLabelValues(c.Name)

@@ -358,8 +358,8 @@ func TestReadinessChecks(t *testing.T) {
 		want   []string
 	}{
 		{"ready", schemaAt{current: 18, want: 18}, keys, 200, []string{"ok"}},
-		{"schema behind", schemaAt{current: 17, want: 18}, keys, 503, []string{"migrations: the database schema is at version 17, this qrpin expects 18"}},
-		{"schema ahead", schemaAt{current: 19, want: 18}, keys, 503, []string{"migrations: the database schema is at version 19, this qrpin expects 18"}},
+		{"schema behind", schemaAt{current: 17, want: 18}, keys, 503, []string{"database: the database schema is at migration 17, this qrpin expects 18"}},
+		{"schema ahead", schemaAt{current: 19, want: 18}, keys, 503, []string{"database: the database schema is at migration 19, this qrpin expects 18"}},
 		{"no signing key", schemaAt{current: 18, want: 18}, &auth.KeySet{}, 503, []string{"signing_keys: no signing key is loaded"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
