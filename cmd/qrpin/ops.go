@@ -54,15 +54,18 @@ func (f *opsFlags) management() string {
 	return f.managementAddr
 }
 
-// logger returns the log the flags ask for, writing to w.
+// logger returns the log the flags ask for, writing to w; unset ones are
+// the defaults (text, info).
 func (f *opsFlags) logger(w io.Writer) (*slog.Logger, error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return nil, fmt.Errorf("--log-level: want debug, info, warn or error, not %q", f.logLevel)
+	var level slog.Level // info
+	if f.logLevel != "" {
+		if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+			return nil, fmt.Errorf("--log-level: want debug, info, warn or error, not %q", f.logLevel)
+		}
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	switch strings.ToLower(f.logFormat) {
-	case "text":
+	case "text", "":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil

@@ -392,7 +392,7 @@ func TestOpsFlags(t *testing.T) {
 	for _, tc := range []struct {
 		format, level string
 		ok            bool
-	}{{"text", "info", true}, {"json", "debug", true}, {"JSON", "warn", true}, {"xml", "info", false}, {"text", "loud", false}} {
+	}{{"text", "info", true}, {"json", "debug", true}, {"JSON", "warn", true}, {"", "", true}, {"xml", "info", false}, {"text", "loud", false}} {
 		f := opsFlags{logFormat: tc.format, logLevel: tc.level}
 		if _, err := f.logger(io.Discard); (err == nil) != tc.ok {
 			t.Errorf("--log-format %s --log-level %s: %v", tc.format, tc.level, err)
