@@ -59,7 +59,7 @@ var listening = regexp.MustCompile(`^qrpin listening on (http://\S+)`)
 func startServer(t *testing.T, bin string, args ...string) *server {
 	t.Helper()
 	s := &server{stderr: &syncbuf.Buffer{}}
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--management-addr", "127.0.0.1:0"}, args...)...)
 	dieWithTest(cmd)
 	cmd.Stderr = s.stderr
 	stdout, err := cmd.StdoutPipe()
@@ -390,7 +390,7 @@ func TestTwoServersOneDatabase(t *testing.T) {
 		// exit with the reason, not listen (if it does, it is stopped).
 		other := filepath.Join(t.TempDir(), "other")
 		var out syncbuf.Buffer
-		cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", other, "--db", dsn)
+		cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--management-addr", "127.0.0.1:0", "--data", other, "--db", dsn)
 		dieWithTest(cmd)
 		cmd.Stderr = &out
 		stdout, err := cmd.StdoutPipe()
