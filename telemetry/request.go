@@ -3,9 +3,10 @@
 // from, and the management listener's endpoints (/metrics, /livez, /readyz).
 //
 // Packages that handle requests report events through the request's
-// context with one call per event site (SignIn, Token, Lockout, Route): the
-// call does nothing when the context carries no Request, so tests and other
-// callers need no setup. The edge that started the Request (Access for the
+// context with one call per event site (SignIn, TokenGrant and
+// TokenResult, Lockout, Request.SetRoute): the call does nothing when the
+// context carries no Request, so tests and other callers need no setup.
+// The edge that started the Request (Access for the
 // identity endpoints, graph for its API) writes the one log line and records
 // the metrics when the request ends. No label value is taken from user
 // input: every value is checked against a fixed set, or comes from the
