@@ -62,7 +62,7 @@ type roleAssignmentJSON struct {
 
 func toRoleAssignment(a store.RoleAssignment) *roleAssignmentJSON {
 	return &roleAssignmentJSON{Type: typeRoleAssignment, ID: a.ID, PrincipalID: a.PrincipalID,
-		RoleDefinitionID: a.RoleDefinitionID, DirectoryScopeID: admin.DirectoryScopeRoot}
+		RoleDefinitionID: a.RoleDefinitionID, DirectoryScopeID: admin.DirectoryScope(a)}
 }
 
 func (s *Server) listRoleDefinitions(c *call) (int, any, error) {
