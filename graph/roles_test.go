@@ -194,7 +194,7 @@ func TestRoleAssignmentErrors(t *testing.T) {
 		{"no principalId", `{"roleDefinitionId":"` + auth.GlobalReader + `","directoryScopeId":"/"}`, 400, "Request_BadRequest"},
 		{"no roleDefinitionId", `{"principalId":"` + ana.ID + `","directoryScopeId":"/"}`, 400, "Request_BadRequest"},
 		{"no directoryScopeId", `{"principalId":"` + ana.ID + `","roleDefinitionId":"` + auth.GlobalReader + `"}`, 400, "Request_BadRequest"},
-		{"administrative unit scope", `{"principalId":"` + ana.ID + `","roleDefinitionId":"` + auth.GlobalReader + `","directoryScopeId":"/administrativeUnits/5d107bba-d8e2-4e13-b6ae-884be90e5d1a"}`, 400, "Request_BadRequest"},
+		{"a role qrpin does not scope to a unit", `{"principalId":"` + ana.ID + `","roleDefinitionId":"` + auth.GlobalReader + `","directoryScopeId":"/administrativeUnits/5d107bba-d8e2-4e13-b6ae-884be90e5d1a"}`, 400, "Request_BadRequest"},
 		{"principalId not a GUID", rlBody("ana@contoso.com", auth.GlobalReader), 400, "Request_BadRequest"},
 		{"unknown principal", rlBody(uuid.NewString(), auth.GlobalReader), 404, "Request_ResourceNotFound"},
 		{"unknown role", rlBody(ana.ID, "729827e3-9c14-49f7-bb1b-9608f156bbb8"), 404, "Request_ResourceNotFound"},
