@@ -156,6 +156,23 @@ var (
 // auditReaders are the directory roles that read the audit logs.
 var auditReaders = []string{ReportsReader, SecurityReader, SecurityAdministrator, GlobalReader, GlobalAdministrator}
 
+// pinAdminRule is the rule of an administrator's operation on a user's
+// PIN (reset, unlock): WriteMethod's, but users acting on themselves need
+// an administrator role too.
+func pinAdminRule(what, selfDenied string) rule {
+	return rule{
+		what:          what,
+		self:          methodWriteScopes,
+		others:        methodWriteAllScopes,
+		app:           methodWriteAllScopes,
+		roles:         []string{PrivilegedAuthenticationAdministrator, GlobalAdministrator},
+		nonAdminRoles: []string{AuthenticationAdministrator},
+		selfNeedsRole: true,
+		recentSignIn:  true,
+		selfDenied:    selfDenied,
+	}
+}
+
 // rules is the permission table: spec D13 (scopes), D14 (roles) and D15
 // (self-service), and Graph's usual rules for users and groups.
 var rules = map[Action]rule{
@@ -175,29 +192,11 @@ var rules = map[Action]rule{
 		nonAdminRoles: []string{AuthenticationAdministrator},
 		recentSignIn:  true,
 	},
-	ResetPIN: { // as WriteMethod, but nobody resets their own PIN without an admin role (D15)
-		what:          "reset the PIN",
-		self:          methodWriteScopes,
-		others:        methodWriteAllScopes,
-		app:           methodWriteAllScopes,
-		roles:         []string{PrivilegedAuthenticationAdministrator, GlobalAdministrator},
-		nonAdminRoles: []string{AuthenticationAdministrator},
-		selfNeedsRole: true,
-		recentSignIn:  true,
-		selfDenied: "Users cannot reset their own PIN: change it with updatePin, " +
-			"or ask an administrator to reset it.",
-	},
-	UnlockPIN: { // as ResetPIN: whoever may reset a PIN may lift its lockout
-		what:          "unlock the PIN",
-		self:          methodWriteScopes,
-		others:        methodWriteAllScopes,
-		app:           methodWriteAllScopes,
-		roles:         []string{PrivilegedAuthenticationAdministrator, GlobalAdministrator},
-		nonAdminRoles: []string{AuthenticationAdministrator},
-		selfNeedsRole: true,
-		recentSignIn:  true,
-		selfDenied:    "Users cannot unlock their own PIN: ask an administrator to unlock or reset it.",
-	},
+	// Nobody resets (or unlocks) their own PIN without an admin role (D15);
+	// whoever may reset a PIN may lift its lockout.
+	ResetPIN: pinAdminRule("reset the PIN", "Users cannot reset their own PIN: change it with updatePin, "+
+		"or ask an administrator to reset it."),
+	UnlockPIN: pinAdminRule("unlock the PIN", "Users cannot unlock their own PIN: ask an administrator to unlock or reset it."),
 	UpdatePIN: { // knowing the current PIN is the proof: no recent sign-in needed
 		what:     "change a PIN with updatePin",
 		self:     []string{accessAsUser, qrReadWrite, qrReadWriteAll, methodReadWrite, methodReadWriteAll},
@@ -417,8 +416,8 @@ func (r rule) roleDenied(p Principal, t Target, self bool) error {
 	case self && r.selfDenied != "" && !hasAny(held, all):
 		return apperr.AccessDenied("%s", r.selfDenied)
 	case !hasAny(held, all) && len(p.ScopedRoles) > 0 && hasAny(scopedRoleIDs(p), all):
-		return apperr.AccessDenied("The signed-in user holds the directory role %s only over administrative units "+
-			"the target is not a member of, so cannot %s here.", roleList(intersect(scopedRoleIDs(p), all)), r.what)
+		return apperr.AccessDenied("The signed-in user holds the directory role %s only over administrative units, "+
+			"and the target is in none of them: the role does not allow to %s here.", roleList(intersect(scopedRoleIDs(p), all)), r.what)
 	case hasAny(held, r.nonAdminRoles):
 		return apperr.AccessDenied("The target user holds an administrator role, so to %s the signed-in user needs the directory role %s.",
 			r.what, roleList(r.roles))
