@@ -93,6 +93,7 @@ type RoleAssignmentInput struct {
 type RoleAssignmentFilter struct {
 	PrincipalID      string
 	RoleDefinitionID string
+	DirectoryScopeID string // "/" or "/administrativeUnits/{id}"
 }
 
 // CreateRoleAssignment gives a user a built-in directory role over the
@@ -175,7 +176,8 @@ func (s *Service) ListRoleAssignments(ctx context.Context, p auth.Principal, f R
 	slices.SortFunc(all, func(a, b store.RoleAssignment) int { return strings.Compare(a.ID, b.ID) })
 	out := []store.RoleAssignment{}
 	for _, a := range all {
-		if a.ID <= after || f.RoleDefinitionID != "" && !strings.EqualFold(a.RoleDefinitionID, f.RoleDefinitionID) {
+		if a.ID <= after || f.RoleDefinitionID != "" && !strings.EqualFold(a.RoleDefinitionID, f.RoleDefinitionID) ||
+			f.DirectoryScopeID != "" && !strings.EqualFold(DirectoryScope(a), strings.TrimSpace(f.DirectoryScopeID)) {
 			continue
 		}
 		if limit > 0 && len(out) == limit {

@@ -141,6 +141,9 @@ func TestRoleAssignmentsLifecycle(t *testing.T) {
 	count("principalId eq '"+ana.ID+"' and roleDefinitionId eq '"+auth.UserAdministrator+"'", 1)
 	count("roleDefinitionId eq '"+auth.GlobalAdministrator+"' and principalId eq '"+ana.ID+"'", 0)
 	count("principalId eq 'it''s not an id'", 0)
+	count("directoryScopeId eq '/'", 3)
+	count("directoryScopeId eq '/administrativeUnits/"+uuid.NewString()+"'", 0)
+	count("principalId eq '"+ana.ID+"' and roleDefinitionId eq '"+auth.UserAdministrator+"' and directoryScopeId eq '/'", 1)
 	for _, a := range list("principalId eq '" + ana.ID + "'") {
 		rlEq(t, "principalId", a["principalId"], ana.ID)
 		rlEq(t, "directoryScopeId", a["directoryScopeId"], "/")
@@ -230,6 +233,8 @@ func TestRoleAssignmentErrors(t *testing.T) {
 		"principalId eq '" + ana.ID + "' and principalId eq '" + ana.ID + "'",
 		"principalId eq '" + ana.ID + "' and",
 		"principalId eq 'a' and roleDefinitionId eq 'b' and principalId eq 'c'",
+		"principalId eq 'a' and roleDefinitionId eq 'b' and directoryScopeId eq '/' and principalId eq 'c'",
+		"directoryScopeId eq '/' and directoryScopeId eq '/'",
 		"startswith(principalId,'a')",
 		"principalId in ('a','b')",
 		"eq",

@@ -193,6 +193,22 @@ func TestScopedAssignmentGraph(t *testing.T) {
 	got := e.do("GET", "/v1.0"+rlAssigns+"/"+a["id"].(string), tok, "").json(t)
 	rlEq(t, "directoryScopeId read back", got["directoryScopeId"], scope)
 
+	// Listed by scope, and not among the tenant-wide ones.
+	byScope := func(scope string) []map[string]any {
+		t.Helper()
+		r := e.do("GET", "/v1.0"+rlAssigns+"?$filter="+url.QueryEscape("directoryScopeId eq '"+scope+"'"), tok, "")
+		expect(t, r, http.StatusOK, "")
+		return rlValues(t, r)
+	}
+	if got := byScope(scope); len(got) != 1 || got[0]["id"] != a["id"] {
+		t.Errorf("assignments over the unit: %v", got)
+	}
+	for _, v := range byScope("/") {
+		if v["id"] == a["id"] {
+			t.Errorf("the scoped assignment is listed over the tenant: %v", v)
+		}
+	}
+
 	expect(t, unlock(member), http.StatusNoContent, "")
 	m, err := e.store.GetMethod(ctx, member.ID)
 	if err != nil {
