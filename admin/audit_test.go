@@ -75,6 +75,54 @@ var auditCases = []auditCase{
 			res, err := e.svc.ResetPIN(e.ctx, p, admin.UserRef{Key: f.user.ID})
 			return []string{res.Code, knownPIN}, err
 		}},
+	{name: "UnlockPIN", category: admin.CategoryUser, activity: "Unlock QR code PIN", op: admin.OpUpdate, targets: ofUser,
+		prep: withMethodOf, run: func(e *env, p auth.Principal, f fixture) ([]string, error) {
+			_, err := e.svc.UnlockPIN(e.ctx, p, admin.UserRef{Key: f.user.ID})
+			return []string{knownPIN}, err
+		}},
+	{name: "CreateUnit", category: admin.CategoryUnit, activity: "Add administrative unit", op: admin.OpAdd,
+		run: func(e *env, p auth.Principal, f fixture) ([]string, error) {
+			_, err := e.svc.CreateUnit(e.ctx, p, admin.UnitInput{DisplayName: ptr("Store 12")})
+			return nil, err
+		}},
+	{name: "UpdateUnit", category: admin.CategoryUnit, activity: "Update administrative unit", op: admin.OpUpdate,
+		targets: func(f fixture) []store.AuditTarget {
+			return []store.AuditTarget{{ID: f.unit.ID, Type: "AdministrativeUnit", DisplayName: "Store 13"}}
+		},
+		run: func(e *env, p auth.Principal, f fixture) ([]string, error) {
+			return nil, e.svc.UpdateUnit(e.ctx, p, f.unit.ID, admin.UnitInput{DisplayName: ptr("Store 13")})
+		}},
+	{name: "DeleteUnit", category: admin.CategoryUnit, activity: "Delete administrative unit", op: admin.OpDelete,
+		targets: func(f fixture) []store.AuditTarget {
+			return []store.AuditTarget{{ID: f.unit.ID, Type: "AdministrativeUnit"}}
+		},
+		run: func(e *env, p auth.Principal, f fixture) ([]string, error) {
+			return nil, e.svc.DeleteUnit(e.ctx, p, strings.ToUpper(f.unit.ID))
+		}},
+	{name: "AddUnitMember", category: admin.CategoryUnit, activity: "Add member to administrative unit", op: admin.OpAdd,
+		targets: func(f fixture) []store.AuditTarget {
+			return append([]store.AuditTarget{{ID: f.unit.ID, Type: "AdministrativeUnit", DisplayName: f.unit.DisplayName}}, userTargets(f.other)...)
+		},
+		run: func(e *env, p auth.Principal, f fixture) ([]string, error) {
+			return nil, e.svc.AddUnitMember(e.ctx, p, f.unit.ID, strings.ToUpper(f.other.ID))
+		}},
+	{name: "RemoveUnitMember", category: admin.CategoryUnit, activity: "Remove member from administrative unit", op: admin.OpDelete,
+		targets: func(f fixture) []store.AuditTarget {
+			return []store.AuditTarget{{ID: f.unit.ID, Type: "AdministrativeUnit", DisplayName: f.unit.DisplayName},
+				{ID: f.group.ID, Type: "Group", DisplayName: f.group.DisplayName}}
+		},
+		run: func(e *env, p auth.Principal, f fixture) ([]string, error) {
+			return nil, e.svc.RemoveUnitMember(e.ctx, p, f.unit.ID, f.group.ID)
+		}},
+	{name: "CreateScopedRoleAssignment", category: admin.CategoryRole, activity: "Add member to role", op: admin.OpAssign,
+		targets: func(f fixture) []store.AuditTarget {
+			return []store.AuditTarget{{ID: f.other.ID, Type: "User"}, {ID: auth.AuthenticationAdministrator, Type: "Role"},
+				{ID: f.unit.ID, Type: "AdministrativeUnit", DisplayName: f.unit.DisplayName}}
+		},
+		run: func(e *env, p auth.Principal, f fixture) ([]string, error) {
+			_, err := e.svc.CreateRoleAssignment(e.ctx, p, scopedRoleInput(f.other.ID, auth.AuthenticationAdministrator, f.unit.ID))
+			return nil, err
+		}},
 	{name: "UpdatePIN", self: true, category: admin.CategoryUser, activity: "Change QR code PIN", op: admin.OpUpdate, targets: ofUser,
 		prep: withMethodOf, run: func(e *env, p auth.Principal, f fixture) ([]string, error) {
 			return []string{knownPIN, otherPIN}, e.svc.UpdatePIN(e.ctx, p, admin.UserRef{Me: true}, knownPIN, otherPIN)
@@ -196,7 +244,7 @@ var auditCases = []auditCase{
 
 // allScopes are the delegated scopes a Global Administrator's token holds
 // in the audit tests: every permission the audited changes need.
-var allScopes = []string{qrWriteAll, "User.ReadWrite.All", "Group.ReadWrite.All", roleWrite, appWrite, appRoleAssign, policyWrite}
+var allScopes = []string{qrWriteAll, "User.ReadWrite.All", "Group.ReadWrite.All", roleWrite, appWrite, appRoleAssign, policyWrite, unitWrite}
 
 // TestAuditEntries: each successful change writes exactly one directory
 // audit entry with its category, activity, operation type, targets and
@@ -304,6 +352,16 @@ func (e *env) deleteApps(name string) {
 func createdTargets(e *env, category string) []store.AuditTarget {
 	e.t.Helper()
 	switch category {
+	case admin.CategoryUnit:
+		us, err := e.st.ListUnits(e.ctx, "", 0)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, u := range us {
+			if u.DisplayName == "Store 12" {
+				return []store.AuditTarget{{ID: u.ID, Type: "AdministrativeUnit", DisplayName: u.DisplayName}}
+			}
+		}
 	case admin.CategoryUser:
 		u, err := e.st.GetUserByUPN(e.ctx, "ann.lee@contoso.com")
 		if err != nil {

@@ -17,6 +17,7 @@ type fixture struct {
 	user    store.User // a member of group
 	other   store.User // not a member
 	group   store.Group
+	unit    store.AdministrativeUnit // user and group are its members
 	app     store.Application
 	role    store.RoleAssignment
 	keyID   string // a client secret of app
@@ -30,6 +31,9 @@ func (e *env) fixture() fixture {
 	e.t.Helper()
 	f := fixture{user: e.user(), other: e.user()}
 	f.group = e.group(f.user)
+	f.unit = e.unit()
+	e.unitMember(f.unit, f.user.ID)
+	e.unitMember(f.unit, f.group.ID)
 	holder := e.user()
 	f.role = store.RoleAssignment{ID: uuid.NewString(), PrincipalID: holder.ID, RoleDefinitionID: auth.GlobalReader}
 	if err := e.st.CreateRoleAssignment(e.ctx, f.role); err != nil {
@@ -78,6 +82,8 @@ var (
 	appRead       = "Application.Read.All"
 	appWrite      = "Application.ReadWrite.All"
 	appRoleAssign = "AppRoleAssignment.ReadWrite.All"
+	unitRead      = "AdministrativeUnit.Read.All"
+	unitWrite     = "AdministrativeUnit.ReadWrite.All"
 	roleRead      = "RoleManagement.Read.Directory"
 	roleWrite     = "RoleManagement.ReadWrite.Directory"
 )
@@ -204,6 +210,68 @@ var tenantOps = []tenantOp{
 		},
 		missing: func(e *env, p auth.Principal) error { return e.svc.DeleteRoleAssignment(e.ctx, p, missingID()) }},
 
+	{name: "CreateScopedRoleAssignment", app: []string{roleWrite}, appNo: [][]string{{unitWrite}},
+		noScope: [][]string{{unitWrite}}, role: auth.PrivilegedRoleAdministrator, roleNo: auth.AuthenticationAdministrator, write: true,
+		run: func(e *env, p auth.Principal, f fixture) error {
+			_, err := e.svc.CreateRoleAssignment(e.ctx, p, scopedRoleInput(f.other.ID, auth.AuthenticationAdministrator, f.unit.ID))
+			return err
+		},
+		missing: func(e *env, p auth.Principal) error {
+			_, err := e.svc.CreateRoleAssignment(e.ctx, p, scopedRoleInput(missingID(), auth.AuthenticationAdministrator, missingID()))
+			return err
+		}},
+	{name: "CreateUnit", app: []string{unitWrite}, appNo: [][]string{{unitRead}, {"Directory.ReadWrite.All"}},
+		noScope: [][]string{{unitRead}, {"Directory.ReadWrite.All"}}, role: auth.PrivilegedRoleAdministrator, roleNo: auth.UserAdministrator, write: true,
+		run: func(e *env, p auth.Principal, f fixture) error {
+			_, err := e.svc.CreateUnit(e.ctx, p, admin.UnitInput{DisplayName: ptr("Store 12")})
+			return err
+		}},
+	{name: "GetUnit", app: []string{unitRead}, appNo: [][]string{{"Group.Read.All"}},
+		run: func(e *env, p auth.Principal, f fixture) error {
+			_, err := e.svc.GetUnit(e.ctx, p, f.unit.ID)
+			return err
+		},
+		missing: func(e *env, p auth.Principal) error { _, err := e.svc.GetUnit(e.ctx, p, missingID()); return err }},
+	{name: "ListUnits", app: []string{"Directory.Read.All"},
+		run: func(e *env, p auth.Principal, f fixture) error {
+			_, err := e.svc.ListUnits(e.ctx, p, "", 0)
+			return err
+		}},
+	{name: "UpdateUnit", app: []string{unitWrite}, appNo: [][]string{{unitRead}},
+		role: auth.GlobalAdministrator, roleNo: auth.GlobalReader, write: true,
+		run: func(e *env, p auth.Principal, f fixture) error {
+			return e.svc.UpdateUnit(e.ctx, p, f.unit.ID, admin.UnitInput{Description: ptr("Renamed")})
+		},
+		missing: func(e *env, p auth.Principal) error {
+			return e.svc.UpdateUnit(e.ctx, p, missingID(), admin.UnitInput{Description: ptr("Renamed")})
+		}},
+	{name: "DeleteUnit", app: []string{unitWrite}, appNo: [][]string{{"Directory.ReadWrite.All"}},
+		role: auth.PrivilegedRoleAdministrator, roleNo: auth.UserAdministrator, write: true,
+		run:     func(e *env, p auth.Principal, f fixture) error { return e.svc.DeleteUnit(e.ctx, p, f.unit.ID) },
+		missing: func(e *env, p auth.Principal) error { return e.svc.DeleteUnit(e.ctx, p, missingID()) }},
+	{name: "AddUnitMember", app: []string{unitWrite}, appNo: [][]string{{unitRead}, {"GroupMember.ReadWrite.All"}},
+		role: auth.PrivilegedRoleAdministrator, roleNo: auth.GroupsAdministrator, write: true,
+		run: func(e *env, p auth.Principal, f fixture) error {
+			return e.svc.AddUnitMember(e.ctx, p, f.unit.ID, f.other.ID)
+		},
+		missing: func(e *env, p auth.Principal) error { return e.svc.AddUnitMember(e.ctx, p, missingID(), missingID()) }},
+	{name: "RemoveUnitMember", app: []string{unitWrite}, appNo: [][]string{{unitRead}},
+		role: auth.GlobalAdministrator, roleNo: auth.UserAdministrator, write: true,
+		run: func(e *env, p auth.Principal, f fixture) error {
+			return e.svc.RemoveUnitMember(e.ctx, p, f.unit.ID, f.group.ID)
+		},
+		missing: func(e *env, p auth.Principal) error {
+			return e.svc.RemoveUnitMember(e.ctx, p, missingID(), missingID())
+		}},
+	{name: "ListUnitMembers", app: []string{unitWrite},
+		run: func(e *env, p auth.Principal, f fixture) error {
+			_, err := e.svc.ListUnitMembers(e.ctx, p, f.unit.ID, "", 0)
+			return err
+		},
+		missing: func(e *env, p auth.Principal) error {
+			_, err := e.svc.ListUnitMembers(e.ctx, p, missingID(), "", 0)
+			return err
+		}},
 	{name: "CreateApplication", app: []string{appWrite}, appNo: [][]string{{appRead}, {"Directory.ReadWrite.All"}},
 		noScope: [][]string{{"Directory.ReadWrite.All"}}, role: auth.ApplicationAdministrator, roleNo: auth.PrivilegedRoleAdministrator, write: true,
 		run: func(e *env, p auth.Principal, f fixture) error {
@@ -360,6 +428,12 @@ func roleInput(principalID, roleID string) admin.RoleAssignmentInput {
 	return admin.RoleAssignmentInput{PrincipalID: &principalID, RoleDefinitionID: &roleID, DirectoryScopeID: &scope}
 }
 
+// scopedRoleInput is a role assignment body scoped to an administrative unit.
+func scopedRoleInput(principalID, roleID, unitID string) admin.RoleAssignmentInput {
+	scope := "/administrativeUnits/" + unitID
+	return admin.RoleAssignmentInput{PrincipalID: &principalID, RoleDefinitionID: &roleID, DirectoryScopeID: &scope}
+}
+
 // tenantCase is one caller of a tenant operation and what it gets.
 type tenantCase struct {
 	name    string
@@ -406,8 +480,17 @@ func (op tenantOp) cases() []tenantCase {
 		cs = append(cs, tenantCase{name: "user/" + js(s), caller: user(op.role, s...)})
 	}
 	if op.role != "" {
+		// A role scoped to an administrative unit (the caller's own) never
+		// reaches the tenant or its directory objects.
+		scoped := func(e *env) auth.Principal {
+			u, unit := e.user(), e.unit()
+			e.unitMember(unit, u.ID)
+			e.scopedRole(u, op.role, unit)
+			return e.delegated(u, e.clock.Now(), scopes...)
+		}
 		cs = append(cs, tenantCase{name: "user/noRole", caller: user("", scopes...)},
-			tenantCase{name: "user/wrongRole", caller: user(op.roleNo, scopes...)})
+			tenantCase{name: "user/wrongRole", caller: user(op.roleNo, scopes...)},
+			tenantCase{name: "user/scopedRole", caller: scoped})
 	}
 	if op.missing != nil {
 		cs = append(cs, tenantCase{name: "missing/app", caller: app(op.app...), missing: true, allowed: true},

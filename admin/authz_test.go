@@ -41,12 +41,21 @@ import (
 //	GAst    a Global Administrator on /me, signed in 11 minutes ago
 //	x:none, x:GA, x:AA, x:app0, x:self  as none, GA, AA, app0 and self, on
 //	        a user who does not exist
+//	sAA     an Authentication Administrator scoped to an administrative
+//	        unit, on a direct member of the unit
+//	sAA>out as sAA, on a member of another unit
+//	sAA>grp as sAA, on a member of a group that is in the unit (not a
+//	        member of the unit for management, as in Entra)
+//	sPAA>adm a Privileged Authentication Administrator scoped to a unit, on
+//	        a member who is a Global Reader
+//	sUA     a User Administrator scoped to a unit, on a member
 //
 // Cells: ok; 403 Forbidden accessDenied without a claims challenge; CLM
 // Forbidden accessDenied with the recent-sign-in claims challenge; 404
 // NotFound Request_ResourceNotFound; 400 Invalid Request_BadRequest.
 var userCols = []string{"app0", "app", "appMe", "self", "me", "stale", "none", "GR", "AA", "PAA", "GA", "UA",
-	"AA>adm", "PAA>adm", "UA>adm", "GAst", "x:none", "x:GA", "x:AA", "x:app0", "x:self"}
+	"AA>adm", "PAA>adm", "UA>adm", "GAst", "x:none", "x:GA", "x:AA", "x:app0", "x:self",
+	"sAA", "sAA>out", "sAA>grp", "sPAA>adm", "sUA"}
 
 // userRow is one operation on a user.
 type userRow struct {
@@ -69,39 +78,42 @@ const (
 func withMethod(e *env, u store.User) { e.method(u) }
 
 var userRows = []userRow{
-	//                                                                            app0 app  appMe self me   stale none GR   AA   PAA  GA   UA   AA>  PAA> UA>  GAst x:no x:GA x:AA x:a0 x:se
+	//                                                                            app0 app  appMe self me   stale none GR   AA   PAA  GA   UA   AA>  PAA> UA>  GAst x:no x:GA x:AA x:a0 x:se  sAA  sAA> sAA> sPA> sUA
 	{name: "GetMethod", self: qrRead, all: qrReadAll, prep: withMethod, op: getMethod,
-		cells: "403  ok   403   ok   ok   ok    403  ok   ok   ok   ok   403  ok   ok   403  ok   403  404  404  403  403"},
+		cells: "403  ok   403   ok   ok   ok    403  ok   ok   ok   ok   403  ok   ok   403  ok   403  404  404  403  403  ok   403  403  ok   403"},
 	{name: "ListMethods", self: qrRead, all: qrReadAll, prep: withMethod, op: listMethods,
-		cells: "403  ok   403   ok   ok   ok    403  ok   ok   ok   ok   403  ok   ok   403  ok   403  404  404  403  403"},
+		cells: "403  ok   403   ok   ok   ok    403  ok   ok   ok   ok   403  ok   ok   403  ok   403  404  404  403  403  ok   403  403  ok   403"},
 	{name: "GetCode", self: qrRead, all: qrReadAll, prep: withMethod, op: getCode,
-		cells: "403  ok   403   ok   ok   ok    403  ok   ok   ok   ok   403  ok   ok   403  ok   403  404  404  403  403"},
+		cells: "403  ok   403   ok   ok   ok    403  ok   ok   ok   ok   403  ok   ok   403  ok   403  404  404  403  403  ok   403  403  ok   403"},
 	{name: "CreateMethod", self: qrWrite, all: qrWriteAll, op: createMethod, write: true,
-		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403"},
+		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  ok   403"},
 	{name: "DeleteMethod", self: qrWrite, all: qrWriteAll, prep: withMethod, op: deleteMethod, write: true,
-		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403"},
+		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  ok   403"},
 	{name: "PatchCode/extend", self: qrWrite, all: qrWriteAll, prep: withMethod, op: extendStandard, write: true,
-		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403"},
+		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  ok   403"},
 	{name: "PatchCode/temporary", self: qrWrite, all: qrWriteAll, prep: withMethod, op: addTemporary, write: true,
-		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403"},
+		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  ok   403"},
 	{name: "DeleteCode", self: qrWrite, all: qrWriteAll, prep: withMethod, op: deleteStandard, write: true,
-		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403"},
+		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  ok   403"},
 	// Nobody resets their own PIN without an administrator role (D15).
 	{name: "ResetPIN", self: qrWrite, all: qrWriteAll, prep: withMethod, op: resetPIN, write: true,
-		cells: "403  ok   403   403  403  403   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403"},
+		cells: "403  ok   403   403  403  403   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  ok   403"},
+	// Unlocking is authorized as a reset is.
+	{name: "UnlockPIN", self: qrWrite, all: qrWriteAll, prep: withLockedMethod, op: unlockPIN, write: true,
+		cells: "403  ok   403   403  403  403   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  ok   403"},
 	// updatePin: the caller only, delegated only, no recent sign-in needed
 	// (D13, D15); a missing user is someone else: 403 before 404.
 	{name: "UpdatePIN", self: qrWrite, all: qrWriteAll, prep: withMethod, op: updatePIN, write: true,
-		cells: "403  403  403   ok   ok   ok    403  403  403  403  403  403  403  403  403  ok   403  403  403  403  403"},
+		cells: "403  403  403   ok   ok   ok    403  403  403  403  403  403  403  403  403  ok   403  403  403  403  403  403  403  403  403  403"},
 	{name: "GetUser", self: "User.Read", all: "User.Read.All", op: getUser,
-		cells: "403  ok   403   ok   ok   ok    ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   404  404  404  403  403"},
+		cells: "403  ok   403   ok   ok   ok    ok   ok   ok   ok   ok   ok   ok   ok   ok   ok   404  404  404  403  403  ok   ok   ok   ok   ok"},
 	// Changing users needs a role, on oneself too; a User Administrator
 	// manages only users without an administrator role.
 	{name: "UpdateUser", self: "User.ReadWrite.All", all: "User.ReadWrite.All", op: updateUser, write: true,
-		cells: "403  ok   403   403  403  403   403  403  403  403  ok   ok   403  403  403  ok   403  404  403  403  403"},
+		cells: "403  ok   403   403  403  403   403  403  403  403  ok   ok   403  403  403  ok   403  404  403  403  403  403  403  403  403  ok"},
 	// ... and nobody deletes their own account.
 	{name: "DeleteUser", self: "User.ReadWrite.All", all: "User.ReadWrite.All", op: deleteUser, write: true,
-		cells: "403  ok   403   403  403  403   403  403  403  403  ok   ok   403  403  403  400  403  404  403  403  403"},
+		cells: "403  ok   403   403  403  403   403  403  403  403  ok   ok   403  403  403  400  403  404  403  403  403  403  403  403  403  ok"},
 }
 
 func getMethod(e *env, p auth.Principal, ref admin.UserRef) error {
@@ -154,6 +166,23 @@ func deleteStandard(e *env, p auth.Principal, ref admin.UserRef) error {
 func resetPIN(e *env, p auth.Principal, ref admin.UserRef) error {
 	_, err := e.svc.ResetPIN(e.ctx, p, ref)
 	return err
+}
+
+func unlockPIN(e *env, p auth.Principal, ref admin.UserRef) error {
+	_, err := e.svc.UnlockPIN(e.ctx, p, ref)
+	return err
+}
+
+// withLockedMethod stores a method whose PIN is disabled after too many
+// wrong PINs.
+func withLockedMethod(e *env, u store.User) {
+	e.method(u)
+	if _, err := e.st.UpdateMethod(e.ctx, u.ID, func(m *method.Method) error {
+		m.Lockout = method.Lockout{Failures: 12, Disabled: true}
+		return nil
+	}); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 func updatePIN(e *env, p auth.Principal, ref admin.UserRef) error {
@@ -218,6 +247,31 @@ func (e *env) userCell(col string, r userRow) (auth.Principal, *store.User, admi
 	case "x:self":
 		p, _ := as(now, r.self)
 		return p, nil, missing
+	case "sAA", "sAA>out", "sAA>grp", "sPAA>adm", "sUA":
+		role := map[string]string{"sAA": auth.AuthenticationAdministrator, "sPAA>adm": auth.PrivilegedAuthenticationAdministrator,
+			"sUA": auth.UserAdministrator}[col]
+		if role == "" {
+			role = auth.AuthenticationAdministrator
+		}
+		unit, elsewhere := e.unit(), e.unit()
+		caller := e.user()
+		e.scopedRole(caller, role, unit)
+		var target store.User
+		switch col {
+		case "sPAA>adm":
+			target = e.user(auth.GlobalReader)
+		default:
+			target = e.user()
+		}
+		switch col {
+		case "sAA>out":
+			e.unitMember(elsewhere, target.ID)
+		case "sAA>grp":
+			e.unitMember(unit, e.group(target).ID)
+		default:
+			e.unitMember(unit, target.ID)
+		}
+		return e.delegated(caller, now, r.all), &target, admin.UserRef{Key: target.ID}
 	}
 	roles := map[string]string{"none": "", "GR": auth.GlobalReader, "AA": auth.AuthenticationAdministrator,
 		"PAA": auth.PrivilegedAuthenticationAdministrator, "GA": auth.GlobalAdministrator, "UA": auth.UserAdministrator}

@@ -33,7 +33,7 @@ func (s *Service) AuthenticateExternal(ctx context.Context, id auth.ExternalIden
 	if err != nil {
 		return auth.Principal{}, err
 	}
-	roles, err := s.roleIDs(ctx, u.ID)
+	roles, _, err := s.roles(ctx, u.ID)
 	if err != nil {
 		return auth.Principal{}, err
 	}

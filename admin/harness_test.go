@@ -117,9 +117,39 @@ func (e *env) delegated(u store.User, authTime time.Time, scopes ...string) auth
 	p := auth.Principal{Kind: auth.Delegated, ObjectID: u.ID, AppID: uuid.NewString(), TenantID: e.tenant,
 		UPN: u.UPN, Scopes: scopes, AuthTime: authTime}
 	for _, a := range as {
-		p.DirectoryRoles = append(p.DirectoryRoles, a.RoleDefinitionID)
+		if a.UnitID == "" { // scoped roles are never in a token
+			p.DirectoryRoles = append(p.DirectoryRoles, a.RoleDefinitionID)
+		}
 	}
 	return p
+}
+
+// unit stores an administrative unit.
+func (e *env) unit() store.AdministrativeUnit {
+	e.t.Helper()
+	id := uuid.NewString()
+	u := store.AdministrativeUnit{ID: id, DisplayName: "Store " + id[:8], Created: e.clock.Now()}
+	if err := e.st.CreateUnit(e.ctx, u); err != nil {
+		e.t.Fatal(err)
+	}
+	return u
+}
+
+// unitMember adds a user or group to a unit, straight in the store.
+func (e *env) unitMember(u store.AdministrativeUnit, memberID string) {
+	e.t.Helper()
+	if err := e.st.AddUnitMember(e.ctx, u.ID, memberID); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// scopedRole gives u a role over a unit, straight in the store.
+func (e *env) scopedRole(u store.User, role string, unit store.AdministrativeUnit) {
+	e.t.Helper()
+	if err := e.st.CreateRoleAssignment(e.ctx, store.RoleAssignment{ID: uuid.NewString(), PrincipalID: u.ID,
+		RoleDefinitionID: role, UnitID: unit.ID}); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // app stores an application and returns its principal, holding the given

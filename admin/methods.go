@@ -375,6 +375,27 @@ func (s *Service) ResetPIN(ctx context.Context, p auth.Principal, ref UserRef) (
 	return ResetPINResult{User: u, MethodID: m.ID, PIN: m.PIN, Code: code}, nil
 }
 
+// UnlockPIN lifts a user's PIN lockout (a temporary lock, or the PIN
+// disabled after too many wrong PINs) and clears their count of wrong
+// PINs, keeping the PIN: the user signs in with the PIN they know. It is
+// qrpin's own operation (Entra has none: an administrator resets the PIN
+// instead), authorized as ResetPIN is. Unlocking a PIN that is not locked
+// succeeds and changes nothing but the count of wrong PINs.
+func (s *Service) UnlockPIN(ctx context.Context, p auth.Principal, ref UserRef) (_ store.User, err error) {
+	chg := &change{category: CategoryUser, activity: "Unlock QR code PIN", op: OpUpdate}
+	defer s.audit(ctx, p, &err, chg)
+	u, err := s.target(ctx, p, ref, auth.UnlockPIN)
+	chg.targets = userTarget(u)
+	if err != nil {
+		return u, err
+	}
+	_, err = s.updateMethod(ctx, u, func(m *method.Method) error {
+		m.Lockout.Succeed()
+		return nil
+	})
+	return u, err
+}
+
 // UpdatePIN lets the signed-in user replace their PIN, proving they know the
 // current one. It runs the PIN flow sign-in runs (pinflow.Verify, then
 // pinflow.SetPIN): wrong current PINs count towards the method's lockout.

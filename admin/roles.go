@@ -13,8 +13,26 @@ import (
 	"github.com/qrpin/qrpin/store"
 )
 
-// DirectoryScopeRoot is the only directoryScopeId qrpin supports: the whole tenant.
+// DirectoryScopeRoot is the directoryScopeId of the whole tenant.
 const DirectoryScopeRoot = "/"
+
+// unitScopePrefix begins the directoryScopeId of an administrative unit:
+// "/administrativeUnits/{id}".
+const unitScopePrefix = "/administrativeUnits/"
+
+// DirectoryScope returns the directoryScopeId of an assignment: "/" or
+// "/administrativeUnits/{id}".
+func DirectoryScope(a store.RoleAssignment) string {
+	if a.UnitID == "" {
+		return DirectoryScopeRoot
+	}
+	return unitScopePrefix + a.UnitID
+}
+
+// unitScopedRoles are the roles qrpin assigns over an administrative unit:
+// the ones Entra allows at that scope whose rules qrpin applies per target
+// user (auth.Target.Units).
+var unitScopedRoles = []string{auth.AuthenticationAdministrator, auth.PrivilegedAuthenticationAdministrator, auth.UserAdministrator}
 
 // ListRoleDefinitions returns the built-in directory roles qrpin knows
 // (auth.Roles), in their stable order.
@@ -35,6 +53,21 @@ func (s *Service) GetRoleDefinition(ctx context.Context, p auth.Principal, id st
 		return auth.Role{}, errResourceNotFound(id)
 	}
 	return r, nil
+}
+
+// roleNames names role template ids for a message: "A, B or C".
+func roleNames(ids []string) string {
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = id
+		if r, ok := roleByID(id); ok {
+			names[i] = r.DisplayName
+		}
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // roleByID finds a built-in role by template id (case-insensitive), not by name.
@@ -60,12 +93,17 @@ type RoleAssignmentInput struct {
 type RoleAssignmentFilter struct {
 	PrincipalID      string
 	RoleDefinitionID string
+	DirectoryScopeID string // "/" or "/administrativeUnits/{id}"
 }
 
 // CreateRoleAssignment gives a user a built-in directory role over the
-// whole tenant (directoryScopeId "/"). The user's tokens issued from then
-// on carry the role in wids; tokens of trusted external issuers carry it
-// at once (their roles are read on every request).
+// whole tenant (directoryScopeId "/") or over one administrative unit
+// ("/administrativeUnits/{id}": Authentication Administrator, Privileged
+// Authentication Administrator or User Administrator only). The user's
+// tokens issued from then on carry a tenant-wide role in wids; tokens of
+// trusted external issuers carry it at once (their roles are read on
+// every request). A scoped role is never in a token: it is read on every
+// request, so it applies at once.
 func (s *Service) CreateRoleAssignment(ctx context.Context, p auth.Principal, in RoleAssignmentInput) (_ store.RoleAssignment, err error) {
 	chg := &change{category: CategoryRole, activity: "Add member to role", op: OpAssign}
 	defer s.audit(ctx, p, &err, chg)
@@ -82,9 +120,15 @@ func (s *Service) CreateRoleAssignment(ctx context.Context, p auth.Principal, in
 				"The properties principalId, roleDefinitionId and directoryScopeId are required to create a role assignment; %s is missing.", f.name)
 		}
 	}
-	if scope := strings.TrimSpace(*in.DirectoryScopeID); scope != DirectoryScopeRoot {
+	scope := strings.TrimSpace(*in.DirectoryScopeID)
+	var unitID string
+	switch {
+	case scope == DirectoryScopeRoot:
+	case len(scope) > len(unitScopePrefix) && strings.EqualFold(scope[:len(unitScopePrefix)], unitScopePrefix):
+		unitID = strings.ToLower(scope[len(unitScopePrefix):])
+	default:
 		return store.RoleAssignment{}, apperr.New(apperr.Invalid, "Request_BadRequest",
-			"directoryScopeId '%s' is not supported: qrpin assigns roles over the whole tenant only (directoryScopeId '/').", scope)
+			"directoryScopeId '%s' is not supported: qrpin assigns roles over the whole tenant ('/') or an administrative unit ('/administrativeUnits/{id}').", scope)
 	}
 	principalID := strings.ToLower(strings.TrimSpace(*in.PrincipalID))
 	if _, err := uuid.Parse(principalID); err != nil {
@@ -94,10 +138,22 @@ func (s *Service) CreateRoleAssignment(ctx context.Context, p auth.Principal, in
 	if !ok {
 		return store.RoleAssignment{}, errResourceNotFound(*in.RoleDefinitionID)
 	}
+	if unitID != "" {
+		if !slices.Contains(unitScopedRoles, role.ID) {
+			return store.RoleAssignment{}, apperr.New(apperr.Invalid, "Request_BadRequest",
+				"The role '%s' cannot be assigned over an administrative unit: qrpin scopes only %s to one.",
+				role.DisplayName, roleNames(unitScopedRoles))
+		}
+		u, err := s.Store.GetUnit(ctx, unitID)
+		if err != nil {
+			return store.RoleAssignment{}, resourceErr(err, unitID)
+		}
+		chg.targets = append(chg.targets, unitTarget(u))
+	}
 	if _, err := s.Store.GetUser(ctx, principalID); err != nil {
 		return store.RoleAssignment{}, resourceErr(err, principalID)
 	}
-	a := store.RoleAssignment{ID: newID(), PrincipalID: principalID, RoleDefinitionID: role.ID}
+	a := store.RoleAssignment{ID: newID(), PrincipalID: principalID, RoleDefinitionID: role.ID, UnitID: unitID}
 	if err := s.Store.CreateRoleAssignment(ctx, a); errors.Is(err, store.ErrConflict) {
 		return store.RoleAssignment{}, apperr.New(apperr.Invalid, "Request_BadRequest",
 			"A conflicting object with one or more of the specified property values is present in the directory.")
@@ -120,7 +176,8 @@ func (s *Service) ListRoleAssignments(ctx context.Context, p auth.Principal, f R
 	slices.SortFunc(all, func(a, b store.RoleAssignment) int { return strings.Compare(a.ID, b.ID) })
 	out := []store.RoleAssignment{}
 	for _, a := range all {
-		if a.ID <= after || f.RoleDefinitionID != "" && !strings.EqualFold(a.RoleDefinitionID, f.RoleDefinitionID) {
+		if a.ID <= after || f.RoleDefinitionID != "" && !strings.EqualFold(a.RoleDefinitionID, f.RoleDefinitionID) ||
+			f.DirectoryScopeID != "" && !strings.EqualFold(DirectoryScope(a), strings.TrimSpace(f.DirectoryScopeID)) {
 			continue
 		}
 		if limit > 0 && len(out) == limit {

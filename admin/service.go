@@ -69,13 +69,37 @@ func (s *Service) target(ctx context.Context, p auth.Principal, ref UserRef, a a
 		return store.User{}, err
 	}
 	t := auth.Target{Me: ref.Me, Self: p.Kind == auth.Delegated && p.ObjectID == u.ID}
-	if t.Roles, err = s.roleIDs(ctx, u.ID); err != nil {
+	tenant, scoped, err := s.roles(ctx, u.ID)
+	if err != nil {
 		return store.User{}, err
+	}
+	t.Roles = tenant // the target's roles of any scope make them an administrator
+	for _, sr := range scoped {
+		t.Roles = append(t.Roles, sr.RoleID)
+	}
+	if p, err = s.scoped(ctx, p); err != nil {
+		return store.User{}, err
+	}
+	if len(p.ScopedRoles) > 0 {
+		if t.Units, err = s.Store.UserUnitIDs(ctx, u.ID); err != nil {
+			return store.User{}, err
+		}
 	}
 	if err := auth.Authorize(p, a, t, s.Time()); err != nil {
 		return store.User{}, err
 	}
 	return u, nil
+}
+
+// scoped returns p with its roles over administrative units, which tokens
+// never carry, read from the store. Only delegated callers hold them.
+func (s *Service) scoped(ctx context.Context, p auth.Principal) (auth.Principal, error) {
+	if p.Kind != auth.Delegated || p.ScopedRoles != nil {
+		return p, nil
+	}
+	_, scoped, err := s.roles(ctx, p.ObjectID)
+	p.ScopedRoles = scoped
+	return p, err
 }
 
 // lookupUser finds a user by object id or userPrincipalName.
@@ -90,16 +114,23 @@ func (s *Service) lookupUser(ctx context.Context, key string) (store.User, error
 	return u, resourceErr(err, key)
 }
 
-func (s *Service) roleIDs(ctx context.Context, userID string) ([]string, error) {
-	as, err := s.Store.ListRoleAssignments(ctx, userID)
+// roles reads a principal's role assignments: the role ids held over the
+// whole tenant (a token's wids), and the roles scoped to administrative
+// units.
+func (s *Service) roles(ctx context.Context, principalID string) (tenant []string, scoped []auth.ScopedRole, err error) {
+	as, err := s.Store.ListRoleAssignments(ctx, principalID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	ids := make([]string, len(as))
-	for i, a := range as {
-		ids[i] = a.RoleDefinitionID
+	tenant = []string{}
+	for _, a := range as {
+		if a.UnitID == "" {
+			tenant = append(tenant, a.RoleDefinitionID)
+		} else {
+			scoped = append(scoped, auth.ScopedRole{RoleID: a.RoleDefinitionID, UnitID: a.UnitID})
+		}
 	}
-	return ids, nil
+	return tenant, scoped, nil
 }
 
 // errResourceNotFound is Graph's 404 for a user, group, application or

@@ -33,6 +33,10 @@ type AppRole struct {
 // check; its ID here is qrpin's own (a name-based UUID, see localRoleID), and
 // Microsoft's will replace it once confirmed.
 var AppRoles = []AppRole{
+	{"134fd756-38ce-4afd-ba33-e9623dbe66c2", "AdministrativeUnit.Read.All", "Read all administrative units",
+		"Allows the app to read administrative units and administrative unit membership without a signed-in user."},
+	{"5eb59dd3-1da2-4329-8733-9dabdc435916", "AdministrativeUnit.ReadWrite.All", "Read and write all administrative units",
+		"Allows the app to create, read, update and delete administrative units and manage administrative unit membership without a signed-in user."},
 	{"1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9", "Application.ReadWrite.All", "Read and write all applications",
 		"Allows the app to create, read, update and delete applications and service principals, and their secrets, without a signed-in user."},
 	{"9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30", "Application.Read.All", "Read all applications",

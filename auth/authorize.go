@@ -33,6 +33,9 @@ const (
 	ReadSignInLogs                        // read the sign-in logs (auditLogs/signIns)
 	ReadDirectoryAudits                   // read the directory audit logs (auditLogs/directoryAudits)
 	ReadReports                           // read the authentication methods reports (reports/authenticationMethods)
+	UnlockPIN                             // pin/unlock (qrpin's extension): an administrator lifts a PIN lockout
+	ReadUnits                             // read administrative units and their members
+	WriteUnits                            // create, change or delete administrative units; add or remove their members
 )
 
 // String names the action as error messages do ("write the QR code + PIN method").
@@ -48,7 +51,19 @@ func (a Action) String() string {
 type Target struct {
 	Self  bool     // the target user is the caller (through /me or their own id)
 	Me    bool     // the request addressed /me (implies Self)
-	Roles []string // the target user's directory role template ids, from stored role assignments
+	Roles []string // the target user's directory role template ids, from stored role assignments (any scope)
+	// Units are the administrative units the target user is a direct
+	// member of: the caller's roles scoped to one of them apply.
+	Units []string
+}
+
+// ScopedRole is a directory role held over one administrative unit: it
+// applies to the users who are direct members of the unit, and to nothing
+// else (not to the tenant's policy, not to members of a group in the unit,
+// as in Entra).
+type ScopedRole struct {
+	RoleID string // the role template id
+	UnitID string // the administrative unit's id
 }
 
 // RecentSignIn is how recent a user's sign-in (auth_time) must be for them
@@ -98,6 +113,8 @@ const (
 	appReadAll         = "Application.Read.All"
 	appReadWriteAll    = "Application.ReadWrite.All"
 	appRoleAssignRW    = "AppRoleAssignment.ReadWrite.All"
+	unitReadAll        = "AdministrativeUnit.Read.All"
+	unitReadWriteAll   = "AdministrativeUnit.ReadWrite.All"
 )
 
 // rule is one row of the permission table.
@@ -139,6 +156,23 @@ var (
 // auditReaders are the directory roles that read the audit logs.
 var auditReaders = []string{ReportsReader, SecurityReader, SecurityAdministrator, GlobalReader, GlobalAdministrator}
 
+// pinAdminRule is the rule of an administrator's operation on a user's
+// PIN (reset, unlock): WriteMethod's, but users acting on themselves need
+// an administrator role too.
+func pinAdminRule(what, selfDenied string) rule {
+	return rule{
+		what:          what,
+		self:          methodWriteScopes,
+		others:        methodWriteAllScopes,
+		app:           methodWriteAllScopes,
+		roles:         []string{PrivilegedAuthenticationAdministrator, GlobalAdministrator},
+		nonAdminRoles: []string{AuthenticationAdministrator},
+		selfNeedsRole: true,
+		recentSignIn:  true,
+		selfDenied:    selfDenied,
+	}
+}
+
 // rules is the permission table: spec D13 (scopes), D14 (roles) and D15
 // (self-service), and Graph's usual rules for users and groups.
 var rules = map[Action]rule{
@@ -158,18 +192,11 @@ var rules = map[Action]rule{
 		nonAdminRoles: []string{AuthenticationAdministrator},
 		recentSignIn:  true,
 	},
-	ResetPIN: { // as WriteMethod, but nobody resets their own PIN without an admin role (D15)
-		what:          "reset the PIN",
-		self:          methodWriteScopes,
-		others:        methodWriteAllScopes,
-		app:           methodWriteAllScopes,
-		roles:         []string{PrivilegedAuthenticationAdministrator, GlobalAdministrator},
-		nonAdminRoles: []string{AuthenticationAdministrator},
-		selfNeedsRole: true,
-		recentSignIn:  true,
-		selfDenied: "Users cannot reset their own PIN: change it with updatePin, " +
-			"or ask an administrator to reset it.",
-	},
+	// Nobody resets (or unlocks) their own PIN without an admin role (D15);
+	// whoever may reset a PIN may lift its lockout.
+	ResetPIN: pinAdminRule("reset the PIN", "Users cannot reset their own PIN: change it with updatePin, "+
+		"or ask an administrator to reset it."),
+	UnlockPIN: pinAdminRule("unlock the PIN", "Users cannot unlock their own PIN: ask an administrator to unlock or reset it."),
 	UpdatePIN: { // knowing the current PIN is the proof: no recent sign-in needed
 		what:     "change a PIN with updatePin",
 		self:     []string{accessAsUser, qrReadWrite, qrReadWriteAll, methodReadWrite, methodReadWriteAll},
@@ -261,6 +288,17 @@ var rules = map[Action]rule{
 		app:    []string{auditLogReadAll},
 		roles:  auditReaders,
 	},
+	ReadUnits: { // Graph's: any member user may read administrative units with the scope
+		what:   "read administrative units",
+		others: []string{unitReadAll, unitReadWriteAll, dirReadAll, dirReadWriteAll},
+		app:    []string{unitReadAll, unitReadWriteAll, dirReadAll, dirReadWriteAll},
+	},
+	WriteUnits: { // Graph's: AdministrativeUnit.ReadWrite.All, and Entra's Privileged Role Administrator
+		what:   "create or change administrative units and their members",
+		others: []string{unitReadWriteAll, accessAsUser},
+		app:    []string{unitReadWriteAll},
+		roles:  []string{PrivilegedRoleAdministrator, GlobalAdministrator},
+	},
 	GrantAppRoles: { // granting Microsoft Graph's application permissions is admin consent
 		what:   "grant or revoke application permissions",
 		others: []string{appRoleAssignRW},
@@ -332,7 +370,7 @@ func (r rule) delegated(p Principal, t Target, now time.Time) error {
 		return apperr.AccessDenied("The token also needs one of the delegated permissions %s to %s.", list(r.also), r.what)
 	}
 	if (!self || r.selfNeedsRole) && !r.roleAllows(p, t) {
-		return r.roleDenied(p, self)
+		return r.roleDenied(p, t, self)
 	}
 	if self && r.recentSignIn && !recent(p.AuthTime, now) {
 		e := apperr.AccessDenied("Changing your own authentication methods needs a sign-in within the last %d minutes. "+
@@ -344,26 +382,68 @@ func (r rule) delegated(p Principal, t Target, now time.Time) error {
 }
 
 // roleAllows applies the role rule: one of roles, or one of nonAdminRoles
-// on a target who holds no directory role.
+// on a target who holds no directory role, held over the whole tenant or
+// over an administrative unit the target user is a member of.
 func (r rule) roleAllows(p Principal, t Target) bool {
 	if r.roles == nil && r.nonAdminRoles == nil {
 		return true
 	}
-	return hasAny(p.DirectoryRoles, r.roles) ||
-		len(t.Roles) == 0 && hasAny(p.DirectoryRoles, r.nonAdminRoles)
+	held := rolesOver(p, t)
+	return hasAny(held, r.roles) || len(t.Roles) == 0 && hasAny(held, r.nonAdminRoles)
+}
+
+// rolesOver returns the roles p holds over t: the tenant-wide ones, and
+// the ones scoped to a unit t is a member of. A target that is no user
+// (the policy, a group) has no units, so scoped roles never reach it.
+func rolesOver(p Principal, t Target) []string {
+	held := p.DirectoryRoles
+	for _, sr := range p.ScopedRoles {
+		for _, u := range t.Units {
+			if strings.EqualFold(sr.UnitID, u) {
+				held = append(held[:len(held):len(held)], sr.RoleID)
+				break
+			}
+		}
+	}
+	return held
 }
 
 // roleDenied explains a failed role rule.
-func (r rule) roleDenied(p Principal, self bool) error {
+func (r rule) roleDenied(p Principal, t Target, self bool) error {
 	all := append(append([]string(nil), r.roles...), r.nonAdminRoles...)
+	held := rolesOver(p, t)
 	switch {
-	case self && r.selfDenied != "" && !hasAny(p.DirectoryRoles, all):
+	case self && r.selfDenied != "" && !hasAny(held, all):
 		return apperr.AccessDenied("%s", r.selfDenied)
-	case hasAny(p.DirectoryRoles, r.nonAdminRoles):
+	case !hasAny(held, all) && len(p.ScopedRoles) > 0 && hasAny(scopedRoleIDs(p), all):
+		return apperr.AccessDenied("The signed-in user holds the directory role %s only over administrative units, "+
+			"and the target is in none of them: the role does not allow to %s here.", roleList(intersect(scopedRoleIDs(p), all)), r.what)
+	case hasAny(held, r.nonAdminRoles):
 		return apperr.AccessDenied("The target user holds an administrator role, so to %s the signed-in user needs the directory role %s.",
 			r.what, roleList(r.roles))
 	}
 	return apperr.AccessDenied("The signed-in user needs the directory role %s to %s.", roleList(all), r.what)
+}
+
+// scopedRoleIDs returns the role ids of p's scoped roles.
+func scopedRoleIDs(p Principal) []string {
+	ids := make([]string, len(p.ScopedRoles))
+	for i, sr := range p.ScopedRoles {
+		ids[i] = sr.RoleID
+	}
+	return ids
+}
+
+// intersect returns the names of want that have holds (ignoring case),
+// each once, in want's order.
+func intersect(have, want []string) []string {
+	var out []string
+	for _, w := range want {
+		if hasAny(have, []string{w}) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // recent reports whether a sign-in at authTime is recent enough at now.

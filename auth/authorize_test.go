@@ -290,6 +290,74 @@ func authzCases() []authzCase {
 	add("app with Directory.ReadWrite.All", app(dirReadWriteAll), WriteRoles, tenant, deny)
 	add("app with RoleManagement.Read.Directory", app(roleRead), WriteRoles, tenant, deny)
 
+	// UnlockPIN: ResetPIN's rule
+	add("self as plain user, fresh", user(qrReadWriteAll), UnlockPIN, self, deny, "cannot unlock their own PIN")
+	add("self as Global Administrator, fresh", admin(roles(GlobalAdministrator), qrReadWriteAll), UnlockPIN, meAdmin(GlobalAdministrator), allow)
+	add("self as Global Administrator, stale", signedIn(admin(roles(GlobalAdministrator), qrReadWriteAll), staleSignIn), UnlockPIN, meAdmin(GlobalAdministrator), challenge)
+	add("other as Authentication Administrator", admin(roles(AuthenticationAdministrator), qrReadWriteAll), UnlockPIN, other, allow)
+	add("admin target as Authentication Administrator", admin(roles(AuthenticationAdministrator), qrReadWriteAll), UnlockPIN, otherAdmin, deny, "Privileged Authentication Administrator")
+	add("admin target as Privileged Authentication Administrator", admin(roles(PrivilegedAuthenticationAdministrator), qrReadWriteAll), UnlockPIN, otherAdmin, allow)
+	add("other without role", user(qrReadWriteAll), UnlockPIN, other, deny)
+	add("other with read scope as Global Administrator", admin(roles(GlobalAdministrator), qrReadAll), UnlockPIN, other, deny)
+	add("app with "+qrReadWriteAll, app(qrReadWriteAll), UnlockPIN, other, allow)
+	add("app with read role", app(qrReadAll), UnlockPIN, other, deny)
+	add("app on /me", app(qrReadWriteAll), UnlockPIN, me, deny, "/me")
+
+	// Scoped roles: an administrator whose role is scoped to unit "north"
+	// acts on direct members of north only; never on the tenant.
+	scoped := func(role string, scopes ...string) Principal {
+		p := user(scopes...)
+		p.ScopedRoles = []ScopedRole{{RoleID: role, UnitID: "north"}}
+		return p
+	}
+	member := Target{Units: []string{"south", "north"}}
+	memberAdmin := Target{Units: []string{"north"}, Roles: roles(GlobalReader)}
+	nonMember := Target{Units: []string{"south"}}
+	noUnit := Target{}
+	authAdmin, privAuthAdmin := AuthenticationAdministrator, PrivilegedAuthenticationAdministrator
+	for _, a := range []Action{ReadMethod, WriteMethod, ResetPIN, UnlockPIN} {
+		add("scoped Authentication Administrator on a member", scoped(authAdmin, qrReadWriteAll, qrReadAll), a, member, allow)
+		add("scoped Authentication Administrator on a non-member", scoped(authAdmin, qrReadWriteAll, qrReadAll), a, nonMember, deny, "only over administrative units")
+		add("scoped Authentication Administrator on a user in no unit", scoped(authAdmin, qrReadWriteAll, qrReadAll), a, noUnit, deny, "only over administrative units")
+		add("scoped Privileged Authentication Administrator on an admin member", scoped(privAuthAdmin, qrReadWriteAll, qrReadAll), a, memberAdmin, allow)
+		add("scoped Privileged Authentication Administrator on a non-member", scoped(privAuthAdmin, qrReadWriteAll, qrReadAll), a, nonMember, deny)
+		add("scoped Authentication Administrator on a member, no .All scope", scoped(authAdmin, qrReadWrite, qrRead), a, member, deny, ".All permission")
+		add("scoped role on another unit id's case", Principal{Kind: Delegated, ObjectID: "caller", Scopes: []string{qrReadWriteAll, qrReadAll}, AuthTime: freshSignIn,
+			ScopedRoles: []ScopedRole{{RoleID: authAdmin, UnitID: "NORTH"}}}, a, member, allow)
+	}
+	add("scoped Authentication Administrator reads an admin member's method", scoped(authAdmin, qrReadAll), ReadMethod, memberAdmin, allow)
+	for _, a := range []Action{WriteMethod, ResetPIN, UnlockPIN} {
+		add("scoped Authentication Administrator on an admin member", scoped(authAdmin, qrReadWriteAll), a, memberAdmin, deny, "holds an administrator role")
+	}
+	add("scoped Authentication Policy Administrator on the policy", scoped(AuthenticationPolicyAdministrator, policyReadWrite), WritePolicy, tenant, deny)
+	add("scoped Authentication Administrator on the policy", scoped(authAdmin, policyRead), ReadPolicy, tenant, deny)
+	add("scoped Global Administrator on the policy", scoped(GlobalAdministrator, policyReadWrite), WritePolicy, tenant, deny)
+	add("scoped Privileged Role Administrator on role assignments", scoped(PrivilegedRoleAdministrator, roleReadWrite), WriteRoles, tenant, deny)
+	add("scoped User Administrator on a member", scoped(UserAdministrator, userReadWriteAll), WriteUsers, member, allow)
+	add("scoped User Administrator on a non-member", scoped(UserAdministrator, userReadWriteAll), WriteUsers, nonMember, deny)
+	add("scoped and tenant-wide roles together", func() Principal {
+		p := scoped(authAdmin, qrReadWriteAll)
+		p.DirectoryRoles = roles(privAuthAdmin)
+		return p
+	}(), ResetPIN, Target{Roles: roles(GlobalReader)}, allow)
+
+	// ReadUnits and WriteUnits
+	for _, sc := range []string{unitReadAll, unitReadWriteAll, dirReadAll, dirReadWriteAll} {
+		add("plain user with "+sc, user(sc), ReadUnits, tenant, allow)
+		add("app with "+sc, app(sc), ReadUnits, tenant, allow)
+	}
+	add("plain user without scope", user(userReadAll, groupReadAll), ReadUnits, tenant, deny, unitReadAll)
+	add("app without role", app(userReadAll), ReadUnits, tenant, deny)
+	add("Privileged Role Administrator", admin(roles(PrivilegedRoleAdministrator), unitReadWriteAll), WriteUnits, tenant, allow)
+	add("Global Administrator", admin(roles(GlobalAdministrator), unitReadWriteAll), WriteUnits, tenant, allow)
+	add("Global Administrator with Directory.AccessAsUser.All", admin(roles(GlobalAdministrator), accessAsUser), WriteUnits, tenant, allow)
+	add("Global Administrator with a read scope", admin(roles(GlobalAdministrator), unitReadAll), WriteUnits, tenant, deny, unitReadWriteAll)
+	add("Global Administrator with Directory.ReadWrite.All", admin(roles(GlobalAdministrator), dirReadWriteAll), WriteUnits, tenant, deny)
+	add("User Administrator", admin(roles(UserAdministrator), unitReadWriteAll), WriteUnits, tenant, deny, "Privileged Role Administrator")
+	add("plain user", user(unitReadWriteAll), WriteUnits, tenant, deny)
+	add("app with "+unitReadWriteAll, app(unitReadWriteAll), WriteUnits, tenant, allow)
+	add("app with "+unitReadAll, app(unitReadAll), WriteUnits, tenant, deny)
+
 	// Nonsense
 	add("unknown action", admin(roles(GlobalAdministrator), qrReadWriteAll), Action(0), other, deny)
 	add("unknown action 99", app(qrReadWriteAll), Action(99), other, deny)

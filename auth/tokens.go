@@ -43,6 +43,11 @@ type Principal struct {
 	Roles          []string  // application: roles (application permissions)
 	DirectoryRoles []string  // delegated: wids (directory role template ids)
 	AuthTime       time.Time // delegated: auth_time, when the user last signed in; zero when absent
+
+	// ScopedRoles are the delegated caller's roles over administrative
+	// units. Tokens never carry them (Entra's wids hold tenant-wide roles
+	// only): the management service reads them from the store per request.
+	ScopedRoles []ScopedRole
 }
 
 // GraphAudiences are the audiences Microsoft Graph accepts: its resource URI

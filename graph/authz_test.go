@@ -25,9 +25,9 @@ import (
 )
 
 // The authorization matrix: every route of routes.go's QR code + PIN,
-// policy, user and group API (rows; the role-management and application
-// routes that registerRoles and registerApplications add are not in it
-// yet), in the /users/{id} form and, where the route has one, the /me form,
+// policy, user, group and administrative unit API (rows; the
+// role-management and application routes that registerRoles and
+// registerApplications add are not in it yet), in the /users/{id} form and, where the route has one, the /me form,
 // against every kind of caller (columns). Each cell is one request on a
 // freshly prepared target, so that a success cell is a valid request that
 // really succeeds, and a refused cell proves that the refusal changed
@@ -61,6 +61,13 @@ import (
 //	AA*      Authentication Administrator on a target who is a Global Reader
 //	PAA*     Privileged Authentication Administrator on a Global Administrator
 //	UA*      User Administrator on an Authentication Administrator
+//	sAA      Authentication Administrator scoped to an administrative unit
+//	         (not tenant-wide: never in the token), on a direct member of it
+//	sAA-     as sAA, on a member of another unit
+//	sAAg     as sAA, on a member of a group that is in the unit (not a
+//	         member of the unit for management, as in Entra)
+//	sAPA     Authentication Policy Administrator scoped to a unit, on a
+//	         member (and, on tenant rows, on the tenant's policy)
 //
 // Cells: 200/201/204 success with exactly that status; 401
 // InvalidAuthenticationToken with a WWW-Authenticate: Bearer header; 403
@@ -68,100 +75,123 @@ import (
 // WWW-Authenticate carries error="insufficient_claims" and a claims=
 // challenge; -- not applicable (the form has no such caller).
 var azRows = []azRow{
-	//              anon exp  frgn forg aud  del  dis  | scop app0 app  | self stal | none GR   AA   PAA  GA   APA  UA   GrA  | AA*  PAA* UA*
+	//              anon exp  frgn forg aud  del  dis  | scop app0 app  | self stal | none GR   AA   PAA  GA   APA  UA   GrA  | AA*  PAA* UA*  | sAA  sAA- sAAg sAPA
 	{name: "GET method", verb: "GET", path: "/v1.0/{u}/authentication/qrCodePinMethod", prep: azPrepMethod, scopes: azMethodRead,
-		other: "401  401  401  401  401  401  401  | 403  403  200  | 200  200  | 403  200  200  200  200  403  403  403  | 200  200  403",
-		me:    "401  401  401  401  401  401  401  | 403  403  403  | 200  200  | 200  200  200  200  200  200  200  200  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  200  | 200  200  | 403  200  200  200  200  403  403  403  | 200  200  403 | 200  403  403  403",
+		me:    "401  401  401  401  401  401  401  | 403  403  403  | 200  200  | 200  200  200  200  200  200  200  200  | --   --   -- | --   --   --   --"},
 	{name: "PUT method", verb: "PUT", path: "/v1.0/{u}/authentication/qrCodePinMethod", body: `{"standardQRCode":{},"pin":{"code":"{newpin}"}}`, scopes: azMethodWrite,
-		other: "401  401  401  401  401  401  401  | 403  403  201  | 201  CLM  | 403  403  201  201  201  403  403  403  | 403  201  403",
-		me:    "401  401  401  401  401  401  401  | 403  403  403  | 201  CLM  | 201  201  201  201  201  201  201  201  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  201  | 201  CLM  | 403  403  201  201  201  403  403  403  | 403  201  403 | 201  403  403  403",
+		me:    "401  401  401  401  401  401  401  | 403  403  403  | 201  CLM  | 201  201  201  201  201  201  201  201  | --   --   -- | --   --   --   --"},
 	{name: "DELETE method", verb: "DELETE", path: "/v1.0/{u}/authentication/qrCodePinMethod", prep: azPrepMethod, scopes: azMethodWrite,
-		other: "401  401  401  401  401  401  401  | 403  403  204  | 204  CLM  | 403  403  204  204  204  403  403  403  | 403  204  403",
-		me:    "401  401  401  401  401  401  401  | 403  403  403  | 204  CLM  | 204  204  204  204  204  204  204  204  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  204  | 204  CLM  | 403  403  204  204  204  403  403  403  | 403  204  403 | 204  403  403  403",
+		me:    "401  401  401  401  401  401  401  | 403  403  403  | 204  CLM  | 204  204  204  204  204  204  204  204  | --   --   -- | --   --   --   --"},
 	{name: "GET standardQRCode", verb: "GET", path: "/v1.0/{u}/authentication/qrCodePinMethod/standardQRCode", prep: azPrepMethod, scopes: azAuthMethodRead,
-		other: "401  401  401  401  401  401  401  | 403  403  200  | 200  200  | 403  200  200  200  200  403  403  403  | 200  200  403",
-		me:    "401  401  401  401  401  401  401  | 403  403  403  | 200  200  | 200  200  200  200  200  200  200  200  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  200  | 200  200  | 403  200  200  200  200  403  403  403  | 200  200  403 | 200  403  403  403",
+		me:    "401  401  401  401  401  401  401  | 403  403  403  | 200  200  | 200  200  200  200  200  200  200  200  | --   --   -- | --   --   --   --"},
 	{name: "PATCH standardQRCode", verb: "PATCH", path: "/v1.0/{u}/authentication/qrCodePinMethod/standardQRCode", body: `{}`, prep: azPrepNoStandard, scopes: azMethodWrite,
-		other: "401  401  401  401  401  401  401  | 403  403  201  | 201  CLM  | 403  403  201  201  201  403  403  403  | 403  201  403",
-		me:    "401  401  401  401  401  401  401  | 403  403  403  | 201  CLM  | 201  201  201  201  201  201  201  201  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  201  | 201  CLM  | 403  403  201  201  201  403  403  403  | 403  201  403 | 201  403  403  403",
+		me:    "401  401  401  401  401  401  401  | 403  403  403  | 201  CLM  | 201  201  201  201  201  201  201  201  | --   --   -- | --   --   --   --"},
 	{name: "DELETE standardQRCode", verb: "DELETE", path: "/v1.0/{u}/authentication/qrCodePinMethod/standardQRCode", prep: azPrepMethod, scopes: azAuthMethodWrite,
-		other: "401  401  401  401  401  401  401  | 403  403  204  | 204  CLM  | 403  403  204  204  204  403  403  403  | 403  204  403",
-		me:    "401  401  401  401  401  401  401  | 403  403  403  | 204  CLM  | 204  204  204  204  204  204  204  204  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  204  | 204  CLM  | 403  403  204  204  204  403  403  403  | 403  204  403 | 204  403  403  403",
+		me:    "401  401  401  401  401  401  401  | 403  403  403  | 204  CLM  | 204  204  204  204  204  204  204  204  | --   --   -- | --   --   --   --"},
 	{name: "GET temporaryQRCode", verb: "GET", path: "/v1.0/{u}/authentication/qrCodePinMethod/temporaryQRCode", prep: azPrepTemporary, scopes: azMethodRead,
-		other: "401  401  401  401  401  401  401  | 403  403  200  | 200  200  | 403  200  200  200  200  403  403  403  | 200  200  403",
-		me:    "401  401  401  401  401  401  401  | 403  403  403  | 200  200  | 200  200  200  200  200  200  200  200  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  200  | 200  200  | 403  200  200  200  200  403  403  403  | 200  200  403 | 200  403  403  403",
+		me:    "401  401  401  401  401  401  401  | 403  403  403  | 200  200  | 200  200  200  200  200  200  200  200  | --   --   -- | --   --   --   --"},
 	{name: "PATCH temporaryQRCode", verb: "PATCH", path: "/v1.0/{u}/authentication/qrCodePinMethod/temporaryQRCode", body: `{"expireDateTime":"{in4h}"}`, prep: azPrepMethod, scopes: azAuthMethodWrite,
-		other: "401  401  401  401  401  401  401  | 403  403  201  | 201  CLM  | 403  403  201  201  201  403  403  403  | 403  201  403",
-		me:    "401  401  401  401  401  401  401  | 403  403  403  | 201  CLM  | 201  201  201  201  201  201  201  201  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  201  | 201  CLM  | 403  403  201  201  201  403  403  403  | 403  201  403 | 201  403  403  403",
+		me:    "401  401  401  401  401  401  401  | 403  403  403  | 201  CLM  | 201  201  201  201  201  201  201  201  | --   --   -- | --   --   --   --"},
 	{name: "DELETE temporaryQRCode", verb: "DELETE", path: "/v1.0/{u}/authentication/qrCodePinMethod/temporaryQRCode", prep: azPrepTemporary, scopes: azMethodWrite,
-		other: "401  401  401  401  401  401  401  | 403  403  204  | 204  CLM  | 403  403  204  204  204  403  403  403  | 403  204  403",
-		me:    "401  401  401  401  401  401  401  | 403  403  403  | 204  CLM  | 204  204  204  204  204  204  204  204  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  204  | 204  CLM  | 403  403  204  204  204  403  403  403  | 403  204  403 | 204  403  403  403",
+		me:    "401  401  401  401  401  401  401  | 403  403  403  | 204  CLM  | 204  204  204  204  204  204  204  204  | --   --   -- | --   --   --   --"},
 	{name: "GET pin", verb: "GET", path: "/v1.0/{u}/authentication/qrCodePinMethod/pin", prep: azPrepMethod, scopes: azAuthMethodRead,
-		other: "401  401  401  401  401  401  401  | 403  403  200  | 200  200  | 403  200  200  200  200  403  403  403  | 200  200  403",
-		me:    "401  401  401  401  401  401  401  | 403  403  403  | 200  200  | 200  200  200  200  200  200  200  200  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  200  | 200  200  | 403  200  200  200  200  403  403  403  | 200  200  403 | 200  403  403  403",
+		me:    "401  401  401  401  401  401  401  | 403  403  403  | 200  200  | 200  200  200  200  200  200  200  200  | --   --   -- | --   --   --   --"},
 	// Nobody resets their own PIN without an administrator role (D15); an
 	// Authentication Administrator holds a role, so is an admin target too.
 	{name: "PATCH pin (reset)", verb: "PATCH", path: "/v1.0/{u}/authentication/qrCodePinMethod/pin", body: `{}`, prep: azPrepMethod, scopes: azAuthMethodWrite,
-		other: "401  401  401  401  401  401  401  | 403  403  201  | 403  403  | 403  403  201  201  201  403  403  403  | 403  201  403",
-		me:    "401  401  401  401  401  401  401  | 403  403  403  | 403  403  | 403  403  403  201  201  403  403  403  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  201  | 403  403  | 403  403  201  201  201  403  403  403  | 403  201  403 | 201  403  403  403",
+		me:    "401  401  401  401  401  401  401  | 403  403  403  | 403  403  | 403  403  403  201  201  403  403  403  | --   --   -- | --   --   --   --"},
+	// pin/unlock (qrpin's extension) is authorized as a reset is.
+	{name: "POST pin/unlock", verb: "POST", path: "/beta/{u}/authentication/qrCodePinMethod/pin/unlock", prep: azPrepLocked, scopes: azAuthMethodWrite,
+		other: "401  401  401  401  401  401  401  | 403  403  204  | 403  403  | 403  403  204  204  204  403  403  403  | 403  204  403  | 204  403  403  403",
+		me:    "401  401  401  401  401  401  401  | 403  403  403  | 403  403  | 403  403  403  204  204  403  403  403  | --   --   --   | --   --   --   --"},
 	// updatePin: delegated only, on the caller only, no recent sign-in needed (D13, D15).
 	{name: "POST pin/updatePin", verb: "POST", path: "/v1.0/{u}/authentication/qrCodePinMethod/pin/updatePin", body: azUpdateBody, prep: azPrepMethod, scopes: azUpdatePIN,
-		other: "401  401  401  401  401  401  401  | 403  403  403  | 204  204  | 403  403  403  403  403  403  403  403  | 403  403  403",
-		me:    "401  401  401  401  401  401  401  | 403  403  403  | 204  204  | 204  204  204  204  204  204  204  204  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  403  | 204  204  | 403  403  403  403  403  403  403  403  | 403  403  403 | 403  403  403  403",
+		me:    "401  401  401  401  401  401  401  | 403  403  403  | 204  204  | 204  204  204  204  204  204  204  204  | --   --   -- | --   --   --   --"},
 	{name: "PATCH pin/updatePin", verb: "PATCH", path: "/v1.0/{u}/authentication/qrCodePinMethod/pin/updatePin", body: azUpdateBody, prep: azPrepMethod, scopes: azUpdatePIN,
-		other: "401  401  401  401  401  401  401  | 403  403  403  | 204  204  | 403  403  403  403  403  403  403  403  | 403  403  403",
-		me:    "401  401  401  401  401  401  401  | 403  403  403  | 204  204  | 204  204  204  204  204  204  204  204  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  403  | 204  204  | 403  403  403  403  403  403  403  403  | 403  403  403 | 403  403  403  403",
+		me:    "401  401  401  401  401  401  401  | 403  403  403  | 204  204  | 204  204  204  204  204  204  204  204  | --   --   -- | --   --   --   --"},
 	{name: "POST updatePin", verb: "POST", path: "/v1.0/{u}/authentication/qrCodePinMethod/updatePin", body: azUpdateBody, prep: azPrepMethod, scopes: azUpdatePIN,
-		other: "401  401  401  401  401  401  401  | 403  403  403  | 204  204  | 403  403  403  403  403  403  403  403  | 403  403  403",
-		me:    "401  401  401  401  401  401  401  | 403  403  403  | 204  204  | 204  204  204  204  204  204  204  204  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  403  | 204  204  | 403  403  403  403  403  403  403  403  | 403  403  403 | 403  403  403  403",
+		me:    "401  401  401  401  401  401  401  | 403  403  403  | 204  204  | 204  204  204  204  204  204  204  204  | --   --   -- | --   --   --   --"},
 	{name: "PATCH updatePin", verb: "PATCH", path: "/v1.0/{u}/authentication/qrCodePinMethod/updatePin", body: azUpdateBody, prep: azPrepMethod, scopes: azUpdatePIN,
-		other: "401  401  401  401  401  401  401  | 403  403  403  | 204  204  | 403  403  403  403  403  403  403  403  | 403  403  403",
-		me:    "401  401  401  401  401  401  401  | 403  403  403  | 204  204  | 204  204  204  204  204  204  204  204  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  403  | 204  204  | 403  403  403  403  403  403  403  403  | 403  403  403 | 403  403  403  403",
+		me:    "401  401  401  401  401  401  401  | 403  403  403  | 204  204  | 204  204  204  204  204  204  204  204  | --   --   -- | --   --   --   --"},
 	{name: "GET methods", verb: "GET", path: "/v1.0/{u}/authentication/methods", prep: azPrepMethod, scopes: azAuthMethodRead,
-		other: "401  401  401  401  401  401  401  | 403  403  200  | 200  200  | 403  200  200  200  200  403  403  403  | 200  200  403",
-		me:    "401  401  401  401  401  401  401  | 403  403  403  | 200  200  | 200  200  200  200  200  200  200  200  | --   --   --"},
-	//              anon exp  frgn forg aud  del  dis  | scop app0 app  | self stal | none GR   AA   PAA  GA   APA  UA   GrA  | AA*  PAA* UA*
+		other: "401  401  401  401  401  401  401  | 403  403  200  | 200  200  | 403  200  200  200  200  403  403  403  | 200  200  403 | 200  403  403  403",
+		me:    "401  401  401  401  401  401  401  | 403  403  403  | 200  200  | 200  200  200  200  200  200  200  200  | --   --   -- | --   --   --   --"},
+	//              anon exp  frgn forg aud  del  dis  | scop app0 app  | self stal | none GR   AA   PAA  GA   APA  UA   GrA  | AA*  PAA* UA*  | sAA  sAA- sAAg sAPA
 	// Users: reading needs no role (User.Read suffices for oneself); writing
 	// needs Global Administrator, or User Administrator on a user without a role.
 	{name: "GET user", verb: "GET", path: "/v1.0/{u}", scopes: azUserRead,
-		other: "401  401  401  401  401  401  401  | 403  403  200  | 200  200  | 200  200  200  200  200  200  200  200  | 200  200  200",
-		me:    "401  401  401  401  401  401  401  | 200  403  403  | 200  200  | 200  200  200  200  200  200  200  200  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  200  | 200  200  | 200  200  200  200  200  200  200  200  | 200  200  200 | 200  200  200  200",
+		me:    "401  401  401  401  401  401  401  | 200  403  403  | 200  200  | 200  200  200  200  200  200  200  200  | --   --   -- | --   --   --   --"},
 	{name: "PATCH user", verb: "PATCH", path: "/v1.0/{u}", body: `{"displayName":"Renamed"}`, scopes: azUserWrite,
-		other: "401  401  401  401  401  401  401  | 403  403  204  | 403  403  | 403  403  403  403  204  403  204  403  | 403  403  403",
-		me:    "401  401  401  401  401  401  401  | 403  403  403  | 403  403  | 403  403  403  403  204  403  403  403  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  204  | 403  403  | 403  403  403  403  204  403  204  403  | 403  403  403 | 403  403  403  403",
+		me:    "401  401  401  401  401  401  401  | 403  403  403  | 403  403  | 403  403  403  403  204  403  403  403  | --   --   -- | --   --   --   --"},
 	// A user may not delete themselves (GA on /me: 400, nothing deleted).
 	{name: "DELETE user", verb: "DELETE", path: "/v1.0/{u}", scopes: azUserWrite,
-		other: "401  401  401  401  401  401  401  | 403  403  204  | 403  403  | 403  403  403  403  204  403  204  403  | 403  403  403",
-		me:    "401  401  401  401  401  401  401  | 403  403  403  | 403  403  | 403  403  403  403  400  403  403  403  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  204  | 403  403  | 403  403  403  403  204  403  204  403  | 403  403  403 | 403  403  403  403",
+		me:    "401  401  401  401  401  401  401  | 403  403  403  | 403  403  | 403  403  403  403  400  403  403  403  | --   --   -- | --   --   --   --"},
 	{name: "GET users", verb: "GET", path: "/v1.0/users", scopes: azUserRead,
-		other: "401  401  401  401  401  401  401  | 403  403  200  | --   --   | 200  200  200  200  200  200  200  200  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  200  | --   --   | 200  200  200  200  200  200  200  200  | --   --   -- | 200  200  200  200"},
 	{name: "GET users by employeeId", verb: "GET", path: "/beta/users?$filter=employeeId%20eq%20'E-1'", scopes: azUserRead,
-		other: "401  401  401  401  401  401  401  | 403  403  200  | --   --   | 200  200  200  200  200  200  200  200  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  200  | --   --   | 200  200  200  200  200  200  200  200  | --   --   -- | 200  200  200  200"},
 	{name: "POST users", verb: "POST", path: "/v1.0/users", body: `{"userPrincipalName":"created{n}@contoso.com","displayName":"Created"}`, scopes: azUserWrite,
-		other: "401  401  401  401  401  401  401  | 403  403  201  | --   --   | 403  403  403  403  201  403  201  403  | --   --   --"},
-	//              anon exp  frgn forg aud  del  dis  | scop app0 app  | self stal | none GR   AA   PAA  GA   APA  UA   GrA  | AA*  PAA* UA*
+		other: "401  401  401  401  401  401  401  | 403  403  201  | --   --   | 403  403  403  403  201  403  201  403  | --   --   -- | 403  403  403  403"},
+	//              anon exp  frgn forg aud  del  dis  | scop app0 app  | self stal | none GR   AA   PAA  GA   APA  UA   GrA  | AA*  PAA* UA*  | sAA  sAA- sAAg sAPA
 	// Policy (D13, D14).
 	{name: "GET policy", verb: "GET", path: "/v1.0/" + azPolicyPath, prep: azPrepPolicy, scopes: azPolicyRead,
-		other: "401  401  401  401  401  401  401  | 403  403  200  | --   --   | 403  200  403  403  200  200  403  403  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  200  | --   --   | 403  200  403  403  200  200  403  403  | --   --   -- | 403  403  403  403"},
 	{name: "PATCH policy", verb: "PATCH", path: "/beta/" + azPolicyPath, body: `{"@odata.type":"#microsoft.graph.qrCodePinAuthenticationMethodConfiguration","pinLength":12}`, prep: azPrepPolicy, scopes: azPolicyWrite,
-		other: "401  401  401  401  401  401  401  | 403  403  200  | --   --   | 403  403  403  403  200  200  403  403  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  200  | --   --   | 403  403  403  403  200  200  403  403  | --   --   -- | 403  403  403  403"},
 	{name: "DELETE policy", verb: "DELETE", path: "/v1.0/" + azPolicyPath, prep: azPrepPolicy, scopes: azPolicyWrite,
-		other: "401  401  401  401  401  401  401  | 403  403  204  | --   --   | 403  403  403  403  204  204  403  403  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  204  | --   --   | 403  403  403  403  204  204  403  403  | --   --   -- | 403  403  403  403"},
 	// Groups: reading needs no role; writing needs Groups, User or Global Administrator.
 	{name: "GET groups", verb: "GET", path: "/v1.0/groups", prep: azPrepGroup, scopes: azGroupRead,
-		other: "401  401  401  401  401  401  401  | 403  403  200  | --   --   | 200  200  200  200  200  200  200  200  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  200  | --   --   | 200  200  200  200  200  200  200  200  | --   --   -- | 200  200  200  200"},
 	{name: "GET group", verb: "GET", path: "/v1.0/groups/{g}", prep: azPrepGroup, scopes: azGroupRead,
-		other: "401  401  401  401  401  401  401  | 403  403  200  | --   --   | 200  200  200  200  200  200  200  200  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  200  | --   --   | 200  200  200  200  200  200  200  200  | --   --   -- | 200  200  200  200"},
 	{name: "POST groups", verb: "POST", path: "/v1.0/groups", body: `{"displayName":"Created {n}"}`, scopes: azGroupWrite,
-		other: "401  401  401  401  401  401  401  | 403  403  201  | --   --   | 403  403  403  403  201  403  201  201  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  201  | --   --   | 403  403  403  403  201  403  201  201  | --   --   -- | 403  403  403  403"},
 	{name: "DELETE group", verb: "DELETE", path: "/v1.0/groups/{g}", prep: azPrepGroup, scopes: azGroupWrite,
-		other: "401  401  401  401  401  401  401  | 403  403  204  | --   --   | 403  403  403  403  204  403  204  204  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  204  | --   --   | 403  403  403  403  204  403  204  204  | --   --   -- | 403  403  403  403"},
 	{name: "GET members", verb: "GET", path: "/v1.0/groups/{g}/members", prep: azPrepMember, scopes: azMemberRead,
-		other: "401  401  401  401  401  401  401  | 403  403  200  | --   --   | 200  200  200  200  200  200  200  200  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  200  | --   --   | 200  200  200  200  200  200  200  200  | --   --   -- | 200  200  200  200"},
 	{name: "POST member", verb: "POST", path: "/v1.0/groups/{g}/members/$ref", body: `{"@odata.id":"https://graph.microsoft.com/v1.0/directoryObjects/{m}"}`, prep: azPrepGroup, scopes: azMemberWrite,
-		other: "401  401  401  401  401  401  401  | 403  403  204  | --   --   | 403  403  403  403  204  403  204  204  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  204  | --   --   | 403  403  403  403  204  403  204  204  | --   --   -- | 403  403  403  403"},
 	{name: "DELETE member", verb: "DELETE", path: "/v1.0/groups/{g}/members/{m}/$ref", prep: azPrepMember, scopes: azMemberWrite,
-		other: "401  401  401  401  401  401  401  | 403  403  204  | --   --   | 403  403  403  403  204  403  204  204  | --   --   --"},
+		other: "401  401  401  401  401  401  401  | 403  403  204  | --   --   | 403  403  403  403  204  403  204  204  | --   --   -- | 403  403  403  403"},
+	//              anon exp  frgn forg aud  del  dis  | scop app0 app  | self stal | none GR   AA   PAA  GA   APA  UA   GrA  | AA*  PAA* UA*  | sAA  sAA- sAAg sAPA
+	// Administrative units: reading needs no role; writing (members
+	// included) needs Privileged Role Administrator or Global Administrator.
+	{name: "GET units", verb: "GET", path: "/v1.0/directory/administrativeUnits", prep: azPrepUnit, scopes: azUnitRead,
+		other: "401  401  401  401  401  401  401  | 403  403  200  | --   --   | 200  200  200  200  200  200  200  200  | --   --   --   | 200  200  200  200"},
+	{name: "GET unit", verb: "GET", path: "/beta/directory/administrativeUnits/{au}", prep: azPrepUnit, scopes: azUnitRead,
+		other: "401  401  401  401  401  401  401  | 403  403  200  | --   --   | 200  200  200  200  200  200  200  200  | --   --   --   | 200  200  200  200"},
+	{name: "POST units", verb: "POST", path: "/v1.0/directory/administrativeUnits", body: `{"displayName":"Store {n}"}`, scopes: azUnitWrite,
+		other: "401  401  401  401  401  401  401  | 403  403  201  | --   --   | 403  403  403  403  201  403  403  403  | --   --   --   | 403  403  403  403"},
+	{name: "PATCH unit", verb: "PATCH", path: "/v1.0/directory/administrativeUnits/{au}", body: `{"description":"Renamed {n}"}`, prep: azPrepUnit, scopes: azUnitWrite,
+		other: "401  401  401  401  401  401  401  | 403  403  204  | --   --   | 403  403  403  403  204  403  403  403  | --   --   --   | 403  403  403  403"},
+	{name: "DELETE unit", verb: "DELETE", path: "/v1.0/directory/administrativeUnits/{au}", prep: azPrepUnit, scopes: azUnitWrite,
+		other: "401  401  401  401  401  401  401  | 403  403  204  | --   --   | 403  403  403  403  204  403  403  403  | --   --   --   | 403  403  403  403"},
+	{name: "GET unit members", verb: "GET", path: "/v1.0/directory/administrativeUnits/{au}/members", prep: azPrepUnitMember, scopes: azUnitRead,
+		other: "401  401  401  401  401  401  401  | 403  403  200  | --   --   | 200  200  200  200  200  200  200  200  | --   --   --   | 200  200  200  200"},
+	{name: "POST unit member", verb: "POST", path: "/v1.0/directory/administrativeUnits/{au}/members/$ref", body: `{"@odata.id":"https://graph.microsoft.com/v1.0/directoryObjects/{m}"}`, prep: azPrepUnit, scopes: azUnitWrite,
+		other: "401  401  401  401  401  401  401  | 403  403  204  | --   --   | 403  403  403  403  204  403  403  403  | --   --   --   | 403  403  403  403"},
+	{name: "DELETE unit member", verb: "DELETE", path: "/v1.0/directory/administrativeUnits/{au}/members/{m}/$ref", prep: azPrepUnitMember, scopes: azUnitWrite,
+		other: "401  401  401  401  401  401  401  | 403  403  204  | --   --   | 403  403  403  403  204  403  403  403  | --   --   --   | 403  403  403  403"},
 }
 
 const azPolicyPath = "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/qrCodePin"
@@ -193,6 +223,8 @@ var (
 	azGroupWrite      = azScopes{"", "Group.ReadWrite.All"}
 	azMemberRead      = azScopes{"", "GroupMember.Read.All"}
 	azMemberWrite     = azScopes{"", "GroupMember.ReadWrite.All"}
+	azUnitRead        = azScopes{"", "AdministrativeUnit.Read.All"}
+	azUnitWrite       = azScopes{"", "AdministrativeUnit.ReadWrite.All"}
 )
 
 // azPrep is the state a row needs before its request, so that a permitted
@@ -207,6 +239,9 @@ const (
 	azPrepPolicy            // the tenant policy differs from the defaults
 	azPrepGroup             // a group exists ({g})
 	azPrepMember            // a group exists and the target ({m}) is a member
+	azPrepLocked            // as azPrepMethod, the PIN disabled after too many wrong PINs
+	azPrepUnit              // an administrative unit exists ({au})
+	azPrepUnitMember        // an administrative unit exists and the target ({m}) is a member
 )
 
 type azRow struct {
@@ -234,13 +269,14 @@ const (
 	azStale
 	azRole        // delegated .All caller with role, on a target without roles
 	azRoleOnAdmin // delegated .All caller with role, on a target holding targetRole
+	azScoped      // delegated .All caller with role scoped to a unit, on a target placed by scope
 )
 
 var azColumns = []struct {
 	name       string
 	kind       azKind
 	role       string // the caller's directory role
-	targetRole string // azRoleOnAdmin: the target's directory role
+	targetRole string // azRoleOnAdmin: the target's directory role; azScoped: where the target is
 }{
 	{"anon", azAnon, "", ""},
 	{"exp", azExpired, "", ""},
@@ -265,7 +301,18 @@ var azColumns = []struct {
 	{"AA*", azRoleOnAdmin, auth.AuthenticationAdministrator, auth.GlobalReader},
 	{"PAA*", azRoleOnAdmin, auth.PrivilegedAuthenticationAdministrator, auth.GlobalAdministrator},
 	{"UA*", azRoleOnAdmin, auth.UserAdministrator, auth.AuthenticationAdministrator},
+	{"sAA", azScoped, auth.AuthenticationAdministrator, azInUnit},
+	{"sAA-", azScoped, auth.AuthenticationAdministrator, azInOtherUnit},
+	{"sAAg", azScoped, auth.AuthenticationAdministrator, azInGroupInUnit},
+	{"sAPA", azScoped, auth.AuthenticationPolicyAdministrator, azInUnit},
 }
+
+// Where an azScoped column's target is.
+const (
+	azInUnit        = "in the unit"
+	azInOtherUnit   = "in another unit"
+	azInGroupInUnit = "in a group in the unit"
+)
 
 // Expected cell values besides plain statuses.
 const (
@@ -430,7 +477,24 @@ type azEnv struct {
 	wrongAu *auth.Tokens
 	pinHash string
 	n       int
-	inBatch bool // cells send their request inside a JSON batch
+	inBatch bool   // cells send their request inside a JSON batch
+	unit    string // the unit of the last azScoped caller made
+}
+
+// newUnit stores an administrative unit and returns its id.
+func (z *azEnv) newUnit() string {
+	id := uuid.NewString()
+	if err := z.e.store.CreateUnit(context.Background(), store.AdministrativeUnit{ID: id, DisplayName: "Store " + z.next(), Created: z.e.clock.Now()}); err != nil {
+		z.t.Fatal(err)
+	}
+	return id
+}
+
+// addToUnit adds a user or group to a unit, straight in the store.
+func (z *azEnv) addToUnit(unit, member string) {
+	if err := z.e.store.AddUnitMember(context.Background(), unit, member); err != nil {
+		z.t.Fatal(err)
+	}
 }
 
 func newAzEnv(t *testing.T, foreign *auth.KeySet) *azEnv {
@@ -486,6 +550,8 @@ func (z *azEnv) token(row azRow, i int, prepare func(caller store.User)) (string
 		if col.role != "" {
 			roles = []string{col.role}
 		}
+	case azScoped:
+		scopes = []string{row.scopes.all}
 	default: // the 401 columns: a caller who could do everything but for the token
 		roles = []string{auth.GlobalAdministrator}
 		for _, s := range []string{row.scopes.self, row.scopes.all} {
@@ -495,6 +561,13 @@ func (z *azEnv) token(row azRow, i int, prepare func(caller store.User)) (string
 		}
 	}
 	u := e.user("caller"+z.next()+"@contoso.com", roles...)
+	if col.kind == azScoped { // the role over a unit of its own; the token has no wids
+		z.unit = z.newUnit()
+		if err := e.store.CreateRoleAssignment(context.Background(), store.RoleAssignment{ID: uuid.NewString(),
+			PrincipalID: u.ID, RoleDefinitionID: col.role, UnitID: z.unit}); err != nil {
+			z.t.Fatal(err)
+		}
+	}
 	p := auth.Principal{Kind: auth.Delegated, ObjectID: u.ID, AppID: uuid.NewString(), TenantID: e.tenant,
 		UPN: u.UPN, Scopes: scopes, DirectoryRoles: roles, AuthTime: authTime}
 	var tok string
@@ -586,7 +659,7 @@ func (z *azEnv) cell(row azRow, me bool, i int, want int) {
 	selfTarget := me || col.kind == azSelf || col.kind == azStale
 	if !selfTarget {
 		var roles []string
-		if col.targetRole != "" {
+		if col.kind == azRoleOnAdmin {
 			roles = []string{col.targetRole}
 		}
 		target = e.user("target"+z.next()+"@contoso.com", roles...)
@@ -622,15 +695,43 @@ func (z *azEnv) cell(row azRow, me bool, i int, want int) {
 			}
 		}
 	}
+	var unit string
+	switch row.prep {
+	case azPrepUnit, azPrepUnitMember:
+		unit = z.newUnit()
+		if row.prep == azPrepUnitMember {
+			if target.ID == "" {
+				target = e.user("member" + z.next() + "@contoso.com")
+			}
+			z.addToUnit(unit, target.ID)
+		}
+	}
 	if target.ID == "" && strings.Contains(row.body+row.path, "{m}") {
 		target = e.user("member" + z.next() + "@contoso.com")
+	}
+	if col.kind == azScoped && target.ID != "" && !selfTarget {
+		switch col.targetRole {
+		case azInUnit:
+			z.addToUnit(z.unit, target.ID)
+		case azInOtherUnit:
+			z.addToUnit(z.newUnit(), target.ID)
+		case azInGroupInUnit:
+			g := uuid.NewString()
+			if err := e.store.CreateGroup(ctx, store.Group{ID: g, DisplayName: "Group " + z.next(), Created: e.clock.Now()}); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.store.AddGroupMember(ctx, g, target.ID); err != nil {
+				t.Fatal(err)
+			}
+			z.addToUnit(z.unit, g)
+		}
 	}
 
 	seg := "users/" + target.ID
 	if me {
 		seg = "me"
 	}
-	path := strings.NewReplacer("{u}", seg, "{g}", group, "{m}", target.ID).Replace(row.path)
+	path := strings.NewReplacer("{u}", seg, "{g}", group, "{au}", unit, "{m}", target.ID).Replace(row.path)
 	body := z.body(row.body, target)
 
 	before := z.dump()
@@ -766,6 +867,9 @@ func (z *azEnv) prepUser(p azPrep, u store.User) {
 	switch p {
 	case azPrepMethod:
 		m.Standard = code(method.Standard, 365*24*time.Hour)
+	case azPrepLocked:
+		m.Standard = code(method.Standard, 365*24*time.Hour)
+		m.Lockout = method.Lockout{Failures: 100, Disabled: true}
 	case azPrepNoStandard:
 	case azPrepTemporary:
 		m.Standard = code(method.Standard, 365*24*time.Hour)

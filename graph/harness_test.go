@@ -126,7 +126,9 @@ func (e *env) userToken(u store.User, scopes ...string) string {
 	p := auth.Principal{Kind: auth.Delegated, ObjectID: u.ID, AppID: uuid.NewString(), TenantID: e.tenant, UPN: u.UPN,
 		Scopes: scopes, AuthTime: e.clock.Now()}
 	for _, a := range as {
-		p.DirectoryRoles = append(p.DirectoryRoles, a.RoleDefinitionID)
+		if a.UnitID == "" { // wids carry tenant-wide roles only
+			p.DirectoryRoles = append(p.DirectoryRoles, a.RoleDefinitionID)
+		}
 	}
 	return e.mint(p)
 }

@@ -17,6 +17,7 @@ import (
 // classifies).
 type Management interface {
 	AddMember(ctx context.Context, p auth.Principal, groupID, userID string) error
+	AddUnitMember(ctx context.Context, p auth.Principal, unitID, memberID string) error
 	AddPassword(ctx context.Context, p auth.Principal, ref admin.AppRef, in admin.PasswordInput) (admin.NewPassword, error)
 	Authenticate(ctx context.Context, p auth.Principal) (auth.Principal, error)
 	AuthenticateExternal(ctx context.Context, id auth.ExternalIdentity) (auth.Principal, error)
@@ -24,6 +25,7 @@ type Management interface {
 	CreateMethod(ctx context.Context, p auth.Principal, ref admin.UserRef, in admin.CreateMethodInput) (admin.CreatedMethod, error)
 	CreateRoleAssignment(ctx context.Context, p auth.Principal, in admin.RoleAssignmentInput) (store.RoleAssignment, error)
 	CreateServicePrincipal(ctx context.Context, p auth.Principal, appID string) (admin.ServicePrincipal, error)
+	CreateUnit(ctx context.Context, p auth.Principal, in admin.UnitInput) (store.AdministrativeUnit, error)
 	CreateUser(ctx context.Context, p auth.Principal, in admin.UserInput) (store.User, error)
 	DeleteApplication(ctx context.Context, p auth.Principal, ref admin.AppRef) error
 	DeleteCode(ctx context.Context, p auth.Principal, ref admin.UserRef, kind method.Kind) error
@@ -31,6 +33,7 @@ type Management interface {
 	DeleteMethod(ctx context.Context, p auth.Principal, ref admin.UserRef) error
 	DeletePolicy(ctx context.Context, p auth.Principal) error
 	DeleteRoleAssignment(ctx context.Context, p auth.Principal, id string) error
+	DeleteUnit(ctx context.Context, p auth.Principal, id string) error
 	DeleteUser(ctx context.Context, p auth.Principal, ref admin.UserRef) error
 	GetApplication(ctx context.Context, p auth.Principal, ref admin.AppRef) (store.Application, error)
 	GetCode(ctx context.Context, p auth.Principal, ref admin.UserRef, kind method.Kind) (store.User, method.QRCode, error)
@@ -48,6 +51,7 @@ type Management interface {
 	GetRoleAssignment(ctx context.Context, p auth.Principal, id string) (store.RoleAssignment, error)
 	GetRoleDefinition(ctx context.Context, p auth.Principal, id string) (auth.Role, error)
 	GetServicePrincipal(ctx context.Context, p auth.Principal, ref admin.SPRef) (admin.ServicePrincipal, error)
+	GetUnit(ctx context.Context, p auth.Principal, id string) (store.AdministrativeUnit, error)
 	GetUser(ctx context.Context, p auth.Principal, ref admin.UserRef) (store.User, error)
 	GrantAppRole(ctx context.Context, p auth.Principal, ref admin.SPRef, asResource bool, in admin.GrantInput) (admin.AppRoleAssignment, error)
 	ListAppRoleAssignedTo(ctx context.Context, p auth.Principal, ref admin.SPRef) ([]admin.AppRoleAssignment, error)
@@ -61,15 +65,20 @@ type Management interface {
 	ListRoleDefinitions(ctx context.Context, p auth.Principal) ([]auth.Role, error)
 	ListServicePrincipals(ctx context.Context, p auth.Principal, after string, limit int, f admin.ServicePrincipalFilter) ([]admin.ServicePrincipal, error)
 	ListSignInLogs(ctx context.Context, p auth.Principal, f store.AuditFilter, limit int) ([]store.SignInLog, error)
+	ListUnitMembers(ctx context.Context, p auth.Principal, unitID, after string, limit int) ([]store.UnitMember, error)
+	ListUnits(ctx context.Context, p auth.Principal, after string, limit int) ([]store.AdministrativeUnit, error)
 	ListUsers(ctx context.Context, p auth.Principal, after string, limit int) ([]store.User, error)
 	ListUsersByEmployeeID(ctx context.Context, p auth.Principal, employeeID, after string, limit int) ([]store.User, error)
 	PatchCode(ctx context.Context, p auth.Principal, ref admin.UserRef, kind method.Kind, in admin.CodeInput) (admin.PatchedCode, error)
 	RegisterApplication(ctx context.Context, p auth.Principal, in admin.ApplicationInput) (store.Application, error)
 	RemoveMember(ctx context.Context, p auth.Principal, groupID, userID string) error
+	RemoveUnitMember(ctx context.Context, p auth.Principal, unitID, memberID string) error
 	RemovePassword(ctx context.Context, p auth.Principal, ref admin.AppRef, keyID string) error
 	ResetPIN(ctx context.Context, p auth.Principal, ref admin.UserRef) (admin.ResetPINResult, error)
 	RevokeAppRole(ctx context.Context, p auth.Principal, ref admin.SPRef, asResource bool, assignmentID string) error
 	UpdateApplication(ctx context.Context, p auth.Principal, ref admin.AppRef, in admin.ApplicationInput) (store.Application, error)
+	UnlockPIN(ctx context.Context, p auth.Principal, ref admin.UserRef) (store.User, error)
+	UpdateUnit(ctx context.Context, p auth.Principal, id string, in admin.UnitInput) error
 	UpdatePIN(ctx context.Context, p auth.Principal, ref admin.UserRef, current, next string) error
 	UpdatePolicy(ctx context.Context, p auth.Principal, read func() (admin.PolicyPatch, error)) (method.Policy, error)
 	UpdateUser(ctx context.Context, p auth.Principal, ref admin.UserRef, in admin.UserInput) error

@@ -174,6 +174,18 @@ func (s *Server) resetPIN(c *call) (int, any, error) {
 	return http.StatusCreated, j, nil
 }
 
+// unlockPIN is qrpin's extension pin/unlock: it lifts the PIN's lockout
+// and keeps the PIN. It takes no body (an empty JSON object is accepted)
+// and answers 204.
+func (s *Server) unlockPIN(c *call) (int, any, error) {
+	var body map[string]any
+	if err := c.decode(&body, true); err != nil {
+		return 0, nil, err
+	}
+	_, err := s.Admin.UnlockPIN(c.r.Context(), c.p, c.userRef())
+	return http.StatusNoContent, nil, err
+}
+
 func (s *Server) updatePIN(c *call) (int, any, error) {
 	var body struct {
 		Current string `json:"currentPin"`

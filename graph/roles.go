@@ -62,7 +62,7 @@ type roleAssignmentJSON struct {
 
 func toRoleAssignment(a store.RoleAssignment) *roleAssignmentJSON {
 	return &roleAssignmentJSON{Type: typeRoleAssignment, ID: a.ID, PrincipalID: a.PrincipalID,
-		RoleDefinitionID: a.RoleDefinitionID, DirectoryScopeID: admin.DirectoryScopeRoot}
+		RoleDefinitionID: a.RoleDefinitionID, DirectoryScopeID: admin.DirectoryScope(a)}
 }
 
 func (s *Server) listRoleDefinitions(c *call) (int, any, error) {
@@ -144,8 +144,8 @@ func (s *Server) deleteRoleAssignment(c *call) (int, any, error) {
 }
 
 // parseRoleAssignmentFilter reads the $filter role assignment lists
-// support: "principalId eq '...'", "roleDefinitionId eq '...'", or both
-// joined by "and". Property names and operators are case-insensitive;
+// support: "principalId eq '...'", "roleDefinitionId eq '...'",
+// "directoryScopeId eq '...'", or several of them joined by "and". Property names and operators are case-insensitive;
 // a quote inside a value is doubled, as OData writes it.
 func parseRoleAssignmentFilter(s string) (admin.RoleAssignmentFilter, error) {
 	var f admin.RoleAssignmentFilter
@@ -154,7 +154,7 @@ func parseRoleAssignmentFilter(s string) (admin.RoleAssignmentFilter, error) {
 	}
 	unsupported := func(why string) error {
 		return apperr.New(apperr.Invalid, "Request_UnsupportedQuery",
-			"Unsupported $filter '%s': %s. Role assignments can be filtered by principalId eq '{id}', roleDefinitionId eq '{id}', or both joined by 'and'.", s, why)
+			"Unsupported $filter '%s': %s. Role assignments can be filtered by principalId eq '{id}', roleDefinitionId eq '{id}' and directoryScopeId eq '{scope}', joined by 'and'.", s, why)
 	}
 	rest := s
 	for i := 0; ; i++ {
@@ -175,6 +175,8 @@ func parseRoleAssignmentFilter(s string) (admin.RoleAssignmentFilter, error) {
 			dst = &f.PrincipalID
 		case strings.EqualFold(prop, "roleDefinitionId"):
 			dst = &f.RoleDefinitionID
+		case strings.EqualFold(prop, "directoryScopeId"):
+			dst = &f.DirectoryScopeID
 		default:
 			return f, unsupported("filtering on '" + prop + "' is not supported")
 		}
@@ -186,8 +188,8 @@ func parseRoleAssignmentFilter(s string) (admin.RoleAssignmentFilter, error) {
 			return f, nil
 		}
 		var and string
-		if and, rest, ok = filterWord(rest); !ok || !strings.EqualFold(and, "and") || i > 0 {
-			return f, unsupported("only one 'and' of principalId and roleDefinitionId is supported")
+		if and, rest, ok = filterWord(rest); !ok || !strings.EqualFold(and, "and") || i > 1 {
+			return f, unsupported("only 'and' of principalId, roleDefinitionId and directoryScopeId is supported")
 		}
 	}
 }

@@ -141,6 +141,9 @@ func TestRoleAssignmentsLifecycle(t *testing.T) {
 	count("principalId eq '"+ana.ID+"' and roleDefinitionId eq '"+auth.UserAdministrator+"'", 1)
 	count("roleDefinitionId eq '"+auth.GlobalAdministrator+"' and principalId eq '"+ana.ID+"'", 0)
 	count("principalId eq 'it''s not an id'", 0)
+	count("directoryScopeId eq '/'", 3)
+	count("directoryScopeId eq '/administrativeUnits/"+uuid.NewString()+"'", 0)
+	count("principalId eq '"+ana.ID+"' and roleDefinitionId eq '"+auth.UserAdministrator+"' and directoryScopeId eq '/'", 1)
 	for _, a := range list("principalId eq '" + ana.ID + "'") {
 		rlEq(t, "principalId", a["principalId"], ana.ID)
 		rlEq(t, "directoryScopeId", a["directoryScopeId"], "/")
@@ -194,7 +197,7 @@ func TestRoleAssignmentErrors(t *testing.T) {
 		{"no principalId", `{"roleDefinitionId":"` + auth.GlobalReader + `","directoryScopeId":"/"}`, 400, "Request_BadRequest"},
 		{"no roleDefinitionId", `{"principalId":"` + ana.ID + `","directoryScopeId":"/"}`, 400, "Request_BadRequest"},
 		{"no directoryScopeId", `{"principalId":"` + ana.ID + `","roleDefinitionId":"` + auth.GlobalReader + `"}`, 400, "Request_BadRequest"},
-		{"administrative unit scope", `{"principalId":"` + ana.ID + `","roleDefinitionId":"` + auth.GlobalReader + `","directoryScopeId":"/administrativeUnits/5d107bba-d8e2-4e13-b6ae-884be90e5d1a"}`, 400, "Request_BadRequest"},
+		{"a role qrpin does not scope to a unit", `{"principalId":"` + ana.ID + `","roleDefinitionId":"` + auth.GlobalReader + `","directoryScopeId":"/administrativeUnits/5d107bba-d8e2-4e13-b6ae-884be90e5d1a"}`, 400, "Request_BadRequest"},
 		{"principalId not a GUID", rlBody("ana@contoso.com", auth.GlobalReader), 400, "Request_BadRequest"},
 		{"unknown principal", rlBody(uuid.NewString(), auth.GlobalReader), 404, "Request_ResourceNotFound"},
 		{"unknown role", rlBody(ana.ID, "729827e3-9c14-49f7-bb1b-9608f156bbb8"), 404, "Request_ResourceNotFound"},
@@ -230,6 +233,8 @@ func TestRoleAssignmentErrors(t *testing.T) {
 		"principalId eq '" + ana.ID + "' and principalId eq '" + ana.ID + "'",
 		"principalId eq '" + ana.ID + "' and",
 		"principalId eq 'a' and roleDefinitionId eq 'b' and principalId eq 'c'",
+		"principalId eq 'a' and roleDefinitionId eq 'b' and directoryScopeId eq '/' and principalId eq 'c'",
+		"directoryScopeId eq '/' and directoryScopeId eq '/'",
 		"startswith(principalId,'a')",
 		"principalId in ('a','b')",
 		"eq",

@@ -21,6 +21,7 @@ func (s *Server) register() {
 	}
 	r.add(http.MethodGet, qrMethod+"/pin", s.getPIN)
 	r.add(http.MethodPatch, qrMethod+"/pin", s.resetPIN)
+	r.add(http.MethodPost, qrMethod+"/pin/unlock", s.unlockPIN) // qrpin's extension
 	for _, path := range []string{qrMethod + "/pin/updatePin", qrMethod + "/updatePin"} {
 		r.add(http.MethodPost, path, s.updatePIN)
 		r.add(http.MethodPatch, path, s.updatePIN)
@@ -52,6 +53,7 @@ func (s *Server) register() {
 	r.add(http.MethodPost, "$batch", s.batch)
 
 	s.registerRoles(r)
+	s.registerUnits(r)
 	s.registerApplications()
 	s.registerAuditLogs(r)
 	s.registerReports(r)

@@ -431,7 +431,9 @@ func (s *Service) finish(ctx context.Context, ev Event, u store.User, authReques
 	}
 	var wids []string
 	for _, a := range as {
-		wids = append(wids, a.RoleDefinitionID)
+		if a.UnitID == "" { // wids carry tenant-wide roles only, as Entra's do
+			wids = append(wids, a.RoleDefinitionID)
+		}
 	}
 	ts, err := s.mint(u, wids, now)
 	if err != nil {

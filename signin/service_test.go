@@ -25,6 +25,12 @@ func TestSignInIssuesTokens(t *testing.T) {
 		RoleDefinitionID: auth.GlobalReader}); err != nil {
 		t.Fatal(err)
 	}
+	// A role scoped to an administrative unit is never in wids (Entra's
+	// hold tenant-wide roles only): the management service reads it.
+	if err := e.st.CreateRoleAssignment(ctx, store.RoleAssignment{ID: uuid.NewString(), PrincipalID: b.user.ID,
+		RoleDefinitionID: auth.AuthenticationAdministrator, UnitID: uuid.NewString()}); err != nil {
+		t.Fatal(err)
+	}
 	e.update(b.user.ID, func(m *method.Method) { m.Lockout.Failures = 3 })
 	e.clock.Advance(time.Hour)
 	now := e.clock.Now()

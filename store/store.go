@@ -47,11 +47,57 @@ type Group struct {
 }
 
 // RoleAssignment gives a principal a directory role (by role template id)
-// over the whole tenant.
+// over the whole tenant, or over one administrative unit.
 type RoleAssignment struct {
 	ID               string
 	PrincipalID      string
 	RoleDefinitionID string
+	// UnitID is the administrative unit the role is scoped to (Graph's
+	// directoryScopeId "/administrativeUnits/{UnitID}"); "" for the whole
+	// tenant (directoryScopeId "/").
+	UnitID string
+}
+
+// AdministrativeUnit is a directory administrative unit: a set of users and
+// groups that role assignments can be scoped to.
+type AdministrativeUnit struct {
+	ID          string // GUID
+	DisplayName string
+	Description string
+	// Visibility is Graph's visibility: "" (public membership) or
+	// "HiddenMembership".
+	Visibility string
+	Created    time.Time
+}
+
+// UnitMember is one member of an administrative unit: exactly one of User
+// and Group is set.
+type UnitMember struct {
+	User  *User
+	Group *Group
+}
+
+// ID returns the member's object id.
+func (m UnitMember) ID() string {
+	if m.User != nil {
+		return m.User.ID
+	}
+	if m.Group != nil {
+		return m.Group.ID
+	}
+	return ""
+}
+
+// UserSearch selects users for SearchUsers.
+type UserSearch struct {
+	// Prefix matches users whose displayName or userPrincipalName begins
+	// with it (ASCII letters compared case-insensitively) or whose
+	// employeeId begins with it (compared exactly). "" matches everyone.
+	Prefix string
+	// Scoped limits the search to direct members of UnitIDs (nobody when
+	// UnitIDs is empty); unscoped searches every user.
+	Scoped  bool
+	UnitIDs []string
 }
 
 // Application is a registered client application: Graph's application
@@ -316,12 +362,44 @@ type Store interface {
 	// ErrNotFound when the user is missing.
 	UserGroupIDs(ctx context.Context, userID string) ([]string, error)
 
+	// SearchUsers returns up to limit users that q selects with ID > after,
+	// ordered by ID.
+	SearchUsers(ctx context.Context, q UserSearch, after string, limit int) ([]User, error)
+
 	// CreateRoleAssignment: ErrConflict when the same principal already
-	// holds the same role.
+	// holds the same role over the same scope (UnitID). A scoped
+	// assignment's unit need not exist: the service checks it.
 	CreateRoleAssignment(ctx context.Context, a RoleAssignment) error
 	// ListRoleAssignments lists a principal's assignments ("" lists all).
 	ListRoleAssignments(ctx context.Context, principalID string) ([]RoleAssignment, error)
 	DeleteRoleAssignment(ctx context.Context, id string) error
+
+	// CreateUnit stores a new administrative unit (ErrConflict when its id
+	// is in use).
+	CreateUnit(ctx context.Context, u AdministrativeUnit) error
+	GetUnit(ctx context.Context, id string) (AdministrativeUnit, error)
+	// ListUnits returns up to limit units with ID > after, ordered by ID.
+	ListUnits(ctx context.Context, after string, limit int) ([]AdministrativeUnit, error)
+	// UpdateUnit applies fn to the stored unit in one transaction; fn
+	// cannot change ID.
+	UpdateUnit(ctx context.Context, id string, fn func(*AdministrativeUnit) error) (AdministrativeUnit, error)
+	// DeleteUnit deletes the unit, its memberships and the role assignments
+	// scoped to it.
+	DeleteUnit(ctx context.Context, id string) error
+	// AddUnitMember adds the user or group with id memberID to the unit:
+	// ErrNotFound when the unit or the member is missing, ErrConflict when
+	// it is a member already.
+	AddUnitMember(ctx context.Context, unitID, memberID string) error
+	// RemoveUnitMember: ErrNotFound when memberID is not a member.
+	RemoveUnitMember(ctx context.Context, unitID, memberID string) error
+	// ListUnitMembers returns up to limit members (users and groups) with
+	// ID > after, ordered by ID; ErrNotFound when the unit is missing.
+	ListUnitMembers(ctx context.Context, unitID, after string, limit int) ([]UnitMember, error)
+	// UserUnitIDs returns the ids of the units the user is a direct member
+	// of, sorted (a unit holding one of the user's groups is not one of
+	// them); none for a missing user. Deleting a user or a group removes its
+	// memberships.
+	UserUnitIDs(ctx context.Context, userID string) ([]string, error)
 
 	// CreateMethod stores a new method for m.UserID: ErrNotFound when the
 	// user is missing, ErrConflict when the user has a method.

@@ -25,7 +25,8 @@ func migrateDataCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate-data",
 		Short: "Copy everything from an embedded (SQLite) data directory into a PostgreSQL database",
-		Long: "migrate-data copies users, groups and their members, applications, role assignments, QR code + PIN\n" +
+		Long: "migrate-data copies users, groups and their members, administrative units and their members,\n" +
+			"applications, role assignments, QR code + PIN\n" +
 			"methods (codes and lockout state included), the tenant policy, the audit logs and the settings (tenant id, pepper check) from the\n" +
 			"SQLite database of a data directory into a PostgreSQL database, then checks that the target holds as\n" +
 			"many of each as the source. Stop the servers on the data directory first. Rows the target already\n" +
@@ -88,7 +89,7 @@ type copier struct {
 	workers  int // users copied at once
 
 	users, methods, codes, groups, members, applications, assignments count
-	signInLogs, audits                                                count
+	units, unitMembers, signInLogs, audits                            count
 }
 
 // count is how many rows of one kind were copied and found already there.
@@ -117,6 +118,8 @@ func (c *copier) steps() []step {
 		{"QR codes", func(context.Context) (*count, error) { return &c.codes, nil }},
 		{"groups", c.copyGroups},
 		{"group members", func(context.Context) (*count, error) { return &c.members, nil }}, // with their groups
+		{"units", c.copyUnits},
+		{"unit members", func(context.Context) (*count, error) { return &c.unitMembers, nil }}, // with their units
 		{"applications", c.copyApplications},
 		{"role assignments", c.copyRoleAssignments},
 		{"policy", c.copyPolicy},
@@ -277,6 +280,57 @@ func (c *copier) copyGroup(ctx context.Context, g store.Group) error {
 			return err
 		}
 		after = page[len(page)-1].ID
+	}
+}
+
+func (c *copier) copyUnits(ctx context.Context) (*count, error) {
+	after := ""
+	for {
+		page, err := c.src.ListUnits(ctx, after, 1000)
+		if err != nil || len(page) == 0 {
+			return &c.units, err
+		}
+		for _, u := range page {
+			if err := c.copyUnit(ctx, u); err != nil {
+				return nil, err
+			}
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+// copyUnit copies an administrative unit and its members (users and
+// groups, copied before it).
+func (c *copier) copyUnit(ctx context.Context, u store.AdministrativeUnit) error {
+	ok, err := created(c.dst.CreateUnit(ctx, u), func() error {
+		got, err := c.dst.GetUnit(ctx, u.ID)
+		if err == nil && !(got.DisplayName == u.DisplayName && got.Description == u.Description &&
+			got.Visibility == u.Visibility && got.Created.Equal(u.Created)) {
+			err = fmt.Errorf("administrative unit %s differs in the target", u.ID)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	c.units.add(ok)
+	after := ""
+	for {
+		page, err := c.src.ListUnitMembers(ctx, u.ID, after, 1000)
+		if err != nil || len(page) == 0 {
+			return err
+		}
+		err = forEach(ctx, c.workers, page, func(ctx context.Context, m store.UnitMember) error {
+			ok, err := created(c.dst.AddUnitMember(ctx, u.ID, m.ID()), func() error { return nil })
+			if err == nil {
+				c.unitMembers.add(ok)
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		after = page[len(page)-1].ID()
 	}
 }
 
@@ -451,6 +505,26 @@ func (c *copier) verify(ctx context.Context, out io.Writer) error {
 		groups += int64(len(page))
 		after = page[len(page)-1].ID
 	}
+	var units, unitMembers int64
+	after = ""
+	for {
+		page, err := c.dst.ListUnits(ctx, after, 1000)
+		if err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, u := range page {
+			ms, err := c.dst.ListUnitMembers(ctx, u.ID, "", 0)
+			if err != nil {
+				return fmt.Errorf("verify: %w", err)
+			}
+			unitMembers += int64(len(ms))
+		}
+		units += int64(len(page))
+		after = page[len(page)-1].ID
+	}
 	var applications int64
 	after = ""
 	for {
@@ -486,6 +560,8 @@ func (c *copier) verify(ctx context.Context, out io.Writer) error {
 		{"QR codes", c.codes.total(), codes},
 		{"groups", c.groups.total(), groups},
 		{"group members", c.members.total(), members},
+		{"units", c.units.total(), units},
+		{"unit members", c.unitMembers.total(), unitMembers},
 		{"applications", c.applications.total(), applications},
 		{"sign-in logs", c.signInLogs.total(), signInLogs},
 		{"directory audits", c.audits.total(), audits},
@@ -500,8 +576,8 @@ func (c *copier) verify(ctx context.Context, out io.Writer) error {
 			joinLines(bad))
 	}
 	fmt.Fprintf(out, "verified: the target holds the source's %d users, %d methods (%d QR codes), %d groups (%d members), "+
-		"%d applications, %d role assignments, %d sign-in log entries and %d directory audits\n",
-		users, methods, codes, groups, members, applications, len(assignments), signInLogs, audits)
+		"%d administrative units (%d members), %d applications, %d role assignments, %d sign-in log entries and %d directory audits\n",
+		users, methods, codes, groups, members, units, unitMembers, applications, len(assignments), signInLogs, audits)
 	return nil
 }
 

@@ -59,6 +59,25 @@ func fillSource(t *testing.T, st store.Store) {
 	for i, r := range []string{"62e90394-69f5-4237-9190-012177145e10", "c4e39bd9-1100-46d3-8c65-fb160da0071f"} {
 		must(t, st.CreateRoleAssignment(ctx, store.RoleAssignment{ID: uuid.NewString(), PrincipalID: users[i].ID, RoleDefinitionID: r}))
 	}
+	// Administrative units, with users and a group as members, and a role
+	// scoped to one of them.
+	groups, err := st.ListGroups(ctx, "", 0)
+	must(t, err)
+	for u := range 2 {
+		unit := store.AdministrativeUnit{ID: uuid.NewString(), DisplayName: fmt.Sprint("Store ", u), Description: "d", Created: t0}
+		if u == 1 {
+			unit.Visibility = "HiddenMembership"
+		}
+		must(t, st.CreateUnit(ctx, unit))
+		for i := u; i < 10; i += 3 {
+			must(t, st.AddUnitMember(ctx, unit.ID, users[i].ID))
+		}
+		must(t, st.AddUnitMember(ctx, unit.ID, groups[u].ID))
+		if u == 0 {
+			must(t, st.CreateRoleAssignment(ctx, store.RoleAssignment{ID: uuid.NewString(), PrincipalID: users[20].ID,
+				RoleDefinitionID: "c4e39bd9-1100-46d3-8c65-fb160da0071f", UnitID: unit.ID}))
+		}
+	}
 	for i := range 3 {
 		a := store.Application{ID: uuid.NewString(), AppID: uuid.NewString(), ServicePrincipalID: uuid.NewString(),
 			DisplayName: fmt.Sprint("App ", i), Created: t0}
@@ -83,7 +102,7 @@ func fillSource(t *testing.T, st store.Store) {
 			Activity: "Add user", OperationType: "Add", InitiatorKind: "app", InitiatorID: "sp", InitiatorName: "App",
 			Targets: []store.AuditTarget{{ID: users[i].ID, Type: "User", UPN: users[i].UPN}}, Result: "success"}))
 	}
-	_, err := st.UpdatePolicy(ctx, func(p *method.Policy) error {
+	_, err = st.UpdatePolicy(ctx, func(p *method.Policy) error {
 		p.State, p.PINLength = method.Enabled, 10
 		p.Exclude = []method.Target{{TargetType: method.TargetGroup, ID: uuid.NewString()}}
 		return nil
@@ -105,6 +124,8 @@ type snapshot struct {
 	Methods     map[string]method.Method
 	Groups      []store.Group
 	Members     map[string][]string
+	Units       []store.AdministrativeUnit
+	UnitMembers map[string][]string
 	Apps        []store.Application
 	Assignments []store.RoleAssignment
 	Policy      method.Policy
@@ -135,6 +156,16 @@ func takeSnapshot(t *testing.T, st store.Store) snapshot {
 		must(t, err)
 		for _, m := range ms {
 			s.Members[g.ID] = append(s.Members[g.ID], m.ID)
+		}
+	}
+	s.Units, err = st.ListUnits(ctx, "", 0)
+	must(t, err)
+	s.UnitMembers = map[string][]string{}
+	for _, u := range s.Units {
+		ms, err := st.ListUnitMembers(ctx, u.ID, "", 0)
+		must(t, err)
+		for _, m := range ms {
+			s.UnitMembers[u.ID] = append(s.UnitMembers[u.ID], m.ID())
 		}
 	}
 	s.Apps, err = st.ListApplications(ctx, "", 0)
@@ -170,7 +201,7 @@ func TestMigrateData(t *testing.T) {
 	to := dbFlags{url: dsn, pool: postgres.Options{MaxConns: 4}}
 	var out bytes.Buffer
 	must(t, migrateData(ctx, src.data, to, &out))
-	if !strings.Contains(out.String(), "verified: the target holds the source's 57 users, 38 methods (48 QR codes), 3 groups (62 members), 3 applications, 5 role assignments, 4 sign-in log entries and 4 directory audits") {
+	if !strings.Contains(out.String(), "verified: the target holds the source's 57 users, 38 methods (48 QR codes), 3 groups (62 members), 2 administrative units (9 members), 3 applications, 6 role assignments, 4 sign-in log entries and 4 directory audits") {
 		t.Fatalf("first run:\n%s", &out)
 	}
 	dst, err := postgres.Open(ctx, dsn, postgres.Options{})
@@ -187,6 +218,7 @@ func TestMigrateData(t *testing.T) {
 		fmt.Sprintf("%-17s %9d copied %9d already there", "users", 0, 57),
 		fmt.Sprintf("%-17s %9d copied %9d already there", "QR codes", 0, 48),
 		fmt.Sprintf("%-17s %9d copied %9d already there", "group members", 0, 62),
+		fmt.Sprintf("%-17s %9d copied %9d already there", "unit members", 0, 9),
 		"verified",
 	} {
 		if !strings.Contains(out.String(), line) {

@@ -87,7 +87,9 @@ func principal(ctx context.Context, d *deps, user, app, scopes, roles string) (a
 		AppID:  uuid.NewSHA1(uuid.NameSpaceURL, []byte("qrpin-cli")).String(),
 		Scopes: split(scopes), AuthTime: time.Now()}
 	for _, a := range as {
-		p.DirectoryRoles = append(p.DirectoryRoles, a.RoleDefinitionID)
+		if a.UnitID == "" { // wids carry tenant-wide roles only, as Entra's do
+			p.DirectoryRoles = append(p.DirectoryRoles, a.RoleDefinitionID)
+		}
 	}
 	return p, nil
 }

@@ -42,8 +42,8 @@ func scanUsers(rows pgx.Rows, err error) ([]store.User, error) {
 const (
 	getUserSQL         = `SELECT ` + userColumns + ` FROM users WHERE id = $1`
 	getUserByUPNSQL    = `SELECT ` + userColumns + ` FROM users WHERE upn_key = $1`
-	principalRolesSQL  = `SELECT id, principal_id, role_definition_id FROM role_assignments WHERE principal_id = $1 ORDER BY id`
-	allRoleAssignments = `SELECT id, principal_id, role_definition_id FROM role_assignments ORDER BY id`
+	principalRolesSQL  = `SELECT id, principal_id, role_definition_id, unit_id FROM role_assignments WHERE principal_id = $1 ORDER BY id`
+	allRoleAssignments = `SELECT id, principal_id, role_definition_id, unit_id FROM role_assignments ORDER BY id`
 )
 
 func getUser(ctx context.Context, q querier, id string) (store.User, error) {
@@ -329,11 +329,11 @@ func exists(ctx context.Context, q querier, query string, args ...any) error {
 }
 
 // CreateRoleAssignment stores a role assignment: store.ErrConflict when the
-// id is in use or the principal already holds the role.
+// id is in use or the principal already holds the role over that scope.
 func (s *Store) CreateRoleAssignment(ctx context.Context, a store.RoleAssignment) error {
 	_, err := s.exec(ctx, `
-		INSERT INTO role_assignments (id, principal_id, role_definition_id) VALUES ($1, $2, $3)`,
-		a.ID, a.PrincipalID, a.RoleDefinitionID)
+		INSERT INTO role_assignments (id, principal_id, role_definition_id, unit_id) VALUES ($1, $2, $3, $4)`,
+		a.ID, a.PrincipalID, a.RoleDefinitionID, a.UnitID)
 	return err
 }
 
@@ -357,7 +357,7 @@ func (s *Store) ListRoleAssignments(ctx context.Context, principalID string) ([]
 		}
 		list, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.RoleAssignment, error) {
 			var a store.RoleAssignment
-			err := row.Scan(&a.ID, &a.PrincipalID, &a.RoleDefinitionID)
+			err := row.Scan(&a.ID, &a.PrincipalID, &a.RoleDefinitionID, &a.UnitID)
 			return a, err
 		})
 		return err

@@ -253,11 +253,11 @@ func exists(ctx context.Context, q querier, query string, args ...any) error {
 }
 
 // CreateRoleAssignment stores a role assignment: store.ErrConflict when the
-// id is in use or the principal already holds the role.
+// id is in use or the principal already holds the role over that scope.
 func (s *Store) CreateRoleAssignment(ctx context.Context, a store.RoleAssignment) error {
 	_, err := s.w.ExecContext(ctx, `
-		INSERT INTO role_assignments (id, principal_id, role_definition_id) VALUES (?, ?, ?)`,
-		a.ID, a.PrincipalID, a.RoleDefinitionID)
+		INSERT INTO role_assignments (id, principal_id, role_definition_id, unit_id) VALUES (?, ?, ?, ?)`,
+		a.ID, a.PrincipalID, a.RoleDefinitionID, a.UnitID)
 	return dbErr(err)
 }
 
@@ -265,7 +265,7 @@ func (s *Store) CreateRoleAssignment(ctx context.Context, a store.RoleAssignment
 // when principalID is "", ordered by ID.
 func (s *Store) ListRoleAssignments(ctx context.Context, principalID string) ([]store.RoleAssignment, error) {
 	rows, err := s.r.QueryContext(ctx, `
-		SELECT id, principal_id, role_definition_id FROM role_assignments
+		SELECT id, principal_id, role_definition_id, unit_id FROM role_assignments
 		WHERE ? = '' OR principal_id = ?
 		ORDER BY id`, principalID, principalID)
 	if err != nil {
@@ -275,7 +275,7 @@ func (s *Store) ListRoleAssignments(ctx context.Context, principalID string) ([]
 	list := []store.RoleAssignment{}
 	for rows.Next() {
 		var a store.RoleAssignment
-		if err := rows.Scan(&a.ID, &a.PrincipalID, &a.RoleDefinitionID); err != nil {
+		if err := rows.Scan(&a.ID, &a.PrincipalID, &a.RoleDefinitionID, &a.UnitID); err != nil {
 			return nil, dbErr(err)
 		}
 		list = append(list, a)

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, employeeIDTests...)
 	tests = append(tests, groupTests...)
 	tests = append(tests, roleTests...)
+	tests = append(tests, unitTests...)
 	tests = append(tests, methodTests...)
 	tests = append(tests, policyTests...)
 	tests = append(tests, applicationTests...)

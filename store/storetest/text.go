@@ -28,6 +28,8 @@ func testOddKeysFindNothing(t *testing.T, s store.Store) {
 	g := createGroup(t, s, "g")
 	must(t, s.AddGroupMember(ctx, g.ID, m.UserID), "AddGroupMember")
 	createApplication(t, s, "app")
+	unit := createUnit(t, s, "u")
+	must(t, s.AddUnitMember(ctx, unit.ID, m.UserID), "AddUnitMember")
 	for _, k := range oddKeys {
 		what := fmt.Sprintf(" of %q", k)
 		notFound := func(err error, op string) {
@@ -77,6 +79,24 @@ func testOddKeysFindNothing(t *testing.T, s store.Store) {
 		notFound(s.DeleteApplication(ctx, k), "DeleteApplication")
 		_, err = s.TakeSignIn(ctx, k, t0)
 		notFound(err, "TakeSignIn")
+		_, err = s.GetUnit(ctx, k)
+		notFound(err, "GetUnit")
+		_, err = s.UpdateUnit(ctx, k, func(*store.AdministrativeUnit) error { t.Errorf("UpdateUnit%s called fn", what); return nil })
+		notFound(err, "UpdateUnit")
+		notFound(s.DeleteUnit(ctx, k), "DeleteUnit")
+		notFound(s.AddUnitMember(ctx, k, m.UserID), "AddUnitMember to the unit")
+		notFound(s.AddUnitMember(ctx, unit.ID, k), "AddUnitMember of the member")
+		notFound(s.RemoveUnitMember(ctx, unit.ID, k), "RemoveUnitMember")
+		_, err = s.ListUnitMembers(ctx, k, "", 0)
+		notFound(err, "ListUnitMembers")
+		ids, err := s.UserUnitIDs(ctx, k)
+		must(t, err, "UserUnitIDs"+what)
+		equal(t, len(ids), 0, "UserUnitIDs"+what)
+		for _, q := range []store.UserSearch{{Prefix: k}, {Scoped: true, UnitIDs: []string{k}}} {
+			us, err := s.SearchUsers(ctx, q, "", 0)
+			must(t, err, "SearchUsers"+what)
+			equal(t, len(us), 0, "SearchUsers"+what)
+		}
 	}
 	wantMethod(t, s, m, "the method after lookups of odd keys")
 }
@@ -89,12 +109,15 @@ func testOddCursors(t *testing.T, s store.Store) {
 	ids := []string{"a", "a\x01", "a\x7f", "a\u0080", "aé", "a\u07ff", "a\u0800", "a\ufffd", "a\U00010000", "a\U0010ffff",
 		"b", "\u00e9", "\U0010ffff", "\U0010ffff\x01", "z"}
 	g := createGroup(t, s, "members")
+	unit := createUnit(t, s, "members")
 	for i, id := range ids {
 		u := newUser(fmt.Sprintf("user%d@contoso.com", i))
 		u.ID = id
 		u.EmployeeID = "E-1"
 		must(t, s.CreateUser(ctx, u), fmt.Sprintf("CreateUser %q", id))
 		must(t, s.AddGroupMember(ctx, g.ID, id), "AddGroupMember")
+		must(t, s.AddUnitMember(ctx, unit.ID, id), "AddUnitMember")
+		must(t, s.CreateUnit(ctx, store.AdministrativeUnit{ID: id, DisplayName: "u", Created: t0}), fmt.Sprintf("CreateUnit %q", id))
 		must(t, s.CreateGroup(ctx, store.Group{ID: id, DisplayName: "g", Created: t0}), fmt.Sprintf("CreateGroup %q", id))
 		a := newApplication(fmt.Sprint(i))
 		a.ID = id
@@ -141,6 +164,22 @@ func testOddCursors(t *testing.T, s store.Store) {
 		for _, a := range apps {
 			gotApps = append(gotApps, a.ID)
 		}
+		var gotUnits, gotUnitMembers, gotSearch []string
+		units, err := s.ListUnits(ctx, c, 0)
+		must(t, err, fmt.Sprintf("ListUnits after %q", c))
+		for _, u := range units {
+			gotUnits = append(gotUnits, u.ID)
+		}
+		unitMembers, err := s.ListUnitMembers(ctx, unit.ID, c, 0)
+		must(t, err, fmt.Sprintf("ListUnitMembers after %q", c))
+		for _, m := range unitMembers {
+			gotUnitMembers = append(gotUnitMembers, m.ID())
+		}
+		found, err := s.SearchUsers(ctx, store.UserSearch{Scoped: true, UnitIDs: []string{unit.ID}}, c, 0)
+		must(t, err, fmt.Sprintf("SearchUsers after %q", c))
+		for _, u := range found {
+			gotSearch = append(gotSearch, u.ID)
+		}
 		want := after(ids, c)
 		for _, got := range []struct {
 			what      string
@@ -151,6 +190,9 @@ func testOddCursors(t *testing.T, s store.Store) {
 			{"ListGroupMembers", gotMembers, want},
 			{"ListGroups", gotGroups, after(groupIDs, c)},
 			{"ListApplications", gotApps, want},
+			{"ListUnits", gotUnits, after(append(slices.Clone(ids), unit.ID), c)},
+			{"ListUnitMembers", gotUnitMembers, want},
+			{"SearchUsers", gotSearch, want},
 		} {
 			if !slices.Equal(got.got, got.want) && !(len(got.got) == 0 && len(got.want) == 0) {
 				t.Fatalf("%s after %q: got %q, want %q", got.what, c, got.got, got.want)

@@ -1,0 +1,170 @@
+package graph
+
+import (
+	"net/http"
+
+	"github.com/qrpin/qrpin/admin"
+	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/store"
+)
+
+// administrativeUnits is the path of Graph's administrative units.
+const administrativeUnits = "directory/administrativeUnits"
+
+// typeAdministrativeUnit is the OData type of an administrative unit.
+const typeAdministrativeUnit = "#microsoft.graph.administrativeUnit"
+
+// registerUnits adds the administrative unit routes: the unit, and its
+// members (users and groups) by $ref, as Graph's v1.0 and beta have them.
+func (s *Server) registerUnits(r *router) {
+	r.add(http.MethodGet, administrativeUnits, s.listUnits)
+	r.add(http.MethodPost, administrativeUnits, s.createUnit)
+	r.add(http.MethodGet, administrativeUnits+"/{unit}", s.getUnit)
+	r.add(http.MethodPatch, administrativeUnits+"/{unit}", s.updateUnit)
+	r.add(http.MethodDelete, administrativeUnits+"/{unit}", s.deleteUnit)
+	r.add(http.MethodGet, administrativeUnits+"/{unit}/members", s.listUnitMembers)
+	r.add(http.MethodPost, administrativeUnits+"/{unit}/members/$ref", s.addUnitMember)
+	r.add(http.MethodDelete, administrativeUnits+"/{unit}/members/{member}/$ref", s.removeUnitMember)
+	r.add(http.MethodDelete, administrativeUnits+"/{unit}/members/$ref", s.removeUnitMember) // ?$id=.../directoryObjects/{id}
+}
+
+type unitJSON struct {
+	Context     string  `json:"@odata.context,omitempty"`
+	Type        string  `json:"@odata.type"`
+	ID          string  `json:"id"`
+	Deleted     *string `json:"deletedDateTime"` // always null: deleted units are gone
+	DisplayName string  `json:"displayName"`
+	Description *string `json:"description"`
+	Visibility  *string `json:"visibility"`
+}
+
+func toUnit(u store.AdministrativeUnit) *unitJSON {
+	j := &unitJSON{Type: typeAdministrativeUnit, ID: u.ID, DisplayName: u.DisplayName}
+	if u.Description != "" {
+		j.Description = &u.Description
+	}
+	if u.Visibility != "" {
+		j.Visibility = &u.Visibility
+	}
+	return j
+}
+
+// unitBody is a create or update body; null clears description and
+// visibility.
+type unitBody struct {
+	DisplayName *string       `json:"displayName"`
+	Description clearableText `json:"description"`
+	Visibility  clearableText `json:"visibility"`
+}
+
+func (b unitBody) input() admin.UnitInput {
+	return admin.UnitInput{DisplayName: b.DisplayName, Description: b.Description.value(), Visibility: b.Visibility.value()}
+}
+
+func (s *Server) createUnit(c *call) (int, any, error) {
+	var body unitBody
+	if err := c.decode(&body, false); err != nil {
+		return 0, nil, err
+	}
+	u, err := s.Admin.CreateUnit(c.r.Context(), c.p, body.input())
+	if err != nil {
+		return 0, nil, err
+	}
+	j := toUnit(u)
+	j.Context = c.context("administrativeUnits/$entity")
+	return http.StatusCreated, j, nil
+}
+
+func (s *Server) getUnit(c *call) (int, any, error) {
+	u, err := s.Admin.GetUnit(c.r.Context(), c.p, c.vars["unit"])
+	if err != nil {
+		return 0, nil, err
+	}
+	j := toUnit(u)
+	j.Context = c.context("administrativeUnits/$entity")
+	return http.StatusOK, j, nil
+}
+
+func (s *Server) listUnits(c *call) (int, any, error) {
+	after, top, err := c.page()
+	if err != nil {
+		return 0, nil, err
+	}
+	us, err := s.Admin.ListUnits(c.r.Context(), c.p, after, top)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := collection[*unitJSON]{Context: c.context("administrativeUnits"), Value: []*unitJSON{}}
+	for _, u := range us {
+		out.Value = append(out.Value, toUnit(u))
+	}
+	if len(us) > 0 {
+		out.NextLink = c.nextLink(len(us), top, us[len(us)-1].ID)
+	}
+	return http.StatusOK, out, nil
+}
+
+func (s *Server) updateUnit(c *call) (int, any, error) {
+	var body unitBody
+	if err := c.decode(&body, false); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, s.Admin.UpdateUnit(c.r.Context(), c.p, c.vars["unit"], body.input())
+}
+
+func (s *Server) deleteUnit(c *call) (int, any, error) {
+	return http.StatusNoContent, nil, s.Admin.DeleteUnit(c.r.Context(), c.p, c.vars["unit"])
+}
+
+func (s *Server) listUnitMembers(c *call) (int, any, error) {
+	after, top, err := c.page()
+	if err != nil {
+		return 0, nil, err
+	}
+	ms, err := s.Admin.ListUnitMembers(c.r.Context(), c.p, c.vars["unit"], after, top)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := collection[any]{Context: c.context("directoryObjects"), Value: []any{}}
+	for _, m := range ms {
+		if m.User != nil {
+			out.Value = append(out.Value, toUser(*m.User))
+		} else {
+			out.Value = append(out.Value, toGroup(*m.Group))
+		}
+	}
+	if len(ms) > 0 {
+		out.NextLink = c.nextLink(len(ms), top, ms[len(ms)-1].ID())
+	}
+	return http.StatusOK, out, nil
+}
+
+// addUnitMember takes {"@odata.id": ".../directoryObjects/{id}"} (or
+// .../users/{id}, .../groups/{id}).
+func (s *Server) addUnitMember(c *call) (int, any, error) {
+	var body struct {
+		ID string `json:"@odata.id"`
+	}
+	if err := c.decode(&body, false); err != nil {
+		return 0, nil, err
+	}
+	ref := objectRef(body.ID)
+	if ref == "" {
+		return 0, nil, apperr.BadRequest("The request body must be {\"@odata.id\": \"https://graph.microsoft.com/v1.0/directoryObjects/{id}\"}.")
+	}
+	return http.StatusNoContent, nil, s.Admin.AddUnitMember(c.r.Context(), c.p, c.vars["unit"], ref)
+}
+
+// removeUnitMember takes the member from the path or from $id, as
+// removeMember does for groups.
+func (s *Server) removeUnitMember(c *call) (int, any, error) {
+	member := c.vars["member"]
+	if member == "" {
+		q := c.r.URL.Query()
+		member = objectRef(q.Get("$id") + q.Get("@id"))
+	}
+	if member == "" {
+		return 0, nil, apperr.BadRequest("Name the member to remove: .../members/{id}/$ref or .../members/$ref?$id=https://graph.microsoft.com/v1.0/directoryObjects/{id}.")
+	}
+	return http.StatusNoContent, nil, s.Admin.RemoveUnitMember(c.r.Context(), c.p, c.vars["unit"], member)
+}
