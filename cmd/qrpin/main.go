@@ -16,7 +16,7 @@ func main() {
 			"Every flag has a QRPIN_* environment variable as its default (for example --data and QRPIN_DATA).",
 		SilenceUsage: true,
 	}
-	root.AddCommand(serveCmd(), tokenCmd(), rolesCmd(), keysCmd(), appsCmd(), migrateDataCmd(), loadTestUsersCmd(), provisionCmd(), badgeCmd())
+	root.AddCommand(serveCmd(), tokenCmd(), rolesCmd(), keysCmd(), appsCmd(), migrateDataCmd(), loadTestUsersCmd(), provisionCmd(), badgeCmd(), benchCmd(), benchBareCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "qrpin:", err)
 		os.Exit(1)
