@@ -49,19 +49,26 @@ type Result struct {
 // the wall time and the hash-bound time); Ratio is the median of the
 // rounds' ratios (Ratios), each computed from one round pair's figures.
 type Summary struct {
-	Workload     string   `json:"workload"`
-	Clients      int      `json:"clients"`
-	QRPIN        float64  `json:"qrpin"`
-	Yardstick    float64  `json:"yardstick"`
-	Unit         string   `json:"unit"`
-	QRPINP50ms   float64  `json:"qrpinP50Ms"`
-	QRPINP99ms   float64  `json:"qrpinP99Ms"`
-	QRPINCPUus   *float64 `json:"qrpinCpuPerOpUs"`
-	YardCPUus    *float64 `json:"yardstickCpuPerOpUs"`
-	RatioName    string   `json:"ratioName"`
-	Ratio        Num      `json:"ratio"`
-	Ratios       []Num    `json:"ratios"`
-	ProvisionOps int      `json:"users,omitempty"` // provision: users per round
+	Workload   string   `json:"workload"`
+	Clients    int      `json:"clients"`
+	QRPIN      float64  `json:"qrpin"`
+	Yardstick  float64  `json:"yardstick"`
+	Unit       string   `json:"unit"`
+	QRPINP50ms float64  `json:"qrpinP50Ms"`
+	QRPINP99ms float64  `json:"qrpinP99Ms"`
+	QRPINCPUus *float64 `json:"qrpinCpuPerOpUs"`
+	YardCPUus  *float64 `json:"yardstickCpuPerOpUs"`
+	RatioName  string   `json:"ratioName"`
+	Ratio      Num      `json:"ratio"`
+	Ratios     []Num    `json:"ratios"`
+	// CPURatio is the median of the rounds' CPU ratios (CPURatios), the
+	// figure a loaded machine moves least: read and signin, the
+	// yardstick's CPU time per operation over qrpin's (the share of
+	// qrpin's CPU the yardstick's work is); provision, qrpin's CPU time per
+	// user over one hash's. Null when a CPU time is unknown.
+	CPURatio     Num   `json:"cpuRatio"`
+	CPURatios    []Num `json:"cpuRatios"`
+	ProvisionOps int   `json:"users,omitempty"` // provision: users per round
 }
 
 // Num is a figure that may be NaN (a ratio that cannot be computed): JSON
@@ -105,6 +112,18 @@ func RoundRatio(workload string, qrpin, yard Result) float64 {
 	return Ratio(qrpin.PerSec, yard.PerSec)
 }
 
+// RoundCPURatio is the CPU ratio of one round pair (see
+// Summary.CPURatio), NaN when a CPU time is unknown.
+func RoundCPURatio(workload string, qrpin, yard Result) float64 {
+	if qrpin.CPUus == nil || yard.CPUus == nil {
+		return math.NaN()
+	}
+	if workload == Provision {
+		return Ratio(*qrpin.CPUus, *yard.CPUus)
+	}
+	return Ratio(*yard.CPUus, *qrpin.CPUus)
+}
+
 // summarize computes the Summaries from the Results.
 func (rep *Report) summarize() {
 	rep.Summaries = nil
@@ -132,7 +151,7 @@ func (rep *Report) summarize() {
 	for _, k := range order {
 		s := Summary{Workload: k.workload, Clients: k.clients}
 		var qr, yd, p50, p99, qcpu, ycpu []float64
-		var ratios []Num
+		var ratios, cpuRatios []Num
 		qcpuKnown, ycpuKnown := true, true
 		for round := 1; round <= rep.Rounds; round++ {
 			p := pairs[k][round]
@@ -141,6 +160,7 @@ func (rep *Report) summarize() {
 			}
 			q, y := *p[0], *p[1]
 			ratios = append(ratios, Num(RoundRatio(k.workload, q, y)))
+			cpuRatios = append(cpuRatios, Num(RoundCPURatio(k.workload, q, y)))
 			p50, p99 = append(p50, q.P50ms), append(p99, q.P99ms)
 			if k.workload == Provision {
 				s.ProvisionOps = q.Count
@@ -163,11 +183,8 @@ func (rep *Report) summarize() {
 		if len(ratios) == 0 {
 			continue
 		}
-		rs := make([]float64, len(ratios))
-		for i, x := range ratios {
-			rs[i] = float64(x)
-		}
-		s.QRPIN, s.Yardstick, s.Ratio, s.Ratios = Median(qr), Median(yd), Num(Median(rs)), ratios
+		s.QRPIN, s.Yardstick, s.Ratio, s.Ratios = Median(qr), Median(yd), medianNum(ratios), ratios
+		s.CPURatio, s.CPURatios = medianNum(cpuRatios), cpuRatios
 		s.QRPINP50ms, s.QRPINP99ms = Median(p50), Median(p99)
 		if qcpuKnown {
 			m := Median(qcpu)
@@ -187,6 +204,18 @@ func (rep *Report) summarize() {
 		}
 		rep.Summaries = append(rep.Summaries, s)
 	}
+}
+
+// medianNum is the median of xs, NaN when any is NaN (unknown).
+func medianNum(xs []Num) Num {
+	fs := make([]float64, len(xs))
+	for i, x := range xs {
+		if math.IsNaN(float64(x)) {
+			return Num(math.NaN())
+		}
+		fs[i] = float64(x)
+	}
+	return Num(Median(fs))
 }
 
 // WriteJSON writes the report as indented JSON.
@@ -221,14 +250,11 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintln(w, "\nmedians (read, signin: per second; provision: seconds for the users of a round)")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\tclients\tqrpin\tyardstick\tp50 ms\tp99 ms\tCPU/op µs\tyardstick CPU/op µs\tratio\tround ratios\tratio is\t")
+	fmt.Fprintln(tw, "workload\tclients\tqrpin\tyardstick\tp50 ms\tp99 ms\tCPU/op µs\tyardstick CPU/op µs\tratio\tround ratios\tCPU ratio\tround CPU ratios\tratio is\t")
 	for _, s := range rep.Summaries {
-		var rs []string
-		for _, x := range s.Ratios {
-			rs = append(rs, ratioText(float64(x)))
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.2f\t%.2f\t%s\t%s\t%s\t%s\t%s\t\n", s.Workload, s.Clients, s.QRPIN, s.Yardstick,
-			s.QRPINP50ms, s.QRPINP99ms, cpuText(s.QRPINCPUus), cpuText(s.YardCPUus), ratioText(float64(s.Ratio)), strings.Join(rs, " "), s.RatioName)
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.2f\t%.2f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", s.Workload, s.Clients, s.QRPIN, s.Yardstick,
+			s.QRPINP50ms, s.QRPINP99ms, cpuText(s.QRPINCPUus), cpuText(s.YardCPUus), ratioText(float64(s.Ratio)), ratiosText(s.Ratios),
+			ratioText(float64(s.CPURatio)), ratiosText(s.CPURatios), s.RatioName)
 	}
 	return tw.Flush()
 }
@@ -238,6 +264,14 @@ func cpuText(us *float64) string {
 		return "unknown"
 	}
 	return strconv.FormatFloat(*us, 'f', 0, 64)
+}
+
+func ratiosText(xs []Num) string {
+	var rs []string
+	for _, x := range xs {
+		rs = append(rs, ratioText(float64(x)))
+	}
+	return strings.Join(rs, " ")
 }
 
 func ratioText(x float64) string {

@@ -90,12 +90,12 @@ func TestSummaries(t *testing.T) {
 	}
 	// signin: 45 sign-ins in 1 s against 50 verifications in 1 s: 0.9 each round.
 	for r := 1; r <= 3; r++ {
-		add(SignIn, TargetQRPIN, 2, r, 45, time.Second, 0)
-		add(SignIn, TargetArgon, 2, r, 100, 2*time.Second, 0)
+		add(SignIn, TargetQRPIN, 2, r, 45, time.Second, 45*20*time.Millisecond)     // 20 ms each
+		add(SignIn, TargetArgon, 2, r, 100, 2*time.Second, 100*18*time.Millisecond) // 18 ms each: 0.9
 	}
 	// provision: 100 users in 3 s; 50 hashes in 1 s, so the bound is 2 s: 1.5.
-	add(Provision, TargetQRPIN, 4, 1, 100, 3*time.Second, 0)
-	add(Provision, TargetHashes, 4, 1, 50, time.Second, 0)
+	add(Provision, TargetQRPIN, 4, 1, 100, 3*time.Second, 100*30*time.Millisecond) // 30 ms a user
+	add(Provision, TargetHashes, 4, 1, 50, time.Second, 50*25*time.Millisecond)    // 25 ms a hash: 1.2
 	rep.summarize()
 	if len(rep.Summaries) != 3 {
 		t.Fatalf("%d summaries, want 3: %+v", len(rep.Summaries), rep.Summaries)
@@ -112,10 +112,14 @@ func TestSummaries(t *testing.T) {
 	if read.QRPINP50ms != 1 || read.QRPINP99ms != 3 {
 		t.Errorf("read latencies: p50 %v p99 %v, want 1 and 3 ms", read.QRPINP50ms, read.QRPINP99ms)
 	}
-	if sign.Workload != SignIn || !near(float64(sign.Ratio), 0.9) || sign.Yardstick != 50 {
+	if !math.IsNaN(float64(read.CPURatio)) {
+		t.Errorf("read CPU ratio %v with the bare handler's CPU unknown, want NaN", read.CPURatio)
+	}
+	if sign.Workload != SignIn || !near(float64(sign.Ratio), 0.9) || sign.Yardstick != 50 || !near(float64(sign.CPURatio), 0.9) {
 		t.Errorf("signin: %+v", sign)
 	}
-	if prov.Workload != Provision || !near(float64(prov.Ratio), 1.5) || prov.QRPIN != 3 || prov.Yardstick != 2 || prov.ProvisionOps != 100 {
+	if prov.Workload != Provision || !near(float64(prov.Ratio), 1.5) || prov.QRPIN != 3 || prov.Yardstick != 2 || prov.ProvisionOps != 100 ||
+		!near(float64(prov.CPURatio), 1.2) {
 		t.Errorf("provision: %+v", prov)
 	}
 
@@ -123,7 +127,7 @@ func TestSummaries(t *testing.T) {
 	if err := rep.WriteTable(&buf); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"per second", "p50 ms", "p99 ms", "CPU/op µs", "unknown", "0.250", "0.900", "1.500",
+	for _, want := range []string{"per second", "p50 ms", "p99 ms", "CPU/op µs", "unknown", "0.250", "0.900", "1.500", "1.200", "n/a", "CPU ratio",
 		"qrpin/bare requests/s", "sign-ins/s / argon2id/s", "wall time / hash-bound time"} {
 		if !bytes.Contains(buf.Bytes(), []byte(want)) {
 			t.Errorf("the table has no %q:\n%s", want, buf.String())

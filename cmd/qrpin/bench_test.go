@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -95,7 +94,7 @@ func TestBench(t *testing.T) {
 	for _, want := range []string{
 		"qrpin bench against http://" + s.c.addr, "server process ", "GOMAXPROCS", "Argon2id m=64 KiB t=1 p=1", "load average",
 		"workload", "target", "clients", "workers", "round", "count", "seconds", "per second", "p50 ms", "p99 ms", "CPU/op µs",
-		"medians", "yardstick", "ratio", "round ratios",
+		"medians", "yardstick", "ratio", "round ratios", "CPU ratio", "round CPU ratios",
 		"qrpin/bare requests/s", "sign-ins/s / argon2id/s", "wall time / hash-bound time",
 	} {
 		if !strings.Contains(table, want) {
@@ -184,13 +183,8 @@ func TestBenchThrottled(t *testing.T) {
 	if !errors.As(err, &te) || !strings.Contains(err.Error(), "--rate-limit 0") || !strings.Contains(err.Error(), "429") {
 		t.Errorf("err = %v, want a 429 naming --rate-limit 0", err)
 	}
-	// The clean-up waited out the limit (Retry-After), so these two fit in it.
-	s := &provisionServer{c: c, creds: readBootstrap(t, c.data)}
-	s.token = getToken(t, http.DefaultClient, s.creds)
-	users, apps := s.directory(t)
-	if len(users) != 0 || len(apps) != 1 {
-		t.Errorf("left behind: users %v, applications %v", users, apps)
-	}
+	// The clean-up after an early stop: TestBenchInterrupted (here the
+	// limit would refuse the test's own check).
 }
 
 // cancelOn cancels when a line it is written holds a text (Ctrl-C at that
