@@ -9,6 +9,14 @@ import (
 )
 
 func main() {
+	if err := rootCmd().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "qrpin:", err)
+		os.Exit(1)
+	}
+}
+
+// rootCmd is the qrpin command with every subcommand.
+func rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "qrpin",
 		Short: "QR code + PIN sign-in for frontline workers, with a Microsoft Graph-compatible API",
@@ -16,9 +24,7 @@ func main() {
 			"Every flag has a QRPIN_* environment variable as its default (for example --data and QRPIN_DATA).",
 		SilenceUsage: true,
 	}
-	root.AddCommand(serveCmd(), tokenCmd(), rolesCmd(), usersCmd(), unitsCmd(), keysCmd(), appsCmd(), migrateDataCmd(), loadTestUsersCmd(), provisionCmd(), badgeCmd(), healthcheckCmd())
-	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "qrpin:", err)
-		os.Exit(1)
-	}
+	root.AddCommand(serveCmd(), tokenCmd(), rolesCmd(), usersCmd(), unitsCmd(), keysCmd(), appsCmd(), migrateDataCmd(), loadTestUsersCmd(),
+		provisionCmd(), badgeCmd(), healthcheckCmd(), benchCmd(), benchBareCmd())
+	return root
 }
