@@ -368,8 +368,8 @@ func GrantedRoles(a store.Application) []string {
 // names still exists, with the client id the token names: deleting an
 // application revokes its tokens at once.
 func (s *Service) authenticateApplication(ctx context.Context, p auth.Principal) error {
-	a, err := s.Store.GetApplicationByServicePrincipal(ctx, p.ObjectID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !strings.EqualFold(a.AppID, p.AppID)) {
+	appID, err := s.Store.GetAppIDByServicePrincipal(ctx, p.ObjectID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !strings.EqualFold(appID, p.AppID)) {
 		return apperr.New(apperr.Unauthenticated, "InvalidAuthenticationToken",
 			"The application named by the access token does not exist.")
 	}

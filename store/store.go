@@ -341,6 +341,11 @@ type Store interface {
 	GetApplication(ctx context.Context, id string) (Application, error)
 	GetApplicationByAppID(ctx context.Context, appID string) (Application, error)
 	GetApplicationByServicePrincipal(ctx context.Context, servicePrincipalID string) (Application, error)
+	// GetAppIDByServicePrincipal returns the client id (appId) of the
+	// application whose service principal has that object id: one indexed
+	// read of the applications row alone, what checking an application's
+	// access token needs on every request.
+	GetAppIDByServicePrincipal(ctx context.Context, servicePrincipalID string) (string, error)
 	// ListApplications returns up to limit applications with ID > after, ordered by ID.
 	ListApplications(ctx context.Context, after string, limit int) ([]Application, error)
 	// UpdateApplication applies fn to the stored application (passwords and

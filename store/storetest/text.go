@@ -69,6 +69,8 @@ func testOddKeysFindNothing(t *testing.T, s store.Store) {
 		notFound(err, "GetApplicationByAppID")
 		_, err = s.GetApplicationByServicePrincipal(ctx, k)
 		notFound(err, "GetApplicationByServicePrincipal")
+		_, err = s.GetAppIDByServicePrincipal(ctx, k)
+		notFound(err, "GetAppIDByServicePrincipal")
 		_, err = s.UpdateApplication(ctx, k, func(*store.Application) error {
 			t.Errorf("UpdateApplication%s called fn", what)
 			return nil
