@@ -69,8 +69,10 @@ func (s *Service) target(ctx context.Context, p auth.Principal, ref UserRef, a a
 		return store.User{}, err
 	}
 	t := auth.Target{Me: ref.Me, Self: p.Kind == auth.Delegated && p.ObjectID == u.ID}
-	if t.Roles, err = s.roleIDs(ctx, u.ID); err != nil {
-		return store.User{}, err
+	if auth.NeedsTargetRoles(p, a, t.Self || t.Me) {
+		if t.Roles, err = s.roleIDs(ctx, u.ID); err != nil {
+			return store.User{}, err
+		}
 	}
 	if err := auth.Authorize(p, a, t, s.Time()); err != nil {
 		return store.User{}, err
