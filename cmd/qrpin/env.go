@@ -56,6 +56,9 @@ type common struct {
 	signin    signinFlags  // serve only: sign-in settings
 	oidc      oidcFlags    // serve only: the OpenID provider's settings
 	prune     pruneFlags   // serve only: log retention
+	// appCheckTTL is serve's --app-check-ttl (admin.Service.AppCheckTTL);
+	// zero (as tests calling serve leave it) reads the store every request.
+	appCheckTTL time.Duration
 	// listen opens serve's listener; net.Listen when nil. Tests that
 	// restart a server on its address wrap it (see retryListen).
 	listen func(network, address string) (net.Listener, error)
