@@ -327,6 +327,10 @@ type Store interface {
 	// user is missing, ErrConflict when the user has a method.
 	CreateMethod(ctx context.Context, m method.Method) error
 	GetMethod(ctx context.Context, userID string) (method.Method, error)
+	// GetUserWithMethod returns the user with that id and their method, in
+	// one read: ErrNotFound when there is no such user or the user has no
+	// method (GetUser tells which).
+	GetUserWithMethod(ctx context.Context, userID string) (User, method.Method, error)
 	// GetMethodByCode finds the method holding the QR code with that id.
 	GetMethodByCode(ctx context.Context, codeID string) (method.Method, error)
 	// UpdateMethod applies fn to the user's method in one transaction.

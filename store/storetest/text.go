@@ -58,6 +58,8 @@ func testOddKeysFindNothing(t *testing.T, s store.Store) {
 		notFound(s.CreateMethod(ctx, newMethod(k)), "CreateMethod for the user")
 		_, err = s.GetMethod(ctx, k)
 		notFound(err, "GetMethod")
+		_, _, err = s.GetUserWithMethod(ctx, k)
+		notFound(err, "GetUserWithMethod")
 		_, err = s.GetMethodByCode(ctx, k)
 		notFound(err, "GetMethodByCode")
 		_, err = s.UpdateMethod(ctx, k, func(*method.Method) error { t.Errorf("UpdateMethod%s called fn", what); return nil })
