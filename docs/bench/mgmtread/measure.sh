@@ -10,5 +10,5 @@ for e in $PAIRS; do
   source <(sed 's/ /\n/g' $W/$n.env)
   echo "== $n ($(tr '\0' ' ' < /proc/$PID/cmdline | cut -c1-60)) $(uptime)"
   $W/load/load -url $URL -token $TOKEN -pid $PID -pgdb "$db" -bare $BARE -barepid $(cat $W/bare.pid) \
-    -clients 8,16 -d 5s -rounds 3
+    -clients 8,16 -d 5s -rounds ${ROUNDS:-3}
 done
