@@ -198,6 +198,10 @@ func (s *Service) DeleteApplication(ctx context.Context, p auth.Principal, ref A
 	if err != nil {
 		return err
 	}
+	// Forgotten after the deletion, and before it too: a check that read
+	// the store before the deletion is not remembered (see appChecks.put).
+	s.apps.forget(a.ServicePrincipalID)
+	defer s.apps.forget(a.ServicePrincipalID)
 	return resourceErr(s.Store.DeleteApplication(ctx, a.ID), a.ID)
 }
 
@@ -366,10 +370,18 @@ func GrantedRoles(a store.Application) []string {
 
 // authenticateApplication checks that the application an application token
 // names still exists, with the client id the token names: deleting an
-// application revokes its tokens at once.
+// application revokes its tokens (within AppCheckTTL).
 func (s *Service) authenticateApplication(ctx context.Context, p auth.Principal) error {
-	a, err := s.Store.GetApplicationByServicePrincipal(ctx, p.ObjectID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !strings.EqualFold(a.AppID, p.AppID)) {
+	now := s.Time()
+	appID, ok, gen := s.apps.get(p.ObjectID, now, s.AppCheckTTL)
+	var err error
+	if !ok {
+		appID, err = s.Store.GetAppIDByServicePrincipal(ctx, p.ObjectID)
+		if err == nil && s.AppCheckTTL > 0 {
+			s.apps.put(p.ObjectID, appID, now, s.AppCheckTTL, gen)
+		}
+	}
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !strings.EqualFold(appID, p.AppID)) {
 		return apperr.New(apperr.Unauthenticated, "InvalidAuthenticationToken",
 			"The application named by the access token does not exist.")
 	}

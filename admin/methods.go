@@ -66,6 +66,19 @@ type CreateMethodInput struct {
 
 // GetMethod returns a user's method.
 func (s *Service) GetMethod(ctx context.Context, p auth.Principal, ref UserRef) (store.User, method.Method, error) {
+	// An application's permission does not depend on the user (its own
+	// permissions decide, the user's roles play no part), so it is checked
+	// first and the user and method read in one statement. Only when that
+	// finds nothing does target tell a missing user from a missing method.
+	if p.Kind == auth.Application && !ref.Me && !strings.Contains(ref.Key, "@") {
+		if err := auth.Authorize(p, auth.ReadMethod, auth.Target{}, s.Time()); err != nil {
+			return store.User{}, method.Method{}, err
+		}
+		u, m, err := s.Store.GetUserWithMethod(ctx, strings.ToLower(ref.Key))
+		if !errors.Is(err, store.ErrNotFound) {
+			return u, m, err
+		}
+	}
 	u, err := s.target(ctx, p, ref, auth.ReadMethod)
 	if err != nil {
 		return u, method.Method{}, err

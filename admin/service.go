@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -22,6 +23,15 @@ type Service struct {
 	// Config is the store, hasher, pepper, tenant, lockout and clock,
 	// shared with the sign-in service.
 	pinflow.Config
+
+	// AppCheckTTL is how long Authenticate trusts that an application
+	// caller's application still exists once the store said so (zero: the
+	// store is read on every request). Deleting an application through
+	// this Service forgets it at once; a deletion by another process takes
+	// effect here within AppCheckTTL.
+	AppCheckTTL time.Duration
+
+	apps appChecks
 }
 
 // UserRef names the user a request is about: the caller (/me) or a user by
@@ -32,9 +42,11 @@ type UserRef struct {
 }
 
 // Authenticate returns the caller a verified token names. A delegated
-// caller must still exist and be enabled; an application caller's
-// application must still exist (nothing is cached: a deleted application's
-// tokens stop working at once).
+// caller must still exist and be enabled (read from the store on every
+// request); an application caller's application must still exist (read
+// from the store at most once per AppCheckTTL: a deleted application's
+// tokens stop working within it, at once when deleted through this
+// Service).
 func (s *Service) Authenticate(ctx context.Context, p auth.Principal) (auth.Principal, error) {
 	if p.Kind == auth.Application {
 		return p, s.authenticateApplication(ctx, p)
@@ -69,20 +81,22 @@ func (s *Service) target(ctx context.Context, p auth.Principal, ref UserRef, a a
 		return store.User{}, err
 	}
 	t := auth.Target{Me: ref.Me, Self: p.Kind == auth.Delegated && p.ObjectID == u.ID}
-	tenant, scoped, err := s.roles(ctx, u.ID)
-	if err != nil {
-		return store.User{}, err
-	}
-	t.Roles = tenant // the target's roles of any scope make them an administrator
-	for _, sr := range scoped {
-		t.Roles = append(t.Roles, sr.RoleID)
-	}
 	if p, err = s.scoped(ctx, p); err != nil {
 		return store.User{}, err
 	}
 	if len(p.ScopedRoles) > 0 {
 		if t.Units, err = s.Store.UserUnitIDs(ctx, u.ID); err != nil {
 			return store.User{}, err
+		}
+	}
+	if auth.NeedsTargetRoles(p, a, t.Self || t.Me) {
+		tenant, scoped, err := s.roles(ctx, u.ID)
+		if err != nil {
+			return store.User{}, err
+		}
+		t.Roles = tenant // the target's roles of any scope make them an administrator
+		for _, sr := range scoped {
+			t.Roles = append(t.Roles, sr.RoleID)
 		}
 	}
 	if err := auth.Authorize(p, a, t, s.Time()); err != nil {

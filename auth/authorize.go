@@ -332,6 +332,19 @@ func Authorize(p Principal, a Action, t Target, now time.Time) error {
 	return apperr.AccessDenied("The access token names no known kind of caller.")
 }
 
+// NeedsTargetRoles reports whether Authorize's decision on p doing a to a
+// user can depend on the target's directory roles (Target.Roles), with self
+// as Target.Self || Target.Me: only for a delegated caller holding one of
+// the rule's non-administrator roles (over the tenant or over an
+// administrative unit), acting on another user (or on
+// themselves, where the rule applies the role rule to self). Otherwise the
+// caller need not read the target's roles at all.
+func NeedsTargetRoles(p Principal, a Action, self bool) bool {
+	r, ok := rules[a]
+	return ok && p.Kind == Delegated && r.nonAdminRoles != nil && (!self || r.selfNeedsRole) &&
+		(hasAny(p.DirectoryRoles, r.nonAdminRoles) || hasAny(scopedRoleIDs(p), r.nonAdminRoles))
+}
+
 // application applies the rule to an application caller.
 func (r rule) application(p Principal, t Target) error {
 	switch {

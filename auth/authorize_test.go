@@ -492,3 +492,55 @@ func TestVerifiedTokenAuthorizes(t *testing.T) {
 		}
 	}
 }
+
+// TestNeedsTargetRoles checks that whenever NeedsTargetRoles says the
+// target's roles cannot matter, Authorize decides the same with and without
+// them, for every action and a spread of callers; and that it says they
+// matter where they do.
+func TestNeedsTargetRoles(t *testing.T) {
+	var scopes, roles []string
+	for _, r := range rules {
+		scopes = append(append(append(append(scopes, r.self...), r.others...), r.app...), r.also...)
+		roles = append(append(roles, r.roles...), r.nonAdminRoles...)
+	}
+	var callers []Principal
+	for _, rs := range [][]string{nil, {AuthenticationAdministrator}, {UserAdministrator}, {GlobalAdministrator}, roles} {
+		callers = append(callers, admin(rs, scopes...))
+	}
+	for _, rs := range [][]string{{AuthenticationAdministrator}, {UserAdministrator}, roles} {
+		scoped := admin(nil, scopes...) // the roles held over a unit only
+		for _, r := range rs {
+			scoped.ScopedRoles = append(scoped.ScopedRoles, ScopedRole{RoleID: r, UnitID: "unit-1"})
+		}
+		callers = append(callers, scoped)
+	}
+	callers = append(callers, user(), Principal{Kind: Application, ObjectID: "sp", TenantID: testTenant, Roles: scopes})
+	differs := 0
+	for a := ReadMethod; int(a) <= len(rules); a++ {
+		for _, p := range callers {
+			for _, tg := range []Target{{}, {Self: true}, {Self: true, Me: true}, {Units: []string{"unit-1"}}, {Self: true, Units: []string{"unit-1"}}} {
+				plain := Authorize(p, a, tg, testNow)
+				withRoles := tg
+				withRoles.Roles = []string{GlobalAdministrator}
+				held := Authorize(p, a, withRoles, testNow)
+				same := reflect.DeepEqual(plain, held)
+				if !same {
+					differs++
+				}
+				if !same && !NeedsTargetRoles(p, a, tg.Self || tg.Me) {
+					t.Errorf("%v by %v %v on %+v: the target's roles changed the answer (%v, %v) but NeedsTargetRoles is false",
+						a, p.Kind, p.DirectoryRoles, tg, plain, held)
+				}
+			}
+		}
+	}
+	if differs == 0 {
+		t.Error("no case where the target's roles matter: the test checks nothing")
+	}
+	if NeedsTargetRoles(Principal{Kind: Application, Roles: scopes}, WriteMethod, false) {
+		t.Error("an application caller never needs the target's roles")
+	}
+	if NeedsTargetRoles(admin([]string{AuthenticationAdministrator}, scopes...), ReadMethod, false) {
+		t.Error("ReadMethod has no non-administrator role rule: the target's roles do not matter")
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -358,10 +359,18 @@ func (k *KeySet) reload(every time.Duration) *keyState {
 		k.log.Warn("signing keys: reading the key directory failed; keeping the keys loaded", "error", err)
 	case len(st.keys) == 0:
 		k.log.Warn("signing keys: the key directory holds no key; keeping the keys loaded", "dir", k.dir)
-	default:
+	case !sameKeys(st, k.state.Load()):
+		// Only a change replaces the view: the verified tokens Tokens
+		// remembers belong to one view, and are dropped with it.
 		k.state.Store(st)
 	}
 	return k.state.Load()
+}
+
+// sameKeys reports whether two views of the directory hold the same keys
+// (the same parsed files, in the same order, with the same times).
+func sameKeys(a, b *keyState) bool {
+	return a != nil && b != nil && slices.EqualFunc(a.keys, b.keys, func(x, y key) bool { return x == y })
 }
 
 // current returns the keys, without reading the directory.

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -80,6 +81,14 @@ type Tokens struct {
 	Now func() time.Time
 	// Skew is the clock skew tolerated on exp, nbf and iat; zero means DefaultSkew.
 	Skew time.Duration
+	// VerifiedTokens is how many verified tokens Verify remembers, each
+	// until it expires, to accept them again without parsing and checking
+	// the signature (see tokenCache); zero means DefaultVerifiedTokens,
+	// negative none. The configuration above must not change once Verify
+	// has run.
+	VerifiedTokens int
+
+	cache tokenCache
 }
 
 func (t *Tokens) now() time.Time {
@@ -223,23 +232,46 @@ var (
 // Every failure is an *apperr.Error of Kind Unauthenticated and Code
 // "InvalidAuthenticationToken" whose message says what was wrong and never
 // repeats the token or its claims.
+//
+// A token accepted once is remembered (up to VerifiedTokens of them) until
+// its exp, and accepted again at the cost of a SHA-256 of its text, as long
+// as the key set has not changed since and its key still verifies. What
+// Verify checks depends on the token and the keys alone, so the answer is
+// the same; a token expired, not yet valid or refused is always checked in
+// full.
 func (t *Tokens) Verify(token string) (Principal, error) {
-	p, err := t.verify(token)
+	max := t.VerifiedTokens
+	if max == 0 {
+		max = DefaultVerifiedTokens
+	}
+	var sum [sha256.Size]byte
+	keys := t.Keys.current()
+	now := t.now()
+	if max > 0 && len(token) <= maxTokenLen {
+		sum = sha256.Sum256([]byte(token))
+		if p, ok := t.cache.get(sum, keys, now); ok {
+			return p, nil
+		}
+	}
+	v, err := t.verify(token)
 	if err != nil {
 		return Principal{}, invalidToken(err)
 	}
-	return p, nil
+	if max > 0 {
+		t.cache.put(sum, v, keys, now, max)
+	}
+	return v.p, nil
 }
 
-func (t *Tokens) verify(token string) (Principal, error) {
+func (t *Tokens) verify(token string) (verified, error) {
 	switch {
 	case token == "":
-		return Principal{}, errEmpty
+		return verified{}, errEmpty
 	case len(token) > maxTokenLen:
-		return Principal{}, errTooLong
+		return verified{}, errTooLong
 	case t.Issuer == "":
 		// A Tokens without an issuer would otherwise skip the issuer check.
-		return Principal{}, jwt.ErrTokenInvalidIssuer
+		return verified{}, jwt.ErrTokenInvalidIssuer
 	}
 	parser := jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
@@ -254,12 +286,12 @@ func (t *Tokens) verify(token string) (Principal, error) {
 	tok, err := parser.ParseWithClaims(token, &c, t.keyFunc)
 	if err != nil {
 		if tok != nil && !errors.Is(err, jwt.ErrTokenMalformed) && tok.Header["alg"] != jwt.SigningMethodRS256.Alg() {
-			return Principal{}, errAlgorithm
+			return verified{}, errAlgorithm
 		}
-		return Principal{}, err
+		return verified{}, err
 	}
 	if c.OID == "" || c.TID == "" {
-		return Principal{}, errClaims
+		return verified{}, errClaims
 	}
 
 	p := Principal{
@@ -272,7 +304,7 @@ func (t *Tokens) verify(token string) (Principal, error) {
 	}
 	if c.Scp != nil {
 		if c.IDType != "" && c.IDType != "user" {
-			return Principal{}, errClaims
+			return verified{}, errClaims
 		}
 		p.Kind = Delegated
 		if scopes := strings.Fields(*c.Scp); len(scopes) > 0 {
@@ -288,12 +320,19 @@ func (t *Tokens) verify(token string) (Principal, error) {
 		}
 	} else {
 		if c.IDType != "" && c.IDType != "app" {
-			return Principal{}, errClaims
+			return verified{}, errClaims
 		}
 		p.Kind = Application
 		p.Roles = c.Roles
 	}
-	return p, nil
+	v := verified{p: p, until: c.ExpiresAt.Add(t.skew())}
+	v.kid, _ = tok.Header["kid"].(string)
+	for _, d := range []*jwt.NumericDate{c.NotBefore, c.IssuedAt} {
+		if d != nil && d.Add(-t.skew()).After(v.from) {
+			v.from = d.Add(-t.skew())
+		}
+	}
+	return v, nil
 }
 
 // keyFunc picks the verification key named by the token's kid header, and

@@ -29,3 +29,27 @@ func BenchmarkResetPIN(b *testing.B) {
 		b.Fatalf("reset gave %q", code)
 	}
 }
+
+// BenchmarkManagementRead measures the management read issue 14 tracks, end
+// to end over HTTP: GET .../qrCodePinMethod with an application token
+// (token verification, the calling application's check, the user and the
+// method read), on the backend the run uses (SQLite, or PostgreSQL with
+// QRPIN_TEST_BACKEND=postgres). Run it with -benchmem; with -cpuprofile it
+// shows where a request's CPU goes (the client's share included).
+func BenchmarkManagementRead(b *testing.B) {
+	e := newEnv(b)
+	tok := e.appToken("UserAuthMethod-QR.ReadWrite.All")
+	u := e.user("bench@contoso.com")
+	path := "/v1.0/users/" + u.ID + "/authentication/qrCodePinMethod"
+	expect(b, e.do("PUT", path, tok, `{"standardQRCode":{}}`), http.StatusCreated, "")
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if r := e.do("GET", path, tok, ""); r.status != http.StatusOK {
+				b.Errorf("read: %d %s", r.status, r.body)
+				return
+			}
+		}
+	})
+}

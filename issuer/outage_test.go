@@ -92,9 +92,9 @@ func TestTokenStoreFailureUnavailable(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			e := newTokenEnv(t, func(te *issuer.TokenEndpoint) {
-				svc := *te.Admin.(*admin.Service) // the env's service sets up through the store itself
-				svc.Store = failingStore{Store: svc.Store, err: storeErr}
-				te.Admin = &svc
+				cfg := te.Admin.(*admin.Service).Config // the env's service sets up through the store itself
+				cfg.Store = failingStore{Store: cfg.Store, err: storeErr}
+				te.Admin = &admin.Service{Config: cfg}
 			})
 			r := e.request(e.form())
 			e.expectError(r, http.StatusServiceUnavailable, "temporarily_unavailable", 90033)

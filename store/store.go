@@ -405,6 +405,10 @@ type Store interface {
 	// user is missing, ErrConflict when the user has a method.
 	CreateMethod(ctx context.Context, m method.Method) error
 	GetMethod(ctx context.Context, userID string) (method.Method, error)
+	// GetUserWithMethod returns the user with that id and their method, in
+	// one read: ErrNotFound when there is no such user or the user has no
+	// method (GetUser tells which).
+	GetUserWithMethod(ctx context.Context, userID string) (User, method.Method, error)
 	// GetMethodByCode finds the method holding the QR code with that id.
 	GetMethodByCode(ctx context.Context, codeID string) (method.Method, error)
 	// UpdateMethod applies fn to the user's method in one transaction.
@@ -419,6 +423,11 @@ type Store interface {
 	GetApplication(ctx context.Context, id string) (Application, error)
 	GetApplicationByAppID(ctx context.Context, appID string) (Application, error)
 	GetApplicationByServicePrincipal(ctx context.Context, servicePrincipalID string) (Application, error)
+	// GetAppIDByServicePrincipal returns the client id (appId) of the
+	// application whose service principal has that object id: one indexed
+	// read of the applications row alone, what checking an application's
+	// access token needs on every request.
+	GetAppIDByServicePrincipal(ctx context.Context, servicePrincipalID string) (string, error)
 	// ListApplications returns up to limit applications with ID > after, ordered by ID.
 	ListApplications(ctx context.Context, after string, limit int) ([]Application, error)
 	// UpdateApplication applies fn to the stored application (passwords and

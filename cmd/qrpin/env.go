@@ -57,6 +57,9 @@ type common struct {
 	oidc      oidcFlags    // serve only: the OpenID provider's settings
 	prune     pruneFlags   // serve only: log retention
 	ops       opsFlags     // serve only: management listener, log format and level
+	// appCheckTTL is serve's --app-check-ttl (admin.Service.AppCheckTTL);
+	// zero (as tests calling serve leave it) reads the store every request.
+	appCheckTTL time.Duration
 	// listen opens serve's listener; net.Listen when nil. Tests that
 	// restart a server on its address wrap it (see retryListen).
 	listen func(network, address string) (net.Listener, error)

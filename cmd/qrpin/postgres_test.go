@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/datadir"
 	"github.com/qrpin/qrpin/internal/syncbuf"
@@ -449,7 +450,8 @@ func TestPostgresOutage(t *testing.T) {
 	cluster := pgtest.NewCluster(t)
 	addr := freeAddr(t)
 	c := common{data: filepath.Join(t.TempDir(), "data"), addr: addr,
-		db: dbFlags{url: cluster.DSN(), pool: postgres.Options{MaxConns: 4, ConnectTimeout: 5 * time.Second, OpTimeout: 20 * time.Second}}}
+		db:          dbFlags{url: cluster.DSN(), pool: postgres.Options{MaxConns: 4, ConnectTimeout: 5 * time.Second, OpTimeout: 20 * time.Second}},
+		appCheckTTL: admin.DefaultAppCheckTTL} // as serve's default: an outage within it still fails the read
 
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan net.Addr, 1)
@@ -486,13 +488,18 @@ func TestPostgresOutage(t *testing.T) {
 	if r.status != 201 {
 		t.Fatalf("create user: %d %s", r.status, r.raw)
 	}
+	byID := base + "/users/" + r.str("id") + "/authentication/qrCodePinMethod" // one statement for an application
 	mpath := base + "/users/ana@contoso.com/authentication/qrCodePinMethod"
 	if r := call(t, token, "PUT", mpath, `{"standardQRCode": {}}`); r.status != 201 {
 		t.Fatalf("create method: %d %s", r.status, r.raw)
 	}
+	if r := call(t, token, "GET", byID, ""); r.status != 200 {
+		t.Fatalf("read method: %d %s", r.status, r.raw)
+	}
 
 	cluster.Stop()
 	for _, req := range []struct{ verb, url, body string }{
+		{"GET", byID, ""},
 		{"GET", mpath, ""},
 		{"GET", base + "/users", ""},
 		{"PATCH", mpath + "/pin", `{}`},

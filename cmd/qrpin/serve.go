@@ -50,6 +50,9 @@ func serveCmd() *cobra.Command {
 	fs.DurationVar(&lock.MaxDuration, "lockout-max", envDuration("lockout-max", lock.MaxDuration), "longest lock (QRPIN_LOCKOUT_MAX)")
 	fs.IntVar(&lock.DisableAfter, "lockout-disable-after", envInt("lockout-disable-after", lock.DisableAfter), "consecutive wrong PINs that disable the PIN until an admin resets it (QRPIN_LOCKOUT_DISABLE_AFTER)")
 	fs.IntVar(&rateLimit, "rate-limit", envInt("rate-limit", 3500), "Graph API requests per client address per 10 seconds; beyond it 429 (QRPIN_RATE_LIMIT)")
+	fs.DurationVar(&c.appCheckTTL, "app-check-ttl", envDuration("app-check-ttl", admin.DefaultAppCheckTTL),
+		"how long an application token's application, once found, is trusted to exist: deleting it on another server "+
+			"takes effect here within this time, on this server at once; 0 checks the database on every request (QRPIN_APP_CHECK_TTL)")
 	fs.StringSliceVar(&c.proxies, "trusted-proxies", strings.Split(env("trusted-proxies", ""), ","),
 		"reverse proxies (CIDR prefixes or addresses, comma-separated) whose X-Forwarded-For or Forwarded header names the client; "+
 			"from any other peer those headers are ignored (QRPIN_TRUSTED_PROXIES; default none)")
@@ -113,7 +116,7 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 		TenantID: d.tenantID,
 		Lockout:  lock,
 	}
-	svc := &admin.Service{Config: cfg}
+	svc := &admin.Service{Config: cfg, AppCheckTTL: c.appCheckTTL}
 	api := &graph.Server{
 		Admin:     svc,
 		Tokens:    d.tokens(base),

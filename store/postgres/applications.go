@@ -201,6 +201,19 @@ func (s *Store) GetApplicationByServicePrincipal(ctx context.Context, servicePri
 	return s.getApplication(ctx, `service_principal_id = $1`, servicePrincipalID)
 }
 
+// GetAppIDByServicePrincipal returns the client id of the application whose
+// service principal has that object id, in one statement (no transaction).
+func (s *Store) GetAppIDByServicePrincipal(ctx context.Context, servicePrincipalID string) (string, error) {
+	if !textOK(servicePrincipalID) {
+		return "", store.ErrNotFound
+	}
+	var appID string
+	err := s.read(ctx, func(ctx context.Context, q querier) error {
+		return q.QueryRow(ctx, `SELECT app_id FROM applications WHERE service_principal_id = $1`, servicePrincipalID).Scan(&appID)
+	})
+	return appID, err
+}
+
 // ListApplications returns up to limit applications with ID > after,
 // ordered by ID, with their passwords, grants and redirect URIs. A limit of
 // zero or less means no limit.

@@ -16,14 +16,29 @@ func upnKey(upn string) string { return strings.ToLower(upn) }
 
 const userColumns = `id, upn, display_name, account_enabled, employee_id, created`
 
+// userRow holds a users row (userColumns) as scanned.
+type userRow struct {
+	u       store.User
+	created *time.Time
+}
+
+func (r *userRow) dest() []any {
+	u := &r.u
+	return []any{&u.ID, &u.UPN, &u.DisplayName, &u.AccountEnabled, &u.EmployeeID, &r.created}
+}
+
+func (r *userRow) user() store.User {
+	u := r.u
+	u.Created = fromTime(r.created)
+	return u
+}
+
 func scanUser(row pgx.Row) (store.User, error) {
-	var u store.User
-	var created *time.Time
-	if err := row.Scan(&u.ID, &u.UPN, &u.DisplayName, &u.AccountEnabled, &u.EmployeeID, &created); err != nil {
+	var r userRow
+	if err := row.Scan(r.dest()...); err != nil {
 		return store.User{}, err
 	}
-	u.Created = fromTime(created)
-	return u, nil
+	return r.user(), nil
 }
 
 func scanUsers(rows pgx.Rows, err error) ([]store.User, error) {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"bytes"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -79,6 +80,12 @@ const (
 		WHERE `
 	getMethodSQL       = methodSelect + `m.user_id = $1`
 	getMethodByCodeSQL = methodSelect + `m.user_id = (SELECT user_id FROM qr_codes WHERE id = $1)`
+	// getUserWithMethodSQL reads a user (userColumns, of u) with their
+	// method and its codes: no row when either is missing.
+	getUserWithMethodSQL = `SELECT u.id, u.upn, u.display_name, u.account_enabled, u.employee_id, u.created, ` +
+		methodColumns + `, ` + codeColumns + `
+		FROM users u JOIN methods m ON m.user_id = u.id LEFT JOIN qr_codes c ON c.user_id = m.user_id
+		WHERE u.id = $1`
 )
 
 // Statements of UpdateMethod: lock the method row, read its codes, write it.
@@ -94,6 +101,12 @@ const (
 // loadMethod reads a method with its codes with query, getMethodSQL or
 // getMethodByCodeSQL.
 func loadMethod(ctx context.Context, q querier, query string, arg string) (method.Method, error) {
+	return loadMethodAfter(ctx, q, query, arg, nil)
+}
+
+// loadMethodAfter is loadMethod for a query whose rows start with the
+// columns lead scans into (the same in every row).
+func loadMethodAfter(ctx context.Context, q querier, query string, arg string, lead []any) (method.Method, error) {
 	rows, err := q.Query(ctx, query, arg)
 	if err != nil {
 		return method.Method{}, err
@@ -104,7 +117,7 @@ func loadMethod(ctx context.Context, q querier, query string, arg string) (metho
 	for rows.Next() {
 		var mr methodRow
 		var cr codeRow
-		if err := rows.Scan(append(mr.dest(), cr.dest()...)...); err != nil {
+		if err := rows.Scan(slices.Concat(lead, mr.dest(), cr.dest())...); err != nil {
 			return method.Method{}, err
 		}
 		if !found {
@@ -237,6 +250,25 @@ func (s *Store) GetMethod(ctx context.Context, userID string) (method.Method, er
 		return err
 	})
 	return m, err
+}
+
+// GetUserWithMethod returns the user with that id and their method, in one
+// statement: store.ErrNotFound when either is missing.
+func (s *Store) GetUserWithMethod(ctx context.Context, userID string) (store.User, method.Method, error) {
+	if !textOK(userID) {
+		return store.User{}, method.Method{}, store.ErrNotFound
+	}
+	var u userRow
+	var m method.Method
+	err := s.read(ctx, func(ctx context.Context, q querier) error {
+		var err error
+		m, err = loadMethodAfter(ctx, q, getUserWithMethodSQL, userID, u.dest())
+		return err
+	})
+	if err != nil {
+		return store.User{}, method.Method{}, err
+	}
+	return u.user(), m, nil
 }
 
 // GetMethodByCode returns the method holding the QR code with that id.

@@ -207,6 +207,14 @@ func (s *Store) GetApplicationByServicePrincipal(ctx context.Context, servicePri
 	return s.getApplication(ctx, `service_principal_id = ?`, servicePrincipalID)
 }
 
+// GetAppIDByServicePrincipal returns the client id of the application whose
+// service principal has that object id.
+func (s *Store) GetAppIDByServicePrincipal(ctx context.Context, servicePrincipalID string) (string, error) {
+	var appID string
+	err := s.r.QueryRowContext(ctx, `SELECT app_id FROM applications WHERE service_principal_id = ?`, servicePrincipalID).Scan(&appID)
+	return appID, dbErr(err)
+}
+
 // ListApplications returns up to limit applications with ID > after,
 // ordered by ID, with their passwords, grants and redirect URIs. A limit of
 // zero or less means no limit.

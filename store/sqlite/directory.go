@@ -13,14 +13,29 @@ func upnKey(upn string) string { return strings.ToLower(upn) }
 
 const userColumns = `id, upn, display_name, account_enabled, employee_id, created`
 
+// userRow holds a users row (userColumns) as scanned.
+type userRow struct {
+	u       store.User
+	created sql.NullInt64
+}
+
+func (r *userRow) dest() []any {
+	u := &r.u
+	return []any{&u.ID, &u.UPN, &u.DisplayName, &u.AccountEnabled, &u.EmployeeID, &r.created}
+}
+
+func (r *userRow) user() store.User {
+	u := r.u
+	u.Created = fromMicros(r.created)
+	return u
+}
+
 func scanUser(row scanner) (store.User, error) {
-	var u store.User
-	var created sql.NullInt64
-	if err := row.Scan(&u.ID, &u.UPN, &u.DisplayName, &u.AccountEnabled, &u.EmployeeID, &created); err != nil {
+	var r userRow
+	if err := row.Scan(r.dest()...); err != nil {
 		return store.User{}, dbErr(err)
 	}
-	u.Created = fromMicros(created)
-	return u, nil
+	return r.user(), nil
 }
 
 func scanUsers(rows *sql.Rows, err error) ([]store.User, error) {

@@ -16,23 +16,35 @@ var kinds = []method.Kind{method.Standard, method.Temporary}
 // methodSelect reads a method with its codes in one statement (a row per
 // code, or one row with NULL code columns), so that it needs no
 // transaction of its own to see one snapshot; the condition follows.
-const methodSelect = `
-		SELECT m.id, m.user_id, m.created,
-			m.pin_hash, m.pin_length, m.pin_force_change, m.pin_created, m.pin_updated,
-			m.lockout_failures, m.lockout_locked_until, m.lockout_disabled,
-			c.id, c.kind, c.start, c.expire, c.created, c.last_used, c.verifier
+const methodSelect = `SELECT ` + methodCodeColumns + `
 		FROM methods m LEFT JOIN qr_codes c ON c.user_id = m.user_id
 		WHERE `
 
+// methodCodeColumns are the columns of a method (m) and a code (c), as
+// selectMethod scans them.
+const methodCodeColumns = `m.id, m.user_id, m.created,
+			m.pin_hash, m.pin_length, m.pin_force_change, m.pin_created, m.pin_updated,
+			m.lockout_failures, m.lockout_locked_until, m.lockout_disabled,
+			c.id, c.kind, c.start, c.expire, c.created, c.last_used, c.verifier`
+
+// userWithMethodSelect reads a user (userColumns, of u) with their method
+// and its codes: no row when either is missing.
+const userWithMethodSelect = `SELECT u.id, u.upn, u.display_name, u.account_enabled, u.employee_id, u.created, ` +
+	methodCodeColumns + `
+		FROM users u JOIN methods m ON m.user_id = u.id LEFT JOIN qr_codes c ON c.user_id = m.user_id
+		WHERE u.id = ?`
+
 // loadMethod reads the user's method and its codes.
 func loadMethod(ctx context.Context, q querier, userID string) (method.Method, error) {
-	return selectMethod(ctx, q, `m.user_id = ?`, userID)
+	return selectMethod(ctx, q, methodSelect+`m.user_id = ?`, userID, nil)
 }
 
-// selectMethod reads the method that where (a condition on m, the methods
-// row, with one argument) selects, with its codes.
-func selectMethod(ctx context.Context, q querier, where, arg string) (method.Method, error) {
-	rows, err := q.QueryContext(ctx, methodSelect+where, arg)
+// selectMethod reads the method that query (methodSelect and a condition on
+// m, the methods row, with one argument; or userWithMethodSelect) selects,
+// with its codes. The columns before the method's, the same in every row,
+// are scanned into lead.
+func selectMethod(ctx context.Context, q querier, query, arg string, lead []any) (method.Method, error) {
+	rows, err := q.QueryContext(ctx, query, arg)
 	if err != nil {
 		return method.Method{}, dbErr(err)
 	}
@@ -45,11 +57,11 @@ func selectMethod(ctx context.Context, q querier, where, arg string) (method.Met
 		var start, expire, codeCreated, lastUsed sql.NullInt64
 		var verifier []byte
 		var mm method.Method
-		if err := rows.Scan(
+		if err := rows.Scan(append(lead[:len(lead):len(lead)],
 			&mm.ID, &mm.UserID, &created,
 			&mm.PIN.Hash, &mm.PIN.Length, &mm.PIN.ForceChange, &pinCreated, &pinUpdated,
 			&mm.Lockout.Failures, &lockedUntil, &mm.Lockout.Disabled,
-			&codeID, &kind, &start, &expire, &codeCreated, &lastUsed, &verifier); err != nil {
+			&codeID, &kind, &start, &expire, &codeCreated, &lastUsed, &verifier)...); err != nil {
 			return method.Method{}, dbErr(err)
 		}
 		if !found {
@@ -162,7 +174,18 @@ func (s *Store) GetMethod(ctx context.Context, userID string) (method.Method, er
 
 // GetMethodByCode returns the method holding the QR code with that id.
 func (s *Store) GetMethodByCode(ctx context.Context, codeID string) (method.Method, error) {
-	return selectMethod(ctx, s.r, `m.user_id = (SELECT user_id FROM qr_codes WHERE id = ?)`, codeID)
+	return selectMethod(ctx, s.r, methodSelect+`m.user_id = (SELECT user_id FROM qr_codes WHERE id = ?)`, codeID, nil)
+}
+
+// GetUserWithMethod returns the user with that id and their method, in one
+// statement: store.ErrNotFound when either is missing.
+func (s *Store) GetUserWithMethod(ctx context.Context, userID string) (store.User, method.Method, error) {
+	var u userRow
+	m, err := selectMethod(ctx, s.r, userWithMethodSelect, userID, u.dest())
+	if err != nil {
+		return store.User{}, method.Method{}, err
+	}
+	return u.user(), m, nil
 }
 
 // UpdateMethod applies fn to the user's method in one transaction and stores

@@ -78,6 +78,9 @@ func checkApplication(t *testing.T, s store.Store, want store.Application, what 
 	got, err = s.GetApplicationByServicePrincipal(ctx, want.ServicePrincipalID)
 	must(t, err, what+": GetApplicationByServicePrincipal")
 	equal(t, got, want, what+": GetApplicationByServicePrincipal")
+	appID, err := s.GetAppIDByServicePrincipal(ctx, want.ServicePrincipalID)
+	must(t, err, what+": GetAppIDByServicePrincipal")
+	equal(t, appID, want.AppID, what+": GetAppIDByServicePrincipal")
 }
 
 // checkMissing fails unless every lookup of a returns store.ErrNotFound.
@@ -90,6 +93,8 @@ func checkMissing(t *testing.T, s store.Store, a store.Application, what string)
 	check(t, err, store.ErrNotFound, what+": GetApplicationByAppID")
 	_, err = s.GetApplicationByServicePrincipal(ctx, a.ServicePrincipalID)
 	check(t, err, store.ErrNotFound, what+": GetApplicationByServicePrincipal")
+	_, err = s.GetAppIDByServicePrincipal(ctx, a.ServicePrincipalID)
+	check(t, err, store.ErrNotFound, what+": GetAppIDByServicePrincipal")
 }
 
 func testApplicationCreateGet(t *testing.T, s store.Store) {
@@ -115,6 +120,8 @@ func testApplicationCreateGet(t *testing.T, s store.Store) {
 	check(t, err, store.ErrNotFound, "GetApplicationByAppID by the object id")
 	_, err = s.GetApplicationByServicePrincipal(ctx, a.AppID)
 	check(t, err, store.ErrNotFound, "GetApplicationByServicePrincipal by the appId")
+	_, err = s.GetAppIDByServicePrincipal(ctx, a.ID)
+	check(t, err, store.ErrNotFound, "GetAppIDByServicePrincipal by the object id")
 	checkMissing(t, s, newApplication("missing"), "missing application")
 
 	// What a Get returns is the caller's.

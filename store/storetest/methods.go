@@ -87,6 +87,12 @@ func wantMethod(t *testing.T, s store.Store, want method.Method, what string) {
 	got, err := s.GetMethod(t.Context(), want.UserID)
 	must(t, err, what+": GetMethod")
 	equal(t, got, want, what+": GetMethod")
+	u, err := s.GetUser(t.Context(), want.UserID)
+	must(t, err, what+": GetUser")
+	gotU, got, err := s.GetUserWithMethod(t.Context(), want.UserID)
+	must(t, err, what+": GetUserWithMethod")
+	equal(t, gotU, u, what+": GetUserWithMethod's user")
+	equal(t, got, want, what+": GetUserWithMethod's method")
 	for _, c := range []*method.QRCode{want.Standard, want.Temporary} {
 		if c == nil {
 			continue
@@ -185,6 +191,10 @@ func testMethodGetMissing(t *testing.T, s store.Store) {
 	check(t, err, store.ErrNotFound, "GetMethod of a user without a method")
 	_, err = s.GetMethod(ctx, newID())
 	check(t, err, store.ErrNotFound, "GetMethod of a missing user")
+	_, _, err = s.GetUserWithMethod(ctx, bob.ID)
+	check(t, err, store.ErrNotFound, "GetUserWithMethod of a user without a method")
+	_, _, err = s.GetUserWithMethod(ctx, newID())
+	check(t, err, store.ErrNotFound, "GetUserWithMethod of a missing user")
 	_, err = s.GetMethodByCode(ctx, newID())
 	check(t, err, store.ErrNotFound, "GetMethodByCode of an unknown code")
 }

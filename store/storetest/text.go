@@ -60,6 +60,8 @@ func testOddKeysFindNothing(t *testing.T, s store.Store) {
 		notFound(s.CreateMethod(ctx, newMethod(k)), "CreateMethod for the user")
 		_, err = s.GetMethod(ctx, k)
 		notFound(err, "GetMethod")
+		_, _, err = s.GetUserWithMethod(ctx, k)
+		notFound(err, "GetUserWithMethod")
 		_, err = s.GetMethodByCode(ctx, k)
 		notFound(err, "GetMethodByCode")
 		_, err = s.UpdateMethod(ctx, k, func(*method.Method) error { t.Errorf("UpdateMethod%s called fn", what); return nil })
@@ -71,6 +73,8 @@ func testOddKeysFindNothing(t *testing.T, s store.Store) {
 		notFound(err, "GetApplicationByAppID")
 		_, err = s.GetApplicationByServicePrincipal(ctx, k)
 		notFound(err, "GetApplicationByServicePrincipal")
+		_, err = s.GetAppIDByServicePrincipal(ctx, k)
+		notFound(err, "GetAppIDByServicePrincipal")
 		_, err = s.UpdateApplication(ctx, k, func(*store.Application) error {
 			t.Errorf("UpdateApplication%s called fn", what)
 			return nil

@@ -1,0 +1,2 @@
+module mrload
+go 1.26
