@@ -22,7 +22,8 @@ func rootCmd() *cobra.Command {
 		Short: "QR code + PIN sign-in for frontline workers, with a Microsoft Graph-compatible API",
 		Long: "qrpin is a self-hostable implementation of the Microsoft Entra \"QR code + PIN\" authentication method.\n" +
 			"Every flag has a QRPIN_* environment variable as its default (for example --data and QRPIN_DATA).",
-		SilenceUsage: true,
+		SilenceUsage:  true,
+		SilenceErrors: true, // main prints the error once, as "qrpin: ..."
 	}
 	root.AddCommand(serveCmd(), tokenCmd(), rolesCmd(), usersCmd(), unitsCmd(), keysCmd(), appsCmd(), migrateDataCmd(), loadTestUsersCmd(),
 		provisionCmd(), badgeCmd(), healthcheckCmd(), benchCmd(), benchBareCmd())
