@@ -67,8 +67,13 @@ type Engine struct {
 	Hook func(step string, row int)
 }
 
-// DefaultWorkers is how many rows are in flight by default.
-const DefaultWorkers = 4
+// DefaultWorkers is how many rows are in flight by default: enough that,
+// while some rows wait on the network, the server's SQLite writer or the
+// spool's fsync, others keep a server's Argon2id hashes going on every
+// core of a small machine (8 rather than 4 took a quiet 2-core run from
+// 1.37 to 1.30 times the hash-bound limit; see BENCHMARKS.md). A server
+// holds one hash's memory (19 MiB at pin.DefaultParams) per row in flight.
+const DefaultWorkers = 8
 
 func (e *Engine) now() time.Time {
 	if e.Now != nil {

@@ -328,3 +328,41 @@ func BenchmarkRender(b *testing.B) {
 		}
 	}
 }
+
+// TestRenderEveryPixel checks every pixel of the PNG, not only the module
+// centres: each is black exactly where its module is dark, and white in the
+// quiet zone, for symbols of several versions (encodePNG packs 8 pixels a
+// byte, so a module that straddles a byte must come out whole too).
+func TestRenderEveryPixel(t *testing.T) {
+	t.Parallel()
+	for _, content := range []string{"a", sample().Encode(), strings.Repeat("z", 300)} {
+		m, err := Modules(content)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := Render(content)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pic, err := png.Decode(bytes.NewReader(img.PNG))
+		if err != nil {
+			t.Fatal(err)
+		}
+		side := (len(m) + 2*QuietZone) * PixelsPerModule
+		if b := pic.Bounds(); b.Dx() != side || b.Dy() != side {
+			t.Fatalf("PNG is %dx%d, want %dx%d", b.Dx(), b.Dy(), side, side)
+		}
+		for y := range side {
+			for x := range side {
+				r, c := y/PixelsPerModule-QuietZone, x/PixelsPerModule-QuietZone
+				want := color.Gray{Y: 0xff}
+				if r >= 0 && c >= 0 && r < len(m) && c < len(m) && m[r][c] {
+					want = color.Gray{}
+				}
+				if got := color.GrayModel.Convert(pic.At(x, y)); got != want {
+					t.Fatalf("%.10q: pixel (%d, %d) is %v, want %v", content, x, y, got, want)
+				}
+			}
+		}
+	}
+}
