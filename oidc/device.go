@@ -143,15 +143,12 @@ func (p *Provider) exchangeDeviceCode(r *http.Request) (*tokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = p.redeem(ctx, ar.ID)
-	if errors.Is(err, errRedeemed) {
+	g := &grant{p: p, user: u, clientID: app.AppID, scopes: ar.Scopes, authTime: ar.AuthTime, res: res, clientInfo: askedClientInfo(r)}
+	resp, err := p.issue(ctx, g, p.clientFor(app, platformPublic), "", family{id: ar.ID, redeem: true})
+	if errors.Is(err, errRedeemed) { // another exchange of the device code won
 		return nil, invalidGrant("AADSTS54005: The device code was already redeemed.")
 	}
-	if err != nil {
-		return nil, err
-	}
-	g := &grant{p: p, user: u, clientID: app.AppID, scopes: ar.Scopes, authTime: ar.AuthTime, res: res, clientInfo: askedClientInfo(r)}
-	return p.issue(ctx, g, p.clientFor(app, platformPublic), "", family{id: ar.ID})
+	return resp, err
 }
 
 var deviceAuthPage = template.Must(template.New("deviceauth").Parse(`<!doctype html>

@@ -382,6 +382,14 @@ type Store interface {
 	// transaction; fn cannot change ID. ErrConflict when the new code hash
 	// or user code is in use.
 	UpdateAuthRequest(ctx context.Context, id string, fn func(*AuthRequest) error) (AuthRequest, error)
+	// RedeemAuthRequest marks the request id redeemed and, when rt is not
+	// nil, stores the refresh token its exchange issues (deleting the ones
+	// expired at rt.Created, as CreateRefreshToken does), in one
+	// transaction, so that exactly one exchange redeems a request and no
+	// exchange that lost can see the winner's family before it is stored:
+	// ErrNotFound when id is missing, ErrConflict when it was redeemed
+	// already or rt's id is in use (nothing written then).
+	RedeemAuthRequest(ctx context.Context, id string, rt *RefreshToken) error
 
 	// CreateRefreshToken stores a refresh token (ErrConflict when its id is
 	// in use) and deletes the ones expired (absolutely or idle) at its
