@@ -66,7 +66,8 @@ func (p *Provider) deviceCode(r *http.Request) (*zoidc.DeviceAuthorizationRespon
 	if len(req.Scopes) > maxScopes || len(strings.Join(req.Scopes, " ")) > maxScopes*maxScopeLen {
 		return nil, invalidScope("Too many scopes, or a scope too long.")
 	}
-	if _, err := resourceOf(app, req.Scopes); err != nil {
+	res, err := resourceOf(app, req.Scopes)
+	if err != nil {
 		return nil, err
 	}
 	cfg := p.op.DeviceAuthorization()
@@ -75,7 +76,8 @@ func (p *Provider) deviceCode(r *http.Request) (*zoidc.DeviceAuthorizationRespon
 		return nil, err
 	}
 	now := p.now()
-	ar := store.AuthRequest{ID: hashSecret(deviceCode), Flow: flowDevice, ClientID: app.AppID, Scopes: req.Scopes,
+	ar := store.AuthRequest{ID: hashSecret(deviceCode), Flow: flowDevice, ClientID: app.AppID, AppName: app.DisplayName,
+		Resource: res.name, Scopes: req.Scopes,
 		Created: now, Expires: now.Add(p.cfg.DeviceTTL)}
 	for i := 0; ; i++ {
 		ar.UserCode, err = zop.NewUserCode([]rune(cfg.UserCode.CharSet), cfg.UserCode.CharAmount, cfg.UserCode.DashInterval)

@@ -162,24 +162,28 @@ const MaxUserAgent = 512
 // as a tombstone (Redeemed) until Expires, so that a replayed code is
 // recognised.
 type AuthRequest struct {
-	ID            string // random (code flow) or a hash of the device code (device flow)
-	Flow          string // "code" or "device"
-	ClientID      string // the application's appId
-	RedirectURI   string // as requested and matched ("" in the device flow)
-	Scopes        []string
-	State         string
-	Nonce         string
-	ResponseMode  string
-	CodeChallenge string // PKCE S256 challenge; "" when none
-	LoginHint     string // the UPN the request names; "" when none
-	UserID        string // who signed in; "" until then
-	AuthTime      time.Time
-	CodeHash      string // SHA-256 of the authorization code issued (hex); "" until issued
-	SessionID     string // the single sign-on session (SSOSession.ID) the sign-in began or reused; "" for none
-	UserCode      string // device flow: the code the worker types; "" otherwise
-	Redeemed      bool   // its code or device code was exchanged for tokens
-	Created       time.Time
-	Expires       time.Time
+	ID       string // random (code flow) or a hash of the device code (device flow)
+	Flow     string // "code" or "device"
+	ClientID string // the application's appId
+	// AppName and Resource are the application's displayName and the
+	// display name of the resource its scopes ask for, as they were when
+	// the request was made: what the sign-in page and its log show.
+	AppName, Resource string
+	RedirectURI       string // as requested and matched ("" in the device flow)
+	Scopes            []string
+	State             string
+	Nonce             string
+	ResponseMode      string
+	CodeChallenge     string // PKCE S256 challenge; "" when none
+	LoginHint         string // the UPN the request names; "" when none
+	UserID            string // who signed in; "" until then
+	AuthTime          time.Time
+	CodeHash          string // SHA-256 of the authorization code issued (hex); "" until issued
+	SessionID         string // the single sign-on session (SSOSession.ID) the sign-in began or reused; "" for none
+	UserCode          string // device flow: the code the worker types; "" otherwise
+	Redeemed          bool   // its code or device code was exchanged for tokens
+	Created           time.Time
+	Expires           time.Time
 }
 
 // RefreshToken is one refresh token of a family: the chain of tokens that

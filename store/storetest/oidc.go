@@ -25,8 +25,9 @@ var oidcTests = []test{
 }
 
 func newAuthRequest(id string) store.AuthRequest {
-	return store.AuthRequest{ID: id, Flow: "code", ClientID: newID(), RedirectURI: "https://app.contoso.com/cb",
-		Scopes: []string{"openid", "profile"}, State: "st", Nonce: "n", ResponseMode: "query",
+	return store.AuthRequest{ID: id, Flow: "code", ClientID: newID(), AppName: "Timesheets", Resource: "Microsoft Graph",
+		RedirectURI: "https://app.contoso.com/cb",
+		Scopes:      []string{"openid", "profile"}, State: "st", Nonce: "n", ResponseMode: "query",
 		CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", LoginHint: "worker@contoso.com",
 		Created: t0, Expires: t0.Add(5 * time.Minute)}
 }
