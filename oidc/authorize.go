@@ -188,8 +188,10 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := p.now()
-	stored := store.AuthRequest{ID: rand.Text(), Flow: flowCode, ClientID: app.AppID, RedirectURI: ar.RedirectURI,
-		Scopes: ar.Scopes, State: ar.State, Nonce: ar.Nonce, ResponseMode: string(ar.ResponseMode),
+	res, _ := resourceOf(app, ar.Scopes) // checked by checkRequest
+	stored := store.AuthRequest{ID: rand.Text(), Flow: flowCode, ClientID: app.AppID, AppName: app.DisplayName, Resource: res.name,
+		RedirectURI: ar.RedirectURI,
+		Scopes:      ar.Scopes, State: ar.State, Nonce: ar.Nonce, ResponseMode: string(ar.ResponseMode),
 		CodeChallenge: ar.CodeChallenge, LoginHint: ar.LoginHint, Created: now, Expires: now.Add(p.cfg.RequestTTL)}
 	if reuse {
 		stored.UserID, stored.AuthTime, stored.SessionID = sess.UserID, sess.AuthTime, sess.ID
@@ -321,27 +323,33 @@ func (p *Provider) pendingRequest(ctx context.Context, id string) (store.AuthReq
 	return ar, err
 }
 
-// Pending describes the request: the application's display name and,
-// when the request names one (login_hint), the user it is for. An
-// unknown, expired or completed request is an apperr NotFound error.
+// Pending describes the request: the application's display name and
+// resource as they were when the request was made (kept with it, so that
+// the sign-in page's steps read no application: the callback and the code
+// exchange check the application as it is then) and, when the request
+// names one (login_hint), the user it is for. An unknown, expired or
+// completed request is an apperr NotFound error.
 func (p *Provider) Pending(ctx context.Context, requestID string) (signin.Pending, error) {
 	ar, err := p.pendingRequest(ctx, requestID)
 	if err != nil {
 		return signin.Pending{}, err
 	}
-	app, err := p.cfg.Store.GetApplicationByAppID(ctx, ar.ClientID)
-	if errors.Is(err, store.ErrNotFound) {
-		err = errNoRequest()
-	}
-	if err != nil {
-		return signin.Pending{}, err
+	if ar.AppName == "" { // a request stored by an earlier version, which kept no name
+		app, err := p.cfg.Store.GetApplicationByAppID(ctx, ar.ClientID)
+		if errors.Is(err, store.ErrNotFound) {
+			err = errNoRequest()
+		}
+		if err != nil {
+			return signin.Pending{}, err
+		}
+		res, _ := resourceOf(app, ar.Scopes) // checked when the request was made
+		ar.AppName, ar.Resource = app.DisplayName, res.name
 	}
 	flow := FlowAuthorizationCode
 	if ar.Flow == flowDevice {
 		flow = FlowDeviceCode
 	}
-	res, _ := resourceOf(app, ar.Scopes) // checked when the request was made
-	pd := signin.Pending{AppID: app.AppID, AppName: app.DisplayName, Resource: res.name, Flow: flow}
+	pd := signin.Pending{AppID: ar.ClientID, AppName: ar.AppName, Resource: ar.Resource, Flow: flow}
 	if ar.LoginHint != "" {
 		pd.UPN = ar.LoginHint
 		u, err := p.cfg.Store.GetUserByUPN(ctx, ar.LoginHint)

@@ -66,7 +66,8 @@ func (p *Provider) deviceCode(r *http.Request) (*zoidc.DeviceAuthorizationRespon
 	if len(req.Scopes) > maxScopes || len(strings.Join(req.Scopes, " ")) > maxScopes*maxScopeLen {
 		return nil, invalidScope("Too many scopes, or a scope too long.")
 	}
-	if _, err := resourceOf(app, req.Scopes); err != nil {
+	res, err := resourceOf(app, req.Scopes)
+	if err != nil {
 		return nil, err
 	}
 	cfg := p.op.DeviceAuthorization()
@@ -75,7 +76,8 @@ func (p *Provider) deviceCode(r *http.Request) (*zoidc.DeviceAuthorizationRespon
 		return nil, err
 	}
 	now := p.now()
-	ar := store.AuthRequest{ID: hashSecret(deviceCode), Flow: flowDevice, ClientID: app.AppID, Scopes: req.Scopes,
+	ar := store.AuthRequest{ID: hashSecret(deviceCode), Flow: flowDevice, ClientID: app.AppID, AppName: app.DisplayName,
+		Resource: res.name, Scopes: req.Scopes,
 		Created: now, Expires: now.Add(p.cfg.DeviceTTL)}
 	for i := 0; ; i++ {
 		ar.UserCode, err = zop.NewUserCode([]rune(cfg.UserCode.CharSet), cfg.UserCode.CharAmount, cfg.UserCode.DashInterval)
@@ -143,15 +145,12 @@ func (p *Provider) exchangeDeviceCode(r *http.Request) (*tokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = p.redeem(ctx, ar.ID)
-	if errors.Is(err, errRedeemed) {
+	g := &grant{p: p, user: u, clientID: app.AppID, scopes: ar.Scopes, authTime: ar.AuthTime, res: res, clientInfo: askedClientInfo(r)}
+	resp, err := p.issue(ctx, g, p.clientFor(app, platformPublic), "", family{id: ar.ID, redeem: true})
+	if errors.Is(err, errRedeemed) { // another exchange of the device code won
 		return nil, invalidGrant("AADSTS54005: The device code was already redeemed.")
 	}
-	if err != nil {
-		return nil, err
-	}
-	g := &grant{p: p, user: u, clientID: app.AppID, scopes: ar.Scopes, authTime: ar.AuthTime, res: res, clientInfo: askedClientInfo(r)}
-	return p.issue(ctx, g, p.clientFor(app, platformPublic), "", family{id: ar.ID})
+	return resp, err
 }
 
 var deviceAuthPage = template.Must(template.New("deviceauth").Parse(`<!doctype html>

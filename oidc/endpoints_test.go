@@ -235,6 +235,45 @@ func TestPendingComplete(t *testing.T) {
 	}
 }
 
+// TestPendingNamesTheRequestsApplication: the sign-in page's steps show
+// the application and resource as they were when the request was made,
+// kept with the request (no application read); a request stored without
+// them (by an earlier version) is described from the application.
+func TestPendingNamesTheRequestsApplication(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t)
+	a := e.newApp("Timesheets", webApp)
+	cfg := e.oauth2(a, webApp.WebRedirectURIs[0])
+	id := e.startAuthorize(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	if ar, err := e.st.GetAuthRequest(ctx, id); err != nil || ar.AppName != "Timesheets" || ar.Resource != "Microsoft Graph" {
+		t.Fatalf("stored request: %+v, %v", ar, err)
+	}
+	if _, err := e.st.UpdateApplication(ctx, a.ID, func(x *store.Application) error { x.DisplayName = "Rota"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := signin.Pending{AppID: a.AppID, AppName: "Timesheets", Resource: "Microsoft Graph", Flow: FlowAuthorizationCode}
+	if pd, err := e.p.Pending(ctx, id); err != nil || pd != want {
+		t.Fatalf("Pending after a rename: %+v, %v; want %+v", pd, err, want)
+	}
+	if _, err := e.st.UpdateAuthRequest(ctx, id, func(ar *store.AuthRequest) error {
+		ar.AppName, ar.Resource = "", ""
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want.AppName = "Rota"
+	if pd, err := e.p.Pending(ctx, id); err != nil || pd != want {
+		t.Fatalf("Pending of a request without its application's name: %+v, %v; want %+v", pd, err, want)
+	}
+	if err := e.st.DeleteApplication(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.p.Pending(ctx, id); !isKind(err, apperr.NotFound) {
+		t.Fatalf("Pending of a request without its application's name, the application deleted: %v, want NotFound", err)
+	}
+}
+
 func isKind(err error, k apperr.Kind) bool {
 	ae, ok := apperr.As(err)
 	return ok && ae.Kind == k

@@ -211,6 +211,12 @@ type family struct {
 	id           string              // the authorization request that began it
 	confidential bool                // the client authenticated with a secret
 	prev         *store.RefreshToken // the token being rotated; nil for a new family
+	// redeem: the response redeems the request id (a code or device code
+	// exchange), in the transaction that stores the family's first
+	// refresh token, so that exactly one exchange wins and the loser's
+	// revocation of the family (codeReused) cannot come before the
+	// winner's token is stored.
+	redeem bool
 }
 
 // errRefreshReused: a rotated refresh token was presented again.
@@ -242,19 +248,18 @@ func (p *Provider) clientInfo(userID string) string {
 // issue signs the grant's tokens: an access token for its resource, an ID
 // token when openid was granted, and a refresh token when offline_access
 // was (a new family, or the rotation of fam.prev); client_info when asked.
-// code is the authorization code redeemed ("" otherwise), for the ID
-// token's c_hash.
+// With fam.redeem it first redeems the family's request, with the new
+// refresh token in the same store transaction: errRedeemed when another
+// exchange did, and then no token is signed. code is the authorization
+// code redeemed ("" otherwise), for the ID token's c_hash.
 func (p *Provider) issue(ctx context.Context, g *grant, c *client, code string, fam family) (*tokenResponse, error) {
 	now := p.now()
 	ttl := p.cfg.TokenTTL
-	at, err := zop.CreateJWT(ctx, p.issuer, &accessRequest{g}, now.Add(ttl), uuid.NewString(), c, p.storage)
-	if err != nil {
-		return nil, err
-	}
-	resp := &zoidc.AccessTokenResponse{AccessToken: at, TokenType: zoidc.BearerToken, ExpiresIn: uint64(ttl / time.Second), Scope: g.scopes}
+	var token string // the refresh token, when one is issued
+	var rt *store.RefreshToken
 	if slices.Contains(g.scopes, "offline_access") || fam.prev != nil {
-		token := rand.Text() + rand.Text() // 256 bits
-		rt := store.RefreshToken{ID: hashSecret(token), FamilyID: fam.id, ClientID: g.clientID, UserID: g.user.ID,
+		token = rand.Text() + rand.Text() // 256 bits
+		rt = &store.RefreshToken{ID: hashSecret(token), FamilyID: fam.id, ClientID: g.clientID, UserID: g.user.ID,
 			Scopes: g.scopes, AuthTime: g.authTime, FamilyCreated: now, Created: now,
 			Expires: now.Add(p.cfg.RefreshLifetime), Confidential: fam.confidential, SessionID: g.session}
 		if fam.prev != nil {
@@ -264,19 +269,29 @@ func (p *Provider) issue(ctx context.Context, g *grant, c *client, code string, 
 		if rt.IdleExpires.After(rt.Expires) {
 			rt.IdleExpires = rt.Expires
 		}
-		if fam.prev != nil {
-			err = p.cfg.Store.RotateRefreshToken(ctx, fam.prev.ID, rt)
-			if errors.Is(err, store.ErrConflict) {
-				err = errRefreshReused
-			}
-		} else {
-			err = p.cfg.Store.CreateRefreshToken(ctx, rt)
-		}
-		if err != nil {
-			return nil, err
-		}
-		resp.RefreshToken = token
 	}
+	var err error
+	switch {
+	case fam.redeem:
+		if err = p.cfg.Store.RedeemAuthRequest(ctx, fam.id, rt); errors.Is(err, store.ErrConflict) {
+			err = errRedeemed
+		}
+	case fam.prev != nil:
+		if err = p.cfg.Store.RotateRefreshToken(ctx, fam.prev.ID, *rt); errors.Is(err, store.ErrConflict) {
+			err = errRefreshReused
+		}
+	case rt != nil:
+		err = p.cfg.Store.CreateRefreshToken(ctx, *rt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	at, err := zop.CreateJWT(ctx, p.issuer, &accessRequest{g}, now.Add(ttl), uuid.NewString(), c, p.storage)
+	if err != nil {
+		return nil, err
+	}
+	resp := &zoidc.AccessTokenResponse{AccessToken: at, TokenType: zoidc.BearerToken, ExpiresIn: uint64(ttl / time.Second), Scope: g.scopes,
+		RefreshToken: token}
 	if slices.Contains(g.scopes, "openid") {
 		if resp.IDToken, err = g.idToken(at, code); err != nil {
 			return nil, err

@@ -53,6 +53,11 @@ func (s *countingStore) UpdateAuthRequest(ctx context.Context, id string, fn fun
 	return s.Store.UpdateAuthRequest(ctx, id, fn)
 }
 
+func (s *countingStore) RedeemAuthRequest(ctx context.Context, id string, rt *store.RefreshToken) error {
+	s.writes.Add(1)
+	return s.Store.RedeemAuthRequest(ctx, id, rt)
+}
+
 func (s *countingStore) CreateRefreshToken(ctx context.Context, t store.RefreshToken) error {
 	s.writes.Add(1)
 	return s.Store.CreateRefreshToken(ctx, t)

@@ -178,22 +178,9 @@ func (p *Provider) signedInUser(ctx context.Context, userID string) (store.User,
 	return u, err
 }
 
-// errRedeemed: the code's request was redeemed meanwhile.
+// errRedeemed: the code's request was redeemed meanwhile (issue, for a
+// family that redeems its request).
 var errRedeemed = errors.New("oidc: authorization code redeemed")
-
-// redeem marks the request id redeemed, so that exactly one exchange of
-// its code (or device code) wins; the request stays as a tombstone. It
-// returns errRedeemed when another exchange won.
-func (p *Provider) redeem(ctx context.Context, id string) error {
-	_, err := p.cfg.Store.UpdateAuthRequest(ctx, id, func(a *store.AuthRequest) error {
-		if a.Redeemed {
-			return errRedeemed
-		}
-		a.Redeemed = true
-		return nil
-	})
-	return err
-}
 
 // codeReused answers an authorization code redeemed before (a replay, or
 // an exchange that lost the race): it revokes the refresh tokens the code
@@ -273,16 +260,13 @@ func (p *Provider) exchangeCode(r *http.Request) (*tokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = p.redeem(ctx, ar.ID)
+	g := &grant{p: p, user: u, clientID: app.AppID, scopes: scopes, authTime: ar.AuthTime, nonce: ar.Nonce, res: res,
+		session: ar.SessionID, clientInfo: askedClientInfo(r)}
+	resp, err := p.issue(ctx, g, p.clientFor(app, pl), req.Code, family{id: ar.ID, confidential: pl == platformWeb, redeem: true})
 	if errors.Is(err, errRedeemed) { // another exchange of the code won
 		return nil, p.codeReused(ctx, ar.ID)
 	}
-	if err != nil {
-		return nil, err
-	}
-	g := &grant{p: p, user: u, clientID: app.AppID, scopes: scopes, authTime: ar.AuthTime, nonce: ar.Nonce, res: res,
-		session: ar.SessionID, clientInfo: askedClientInfo(r)}
-	return p.issue(ctx, g, p.clientFor(app, pl), req.Code, family{id: ar.ID, confidential: pl == platformWeb})
+	return resp, err
 }
 
 // withOIDCScopes returns the scopes an authorization granted, with the

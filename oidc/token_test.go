@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -239,6 +240,52 @@ func testCodeReuse(t *testing.T, e *env) {
 	res, v = e.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {first["refresh_token"].(string)},
 		"client_id": {a.AppID}}, a.AppID, a.secret)
 	wantOAuthError(t, res, v, 400, "invalid_grant")
+}
+
+// TestCodeReuseConcurrent: of exchanges of one code at once, exactly one
+// gets tokens, the others invalid_grant, and the refresh token the winner
+// got is revoked by them, however they interleave: the redemption and the
+// family's first token are stored in one transaction, so no loser's
+// revocation can come before the winner's token.
+func TestCodeReuseConcurrent(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			e := newEnvOn(t, backend)
+			a := e.newApp("Timesheets", webApp)
+			uri := webApp.WebRedirectURIs[0]
+			code, verifier, _ := e.signIn(a, uri)
+			const n = 8
+			type answer struct {
+				status int
+				v      map[string]any
+			}
+			answers := make([]answer, n)
+			var wg sync.WaitGroup
+			for i := range answers {
+				wg.Go(func() {
+					res, v := e.token(codeForm(code, verifier, uri, a.AppID), a.AppID, a.secret)
+					answers[i] = answer{res.StatusCode, v}
+				})
+			}
+			wg.Wait()
+			var won map[string]any
+			for _, ans := range answers {
+				switch {
+				case ans.status == 200 && won == nil:
+					won = ans.v
+				case ans.status != 400 || ans.v["error"] != "invalid_grant":
+					t.Fatalf("an exchange: %d %v (one 200, the others invalid_grant)", ans.status, ans.v)
+				}
+			}
+			if won == nil {
+				t.Fatal("no exchange got tokens")
+			}
+			res, v := e.token(refreshForm(won["refresh_token"].(string), a.AppID), a.AppID, a.secret)
+			wantOAuthError(t, res, v, 400, "invalid_grant")
+		})
+	}
 }
 
 func refreshForm(token, clientID string) url.Values {

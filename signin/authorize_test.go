@@ -145,13 +145,13 @@ func TestAuthorizeCompletesRequest(t *testing.T) {
 				t.Fatalf("QR step: %+v", s)
 			}
 			// A wrong PIN: no completion, a retry handle that keeps the request.
-			retry, err := e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, wrongPIN)
+			retry, err := e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, wrongPIN, false)
 			wantCode(t, err, "invalidPin")
 			if len(f.completions()) != 0 {
 				t.Fatalf("Complete called after a wrong PIN: %+v", f.completions())
 			}
 			e.clock.Advance(time.Minute)
-			step, err := e.svc.SubmitPIN(ctx, "192.0.2.1", retry.Transaction, goodPIN)
+			step, err := e.svc.SubmitPIN(ctx, "192.0.2.1", retry.Transaction, goodPIN, false)
 			mustOK(t, err, "SubmitPIN")
 			if tc.forceChange {
 				if step.Next != StageNewPIN || len(f.completions()) != 0 {
@@ -159,12 +159,12 @@ func TestAuthorizeCompletesRequest(t *testing.T) {
 				}
 				e.clock.Advance(time.Minute)
 				// A new PIN equal to the old one: a retry, no completion.
-				retry, err := e.svc.ChangePIN(ctx, "192.0.2.1", step.Transaction, goodPIN)
+				retry, err := e.svc.ChangePIN(ctx, "192.0.2.1", step.Transaction, goodPIN, false)
 				wantCode(t, err, "invalidPin")
 				if len(f.completions()) != 0 {
 					t.Fatalf("Complete called after a refused new PIN: %+v", f.completions())
 				}
-				step, err = e.svc.ChangePIN(ctx, "192.0.2.1", retry.Transaction, "90817263")
+				step, err = e.svc.ChangePIN(ctx, "192.0.2.1", retry.Transaction, "90817263", false)
 				mustOK(t, err, "ChangePIN")
 			}
 			want := Step{Next: StageRedirect, Location: f.next + "?req=" + tc.req}
@@ -205,7 +205,7 @@ func TestAuthorizeWithoutRequestIssuesTokens(t *testing.T) {
 	e, f, b := authzEnv(t)
 	s, err := e.svc.StartQRFor(t.Context(), "192.0.2.1", b.payload, "")
 	mustOK(t, err, "StartQRFor")
-	done, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN)
+	done, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN, false)
 	mustOK(t, err, "SubmitPIN")
 	if done.Next != StageDone || done.Tokens == nil || done.Tokens.AccessToken == "" || done.Location != "" {
 		t.Fatalf("got %+v, want tokens", done)
@@ -252,7 +252,7 @@ func TestAuthorizeFailuresCompleteNothing(t *testing.T) {
 			mustOK(t, err, "StartQRFor")
 			tc.before(t, e, f, b)
 			before := e.hasher.verifies.Load()
-			_, err = e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, tc.pin)
+			_, err = e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, tc.pin, false)
 			wantCode(t, err, tc.code)
 			if n := len(f.completions()); n != 0 {
 				t.Fatalf("Complete called %d times", n)
@@ -296,7 +296,7 @@ func TestAuthorizeCompleteRefused(t *testing.T) {
 			}
 			s, err := e.svc.StartQRFor(t.Context(), "192.0.2.1", b.payload, reqID)
 			mustOK(t, err, "StartQRFor")
-			step, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN)
+			step, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN, false)
 			if step.Location != "" || step.Tokens != nil {
 				t.Fatalf("step %+v", step)
 			}
@@ -363,7 +363,7 @@ func TestAuthorizeLoginHint(t *testing.T) {
 	mustOK(t, err, "StartQRFor with the hinted user's badge")
 	_, err = e.svc.StartQRFor(ctx, "192.0.2.1", ana.payload, ghostReq)
 	wantCode(t, err, "unexpectedUser")
-	done, err := e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN)
+	done, err := e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN, false)
 	mustOK(t, err, "SubmitPIN")
 	if done.Next != StageRedirect || len(f.completions()) != 1 || f.completions()[0].userID != ana.user.ID {
 		t.Fatalf("got %+v, completions %+v", done, f.completions())

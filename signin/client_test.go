@@ -68,7 +68,7 @@ func TestSignInLogClient(t *testing.T) {
 	e2.svc.Record = RecordTo(e2.st, nil)
 	b2 := e2.addUser("ben@contoso.com", goodPIN)
 	s := e2.start(b2)
-	_, err = e2.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN)
+	_, err = e2.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN, false)
 	mustOK(t, err, "SubmitPIN")
 	logs, err = e2.st.ListSignInLogs(t.Context(), store.AuditFilter{}, 0)
 	mustOK(t, err, "ListSignInLogs")

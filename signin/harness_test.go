@@ -3,6 +3,7 @@ package signin
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
 	"github.com/qrpin/qrpin/apperr"
@@ -135,6 +137,26 @@ func (e *env) addUser(upn, code string) badge {
 	}
 	p := qr.Payload{TenantID: testTenant, CodeID: c.ID, UPN: upn, Secret: secret}.Encode()
 	return badge{user: u, codeID: c.ID, payload: p, pin: code}
+}
+
+// idClaims verifies an ID token's signature with the key set's public keys
+// (RS256) and returns its claims.
+func (e *env) idClaims(token string) jwt.MapClaims {
+	e.t.Helper()
+	keys := e.tokens.Keys.PublicKeys()
+	var c jwt.MapClaims
+	_, err := jwt.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
+		for _, k := range keys {
+			if k.KID == t.Header["kid"] {
+				return k.Key, nil
+			}
+		}
+		return nil, fmt.Errorf("unknown kid %v", t.Header["kid"])
+	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation())
+	if err != nil {
+		e.t.Fatalf("ID token: %v", err)
+	}
+	return c
 }
 
 // update changes a user's stored method.

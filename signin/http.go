@@ -57,12 +57,17 @@ type QRRequest struct {
 type PINRequest struct {
 	Transaction string `json:"transaction"`
 	PIN         string `json:"pin"`
+	// IDToken asks for an ID token beside the access token when this
+	// step completes the sign-in.
+	IDToken bool `json:"idToken,omitempty"`
 }
 
 // NewPINRequest is the body of POST /{tenant}/signin/newpin.
 type NewPINRequest struct {
 	Transaction string `json:"transaction"`
 	NewPIN      string `json:"newPin"`
+	// IDToken asks for an ID token beside the access token.
+	IDToken bool `json:"idToken,omitempty"`
 }
 
 // StepResponse is a successful answer, or the retry handle of an error. The
@@ -165,7 +170,7 @@ func (h *Handler) pin(w http.ResponseWriter, r *http.Request, addr string) (Step
 	if err := decode(w, r, &req); err != nil {
 		return Step{}, err
 	}
-	return h.Service.SubmitPIN(r.Context(), addr, req.Transaction, req.PIN)
+	return h.Service.SubmitPIN(r.Context(), addr, req.Transaction, req.PIN, req.IDToken)
 }
 
 func (h *Handler) newPIN(w http.ResponseWriter, r *http.Request, addr string) (Step, error) {
@@ -173,7 +178,7 @@ func (h *Handler) newPIN(w http.ResponseWriter, r *http.Request, addr string) (S
 	if err := decode(w, r, &req); err != nil {
 		return Step{}, err
 	}
-	return h.Service.ChangePIN(r.Context(), addr, req.Transaction, req.NewPIN)
+	return h.Service.ChangePIN(r.Context(), addr, req.Transaction, req.NewPIN, req.IDToken)
 }
 
 // decode reads a JSON request body into v: one object, at most maxBody

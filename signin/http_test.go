@@ -71,13 +71,19 @@ func TestHTTPFlow(t *testing.T) {
 		t.Fatalf("pin: %d %v", resp.StatusCode, out)
 	}
 	tx = out["transaction"].(string)
-	resp, out = post(t, base+"newpin", NewPINRequest{Transaction: tx, NewPIN: "90817263"})
+	resp, out = post(t, base+"newpin", NewPINRequest{Transaction: tx, NewPIN: "90817263", IDToken: true})
 	if resp.StatusCode != 200 || out["next"] != "done" || out["access_token"] == nil || out["id_token"] == nil || out["token_type"] != "Bearer" {
 		t.Fatalf("newpin: %d %v", resp.StatusCode, out)
 	}
 	resp, out = post(t, base+"newpin", NewPINRequest{Transaction: tx, NewPIN: "90817263"})
 	if resp.StatusCode != 400 || errCode(out) != "invalidTransaction" {
 		t.Fatalf("replay: %d %v", resp.StatusCode, out)
+	}
+	// Not asked for, no ID token: the access token alone.
+	_, out = post(t, base+"qr", QRRequest{QRCode: b.payload})
+	resp, out = post(t, base+"pin", PINRequest{Transaction: out["transaction"].(string), PIN: "90817263"})
+	if _, ok := out["id_token"]; resp.StatusCode != 200 || out["next"] != "done" || out["access_token"] == nil || ok {
+		t.Fatalf("pin without idToken: %d %v", resp.StatusCode, out)
 	}
 
 	// Lockout: 429 with Retry-After and the time.

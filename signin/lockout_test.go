@@ -20,7 +20,7 @@ func (e *env) attempt(b badge, code string) error {
 	if err != nil {
 		return err
 	}
-	_, err = e.svc.SubmitPIN(e.t.Context(), "192.0.2.1", s.Transaction, code)
+	_, err = e.svc.SubmitPIN(e.t.Context(), "192.0.2.1", s.Transaction, code, false)
 	return err
 }
 
@@ -32,7 +32,7 @@ func TestLockoutSteps(t *testing.T) {
 	// Wrong PINs below the threshold: "Invalid PIN", with a retry handle.
 	s := e.start(b)
 	for i := 1; i < 3; i++ {
-		retry, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, wrongPIN)
+		retry, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, wrongPIN, false)
 		if ae := wantCode(t, err, "invalidPin"); ae.Message != "Invalid PIN" {
 			t.Fatalf("message %q", ae.Message)
 		}
@@ -44,7 +44,7 @@ func TestLockoutSteps(t *testing.T) {
 	// The third locks for a minute, then 2, 4 and 4 (the maximum).
 	now := e.clock.Now()
 	for _, d := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 4 * time.Minute} {
-		_, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, wrongPIN)
+		_, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, wrongPIN, false)
 		until := now.Add(d)
 		ae := wantCode(t, err, "pinLocked")
 		if want := "PIN locked, try again at " + until.Format(time.RFC3339); ae.Message != want || ae.RetryAfter != d {
@@ -67,7 +67,7 @@ func TestLockoutSteps(t *testing.T) {
 		t.Fatalf("failures = %d, want 6", m.Lockout.Failures)
 	}
 	// The right PIN after the lock resets the count.
-	_, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN)
+	_, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN, false)
 	mustOK(t, err, "SubmitPIN")
 	if m := e.method(b.user.ID); m.Lockout != (method.Lockout{}) {
 		t.Fatalf("lockout after success: %+v", m.Lockout)
@@ -154,7 +154,7 @@ func testConcurrentWrongPINs(t *testing.T, newEnv func(t testing.TB) *env) {
 				handles[i] = e.start(b).Transaction
 			}
 			errs := race(len(handles), func(i int) error {
-				_, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", handles[i], wrongPIN)
+				_, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", handles[i], wrongPIN, false)
 				return err
 			})
 			for _, err := range errs {

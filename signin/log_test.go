@@ -22,11 +22,11 @@ func TestSignInLogEntries(t *testing.T) {
 	_, err := e.svc.StartQR(ctx, "198.51.100.7", b.payload[:len(b.payload)/2]) // 1: incorrect QR code
 	wantCode(t, err, "incorrectQRCode")
 	s := e.start(b)
-	retry, err := e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, wrongPIN) // 2: invalid PIN
+	retry, err := e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, wrongPIN, false) // 2: invalid PIN
 	wantCode(t, err, "invalidPin")
-	ch, err := e.svc.SubmitPIN(ctx, "192.0.2.1", retry.Transaction, goodPIN)
+	ch, err := e.svc.SubmitPIN(ctx, "192.0.2.1", retry.Transaction, goodPIN, false)
 	mustOK(t, err, "SubmitPIN")
-	_, err = e.svc.ChangePIN(ctx, "192.0.2.1", ch.Transaction, "90817263") // 3: success
+	_, err = e.svc.ChangePIN(ctx, "192.0.2.1", ch.Transaction, "90817263", false) // 3: success
 	mustOK(t, err, "ChangePIN")
 
 	logs, err := e.st.ListSignInLogs(ctx, store.AuditFilter{}, 0)

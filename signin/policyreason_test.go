@@ -81,7 +81,7 @@ func TestPolicyRefusalReasons(t *testing.T) {
 	e.policy(func(p *method.Policy) { *p = method.DefaultPolicy(); p.State = method.Enabled })
 	s := e.start(b)
 	e.policy(func(p *method.Policy) { p.State = method.Disabled })
-	_, err := e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN)
+	_, err := e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN, false)
 	check(t, err, StagePIN, ReasonPolicyDisabled)
 	if strings.Contains(logs.String(), goodPIN) {
 		t.Fatal("the PIN is in the log")

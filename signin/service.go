@@ -270,8 +270,9 @@ func (s *Service) StartQRFor(ctx context.Context, addr, payload, authRequest str
 
 // SubmitPIN checks the PIN for the transaction handle tx. A wrong PIN
 // returns an error and, unless the PIN is now locked, a Step with a new
-// handle to try again with.
-func (s *Service) SubmitPIN(ctx context.Context, addr, tx, code string) (Step, error) {
+// handle to try again with. When the sign-in completes, its tokens hold an
+// ID token only if idToken asks for one (see finish).
+func (s *Service) SubmitPIN(ctx context.Context, addr, tx, code string, idToken bool) (Step, error) {
 	now := s.Time()
 	ev := Event{Time: now, IPAddress: addr, Step: StagePIN}
 	if !pinShaped(code) { // no attempt counted: it cannot be anyone's PIN
@@ -349,13 +350,14 @@ func (s *Service) SubmitPIN(ctx context.Context, addr, tx, code string) (Step, e
 		s.record(ctx, ev)
 		return step, nil
 	}
-	return s.finish(ctx, ev, u, si.AuthRequest, now)
+	return s.finish(ctx, ev, u, si.AuthRequest, now, idToken)
 }
 
 // ChangePIN sets the user's new PIN for transaction handle tx (after a
-// correct temporary or too short PIN) and completes the sign-in. A new PIN
-// that breaks the rules leaves the transaction as it is.
-func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, error) {
+// correct temporary or too short PIN) and completes the sign-in, with an
+// ID token only if idToken asks for one. A new PIN that breaks the rules
+// leaves the transaction as it is.
+func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string, idToken bool) (Step, error) {
 	now := s.Time()
 	ev := Event{Time: now, IPAddress: addr, Step: StageNewPIN}
 	if err := pinflow.CheckNew(ctx, s.Config, "", next); err != nil {
@@ -406,13 +408,16 @@ func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string) (Step, e
 	default:
 		return Step{}, err
 	}
-	return s.finish(ctx, ev, u, si.AuthRequest, now)
+	return s.finish(ctx, ev, u, si.AuthRequest, now, idToken)
 }
 
-// finish issues the tokens of a completed sign-in or, for an authorization
-// request (authRequest != ""), completes the request and answers where the
-// browser goes next: then no token is minted here.
-func (s *Service) finish(ctx context.Context, ev Event, u store.User, authRequest string, now time.Time) (Step, error) {
+// finish issues the tokens of a completed sign-in (the access token, and an
+// ID token when idToken asks for one: the sign-in page itself uses neither,
+// and an RS256 signature is a third of a sign-in's CPU beside Argon2id) or,
+// for an authorization request (authRequest != ""), completes the request
+// and answers where the browser goes next: then no token is minted here,
+// whatever idToken says.
+func (s *Service) finish(ctx context.Context, ev Event, u store.User, authRequest string, now time.Time, idToken bool) (Step, error) {
 	if authRequest != "" {
 		loc, err := s.complete(ctx, authRequest, u.ID, now)
 		if unknownRequest(err) {
@@ -435,7 +440,7 @@ func (s *Service) finish(ctx context.Context, ev Event, u store.User, authReques
 			wids = append(wids, a.RoleDefinitionID)
 		}
 	}
-	ts, err := s.mint(u, wids, now)
+	ts, err := s.mint(u, wids, now, idToken)
 	if err != nil {
 		return Step{}, err
 	}

@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ func TestSignInIssuesTokens(t *testing.T) {
 	if s.PINLength != 8 || !s.Expires.Equal(now.Add(DefaultTransactionTTL)) {
 		t.Fatalf("PIN step: %+v", s)
 	}
-	done, err := e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN)
+	done, err := e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN, true)
 	mustOK(t, err, "SubmitPIN")
 	if done.Next != StageDone || done.Tokens == nil {
 		t.Fatalf("SubmitPIN: got %+v, want tokens", done)
@@ -50,8 +51,13 @@ func TestSignInIssuesTokens(t *testing.T) {
 		!slices.Contains(p.Scopes, "UserAuthMethod-QR.ReadWrite") || !slices.Contains(p.Scopes, "User.Read") {
 		t.Fatalf("access token principal: %+v", p)
 	}
-	if done.Tokens.IDToken == "" || strings.Count(done.Tokens.IDToken, ".") != 2 {
-		t.Fatalf("no ID token: %q", done.Tokens.IDToken)
+	id := e.idClaims(done.Tokens.IDToken)
+	want := map[string]any{"iss": e.tokens.Issuer, "aud": AppID, "sub": b.user.ID, "oid": b.user.ID, "tid": testTenant,
+		"auth_time": float64(now.Unix()), "preferred_username": b.user.UPN, "name": b.user.DisplayName, "ver": "2.0"}
+	for k, v := range want {
+		if id[k] != v {
+			t.Errorf("ID token %s = %v, want %v", k, id[k], v)
+		}
 	}
 	m := e.method(b.user.ID)
 	if !m.Standard.LastUsed.Equal(now) {
@@ -61,7 +67,7 @@ func TestSignInIssuesTokens(t *testing.T) {
 		t.Errorf("lockout after success = %+v, want cleared", m.Lockout)
 	}
 	// The handle is single-use.
-	_, err = e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN)
+	_, err = e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN, false)
 	wantCode(t, err, "invalidTransaction")
 }
 
@@ -93,7 +99,7 @@ func TestCodeLifetimeEdges(t *testing.T) {
 	e.clock.Set(expire.Add(-time.Second))
 	s := e.start(b)
 	e.clock.Set(expire)
-	_, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN)
+	_, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN, false)
 	wantCode(t, err, "incorrectQRCode")
 	if m := e.method(b.user.ID); m.Lockout.Failures != 0 {
 		t.Errorf("an expired code counted a PIN attempt: %+v", m.Lockout)
@@ -107,7 +113,7 @@ func TestDeletedCodesAndTemporaryCode(t *testing.T) {
 	s := e.start(b)
 	// Deleted between the QR code and the PIN.
 	e.update(b.user.ID, func(m *method.Method) { m.Standard = nil })
-	_, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN)
+	_, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN, false)
 	wantCode(t, err, "incorrectQRCode")
 	_, err = e.svc.StartQR(t.Context(), "192.0.2.1", b.payload)
 	wantCode(t, err, "incorrectQRCode")
@@ -120,7 +126,7 @@ func TestDeletedCodesAndTemporaryCode(t *testing.T) {
 	tb := b
 	tb.payload = qr.Payload{TenantID: testTenant, CodeID: tmp.ID, UPN: b.user.UPN, Secret: secret}.Encode()
 	s = e.start(tb)
-	done, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN)
+	done, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN, false)
 	mustOK(t, err, "SubmitPIN with the temporary code")
 	if done.Next != StageDone {
 		t.Fatalf("got %+v", done)
@@ -132,7 +138,7 @@ func TestDeletedCodesAndTemporaryCode(t *testing.T) {
 	// Deleting the method stops everything.
 	s = e.start(tb)
 	mustOK(t, e.st.DeleteMethod(t.Context(), b.user.ID), "DeleteMethod")
-	_, err = e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN)
+	_, err = e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN, false)
 	wantCode(t, err, "incorrectQRCode")
 	_, err = e.svc.StartQR(t.Context(), "192.0.2.1", tb.payload)
 	wantCode(t, err, "incorrectQRCode")
@@ -212,7 +218,7 @@ func TestPolicyScopeAndDisabledUser(t *testing.T) {
 	e.policy(func(p *method.Policy) { *p = method.DefaultPolicy(); p.State = method.Enabled })
 	s := e.start(b)
 	e.policy(func(p *method.Policy) { p.State = method.Disabled })
-	_, err := e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN)
+	_, err := e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN, false)
 	wantCode(t, err, "incorrectQRCode")
 
 	// A disabled user.
@@ -220,10 +226,48 @@ func TestPolicyScopeAndDisabledUser(t *testing.T) {
 	s = e.start(b)
 	_, err = e.st.UpdateUser(ctx, b.user.ID, func(u *store.User) error { u.AccountEnabled = false; return nil })
 	mustOK(t, err, "UpdateUser")
-	_, err = e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN)
+	_, err = e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN, false)
 	wantCode(t, err, "incorrectQRCode")
 	_, err = e.svc.StartQR(ctx, "192.0.2.1", b.payload)
 	wantCode(t, err, "incorrectQRCode")
+}
+
+// TestIDTokenOnlyWhenAsked: the step that completes a sign-in (the PIN, or
+// the new PIN after a temporary one) issues an ID token only when its
+// request asks for one; the access token always.
+func TestIDTokenOnlyWhenAsked(t *testing.T) {
+	t.Parallel()
+	for _, forced := range []bool{false, true} {
+		for _, ask := range []bool{false, true} {
+			t.Run(fmt.Sprintf("newPin=%v/idToken=%v", forced, ask), func(t *testing.T) {
+				t.Parallel()
+				e := newEnv(t)
+				b := e.addUser("ana@contoso.com", goodPIN)
+				e.update(b.user.ID, func(m *method.Method) { m.PIN.ForceChange = forced })
+				done, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", e.start(b).Transaction, goodPIN, ask)
+				mustOK(t, err, "SubmitPIN")
+				if forced {
+					if done.Tokens != nil {
+						t.Fatalf("tokens before the new PIN: %+v", done)
+					}
+					done, err = e.svc.ChangePIN(t.Context(), "192.0.2.1", done.Transaction, "90817263", ask)
+					mustOK(t, err, "ChangePIN")
+				}
+				if done.Next != StageDone || done.Tokens == nil || done.Tokens.AccessToken == "" {
+					t.Fatalf("got %+v, want the access token", done)
+				}
+				if _, err := e.tokens.Verify(done.Tokens.AccessToken); err != nil {
+					t.Fatal(err)
+				}
+				if got := done.Tokens.IDToken != ""; got != ask {
+					t.Fatalf("ID token issued: %v, want %v", got, ask)
+				}
+				if ask && e.idClaims(done.Tokens.IDToken)["sub"] != b.user.ID {
+					t.Fatal("the ID token is not the user's")
+				}
+			})
+		}
+	}
 }
 
 func TestForcedChange(t *testing.T) {
@@ -233,28 +277,28 @@ func TestForcedChange(t *testing.T) {
 	e.update(b.user.ID, func(m *method.Method) { m.PIN.ForceChange = true })
 	ctx := t.Context()
 	s := e.start(b)
-	ch, err := e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN)
+	ch, err := e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN, false)
 	mustOK(t, err, "SubmitPIN")
 	if ch.Next != StageNewPIN || ch.Tokens != nil || ch.Transaction == "" {
 		t.Fatalf("got %+v, want the new PIN step and no tokens", ch)
 	}
 	// The PIN handle cannot be used for the new PIN, nor the other way.
-	_, err = e.svc.ChangePIN(ctx, "192.0.2.1", s.Transaction, "90817263")
+	_, err = e.svc.ChangePIN(ctx, "192.0.2.1", s.Transaction, "90817263", false)
 	wantCode(t, err, "invalidTransaction")
 	// A new PIN that breaks the rules leaves the transaction usable.
 	for _, bad := range []string{"1234567", "11111111", "12121212", "abcdefgh", "01234567890"} {
-		_, err = e.svc.ChangePIN(ctx, "192.0.2.1", ch.Transaction, bad)
+		_, err = e.svc.ChangePIN(ctx, "192.0.2.1", ch.Transaction, bad, false)
 		if ae, ok := asErr(err); !ok || (ae.Code != "pinTooShort" && ae.Code != "invalidPin") {
 			t.Fatalf("ChangePIN(%s): %v", bad, err)
 		}
 	}
 	// The same PIN again is refused, with a new handle to retry.
-	retry, err := e.svc.ChangePIN(ctx, "192.0.2.1", ch.Transaction, goodPIN)
+	retry, err := e.svc.ChangePIN(ctx, "192.0.2.1", ch.Transaction, goodPIN, false)
 	wantCode(t, err, "invalidPin")
 	if retry.Next != StageNewPIN || retry.Transaction == "" {
 		t.Fatalf("retry step: %+v", retry)
 	}
-	done, err := e.svc.ChangePIN(ctx, "192.0.2.1", retry.Transaction, "90817263")
+	done, err := e.svc.ChangePIN(ctx, "192.0.2.1", retry.Transaction, "90817263", false)
 	mustOK(t, err, "ChangePIN")
 	if done.Next != StageDone || done.Tokens == nil {
 		t.Fatalf("got %+v, want tokens", done)
@@ -268,7 +312,7 @@ func TestForcedChange(t *testing.T) {
 	}
 	// The next sign-in needs no change.
 	s = e.start(b)
-	done, err = e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, "90817263")
+	done, err = e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, "90817263", false)
 	mustOK(t, err, "SubmitPIN with the new PIN")
 	if done.Next != StageDone {
 		t.Fatalf("got %+v", done)
@@ -281,11 +325,11 @@ func TestForcedChangeAfterResetDuringSignIn(t *testing.T) {
 	b := e.addUser("ana@contoso.com", goodPIN)
 	e.update(b.user.ID, func(m *method.Method) { m.PIN.ForceChange = true })
 	s := e.start(b)
-	ch, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN)
+	ch, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN, false)
 	mustOK(t, err, "SubmitPIN")
 	hash, _ := e.hasher.Hash("55501234")
 	e.update(b.user.ID, func(m *method.Method) { m.PIN.Hash = hash }) // an admin reset
-	_, err = e.svc.ChangePIN(t.Context(), "192.0.2.1", ch.Transaction, "90817263")
+	_, err = e.svc.ChangePIN(t.Context(), "192.0.2.1", ch.Transaction, "90817263", false)
 	wantCode(t, err, "invalidTransaction")
 	if ok, _ := e.hasher.Verify("55501234", e.method(b.user.ID).PIN.Hash); !ok {
 		t.Error("the admin's PIN was overwritten")
@@ -301,21 +345,21 @@ func TestRaisedPINLength(t *testing.T) {
 	if s.PINLength != 10 {
 		t.Errorf("pinLength = %d, want 10", s.PINLength)
 	}
-	ch, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN)
+	ch, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN, false)
 	mustOK(t, err, "SubmitPIN")
 	if ch.Next != StageNewPIN {
 		t.Fatalf("got %+v, want the new PIN step", ch)
 	}
-	_, err = e.svc.ChangePIN(t.Context(), "192.0.2.1", ch.Transaction, "90817263")
+	_, err = e.svc.ChangePIN(t.Context(), "192.0.2.1", ch.Transaction, "90817263", false)
 	wantCode(t, err, "pinTooShort")
-	done, err := e.svc.ChangePIN(t.Context(), "192.0.2.1", ch.Transaction, "9081726354")
+	done, err := e.svc.ChangePIN(t.Context(), "192.0.2.1", ch.Transaction, "9081726354", false)
 	mustOK(t, err, "ChangePIN")
 	if done.Next != StageDone || e.method(b.user.ID).PIN.Length != 10 {
 		t.Fatalf("got %+v", done)
 	}
 	// A PIN as long as the policy wants needs no change.
 	s = e.start(b)
-	done, err = e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, "9081726354")
+	done, err = e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, "9081726354", false)
 	mustOK(t, err, "SubmitPIN")
 	if done.Next != StageDone {
 		t.Fatalf("got %+v", done)
@@ -329,14 +373,14 @@ func TestReplayAndExpiredTransactions(t *testing.T) {
 	ctx := t.Context()
 	s := e.start(b)
 	e.clock.Advance(DefaultTransactionTTL)
-	_, err := e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN)
+	_, err := e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN, false)
 	wantCode(t, err, "invalidTransaction")
 	s = e.start(b)
 	e.clock.Advance(DefaultTransactionTTL - time.Microsecond)
-	_, err = e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN)
+	_, err = e.svc.SubmitPIN(ctx, "192.0.2.1", s.Transaction, goodPIN, false)
 	mustOK(t, err, "SubmitPIN just before expiry")
 	for _, h := range []string{"", "x", strings.Repeat("A", 43), strings.Repeat("!", 43), s.Transaction + "A"} {
-		_, err = e.svc.SubmitPIN(ctx, "192.0.2.1", h, goodPIN)
+		_, err = e.svc.SubmitPIN(ctx, "192.0.2.1", h, goodPIN, false)
 		wantCode(t, err, "invalidTransaction")
 	}
 	if n := e.method(b.user.ID).Lockout.Failures; n != 0 {
@@ -350,14 +394,14 @@ func TestMalformedPINCountsNothing(t *testing.T) {
 	b := e.addUser("ana@contoso.com", goodPIN)
 	s := e.start(b)
 	for _, bad := range []string{"", "12ab5678", "１２３４５６７８", strings.Repeat("1", 21), " 48150392"} {
-		_, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, bad)
+		_, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, bad, false)
 		wantCode(t, err, "invalidPin")
 	}
 	if e.hasher.verifies.Load() != 0 {
 		t.Errorf("%d verifications for malformed PINs", e.hasher.verifies.Load())
 	}
 	// The transaction is still good.
-	_, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN)
+	_, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN, false)
 	mustOK(t, err, "SubmitPIN")
 }
 
@@ -367,7 +411,7 @@ func TestConcurrentUseOfOneTransaction(t *testing.T) {
 	b := e.addUser("ana@contoso.com", goodPIN)
 	s := e.start(b)
 	errs := race(20, func(int) error {
-		_, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN)
+		_, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, goodPIN, false)
 		return err
 	})
 	ok := 0
@@ -388,8 +432,8 @@ func TestNoSecretInEvents(t *testing.T) {
 	e := newEnv(t)
 	b := e.addUser("ana@contoso.com", goodPIN)
 	s := e.start(b)
-	retry, _ := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, "99990000")
-	_, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", retry.Transaction, goodPIN)
+	retry, _ := e.svc.SubmitPIN(t.Context(), "192.0.2.1", s.Transaction, "99990000", false)
+	_, err := e.svc.SubmitPIN(t.Context(), "192.0.2.1", retry.Transaction, goodPIN, false)
 	mustOK(t, err, "SubmitPIN")
 	p, _ := qr.Parse(b.payload)
 	secret := strings.Split(b.payload, ".")[3]

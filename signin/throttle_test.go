@@ -103,15 +103,17 @@ func TestThrottleBadHandles(t *testing.T) {
 		live func(e *env, b badge) string // a live handle for the step
 	}{
 		{StagePIN,
-			func(e *env, addr, tx string) (Step, error) { return e.svc.SubmitPIN(e.t.Context(), addr, tx, goodPIN) },
+			func(e *env, addr, tx string) (Step, error) {
+				return e.svc.SubmitPIN(e.t.Context(), addr, tx, goodPIN, false)
+			},
 			func(e *env, b badge) string { return e.start(b).Transaction }},
 		{StageNewPIN,
 			func(e *env, addr, tx string) (Step, error) {
-				return e.svc.ChangePIN(e.t.Context(), addr, tx, "90817263")
+				return e.svc.ChangePIN(e.t.Context(), addr, tx, "90817263", false)
 			},
 			func(e *env, b badge) string {
 				e.update(b.user.ID, func(m *method.Method) { m.PIN.ForceChange = true })
-				s, err := e.svc.SubmitPIN(e.t.Context(), "192.0.2.1", e.start(b).Transaction, goodPIN)
+				s, err := e.svc.SubmitPIN(e.t.Context(), "192.0.2.1", e.start(b).Transaction, goodPIN, false)
 				if err != nil || s.Next != StageNewPIN {
 					e.t.Fatalf("SubmitPIN: %+v %v, want the new-PIN step", s, err)
 				}

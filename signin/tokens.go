@@ -20,9 +20,9 @@ func (s *Service) tokenTTL() time.Duration {
 }
 
 // mint issues a signed-in user's access token (delegated, for the Graph
-// API: Scopes, the user's directory roles as wids, auth_time now) and ID
-// token (for the sign-in page's application).
-func (s *Service) mint(u store.User, wids []string, now time.Time) (TokenSet, error) {
+// API: Scopes, the user's directory roles as wids, auth_time now) and, when
+// idToken asks for one, an ID token (for the sign-in page's application).
+func (s *Service) mint(u store.User, wids []string, now time.Time, idToken bool) (TokenSet, error) {
 	ttl := s.tokenTTL()
 	access, err := s.Tokens.Mint(auth.Principal{
 		Kind:           auth.Delegated,
@@ -36,6 +36,10 @@ func (s *Service) mint(u store.User, wids []string, now time.Time) (TokenSet, er
 	}, ttl)
 	if err != nil {
 		return TokenSet{}, err
+	}
+	ts := TokenSet{AccessToken: access, ExpiresIn: int(ttl / time.Second), Scope: strings.Join(Scopes, " ")}
+	if !idToken {
+		return ts, nil
 	}
 	kid, key, err := s.Tokens.Keys.SigningKey()
 	if err != nil {
@@ -59,9 +63,8 @@ func (s *Service) mint(u store.User, wids []string, now time.Time) (TokenSet, er
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
 	tok.Header["kid"] = kid
-	id, err := tok.SignedString(key)
-	if err != nil {
+	if ts.IDToken, err = tok.SignedString(key); err != nil {
 		return TokenSet{}, fmt.Errorf("signin: sign ID token: %w", err)
 	}
-	return TokenSet{AccessToken: access, IDToken: id, ExpiresIn: int(ttl / time.Second), Scope: strings.Join(Scopes, " ")}, nil
+	return ts, nil
 }

@@ -208,24 +208,28 @@ const MaxUserAgent = 512
 // as a tombstone (Redeemed) until Expires, so that a replayed code is
 // recognised.
 type AuthRequest struct {
-	ID            string // random (code flow) or a hash of the device code (device flow)
-	Flow          string // "code" or "device"
-	ClientID      string // the application's appId
-	RedirectURI   string // as requested and matched ("" in the device flow)
-	Scopes        []string
-	State         string
-	Nonce         string
-	ResponseMode  string
-	CodeChallenge string // PKCE S256 challenge; "" when none
-	LoginHint     string // the UPN the request names; "" when none
-	UserID        string // who signed in; "" until then
-	AuthTime      time.Time
-	CodeHash      string // SHA-256 of the authorization code issued (hex); "" until issued
-	SessionID     string // the single sign-on session (SSOSession.ID) the sign-in began or reused; "" for none
-	UserCode      string // device flow: the code the worker types; "" otherwise
-	Redeemed      bool   // its code or device code was exchanged for tokens
-	Created       time.Time
-	Expires       time.Time
+	ID       string // random (code flow) or a hash of the device code (device flow)
+	Flow     string // "code" or "device"
+	ClientID string // the application's appId
+	// AppName and Resource are the application's displayName and the
+	// display name of the resource its scopes ask for, as they were when
+	// the request was made: what the sign-in page and its log show.
+	AppName, Resource string
+	RedirectURI       string // as requested and matched ("" in the device flow)
+	Scopes            []string
+	State             string
+	Nonce             string
+	ResponseMode      string
+	CodeChallenge     string // PKCE S256 challenge; "" when none
+	LoginHint         string // the UPN the request names; "" when none
+	UserID            string // who signed in; "" until then
+	AuthTime          time.Time
+	CodeHash          string // SHA-256 of the authorization code issued (hex); "" until issued
+	SessionID         string // the single sign-on session (SSOSession.ID) the sign-in began or reused; "" for none
+	UserCode          string // device flow: the code the worker types; "" otherwise
+	Redeemed          bool   // its code or device code was exchanged for tokens
+	Created           time.Time
+	Expires           time.Time
 }
 
 // RefreshToken is one refresh token of a family: the chain of tokens that
@@ -469,6 +473,14 @@ type Store interface {
 	// transaction; fn cannot change ID. ErrConflict when the new code hash
 	// or user code is in use.
 	UpdateAuthRequest(ctx context.Context, id string, fn func(*AuthRequest) error) (AuthRequest, error)
+	// RedeemAuthRequest marks the request id redeemed and, when rt is not
+	// nil, stores the refresh token its exchange issues (deleting the ones
+	// expired at rt.Created, as CreateRefreshToken does), in one
+	// transaction, so that exactly one exchange redeems a request and no
+	// exchange that lost can see the winner's family before it is stored:
+	// ErrNotFound when id is missing, ErrConflict when it was redeemed
+	// already or rt's id is in use (nothing written then).
+	RedeemAuthRequest(ctx context.Context, id string, rt *RefreshToken) error
 
 	// CreateRefreshToken stores a refresh token (ErrConflict when its id is
 	// in use) and deletes the ones expired (absolutely or idle) at its

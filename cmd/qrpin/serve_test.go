@@ -142,7 +142,7 @@ func runREADMESession(t *testing.T, c common) {
 	got := string(out)
 	if err != nil || strings.Contains(got, "TOKEN 0\n") || !strings.Contains(got, `"userPrincipalName":"ben@contoso.com"`) ||
 		!strings.Contains(got, `"forceChangePinNextSignIn":true`) || !strings.Contains(got, `"code":null`) ||
-		!strings.Contains(got, `"state":"enabled"`) ||
+		!strings.Contains(got, `"state":"enabled"`) || !strings.Contains(got, `"id_token":"`) ||
 		!strings.Contains(got, `{"next":"pin",`) || !strings.Contains(got, `{"next":"newPin",`) || !strings.Contains(got, `{"next":"done",`) ||
 		!strings.Contains(got, `"forceChangePinNextSignIn":false`) || strings.Contains(got, `"error"`) {
 		t.Fatalf("the README's first session and sign-in: %v\n%s", err, got)

@@ -125,6 +125,38 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(*store
 	return r, nil
 }
 
+// RedeemAuthRequest marks the request redeemed and stores rt (when not
+// nil), in one transaction.
+func (s *Store) RedeemAuthRequest(ctx context.Context, id string, rt *store.RefreshToken) error {
+	if !textOK(id) {
+		return store.ErrNotFound
+	}
+	return s.writeTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		r, err := scanAuthRequest(tx.QueryRow(ctx, `SELECT data FROM oidc_auth_requests WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return err
+		}
+		if r.Redeemed {
+			return fnError{store.ErrConflict}
+		}
+		r.Redeemed = true
+		data, err := encodeRecord(r)
+		if err != nil {
+			return fnError{err}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE oidc_auth_requests SET data = $2 WHERE id = $1`, id, data); err != nil {
+			return err
+		}
+		if rt == nil {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM oidc_refresh_tokens WHERE expires <= $1`, rt.Created); err != nil {
+			return err
+		}
+		return insertRefreshToken(ctx, tx, *rt)
+	})
+}
+
 func insertRefreshToken(ctx context.Context, tx pgx.Tx, t store.RefreshToken) error {
 	if !textOK(t.ID, t.FamilyID) {
 		return fnError{fmt.Errorf("postgres: refresh token keys must be UTF-8 text")}

@@ -106,6 +106,35 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(*store
 	return r, nil
 }
 
+// RedeemAuthRequest marks the request redeemed and stores rt (when not
+// nil), in one transaction.
+func (s *Store) RedeemAuthRequest(ctx context.Context, id string, rt *store.RefreshToken) error {
+	return s.write(ctx, func(tx querier) error {
+		r, err := getAuthRequest(ctx, tx, `id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if r.Redeemed {
+			return store.ErrConflict
+		}
+		r.Redeemed = true
+		data, err := encodeRecord(r)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE oidc_auth_requests SET data = ? WHERE id = ?`, data, id); err != nil {
+			return dbErr(err)
+		}
+		if rt == nil {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM oidc_refresh_tokens WHERE expires <= ?`, rt.Created.UnixMicro()); err != nil {
+			return dbErr(err)
+		}
+		return insertRefreshToken(ctx, tx, *rt)
+	})
+}
+
 // pruneAt is when a refresh token may be deleted: the earlier of its
 // absolute and idle expiries.
 func pruneAt(t store.RefreshToken) int64 {

@@ -17,14 +17,17 @@ var oidcTests = []test{
 	{"RefreshToken/Prune", testRefreshTokenPrune},
 	{"OIDC/PruneOIDC", testPruneOIDC},
 	{"Concurrency/RotateRefreshTokenOnce", testConcurrentRotateRefreshToken},
+	{"AuthRequest/Redeem", testRedeemAuthRequest},
+	{"Concurrency/RedeemAuthRequestOnce", testConcurrentRedeemAuthRequest},
 	{"SSOSession/CreateGetUpdateTake", testSSOSession},
 	{"SSOSession/Prune", testSSOSessionPrune},
 	{"Concurrency/TakeSSOSessionOnce", testConcurrentTakeSSOSession},
 }
 
 func newAuthRequest(id string) store.AuthRequest {
-	return store.AuthRequest{ID: id, Flow: "code", ClientID: newID(), RedirectURI: "https://app.contoso.com/cb",
-		Scopes: []string{"openid", "profile"}, State: "st", Nonce: "n", ResponseMode: "query",
+	return store.AuthRequest{ID: id, Flow: "code", ClientID: newID(), AppName: "Timesheets", Resource: "Microsoft Graph",
+		RedirectURI: "https://app.contoso.com/cb",
+		Scopes:      []string{"openid", "profile"}, State: "st", Nonce: "n", ResponseMode: "query",
 		CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", LoginHint: "worker@contoso.com",
 		Created: t0, Expires: t0.Add(5 * time.Minute)}
 }
@@ -279,5 +282,78 @@ func testConcurrentRotateRefreshToken(t *testing.T, s store.Store) {
 	}
 	if wins != 1 {
 		t.Fatalf("%d concurrent rotations succeeded, want exactly 1", wins)
+	}
+}
+
+func testRedeemAuthRequest(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	r := newAuthRequest("req1")
+	r.UserID, r.CodeHash = newID(), "hash1"
+	must(t, s.CreateAuthRequest(ctx, r), "CreateAuthRequest")
+	old := newRefreshToken("old", "other")
+	old.IdleExpires = t0.Add(time.Minute)
+	must(t, s.CreateRefreshToken(ctx, old), "CreateRefreshToken old")
+
+	// A refresh token whose id is in use: nothing is written.
+	taken := newRefreshToken("old", "req1")
+	check(t, s.RedeemAuthRequest(ctx, "req1", &taken), store.ErrConflict, "RedeemAuthRequest with a refresh token id in use")
+	got, err := s.GetAuthRequest(ctx, "req1")
+	must(t, err, "GetAuthRequest")
+	equal(t, got, r, "the request after a refused redemption")
+
+	rt := newRefreshToken("rt1", "req1")
+	rt.Created = t0.Add(time.Hour) // the old token's idle expiry is past: pruned
+	must(t, s.RedeemAuthRequest(ctx, "req1", &rt), "RedeemAuthRequest")
+	want := r
+	want.Redeemed = true
+	got, err = s.GetAuthRequestByCode(ctx, "hash1")
+	must(t, err, "GetAuthRequestByCode after RedeemAuthRequest")
+	equal(t, got, want, "the redeemed request")
+	gotRT, err := s.GetRefreshToken(ctx, "rt1")
+	must(t, err, "GetRefreshToken of the redemption's token")
+	equal(t, gotRT, rt, "the redemption's refresh token")
+	_, err = s.GetRefreshToken(ctx, "old")
+	check(t, err, store.ErrNotFound, "a refresh token expired at the redemption's time")
+
+	again := newRefreshToken("rt2", "req1")
+	check(t, s.RedeemAuthRequest(ctx, "req1", &again), store.ErrConflict, "RedeemAuthRequest of a redeemed request")
+	_, err = s.GetRefreshToken(ctx, "rt2")
+	check(t, err, store.ErrNotFound, "the refresh token of a refused redemption")
+	check(t, s.RedeemAuthRequest(ctx, "nope", &again), store.ErrNotFound, "RedeemAuthRequest of a missing id")
+	_, err = s.GetRefreshToken(ctx, "rt2")
+	check(t, err, store.ErrNotFound, "the refresh token of a missing request's redemption")
+
+	// Without a refresh token (no offline_access): the request alone.
+	d := newAuthRequest("req2")
+	must(t, s.CreateAuthRequest(ctx, d), "CreateAuthRequest req2")
+	must(t, s.RedeemAuthRequest(ctx, "req2", nil), "RedeemAuthRequest without a refresh token")
+	got, _ = s.GetAuthRequest(ctx, "req2")
+	if !got.Redeemed {
+		t.Fatal("req2 is not redeemed")
+	}
+	check(t, s.RedeemAuthRequest(ctx, "req2", nil), store.ErrConflict, "RedeemAuthRequest of a redeemed request, no refresh token")
+}
+
+func testConcurrentRedeemAuthRequest(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	must(t, s.CreateAuthRequest(ctx, newAuthRequest("req1")), "CreateAuthRequest")
+	id := func(i int) string { return fmt.Sprintf("rt%d", i) }
+	errs := race(20, func(i int) error {
+		rt := newRefreshToken(id(i), "req1")
+		return s.RedeemAuthRequest(ctx, "req1", &rt)
+	})
+	wins := 0
+	for i, err := range errs {
+		_, gerr := s.GetRefreshToken(ctx, id(i))
+		if err == nil {
+			wins++
+			must(t, gerr, "the winner's refresh token")
+			continue
+		}
+		check(t, err, store.ErrConflict, "RedeemAuthRequest "+id(i))
+		check(t, gerr, store.ErrNotFound, "the refresh token of a losing redemption")
+	}
+	if wins != 1 {
+		t.Fatalf("%d concurrent redemptions succeeded, want exactly 1", wins)
 	}
 }
