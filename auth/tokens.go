@@ -124,6 +124,12 @@ func (t *Tokens) audiences() []string {
 // non-positive ttl or one over MaxTokenLifetime, a scope that is empty or holds a space, no issuer or no
 // key.
 func (t *Tokens) Mint(p Principal, ttl time.Duration) (string, error) {
+	return t.MintFor(p, t.audiences()[0], ttl)
+}
+
+// MintFor is Mint with aud as the token's audience instead of the first of
+// Audiences (the token endpoint issues for the resource the client asked for).
+func (t *Tokens) MintFor(p Principal, aud string, ttl time.Duration) (string, error) {
 	kid, priv, err := t.Keys.SigningKey()
 	if err != nil {
 		return "", err
@@ -144,7 +150,7 @@ func (t *Tokens) Mint(p Principal, ttl time.Duration) (string, error) {
 	now := t.now()
 	c := jwt.MapClaims{
 		"iss": t.Issuer,
-		"aud": t.audiences()[0],
+		"aud": aud,
 		"sub": p.ObjectID,
 		"oid": p.ObjectID,
 		"tid": p.TenantID,

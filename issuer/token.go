@@ -229,13 +229,11 @@ func (t *TokenEndpoint) serve(w http.ResponseWriter, r *http.Request) (string, t
 	if err != nil {
 		return clientID, tokenResponse{}, t.clientError(err, id)
 	}
-	tokens := *t.Tokens
-	tokens.Audiences = []string{aud}
 	ttl := t.TTL
 	if ttl <= 0 {
 		ttl = DefaultTokenTTL
 	}
-	tok, err := tokens.Mint(p, ttl)
+	tok, err := t.Tokens.MintFor(p, aud, ttl)
 	if err != nil {
 		return clientID, tokenResponse{}, err
 	}
