@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -441,12 +442,27 @@ func forgotten(t *testing.T, ctx context.Context, when string, b badge, secrets 
 		}
 	}
 	for _, s := range append(secrets, b.user.UPN, "Ana Ruiz", newKioskPIN) {
-		if i := strings.Index(got, s); i >= 0 {
+		if i := secretIndex(got, s); i >= 0 {
 			line := got[strings.LastIndex(got[:i], "\n")+1:]
 			line, _, _ = strings.Cut(line, "\n")
 			t.Errorf("%s: the page still holds %.12q... in %.80q", when, s, line)
 		}
 	}
+}
+
+// secretIndex returns where s is in got, or -1. A few typed digits (a
+// half-typed PIN) count only as a number of their own, not inside a longer
+// one: the page's timing values (performance.timeOrigin and the like) are
+// long runs of digits that hold any four digits now and then.
+func secretIndex(got, s string) int {
+	if len(s) >= 6 || strings.Trim(s, "0123456789") != "" {
+		return strings.Index(got, s)
+	}
+	loc := regexp.MustCompile(`(?:^|\D)` + s + `(?:\D|$)`).FindStringIndex(got)
+	if loc == nil {
+		return -1
+	}
+	return loc[0] + strings.Index(got[loc[0]:loc[1]], s)
 }
 
 // TestBrowserNothingLeft: after a sign-in, on the done screen, after "Sign
