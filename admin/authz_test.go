@@ -173,12 +173,12 @@ func unlockPIN(e *env, p auth.Principal, ref admin.UserRef) error {
 	return err
 }
 
-// withLockedMethod stores a method whose PIN is disabled after too many
-// wrong PINs.
+// withLockedMethod stores a method whose PIN is locked for a day after
+// too many wrong PINs.
 func withLockedMethod(e *env, u store.User) {
 	e.method(u)
 	if _, err := e.st.UpdateMethod(e.ctx, u.ID, func(m *method.Method) error {
-		m.Lockout = method.Lockout{Failures: 12, Disabled: true}
+		m.Lockout = method.Lockout{Failures: 12, LockedUntil: e.clock.Now().AddDate(0, 0, 1)}
 		return nil
 	}); err != nil {
 		e.t.Fatal(err)

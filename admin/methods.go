@@ -388,12 +388,13 @@ func (s *Service) ResetPIN(ctx context.Context, p auth.Principal, ref UserRef) (
 	return ResetPINResult{User: u, MethodID: m.ID, PIN: m.PIN, Code: code}, nil
 }
 
-// UnlockPIN lifts a user's PIN lockout (a temporary lock, or the PIN
-// disabled after too many wrong PINs) and clears their count of wrong
-// PINs, keeping the PIN: the user signs in with the PIN they know. It is
-// qrpin's own operation (Entra has none: an administrator resets the PIN
-// instead), authorized as ResetPIN is. Unlocking a PIN that is not locked
-// succeeds and changes nothing but the count of wrong PINs.
+// UnlockPIN lifts a user's temporary PIN lock and clears their count of
+// wrong PINs, keeping the PIN: the user signs in with the PIN they know. A
+// PIN disabled after too many wrong PINs is refused (400 pinDisabled) and
+// left as it is: only a reset lifts that (spec D16). It is qrpin's own
+// operation (Entra has none: an administrator resets the PIN instead),
+// authorized as ResetPIN is. Unlocking a PIN that is not locked succeeds
+// and changes nothing but the count of wrong PINs.
 func (s *Service) UnlockPIN(ctx context.Context, p auth.Principal, ref UserRef) (_ store.User, err error) {
 	chg := &change{category: CategoryUser, activity: "Unlock QR code PIN", op: OpUpdate}
 	defer s.audit(ctx, p, &err, chg)
@@ -403,8 +404,7 @@ func (s *Service) UnlockPIN(ctx context.Context, p auth.Principal, ref UserRef) 
 		return u, err
 	}
 	_, err = s.updateMethod(ctx, u, func(m *method.Method) error {
-		m.Lockout.Succeed()
-		return nil
+		return m.Lockout.Unlock()
 	})
 	return u, err
 }

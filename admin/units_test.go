@@ -258,7 +258,6 @@ func TestUnlockPIN(t *testing.T) {
 		name string
 		lock method.Lockout
 	}{
-		{"disabled", method.Lockout{Failures: 12, Disabled: true}},
 		{"locked for now", method.Lockout{Failures: 5, LockedUntil: testStart.AddDate(0, 0, 1)}},
 		{"a failure counted", method.Lockout{Failures: 2}},
 		{"not locked", method.Lockout{}},
@@ -298,6 +297,26 @@ func TestUnlockPIN(t *testing.T) {
 		wantErr(t, err, apperr.NotFound, "itemNotFound")
 		if e.commits() != before || len(e.auditsSince(mark)) != 0 {
 			t.Error("a failed unlock wrote")
+		}
+	})
+	// A PIN disabled after too many wrong PINs stays disabled until a
+	// reset (spec D16): the unlock is refused and changes nothing.
+	t.Run("disabled", func(t *testing.T) {
+		e.t = t
+		u := e.user()
+		e.method(u)
+		disabled := method.Lockout{Failures: 100, LockedUntil: testStart.AddDate(0, 0, 1), Disabled: true}
+		if _, err := e.st.UpdateMethod(e.ctx, u.ID, func(m *method.Method) error { m.Lockout = disabled; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		mark, before := e.mark(), e.commits()
+		_, err := e.svc.UnlockPIN(e.ctx, p, admin.UserRef{Key: u.ID})
+		wantErr(t, err, apperr.Invalid, "pinDisabled")
+		if e.commits() != before || len(e.auditsSince(mark)) != 0 {
+			t.Error("a refused unlock wrote")
+		}
+		if m, err := e.st.GetMethod(e.ctx, u.ID); err != nil || m.Lockout != disabled {
+			t.Errorf("lockout after a refused unlock %+v (%v), want %+v", m.Lockout, err, disabled)
 		}
 	})
 }

@@ -239,7 +239,7 @@ const (
 	azPrepPolicy            // the tenant policy differs from the defaults
 	azPrepGroup             // a group exists ({g})
 	azPrepMember            // a group exists and the target ({m}) is a member
-	azPrepLocked            // as azPrepMethod, the PIN disabled after too many wrong PINs
+	azPrepLocked            // as azPrepMethod, the PIN locked for a day after too many wrong PINs
 	azPrepUnit              // an administrative unit exists ({au})
 	azPrepUnitMember        // an administrative unit exists and the target ({m}) is a member
 )
@@ -869,7 +869,7 @@ func (z *azEnv) prepUser(p azPrep, u store.User) {
 		m.Standard = code(method.Standard, 365*24*time.Hour)
 	case azPrepLocked:
 		m.Standard = code(method.Standard, 365*24*time.Hour)
-		m.Lockout = method.Lockout{Failures: 100, Disabled: true}
+		m.Lockout = method.Lockout{Failures: 12, LockedUntil: now.Add(24 * time.Hour)}
 	case azPrepNoStandard:
 	case azPrepTemporary:
 		m.Standard = code(method.Standard, 365*24*time.Hour)

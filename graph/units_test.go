@@ -170,10 +170,11 @@ func TestScopedAssignmentGraph(t *testing.T) {
 	unitID := e.do("POST", "/v1.0"+auPath, tok, `{"displayName":"Store 1"}`).json(t)["id"].(string)
 	lead, member, outsider := e.user("lead@contoso.com"), e.user("member@contoso.com"), e.user("outsider@contoso.com")
 	ctx := context.Background()
+	locked := method.Lockout{Failures: 7, LockedUntil: e.clock.Now().Add(time.Hour)}
 	for _, u := range []store.User{member, outsider} {
 		if err := e.store.CreateMethod(ctx, method.Method{ID: u.ID + "-m", UserID: u.ID, Created: e.clock.Now(),
 			PIN:     method.PIN{Hash: "x", Length: 8, Created: e.clock.Now(), Updated: e.clock.Now()},
-			Lockout: method.Lockout{Failures: 100, Disabled: true}}); err != nil {
+			Lockout: locked}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -218,7 +219,7 @@ func TestScopedAssignmentGraph(t *testing.T) {
 		t.Errorf("member's lockout after unlock: %+v", m.Lockout)
 	}
 	expect(t, unlock(outsider), http.StatusForbidden, "accessDenied")
-	if m, _ := e.store.GetMethod(ctx, outsider.ID); !m.Lockout.Disabled {
+	if m, _ := e.store.GetMethod(ctx, outsider.ID); !m.Lockout.LockedUntil.Equal(locked.LockedUntil) || m.Lockout.Failures != locked.Failures {
 		t.Error("the outsider's PIN was unlocked")
 	}
 	// The tenant's policy is out of the unit's scope.
@@ -244,11 +245,16 @@ func TestUnlockPINGraph(t *testing.T) {
 	e := newEnv(t)
 	admin := e.user("admin@contoso.com", auth.AuthenticationAdministrator)
 	tok := e.userToken(admin, "UserAuthenticationMethod.ReadWrite.All")
-	worker, bare := e.user("worker@contoso.com"), e.user("bare@contoso.com")
+	worker, bare, spent := e.user("worker@contoso.com"), e.user("bare@contoso.com"), e.user("spent@contoso.com")
 	ctx := context.Background()
 	locked := method.Lockout{Failures: 7, LockedUntil: e.clock.Now().Add(time.Hour)}
 	pinBefore := method.PIN{Hash: "h", Length: 8, Created: e.clock.Now(), Updated: e.clock.Now()}
 	if err := e.store.CreateMethod(ctx, method.Method{ID: "m1", UserID: worker.ID, Created: e.clock.Now(), PIN: pinBefore, Lockout: locked}); err != nil {
+		t.Fatal(err)
+	}
+	// A PIN disabled after too many wrong PINs stays so until a reset (D16).
+	disabled := method.Lockout{Failures: 100, Disabled: true}
+	if err := e.store.CreateMethod(ctx, method.Method{ID: "m2", UserID: spent.ID, Created: e.clock.Now(), PIN: pinBefore, Lockout: disabled}); err != nil {
 		t.Fatal(err)
 	}
 	path := func(u string) string { return "/v1.0/users/" + u + "/authentication/qrCodePinMethod/pin/unlock" }
@@ -260,6 +266,7 @@ func TestUnlockPINGraph(t *testing.T) {
 		{"by UPN, an empty object", "POST", path(worker.UPN), `{}`, 204, ""},
 		{"again: not locked is no error", "POST", path(worker.ID), "", 204, ""},
 		{"no method", "POST", path(bare.ID), "", 404, "itemNotFound"},
+		{"a disabled PIN: reset it instead", "POST", path(spent.ID), "", 400, "pinDisabled"},
 		{"no such user", "POST", path("8a2bd5a7-8a1c-4b1e-9d4e-2f5b9b1d7c11"), "", 404, "Request_ResourceNotFound"},
 		{"a body that is no JSON", "POST", path(worker.ID), `{x`, 400, "BadRequest"},
 		{"GET is no verb of unlock", "GET", path(worker.ID), "", 405, ""},
@@ -283,6 +290,9 @@ func TestUnlockPINGraph(t *testing.T) {
 	}
 	if m.Lockout != (method.Lockout{}) || m.PIN != pinBefore {
 		t.Errorf("after unlock: lockout %+v, PIN %+v; want no lockout and the PIN kept", m.Lockout, m.PIN)
+	}
+	if m, err := e.store.GetMethod(ctx, spent.ID); err != nil || m.Lockout != disabled {
+		t.Errorf("a refused unlock left lockout %+v (%v), want %+v", m.Lockout, err, disabled)
 	}
 	audits, err := e.store.ListDirectoryAudits(ctx, store.AuditFilter{}, 0)
 	if err != nil {

@@ -74,3 +74,16 @@ func (l *Lockout) Attempt(p LockoutPolicy, now time.Time) error {
 
 // Succeed clears the failure count after a correct PIN.
 func (l *Lockout) Succeed() { *l = Lockout{} }
+
+// Unlock is an administrator's unlock: it lifts a timed lock and clears the
+// count of wrong PINs, keeping the PIN. It refuses a disabled PIN and changes
+// nothing: D16 keeps that PIN disabled until an administrator resets it, so
+// an unlock cannot hand out another round of guesses.
+func (l *Lockout) Unlock() error {
+	if l.Disabled {
+		return apperr.New(apperr.Invalid, "pinDisabled",
+			"The PIN is disabled after too many failed attempts and cannot be unlocked: reset the PIN instead.")
+	}
+	*l = Lockout{}
+	return nil
+}

@@ -93,3 +93,20 @@ func TestLockoutConfigurable(t *testing.T) {
 		t.Fatalf("4th failure: err %v disabled %v", err, l.Disabled)
 	}
 }
+
+func TestLockoutUnlock(t *testing.T) {
+	for _, l := range []Lockout{{}, {Failures: 2}, {Failures: 7, LockedUntil: t0.Add(time.Hour)}} {
+		if err := l.Unlock(); err != nil || l != (Lockout{}) {
+			t.Errorf("Unlock: err %v, left %+v", err, l)
+		}
+	}
+	disabled := Lockout{Failures: 100, LockedUntil: t0.Add(time.Hour), Disabled: true}
+	l := disabled
+	err := l.Unlock()
+	if e, ok := apperr.As(err); !ok || e.Kind != apperr.Invalid || e.Code != "pinDisabled" {
+		t.Errorf("Unlock of a disabled PIN: %v", err)
+	}
+	if l != disabled {
+		t.Errorf("a refused Unlock changed the lockout to %+v", l)
+	}
+}

@@ -22,11 +22,11 @@ func usersCmd() *cobra.Command {
 	var user string
 	unlock := &cobra.Command{
 		Use:   "unlock-pin",
-		Short: "Unlock a user's locked or disabled PIN, keeping the PIN (audited)",
-		Long: "unlock-pin clears the user's count of wrong PINs and lifts the lock, or the disabled state after too\n" +
-			"many wrong PINs: the user signs in again with the PIN they know. To give them a new PIN instead, reset it\n" +
-			"(PATCH .../qrCodePinMethod/pin). The Graph API offers the same operation as qrpin's extension\n" +
-			"POST /beta/users/{id}/authentication/qrCodePinMethod/pin/unlock.",
+		Short: "Unlock a user's locked PIN, keeping the PIN (audited)",
+		Long: "unlock-pin clears the user's count of wrong PINs and lifts the timed lock: the user signs in again with\n" +
+			"the PIN they know. A PIN disabled after too many wrong PINs cannot be unlocked (it stays disabled until\n" +
+			"a reset): reset it instead (PATCH .../qrCodePinMethod/pin), which gives the user a new PIN. The Graph API\n" +
+			"offers the same operation as qrpin's extension POST /beta/users/{id}/authentication/qrCodePinMethod/pin/unlock.",
 		Example: `  qrpin users unlock-pin --user ann.lee@contoso.com`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()

@@ -34,7 +34,7 @@ func TestUnitsAndUnlockCLI(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	pinBefore := method.PIN{Hash: "h", Length: 8, Created: now, Updated: now}
 	must(t, d.store.CreateMethod(ctx, method.Method{ID: "m", UserID: worker.ID, Created: now, PIN: pinBefore,
-		Lockout: method.Lockout{Failures: 100, Disabled: true}}))
+		Lockout: method.Lockout{Failures: 7, LockedUntil: now.Add(time.Hour)}}))
 	d.store.Close()
 
 	run := func(cmd func() *cobra.Command, args ...string) string {
