@@ -47,7 +47,8 @@ import (
 //	sAA>grp as sAA, on a member of a group that is in the unit (not a
 //	        member of the unit for management, as in Entra)
 //	sPAA>adm a Privileged Authentication Administrator scoped to a unit, on
-//	        a member who is a Global Reader
+//	        a member who is a Global Administrator: a scoped role reads the
+//	        methods of a member who holds a directory role, changes none
 //	sUA     a User Administrator scoped to a unit, on a member
 //
 // Cells: ok; 403 Forbidden accessDenied without a claims challenge; CLM
@@ -86,21 +87,21 @@ var userRows = []userRow{
 	{name: "GetCode", self: qrRead, all: qrReadAll, prep: withMethod, op: getCode,
 		cells: "403  ok   403   ok   ok   ok    403  ok   ok   ok   ok   403  ok   ok   403  ok   403  404  404  403  403  ok   403  403  ok   403"},
 	{name: "CreateMethod", self: qrWrite, all: qrWriteAll, op: createMethod, write: true,
-		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  ok   403"},
+		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  403  403"},
 	{name: "DeleteMethod", self: qrWrite, all: qrWriteAll, prep: withMethod, op: deleteMethod, write: true,
-		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  ok   403"},
+		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  403  403"},
 	{name: "PatchCode/extend", self: qrWrite, all: qrWriteAll, prep: withMethod, op: extendStandard, write: true,
-		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  ok   403"},
+		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  403  403"},
 	{name: "PatchCode/temporary", self: qrWrite, all: qrWriteAll, prep: withMethod, op: addTemporary, write: true,
-		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  ok   403"},
+		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  403  403"},
 	{name: "DeleteCode", self: qrWrite, all: qrWriteAll, prep: withMethod, op: deleteStandard, write: true,
-		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  ok   403"},
+		cells: "403  ok   403   ok   ok   CLM   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  403  403"},
 	// Nobody resets their own PIN without an administrator role (D15).
 	{name: "ResetPIN", self: qrWrite, all: qrWriteAll, prep: withMethod, op: resetPIN, write: true,
-		cells: "403  ok   403   403  403  403   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  ok   403"},
+		cells: "403  ok   403   403  403  403   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  403  403"},
 	// Unlocking is authorized as a reset is.
 	{name: "UnlockPIN", self: qrWrite, all: qrWriteAll, prep: withLockedMethod, op: unlockPIN, write: true,
-		cells: "403  ok   403   403  403  403   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  ok   403"},
+		cells: "403  ok   403   403  403  403   403  403  ok   ok   ok   403  403  ok   403  CLM  403  404  404  403  403  ok   403  403  403  403"},
 	// updatePin: the caller only, delegated only, no recent sign-in needed
 	// (D13, D15); a missing user is someone else: 403 before 404.
 	{name: "UpdatePIN", self: qrWrite, all: qrWriteAll, prep: withMethod, op: updatePIN, write: true,
@@ -259,7 +260,7 @@ func (e *env) userCell(col string, r userRow) (auth.Principal, *store.User, admi
 		var target store.User
 		switch col {
 		case "sPAA>adm":
-			target = e.user(auth.GlobalReader)
+			target = e.user(auth.GlobalAdministrator)
 		default:
 			target = e.user()
 		}

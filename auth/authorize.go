@@ -334,15 +334,17 @@ func Authorize(p Principal, a Action, t Target, now time.Time) error {
 
 // NeedsTargetRoles reports whether Authorize's decision on p doing a to a
 // user can depend on the target's directory roles (Target.Roles), with self
-// as Target.Self || Target.Me: only for a delegated caller holding one of
-// the rule's non-administrator roles (over the tenant or over an
-// administrative unit), acting on another user (or on
-// themselves, where the rule applies the role rule to self). Otherwise the
-// caller need not read the target's roles at all.
+// as Target.Self || Target.Me: only for a delegated caller acting on another
+// user (or on themselves, where the rule applies the role rule to self)
+// under a rule that protects administrators (one with non-administrator
+// roles), when the caller holds one of those non-administrator roles over
+// the tenant, or any of the rule's roles over an administrative unit
+// (scoped roles never reach a target who holds a directory role).
+// Otherwise the caller need not read the target's roles at all.
 func NeedsTargetRoles(p Principal, a Action, self bool) bool {
 	r, ok := rules[a]
 	return ok && p.Kind == Delegated && r.nonAdminRoles != nil && (!self || r.selfNeedsRole) &&
-		(hasAny(p.DirectoryRoles, r.nonAdminRoles) || hasAny(scopedRoleIDs(p), r.nonAdminRoles))
+		(hasAny(p.DirectoryRoles, r.nonAdminRoles) || hasAny(scopedRoleIDs(p), r.roles) || hasAny(scopedRoleIDs(p), r.nonAdminRoles))
 }
 
 // application applies the rule to an application caller.
@@ -395,14 +397,25 @@ func (r rule) delegated(p Principal, t Target, now time.Time) error {
 }
 
 // roleAllows applies the role rule: one of roles, or one of nonAdminRoles
-// on a target who holds no directory role, held over the whole tenant or
-// over an administrative unit the target user is a member of.
+// on a target who holds no directory role, held over the whole tenant. A
+// role held over an administrative unit the target user is a member of
+// counts too, but under a rule that protects administrators (one with
+// nonAdminRoles) only on a target who holds no directory role: an
+// administrator scoped to a unit does not manage the administrators in it,
+// whatever their role (a scoped Privileged Authentication Administrator
+// does not reset a Global Administrator's PIN).
 func (r rule) roleAllows(p Principal, t Target) bool {
 	if r.roles == nil && r.nonAdminRoles == nil {
 		return true
 	}
+	if hasAny(p.DirectoryRoles, r.roles) || len(t.Roles) == 0 && hasAny(p.DirectoryRoles, r.nonAdminRoles) {
+		return true
+	}
+	if r.nonAdminRoles != nil && len(t.Roles) != 0 {
+		return false
+	}
 	held := rolesOver(p, t)
-	return hasAny(held, r.roles) || len(t.Roles) == 0 && hasAny(held, r.nonAdminRoles)
+	return hasAny(held, r.roles) || hasAny(held, r.nonAdminRoles)
 }
 
 // rolesOver returns the roles p holds over t: the tenant-wide ones, and
@@ -431,9 +444,9 @@ func (r rule) roleDenied(p Principal, t Target, self bool) error {
 	case !hasAny(held, all) && len(p.ScopedRoles) > 0 && hasAny(scopedRoleIDs(p), all):
 		return apperr.AccessDenied("The signed-in user holds the directory role %s only over administrative units, "+
 			"and the target is in none of them: the role does not allow to %s here.", roleList(intersect(scopedRoleIDs(p), all)), r.what)
-	case hasAny(held, r.nonAdminRoles):
-		return apperr.AccessDenied("The target user holds an administrator role, so to %s the signed-in user needs the directory role %s.",
-			r.what, roleList(r.roles))
+	case r.nonAdminRoles != nil && len(t.Roles) != 0 && hasAny(held, all):
+		return apperr.AccessDenied("The target user holds an administrator role, so to %s the signed-in user needs the directory role %s "+
+			"over the whole tenant.", r.what, roleList(r.roles))
 	}
 	return apperr.AccessDenied("The signed-in user needs the directory role %s to %s.", roleList(all), r.what)
 }

@@ -319,16 +319,26 @@ func authzCases() []authzCase {
 		add("scoped Authentication Administrator on a member", scoped(authAdmin, qrReadWriteAll, qrReadAll), a, member, allow)
 		add("scoped Authentication Administrator on a non-member", scoped(authAdmin, qrReadWriteAll, qrReadAll), a, nonMember, deny, "only over administrative units")
 		add("scoped Authentication Administrator on a user in no unit", scoped(authAdmin, qrReadWriteAll, qrReadAll), a, noUnit, deny, "only over administrative units")
-		add("scoped Privileged Authentication Administrator on an admin member", scoped(privAuthAdmin, qrReadWriteAll, qrReadAll), a, memberAdmin, allow)
 		add("scoped Privileged Authentication Administrator on a non-member", scoped(privAuthAdmin, qrReadWriteAll, qrReadAll), a, nonMember, deny)
 		add("scoped Authentication Administrator on a member, no .All scope", scoped(authAdmin, qrReadWrite, qrRead), a, member, deny, ".All permission")
 		add("scoped role on another unit id's case", Principal{Kind: Delegated, ObjectID: "caller", Scopes: []string{qrReadWriteAll, qrReadAll}, AuthTime: freshSignIn,
 			ScopedRoles: []ScopedRole{{RoleID: authAdmin, UnitID: "NORTH"}}}, a, member, allow)
 	}
+	// Reads are D14's: any reader role over the target, admin or not.
 	add("scoped Authentication Administrator reads an admin member's method", scoped(authAdmin, qrReadAll), ReadMethod, memberAdmin, allow)
+	add("scoped Privileged Authentication Administrator reads an admin member's method", scoped(privAuthAdmin, qrReadAll), ReadMethod, memberAdmin, allow)
+	// A role scoped to a unit never changes the method of a member who
+	// holds a directory role, whichever: not even a scoped Privileged
+	// Authentication Administrator on a Global Administrator.
+	globalAdminMember := Target{Units: []string{"north"}, Roles: roles(GlobalAdministrator)}
 	for _, a := range []Action{WriteMethod, ResetPIN, UnlockPIN} {
 		add("scoped Authentication Administrator on an admin member", scoped(authAdmin, qrReadWriteAll), a, memberAdmin, deny, "holds an administrator role")
+		add("scoped Privileged Authentication Administrator on an admin member", scoped(privAuthAdmin, qrReadWriteAll), a, memberAdmin, deny, "over the whole tenant")
+		add("scoped Privileged Authentication Administrator on a Global Administrator member", scoped(privAuthAdmin, qrReadWriteAll), a, globalAdminMember, deny, "holds an administrator role")
+		add("scoped Global Administrator on an admin member", scoped(GlobalAdministrator, qrReadWriteAll), a, globalAdminMember, deny, "holds an administrator role")
+		add("scoped Privileged Authentication Administrator on a member", scoped(privAuthAdmin, qrReadWriteAll), a, member, allow)
 	}
+	add("scoped User Administrator on an admin member", scoped(UserAdministrator, userReadWriteAll), WriteUsers, memberAdmin, deny, "holds an administrator role")
 	add("scoped Authentication Policy Administrator on the policy", scoped(AuthenticationPolicyAdministrator, policyReadWrite), WritePolicy, tenant, deny)
 	add("scoped Authentication Administrator on the policy", scoped(authAdmin, policyRead), ReadPolicy, tenant, deny)
 	add("scoped Global Administrator on the policy", scoped(GlobalAdministrator, policyReadWrite), WritePolicy, tenant, deny)
@@ -507,13 +517,16 @@ func TestNeedsTargetRoles(t *testing.T) {
 	for _, rs := range [][]string{nil, {AuthenticationAdministrator}, {UserAdministrator}, {GlobalAdministrator}, roles} {
 		callers = append(callers, admin(rs, scopes...))
 	}
-	for _, rs := range [][]string{{AuthenticationAdministrator}, {UserAdministrator}, roles} {
+	for _, rs := range [][]string{{AuthenticationAdministrator}, {UserAdministrator}, {PrivilegedAuthenticationAdministrator}, {GlobalAdministrator}, roles} {
 		scoped := admin(nil, scopes...) // the roles held over a unit only
 		for _, r := range rs {
 			scoped.ScopedRoles = append(scoped.ScopedRoles, ScopedRole{RoleID: r, UnitID: "unit-1"})
 		}
 		callers = append(callers, scoped)
 	}
+	mixed := admin([]string{AuthenticationAdministrator}, scopes...) // tenant-wide and scoped roles together
+	mixed.ScopedRoles = []ScopedRole{{RoleID: PrivilegedAuthenticationAdministrator, UnitID: "unit-1"}}
+	callers = append(callers, mixed)
 	callers = append(callers, user(), Principal{Kind: Application, ObjectID: "sp", TenantID: testTenant, Roles: scopes})
 	differs := 0
 	for a := ReadMethod; int(a) <= len(rules); a++ {
@@ -539,6 +552,11 @@ func TestNeedsTargetRoles(t *testing.T) {
 	}
 	if NeedsTargetRoles(Principal{Kind: Application, Roles: scopes}, WriteMethod, false) {
 		t.Error("an application caller never needs the target's roles")
+	}
+	scopedPriv := user(scopes...)
+	scopedPriv.ScopedRoles = []ScopedRole{{RoleID: PrivilegedAuthenticationAdministrator, UnitID: "unit-1"}}
+	if !NeedsTargetRoles(scopedPriv, ResetPIN, false) {
+		t.Error("a scoped Privileged Authentication Administrator resets only targets holding no role: their roles matter")
 	}
 	if NeedsTargetRoles(admin([]string{AuthenticationAdministrator}, scopes...), ReadMethod, false) {
 		t.Error("ReadMethod has no non-administrator role rule: the target's roles do not matter")
