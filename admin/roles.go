@@ -154,10 +154,15 @@ func (s *Service) CreateRoleAssignment(ctx context.Context, p auth.Principal, in
 		return store.RoleAssignment{}, resourceErr(err, principalID)
 	}
 	a := store.RoleAssignment{ID: newID(), PrincipalID: principalID, RoleDefinitionID: role.ID, UnitID: unitID}
-	if err := s.Store.CreateRoleAssignment(ctx, a); errors.Is(err, store.ErrConflict) {
+	// The store checks the unit again, in the insert's transaction: a unit
+	// deleted since GetUnit is a missing unit, not an orphan assignment.
+	switch err := s.Store.CreateRoleAssignment(ctx, a); {
+	case errors.Is(err, store.ErrConflict):
 		return store.RoleAssignment{}, apperr.New(apperr.Invalid, "Request_BadRequest",
 			"A conflicting object with one or more of the specified property values is present in the directory.")
-	} else if err != nil {
+	case errors.Is(err, store.ErrNotFound) && unitID != "":
+		return store.RoleAssignment{}, resourceErr(err, unitID)
+	case err != nil:
 		return store.RoleAssignment{}, err
 	}
 	return a, nil

@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -186,6 +187,43 @@ func TestScopedRoleAssignmentCreate(t *testing.T) {
 	wantErr(t, err, 0, "")
 	if a.UnitID != unit.ID {
 		t.Errorf("unit %q, want %q", a.UnitID, unit.ID)
+	}
+}
+
+// unitGoneStore finds a unit and then deletes it: a DeleteUnit that comes
+// between CreateRoleAssignment's check of the unit and its insert.
+type unitGoneStore struct{ store.Store }
+
+func (s unitGoneStore) GetUnit(ctx context.Context, id string) (store.AdministrativeUnit, error) {
+	u, err := s.Store.GetUnit(ctx, id)
+	if err == nil {
+		err = s.Store.DeleteUnit(ctx, id)
+	}
+	return u, err
+}
+
+// TestScopedRoleAssignmentUnitDeleted: a unit deleted after the service
+// found it is a missing unit (404), and no assignment is left over it.
+func TestScopedRoleAssignmentUnitDeleted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := e.unitAdmin()
+	unit, lead := e.unit(), e.user()
+	cfg := e.svc.Config
+	cfg.Store = unitGoneStore{e.st}
+	svc := &admin.Service{Config: cfg}
+	mark := e.mark()
+	_, err := svc.CreateRoleAssignment(e.ctx, p, scopedRoleInput(lead.ID, auth.AuthenticationAdministrator, unit.ID))
+	wantErr(t, err, apperr.NotFound, "Request_ResourceNotFound")
+	as, err := e.st.ListRoleAssignments(e.ctx, lead.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(as) != 0 {
+		t.Errorf("assignments over the deleted unit: %+v", as)
+	}
+	if got := e.auditsSince(mark); len(got) != 0 {
+		t.Errorf("a refused assignment was audited: %+v", got)
 	}
 }
 

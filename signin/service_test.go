@@ -28,8 +28,12 @@ func TestSignInIssuesTokens(t *testing.T) {
 	}
 	// A role scoped to an administrative unit is never in wids (Entra's
 	// hold tenant-wide roles only): the management service reads it.
+	unit := store.AdministrativeUnit{ID: uuid.NewString(), DisplayName: "Store 1"}
+	if err := e.st.CreateUnit(ctx, unit); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.st.CreateRoleAssignment(ctx, store.RoleAssignment{ID: uuid.NewString(), PrincipalID: b.user.ID,
-		RoleDefinitionID: auth.AuthenticationAdministrator, UnitID: uuid.NewString()}); err != nil {
+		RoleDefinitionID: auth.AuthenticationAdministrator, UnitID: unit.ID}); err != nil {
 		t.Fatal(err)
 	}
 	e.update(b.user.ID, func(m *method.Method) { m.Lockout.Failures = 3 })

@@ -372,7 +372,9 @@ type Store interface {
 
 	// CreateRoleAssignment: ErrConflict when the same principal already
 	// holds the same role over the same scope (UnitID). A scoped
-	// assignment's unit need not exist: the service checks it.
+	// assignment is stored only while its unit exists, checked in the
+	// insert's transaction (ErrNotFound when the unit is missing), so a
+	// concurrent DeleteUnit never leaves an assignment over no unit.
 	CreateRoleAssignment(ctx context.Context, a RoleAssignment) error
 	// ListRoleAssignments lists a principal's assignments ("" lists all).
 	ListRoleAssignments(ctx context.Context, principalID string) ([]RoleAssignment, error)

@@ -344,13 +344,31 @@ func exists(ctx context.Context, q querier, query string, args ...any) error {
 }
 
 // CreateRoleAssignment stores a role assignment: store.ErrConflict when the
-// id is in use or the principal already holds the role over that scope.
+// id is in use or the principal already holds the role over that scope,
+// store.ErrNotFound when its unit is missing. The unit's row is locked FOR
+// KEY SHARE until the insert commits: a concurrent DeleteUnit either
+// deleted the row first (the check, after waiting for it, finds none) or
+// waits for this commit, and its next statement, in a fresh READ COMMITTED
+// snapshot, deletes the new assignment with the unit's others.
 func (s *Store) CreateRoleAssignment(ctx context.Context, a store.RoleAssignment) error {
-	_, err := s.exec(ctx, `
-		INSERT INTO role_assignments (id, principal_id, role_definition_id, unit_id) VALUES ($1, $2, $3, $4)`,
-		a.ID, a.PrincipalID, a.RoleDefinitionID, a.UnitID)
-	return err
+	if a.UnitID == "" {
+		_, err := s.exec(ctx, insertRoleAssignment, a.ID, a.PrincipalID, a.RoleDefinitionID, a.UnitID)
+		return err
+	}
+	if !textOK(a.UnitID) {
+		return store.ErrNotFound
+	}
+	return s.writeTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if err := exists(ctx, tx, `SELECT 1 FROM administrative_units WHERE id = $1 FOR KEY SHARE`, a.UnitID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, insertRoleAssignment, a.ID, a.PrincipalID, a.RoleDefinitionID, a.UnitID)
+		return err
+	})
 }
+
+const insertRoleAssignment = `
+	INSERT INTO role_assignments (id, principal_id, role_definition_id, unit_id) VALUES ($1, $2, $3, $4)`
 
 // ListRoleAssignments lists a principal's role assignments, or every one
 // when principalID is "", ordered by ID.

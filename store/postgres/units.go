@@ -102,7 +102,9 @@ func (s *Store) UpdateUnit(ctx context.Context, id string, fn func(*store.Admini
 }
 
 // DeleteUnit deletes the unit, its memberships (ON DELETE CASCADE) and the
-// role assignments scoped to it.
+// role assignments scoped to it. The unit's row goes first: that waits for
+// a CreateRoleAssignment holding it (FOR KEY SHARE), whose assignment the
+// second statement then sees and deletes.
 func (s *Store) DeleteUnit(ctx context.Context, id string) error {
 	if !textOK(id) {
 		return store.ErrNotFound

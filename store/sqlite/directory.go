@@ -268,12 +268,21 @@ func exists(ctx context.Context, q querier, query string, args ...any) error {
 }
 
 // CreateRoleAssignment stores a role assignment: store.ErrConflict when the
-// id is in use or the principal already holds the role over that scope.
+// id is in use or the principal already holds the role over that scope,
+// store.ErrNotFound when its unit is missing. The check and the insert
+// share the single writer's transaction, so DeleteUnit cannot come between.
 func (s *Store) CreateRoleAssignment(ctx context.Context, a store.RoleAssignment) error {
-	_, err := s.w.ExecContext(ctx, `
-		INSERT INTO role_assignments (id, principal_id, role_definition_id, unit_id) VALUES (?, ?, ?, ?)`,
-		a.ID, a.PrincipalID, a.RoleDefinitionID, a.UnitID)
-	return dbErr(err)
+	return s.write(ctx, func(tx querier) error {
+		if a.UnitID != "" {
+			if err := exists(ctx, tx, `SELECT 1 FROM administrative_units WHERE id = ?`, a.UnitID); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO role_assignments (id, principal_id, role_definition_id, unit_id) VALUES (?, ?, ?, ?)`,
+			a.ID, a.PrincipalID, a.RoleDefinitionID, a.UnitID)
+		return dbErr(err)
+	})
 }
 
 // ListRoleAssignments lists a principal's role assignments, or every one

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/qrpin/qrpin/store"
@@ -13,6 +15,7 @@ var unitTests = []test{
 	{"Units/MembersPaging", testUnitMembersPaging},
 	{"Units/DeleteRemovesMembershipsAndScopedRoles", testUnitDelete},
 	{"RoleAssignments/Scoped", testScopedRoleAssignments},
+	{"RoleAssignments/ScopedVsDeleteUnit", testScopedAssignmentVsDeleteUnit},
 	{"Users/Search", testSearchUsers},
 }
 
@@ -215,7 +218,7 @@ func testUnitDelete(t *testing.T, s store.Store) {
 func testScopedRoleAssignments(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u := createUser(t, s, "lead@contoso.com")
-	unit1, unit2 := newID(), newID()
+	unit1, unit2 := createUnit(t, s, "north").ID, createUnit(t, s, "south").ID
 	tenant := store.RoleAssignment{ID: newID(), PrincipalID: u.ID, RoleDefinitionID: roleAuthAdmin}
 	s1 := store.RoleAssignment{ID: newID(), PrincipalID: u.ID, RoleDefinitionID: roleAuthAdmin, UnitID: unit1}
 	s2 := store.RoleAssignment{ID: newID(), PrincipalID: u.ID, RoleDefinitionID: roleAuthAdmin, UnitID: unit2}
@@ -224,6 +227,10 @@ func testScopedRoleAssignments(t *testing.T, s store.Store) {
 	}
 	check(t, s.CreateRoleAssignment(ctx, store.RoleAssignment{ID: newID(), PrincipalID: u.ID, RoleDefinitionID: roleAuthAdmin, UnitID: unit1}),
 		store.ErrConflict, "CreateRoleAssignment of a role the principal holds over that unit")
+	check(t, s.CreateRoleAssignment(ctx, store.RoleAssignment{ID: newID(), PrincipalID: u.ID, RoleDefinitionID: roleGlobalAdmin, UnitID: newID()}),
+		store.ErrNotFound, "CreateRoleAssignment over a missing unit")
+	check(t, s.CreateRoleAssignment(ctx, store.RoleAssignment{ID: newID(), PrincipalID: u.ID, RoleDefinitionID: roleGlobalAdmin, UnitID: "no\x00unit"}),
+		store.ErrNotFound, "CreateRoleAssignment over a unit id no unit can have")
 	as, err := s.ListRoleAssignments(ctx, u.ID)
 	must(t, err, "ListRoleAssignments")
 	equal(t, assignmentsByID(as...), assignmentsByID(tenant, s1, s2), "scoped assignments read back")
@@ -299,4 +306,38 @@ func testSearchUsers(t *testing.T, s store.Store) {
 		}
 		return got, err
 	})
+}
+
+// testScopedAssignmentVsDeleteUnit races a scoped CreateRoleAssignment
+// with DeleteUnit of its unit, many times: whichever wins, no assignment
+// is left over the deleted unit (the create either comes first and is
+// deleted with the unit, or finds no unit: store.ErrNotFound).
+func testScopedAssignmentVsDeleteUnit(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "lead@contoso.com")
+	created, refused := 0, 0
+	for round := range 30 {
+		unit := createUnit(t, s, fmt.Sprint("store ", round))
+		errs := race(2, func(i int) error {
+			if i == 0 {
+				return s.DeleteUnit(ctx, unit.ID)
+			}
+			return s.CreateRoleAssignment(ctx, store.RoleAssignment{ID: newID(), PrincipalID: u.ID, RoleDefinitionID: roleAuthAdmin, UnitID: unit.ID})
+		})
+		must(t, errs[0], "DeleteUnit")
+		switch {
+		case errs[1] == nil:
+			created++
+		case errors.Is(errs[1], store.ErrNotFound):
+			refused++
+		default:
+			t.Fatalf("round %d: CreateRoleAssignment: %v, want nil or %v", round, errs[1], store.ErrNotFound)
+		}
+		as, err := s.ListRoleAssignments(ctx, u.ID)
+		must(t, err, "ListRoleAssignments")
+		if len(as) != 0 {
+			t.Fatalf("round %d: assignments left over the deleted unit: %+v", round, as)
+		}
+	}
+	t.Logf("%d creates came first, %d found the unit gone", created, refused)
 }
