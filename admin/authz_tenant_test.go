@@ -77,15 +77,16 @@ type tenantOp struct {
 }
 
 var (
-	policyRead    = "Policy.Read.AuthenticationMethod"
-	policyWrite   = "Policy.ReadWrite.AuthenticationMethod"
-	appRead       = "Application.Read.All"
-	appWrite      = "Application.ReadWrite.All"
-	appRoleAssign = "AppRoleAssignment.ReadWrite.All"
-	unitRead      = "AdministrativeUnit.Read.All"
-	unitWrite     = "AdministrativeUnit.ReadWrite.All"
-	roleRead      = "RoleManagement.Read.Directory"
-	roleWrite     = "RoleManagement.ReadWrite.Directory"
+	policyRead       = "Policy.Read.AuthenticationMethod"
+	policyWrite      = "Policy.ReadWrite.AuthenticationMethod"
+	appRead          = "Application.Read.All"
+	appWrite         = "Application.ReadWrite.All"
+	appRoleAssign    = "AppRoleAssignment.ReadWrite.All"
+	unitRead         = "AdministrativeUnit.Read.All"
+	unitWrite        = "AdministrativeUnit.ReadWrite.All"
+	memberReadHidden = "Member.Read.Hidden"
+	roleRead         = "RoleManagement.Read.Directory"
+	roleWrite        = "RoleManagement.ReadWrite.Directory"
 )
 
 func missingID() string { return uuid.NewString() }

@@ -184,8 +184,9 @@ var unitReaders = []string{auth.GlobalAdministrator, auth.GlobalReader, auth.Pri
 
 // ListUnitMembers returns a page of a unit's members (users and groups)
 // ordered by id. A unit with HiddenMembership shows its members only to
-// applications, to its own members, and to Global Administrators, Global
-// Readers and Privileged Role Administrators.
+// callers who also hold Member.Read.Hidden (Graph's rule): applications,
+// and users who are the unit's own members or Global Administrators,
+// Global Readers or Privileged Role Administrators.
 func (s *Service) ListUnitMembers(ctx context.Context, p auth.Principal, unitID, after string, limit int) ([]store.UnitMember, error) {
 	if err := auth.Authorize(p, auth.ReadUnits, auth.Target{}, s.Time()); err != nil {
 		return nil, err
@@ -194,7 +195,13 @@ func (s *Service) ListUnitMembers(ctx context.Context, p auth.Principal, unitID,
 	if err != nil {
 		return nil, err
 	}
-	if u.Visibility == VisibilityHidden && p.Kind == auth.Delegated && !holdsAny(p.DirectoryRoles, unitReaders) {
+	if u.Visibility != VisibilityHidden {
+		return s.Store.ListUnitMembers(ctx, u.ID, after, limit)
+	}
+	if err := auth.Authorize(p, auth.ReadHiddenUnitMembers, auth.Target{}, s.Time()); err != nil {
+		return nil, err
+	}
+	if p.Kind == auth.Delegated && !holdsAny(p.DirectoryRoles, unitReaders) {
 		units, err := s.Store.UserUnitIDs(ctx, p.ObjectID)
 		if err != nil {
 			return nil, err

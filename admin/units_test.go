@@ -126,10 +126,15 @@ func TestHiddenUnitMembership(t *testing.T) {
 		ok   bool
 	}{
 		{"a plain user, public unit", e.delegated(e.user(), e.clock.Now(), unitRead), public, true},
-		{"a plain user, hidden unit", e.delegated(e.user(), e.clock.Now(), unitRead), hidden, false},
-		{"a member, hidden unit", e.delegated(member, e.clock.Now(), unitRead), hidden, true},
-		{"a Global Reader, hidden unit", e.delegated(e.user(auth.GlobalReader), e.clock.Now(), unitRead), hidden, true},
-		{"an application, hidden unit", func() auth.Principal { _, p := e.app(unitRead); return p }(), hidden, true},
+		{"a plain user, hidden unit", e.delegated(e.user(), e.clock.Now(), unitRead, memberReadHidden), hidden, false},
+		{"a member, hidden unit", e.delegated(member, e.clock.Now(), unitRead, memberReadHidden), hidden, true},
+		{"a Global Reader, hidden unit", e.delegated(e.user(auth.GlobalReader), e.clock.Now(), unitRead, memberReadHidden), hidden, true},
+		{"an application, hidden unit", func() auth.Principal { _, p := e.app(unitRead, memberReadHidden); return p }(), hidden, true},
+		// Graph's rule: a hidden membership also needs Member.Read.Hidden.
+		{"a member without Member.Read.Hidden, hidden unit", e.delegated(member, e.clock.Now(), unitRead), hidden, false},
+		{"a Global Reader without Member.Read.Hidden, hidden unit", e.delegated(e.user(auth.GlobalReader), e.clock.Now(), unitRead), hidden, false},
+		{"an application without Member.Read.Hidden, hidden unit", func() auth.Principal { _, p := e.app(unitRead); return p }(), hidden, false},
+		{"Member.Read.Hidden alone", func() auth.Principal { _, p := e.app(memberReadHidden); return p }(), hidden, false},
 	} {
 		_, err := e.svc.ListUnitMembers(e.ctx, tc.p, tc.unit.ID, "", 0)
 		if tc.ok {

@@ -57,6 +57,8 @@ var AppRoles = []AppRole{
 		"Allows the app to read the memberships of all groups without a signed-in user."},
 	{"dbaae8cf-10b5-4b86-a4a1-f871c94c6695", "GroupMember.ReadWrite.All", "Read and write all group memberships",
 		"Allows the app to add and remove members of all groups without a signed-in user."},
+	{"658aa5d8-239f-45c4-aa12-864f4fc7e490", "Member.Read.Hidden", "Read all hidden memberships",
+		"Allows the app to read the memberships of hidden groups and administrative units without a signed-in user."},
 	{"8e3bc81b-d2f3-4b7b-838c-32c88218d2f0", "Policy.Read.AuthenticationMethod", "Read all authentication method policies",
 		"Allows the app to read all authentication method policies for the tenant, without a signed-in user."},
 	{"29c18626-4985-4dcd-85c0-193eef327366", "Policy.ReadWrite.AuthenticationMethod", "Read and write all authentication method policies",

@@ -22,6 +22,7 @@ func TestAppRoles(t *testing.T) {
 		"UserAuthMethod-QR.ReadWrite.All":       "4869299f-18c3-40c8-98f2-222657e67db1",
 		"Policy.ReadWrite.AuthenticationMethod": "29c18626-4985-4dcd-85c0-193eef327366",
 		"Group.Read.All":                        "5b567255-7703-4780-807c-7be8301ae99b",
+		"Member.Read.Hidden":                    "658aa5d8-239f-45c4-aa12-864f4fc7e490",
 	} {
 		if r, ok := AppRoleByValue(value); !ok || r.ID != id {
 			t.Errorf("AppRoleByValue(%s) = %+v, %v; want id %s", value, r, ok, id)
@@ -50,6 +51,14 @@ func TestAppRoles(t *testing.T) {
 func TestEveryTablePermissionIsAnAppRole(t *testing.T) {
 	for a, r := range rules {
 		for _, perm := range r.app {
+			if _, ok := AppRoleByValue(perm); !ok {
+				t.Errorf("action %s accepts the application permission %s, which is no app role", a, perm)
+			}
+		}
+		if r.app == nil {
+			continue
+		}
+		for _, perm := range r.also {
 			if _, ok := AppRoleByValue(perm); !ok {
 				t.Errorf("action %s accepts the application permission %s, which is no app role", a, perm)
 			}

@@ -14,28 +14,29 @@ type Action int
 
 // The actions Authorize decides.
 const (
-	ReadMethod          Action = iota + 1 // GET the method, its QR codes or PIN; list a user's methods
-	WriteMethod                           // PUT or DELETE the method; PATCH or DELETE a QR code
-	ResetPIN                              // PATCH .../pin: an administrator resets a PIN
-	UpdatePIN                             // pin/updatePin: users change their own PIN
-	ReadPolicy                            // GET the QR code + PIN policy
-	WritePolicy                           // PATCH or DELETE the policy
-	ReadUsers                             // read users
-	WriteUsers                            // create, change or delete users
-	ReadGroups                            // read groups and their members
-	WriteGroups                           // create, change or delete groups
-	WriteGroupMembers                     // add or remove group members
-	ReadRoles                             // read role definitions and role assignments
-	WriteRoles                            // create or delete role assignments
-	ReadApplications                      // read applications, service principals and their app role assignments
-	WriteApplications                     // create or delete applications, add or remove their secrets
-	GrantAppRoles                         // grant or revoke application permissions (app role assignments)
-	ReadSignInLogs                        // read the sign-in logs (auditLogs/signIns)
-	ReadDirectoryAudits                   // read the directory audit logs (auditLogs/directoryAudits)
-	ReadReports                           // read the authentication methods reports (reports/authenticationMethods)
-	UnlockPIN                             // pin/unlock (qrpin's extension): an administrator lifts a PIN lockout
-	ReadUnits                             // read administrative units and their members
-	WriteUnits                            // create, change or delete administrative units; add or remove their members
+	ReadMethod            Action = iota + 1 // GET the method, its QR codes or PIN; list a user's methods
+	WriteMethod                             // PUT or DELETE the method; PATCH or DELETE a QR code
+	ResetPIN                                // PATCH .../pin: an administrator resets a PIN
+	UpdatePIN                               // pin/updatePin: users change their own PIN
+	ReadPolicy                              // GET the QR code + PIN policy
+	WritePolicy                             // PATCH or DELETE the policy
+	ReadUsers                               // read users
+	WriteUsers                              // create, change or delete users
+	ReadGroups                              // read groups and their members
+	WriteGroups                             // create, change or delete groups
+	WriteGroupMembers                       // add or remove group members
+	ReadRoles                               // read role definitions and role assignments
+	WriteRoles                              // create or delete role assignments
+	ReadApplications                        // read applications, service principals and their app role assignments
+	WriteApplications                       // create or delete applications, add or remove their secrets
+	GrantAppRoles                           // grant or revoke application permissions (app role assignments)
+	ReadSignInLogs                          // read the sign-in logs (auditLogs/signIns)
+	ReadDirectoryAudits                     // read the directory audit logs (auditLogs/directoryAudits)
+	ReadReports                             // read the authentication methods reports (reports/authenticationMethods)
+	UnlockPIN                               // pin/unlock (qrpin's extension): an administrator lifts a PIN lockout
+	ReadUnits                               // read administrative units and their members
+	WriteUnits                              // create, change or delete administrative units; add or remove their members
+	ReadHiddenUnitMembers                   // list the members of an administrative unit whose membership is hidden
 )
 
 // String names the action as error messages do ("write the QR code + PIN method").
@@ -115,6 +116,7 @@ const (
 	appRoleAssignRW    = "AppRoleAssignment.ReadWrite.All"
 	unitReadAll        = "AdministrativeUnit.Read.All"
 	unitReadWriteAll   = "AdministrativeUnit.ReadWrite.All"
+	memberReadHidden   = "Member.Read.Hidden"
 )
 
 // rule is one row of the permission table.
@@ -292,6 +294,15 @@ var rules = map[Action]rule{
 		what:   "read administrative units",
 		others: []string{unitReadAll, unitReadWriteAll, dirReadAll, dirReadWriteAll},
 		app:    []string{unitReadAll, unitReadWriteAll, dirReadAll, dirReadWriteAll},
+	},
+	ReadHiddenUnitMembers: { // Graph's: listing a hidden membership also needs Member.Read.Hidden
+		// Delegated callers must also be a member of the unit or hold one
+		// of admin's unit reader roles: admin checks that, as it needs the
+		// caller's units.
+		what:   "list the members of an administrative unit whose membership is hidden",
+		others: []string{unitReadAll, unitReadWriteAll, dirReadAll, dirReadWriteAll},
+		app:    []string{unitReadAll, unitReadWriteAll, dirReadAll, dirReadWriteAll},
+		also:   []string{memberReadHidden},
 	},
 	WriteUnits: { // Graph's: AdministrativeUnit.ReadWrite.All, and Entra's Privileged Role Administrator
 		what:   "create or change administrative units and their members",

@@ -357,6 +357,12 @@ func authzCases() []authzCase {
 		add("app with "+sc, app(sc), ReadUnits, tenant, allow)
 	}
 	add("plain user without scope", user(userReadAll, groupReadAll), ReadUnits, tenant, deny, unitReadAll)
+	// A hidden membership: Graph's Member.Read.Hidden as well.
+	add("user with a unit read scope and Member.Read.Hidden", user(unitReadAll, memberReadHidden), ReadHiddenUnitMembers, tenant, allow)
+	add("user without Member.Read.Hidden", user(unitReadAll), ReadHiddenUnitMembers, tenant, deny, memberReadHidden)
+	add("user with Member.Read.Hidden alone", user(memberReadHidden), ReadHiddenUnitMembers, tenant, deny, unitReadAll)
+	add("app with a unit read role and Member.Read.Hidden", app(dirReadAll, memberReadHidden), ReadHiddenUnitMembers, tenant, allow)
+	add("app without Member.Read.Hidden", app(unitReadWriteAll), ReadHiddenUnitMembers, tenant, deny, memberReadHidden)
 	add("app without role", app(userReadAll), ReadUnits, tenant, deny)
 	add("Privileged Role Administrator", admin(roles(PrivilegedRoleAdministrator), unitReadWriteAll), WriteUnits, tenant, allow)
 	add("Global Administrator", admin(roles(GlobalAdministrator), unitReadWriteAll), WriteUnits, tenant, allow)
