@@ -71,7 +71,7 @@ func (s *Server) createUnit(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	j := toUnit(u)
-	j.Context = c.context("administrativeUnits/$entity")
+	j.Context = c.context("directory/administrativeUnits/$entity")
 	return http.StatusCreated, j, nil
 }
 
@@ -81,7 +81,7 @@ func (s *Server) getUnit(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	j := toUnit(u)
-	j.Context = c.context("administrativeUnits/$entity")
+	j.Context = c.context("directory/administrativeUnits/$entity")
 	return http.StatusOK, j, nil
 }
 
@@ -94,7 +94,7 @@ func (s *Server) listUnits(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := collection[*unitJSON]{Context: c.context("administrativeUnits"), Value: []*unitJSON{}}
+	out := collection[*unitJSON]{Context: c.context("directory/administrativeUnits"), Value: []*unitJSON{}}
 	for _, u := range us {
 		out.Value = append(out.Value, toUnit(u))
 	}

@@ -32,7 +32,7 @@ func TestUnitShapes(t *testing.T) {
 			u := r.json(t)
 			id, _ := u["id"].(string)
 			want := map[string]any{
-				"@odata.context":  e.srv.URL + "/" + version + "/$metadata#administrativeUnits/$entity",
+				"@odata.context":  e.srv.URL + "/" + version + "/$metadata#directory/administrativeUnits/$entity",
 				"@odata.type":     "#microsoft.graph.administrativeUnit",
 				"id":              id,
 				"deletedDateTime": nil,
@@ -58,7 +58,7 @@ func TestUnitShapes(t *testing.T) {
 
 			r = e.do("GET", base, tok, "")
 			expect(t, r, http.StatusOK, "")
-			rlEq(t, "list context", r.json(t)["@odata.context"], e.srv.URL+"/"+version+"/$metadata#administrativeUnits")
+			rlEq(t, "list context", r.json(t)["@odata.context"], e.srv.URL+"/"+version+"/$metadata#directory/administrativeUnits")
 			found := false
 			for _, v := range rlValues(t, r) {
 				if v["id"] == id {
