@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/store"
@@ -222,8 +224,16 @@ func TestScopedAssignmentGraph(t *testing.T) {
 	if m, _ := e.store.GetMethod(ctx, outsider.ID); !m.Lockout.LockedUntil.Equal(locked.LockedUntil) || m.Lockout.Failures != locked.Failures {
 		t.Error("the outsider's PIN was unlocked")
 	}
-	// The tenant's policy is out of the unit's scope.
-	expect(t, e.do("GET", "/v1.0/"+azPolicyPath, e.userToken(lead, "Policy.Read.AuthenticationMethod"), ""), http.StatusForbidden, "accessDenied")
+	// The tenant's policy is out of the unit's scope, even for the role
+	// that manages it tenant-wide. (qrpin assigns no such role over a unit
+	// through the API: the store gets it directly.)
+	if err := e.store.CreateRoleAssignment(ctx, store.RoleAssignment{ID: uuid.NewString(), PrincipalID: lead.ID,
+		RoleDefinitionID: auth.AuthenticationPolicyAdministrator, UnitID: unitID}); err != nil {
+		t.Fatal(err)
+	}
+	policyTok := e.userToken(lead, "Policy.ReadWrite.AuthenticationMethod")
+	expect(t, e.do("GET", "/v1.0/"+azPolicyPath, policyTok, ""), http.StatusForbidden, "accessDenied")
+	expect(t, e.do("PATCH", "/v1.0/"+azPolicyPath, policyTok, `{"state":"disabled"}`), http.StatusForbidden, "accessDenied")
 
 	for _, tc := range []struct {
 		name, body string
