@@ -17,8 +17,13 @@ const CategoryUnit = "AdministrativeUnit"
 // members from callers who are neither members nor directory readers.
 const VisibilityHidden = "HiddenMembership"
 
+// visibilityPublic is Graph's name for the default visibility, stored as
+// "" and answered as null, as Graph answers a unit created without one.
+const visibilityPublic = "Public"
+
 // UnitInput is the body of an administrative unit create or update; nil
-// fields were not sent. A Visibility of "" (JSON null) is public.
+// fields were not sent. A Visibility of "" (JSON null) or "Public" (any
+// case) is public.
 type UnitInput struct {
 	DisplayName *string
 	Description *string
@@ -48,6 +53,8 @@ func (in UnitInput) apply(u *store.AdministrativeUnit) error {
 	}
 	switch {
 	case u.Visibility == "":
+	case strings.EqualFold(u.Visibility, visibilityPublic):
+		u.Visibility = ""
 	case strings.EqualFold(u.Visibility, VisibilityHidden):
 		u.Visibility = VisibilityHidden
 	default:

@@ -24,18 +24,21 @@ func TestUnitCreateValidates(t *testing.T) {
 	e := newEnv(t)
 	p := e.unitAdmin()
 	for _, tc := range []struct {
-		name string
-		in   admin.UnitInput
-		want string // "" for success
+		name       string
+		in         admin.UnitInput
+		want       string // "" for success
+		visibility string // stored, on success
 	}{
-		{"name only", admin.UnitInput{DisplayName: ptr("Store 12")}, ""},
-		{"hidden, any case", admin.UnitInput{DisplayName: ptr("Store 13"), Visibility: ptr("hiddenmembership")}, ""},
-		{"public by null", admin.UnitInput{DisplayName: ptr("Store 14"), Visibility: ptr("")}, ""},
-		{"no name", admin.UnitInput{Description: ptr("x")}, "displayName"},
-		{"blank name", admin.UnitInput{DisplayName: ptr("  ")}, "displayName"},
-		{"control character", admin.UnitInput{DisplayName: ptr("a\x00b")}, "displayName"},
-		{"long description", admin.UnitInput{DisplayName: ptr("a"), Description: ptr(string(make([]byte, 1025)))}, "description"},
-		{"unknown visibility", admin.UnitInput{DisplayName: ptr("a"), Visibility: ptr("Public")}, "visibility"},
+		{"name only", admin.UnitInput{DisplayName: ptr("Store 12")}, "", ""},
+		{"hidden, any case", admin.UnitInput{DisplayName: ptr("Store 13"), Visibility: ptr("hiddenmembership")}, "", admin.VisibilityHidden},
+		{"public by null", admin.UnitInput{DisplayName: ptr("Store 14"), Visibility: ptr("")}, "", ""},
+		{"public by name", admin.UnitInput{DisplayName: ptr("Store 15"), Visibility: ptr("Public")}, "", ""},
+		{"public by name, any case", admin.UnitInput{DisplayName: ptr("Store 16"), Visibility: ptr("pUBLIC")}, "", ""},
+		{"no name", admin.UnitInput{Description: ptr("x")}, "displayName", ""},
+		{"blank name", admin.UnitInput{DisplayName: ptr("  ")}, "displayName", ""},
+		{"control character", admin.UnitInput{DisplayName: ptr("a\x00b")}, "displayName", ""},
+		{"long description", admin.UnitInput{DisplayName: ptr("a"), Description: ptr(string(make([]byte, 1025)))}, "description", ""},
+		{"unknown visibility", admin.UnitInput{DisplayName: ptr("a"), Visibility: ptr("Private")}, "visibility", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e.t = t
@@ -59,8 +62,8 @@ func TestUnitCreateValidates(t *testing.T) {
 			if got != u || got.Created != e.clock.Now() {
 				t.Errorf("stored %+v, returned %+v", got, u)
 			}
-			if tc.in.Visibility != nil && *tc.in.Visibility != "" && got.Visibility != admin.VisibilityHidden {
-				t.Errorf("visibility %q, want %q", got.Visibility, admin.VisibilityHidden)
+			if got.Visibility != tc.visibility {
+				t.Errorf("visibility %q, want %q", got.Visibility, tc.visibility)
 			}
 		})
 	}

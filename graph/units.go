@@ -23,6 +23,7 @@ func (s *Server) registerUnits(r *router) {
 	r.add(http.MethodPatch, administrativeUnits+"/{unit}", s.updateUnit)
 	r.add(http.MethodDelete, administrativeUnits+"/{unit}", s.deleteUnit)
 	r.add(http.MethodGet, administrativeUnits+"/{unit}/members", s.listUnitMembers)
+	r.add(http.MethodGet, administrativeUnits+"/{unit}/members/$ref", s.listUnitMemberRefs)
 	r.add(http.MethodPost, administrativeUnits+"/{unit}/members/$ref", s.addUnitMember)
 	r.add(http.MethodDelete, administrativeUnits+"/{unit}/members/{member}/$ref", s.removeUnitMember)
 	r.add(http.MethodDelete, administrativeUnits+"/{unit}/members/$ref", s.removeUnitMember) // ?$id=.../directoryObjects/{id}
@@ -132,6 +133,34 @@ func (s *Server) listUnitMembers(c *call) (int, any, error) {
 		} else {
 			out.Value = append(out.Value, toGroup(*m.Group))
 		}
+	}
+	if len(ms) > 0 {
+		out.NextLink = c.nextLink(len(ms), top, ms[len(ms)-1].ID())
+	}
+	return http.StatusOK, out, nil
+}
+
+// memberRef is one entry of a $ref list: the member's directoryObjects URL.
+type memberRef struct {
+	ID string `json:"@odata.id"`
+}
+
+// listUnitMemberRefs answers GET .../members/$ref: the same members, in the
+// same pages and under the same rules as listUnitMembers, each as a
+// reference, {"@odata.id": ".../directoryObjects/{id}"} (Graph's example
+// shape), which POST .../members/$ref takes back.
+func (s *Server) listUnitMemberRefs(c *call) (int, any, error) {
+	after, top, err := c.page()
+	if err != nil {
+		return 0, nil, err
+	}
+	ms, err := s.Admin.ListUnitMembers(c.r.Context(), c.p, c.vars["unit"], after, top)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := collection[memberRef]{Context: c.context("Collection($ref)"), Value: []memberRef{}}
+	for _, m := range ms {
+		out.Value = append(out.Value, memberRef{ID: c.base + "/" + c.version + "/directoryObjects/" + m.ID()})
 	}
 	if len(ms) > 0 {
 		out.NextLink = c.nextLink(len(ms), top, ms[len(ms)-1].ID())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +59,11 @@ func TestUnitShapes(t *testing.T) {
 			want["description"], want["visibility"] = nil, nil
 			rlEq(t, "unit after PATCH", got, want)
 
+			// "Public", Graph's default, in any case: stored as the default.
+			r = e.do("POST", base, tok, `{"displayName":"Store 13","visibility":"public"}`)
+			expect(t, r, http.StatusCreated, "")
+			rlEq(t, "visibility of a public unit", r.json(t)["visibility"], nil)
+
 			r = e.do("GET", base, tok, "")
 			expect(t, r, http.StatusOK, "")
 			rlEq(t, "list context", r.json(t)["@odata.context"], e.srv.URL+"/"+version+"/$metadata#directory/administrativeUnits")
@@ -102,6 +108,7 @@ func TestUnitBadInput(t *testing.T) {
 		{"remove without naming the member", "DELETE", auPath + "/" + id + "/members/$ref", "", 400, "BadRequest"},
 		{"remove a non-member", "DELETE", auPath + "/" + id + "/members/8a2bd5a7-8a1c-4b1e-9d4e-2f5b9b1d7c11/$ref", "", 404, "Request_ResourceNotFound"},
 		{"members of a missing unit", "GET", auPath + "/8a2bd5a7-8a1c-4b1e-9d4e-2f5b9b1d7c11/members", "", 404, "Request_ResourceNotFound"},
+		{"member references of a missing unit", "GET", auPath + "/8a2bd5a7-8a1c-4b1e-9d4e-2f5b9b1d7c11/members/$ref", "", 404, "Request_ResourceNotFound"},
 		{"bad $top", "GET", auPath + "?$top=0", "", 400, "BadRequest"},
 		{"PUT is not a verb of units", "PUT", auPath + "/" + id, `{}`, 405, ""},
 	} {
@@ -138,14 +145,37 @@ func TestUnitMembersGraph(t *testing.T) {
 	}
 	rlEq(t, "member types", types, map[string]any{ann.ID: "#microsoft.graph.user", groupID: "#microsoft.graph.group"})
 
+	// members/$ref: the same members, id-ordered, as references.
+	ref := func(id string) any { return map[string]any{"@odata.id": e.srv.URL + "/v1.0/directoryObjects/" + id} }
+	first, second := ann.ID, groupID
+	if second < first {
+		first, second = second, first
+	}
+	r = e.do("GET", members+"/$ref", tok, "")
+	expect(t, r, http.StatusOK, "")
+	rlEq(t, "member references", r.json(t), map[string]any{
+		"@odata.context": e.srv.URL + "/v1.0/$metadata#Collection($ref)",
+		"value":          []any{ref(first), ref(second)},
+	})
+	r = e.do("GET", members+"/$ref?$top=1", tok, "")
+	expect(t, r, http.StatusOK, "")
+	refPage := r.json(t)
+	rlEq(t, "first page of references", refPage["value"], []any{ref(first)})
+	next, _ := refPage["@odata.nextLink"].(string)
+	u, err := url.Parse(next)
+	if err != nil || !strings.HasSuffix(u.Path, "/members/$ref") {
+		t.Fatalf("next link of references %q (%v)", next, err)
+	}
+	rlEq(t, "second page of references", e.do("GET", u.RequestURI(), tok, "").json(t)["value"], []any{ref(second)})
+
 	// Paging: one member a page, with a next link that keeps the query.
 	r = e.do("GET", members+"?$top=1", tok, "")
 	expect(t, r, http.StatusOK, "")
-	next, _ := r.json(t)["@odata.nextLink"].(string)
+	next, _ = r.json(t)["@odata.nextLink"].(string)
 	if next == "" {
 		t.Fatalf("no next link: %s", r.body)
 	}
-	u, err := url.Parse(next)
+	u, err = url.Parse(next)
 	if err != nil {
 		t.Fatal(err)
 	}
