@@ -354,8 +354,11 @@ func Authorize(p Principal, a Action, t Target, now time.Time) error {
 // Otherwise the caller need not read the target's roles at all.
 func NeedsTargetRoles(p Principal, a Action, self bool) bool {
 	r, ok := rules[a]
-	return ok && p.Kind == Delegated && r.nonAdminRoles != nil && (!self || r.selfNeedsRole) &&
-		(hasAny(p.DirectoryRoles, r.nonAdminRoles) || hasAny(scopedRoleIDs(p), r.roles) || hasAny(scopedRoleIDs(p), r.nonAdminRoles))
+	if !ok || p.Kind != Delegated || r.nonAdminRoles == nil || self && !r.selfNeedsRole {
+		return false
+	}
+	scoped := scopedRoleIDs(p)
+	return hasAny(p.DirectoryRoles, r.nonAdminRoles) || hasAny(scoped, r.roles) || hasAny(scoped, r.nonAdminRoles)
 }
 
 // application applies the rule to an application caller.
