@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -17,6 +18,14 @@ type Check struct {
 	Run  func(ctx context.Context) error
 }
 
+// Warning is what a check returns when something is worth an operator's
+// attention but the server can serve: /readyz still answers 200 (after
+// "ok", a line "name: warning: ..."), and qrpin_readiness_warnings{check}
+// is 1 while it lasts. Like a failure's reason it must hold no secret.
+type Warning string
+
+func (w Warning) Error() string { return string(w) }
+
 // CheckTimeout bounds each readiness check.
 const CheckTimeout = 3 * time.Second
 
@@ -30,22 +39,39 @@ func Management(m *Metrics, checks ...Check) http.Handler {
 		Name: "qrpin_ready", Help: "1 when the last readiness check (/readyz, or this scrape) passed, else 0.",
 	})
 	var failures *prometheus.CounterVec
+	var warnings *prometheus.GaugeVec
 	if m != nil {
 		failures = prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "qrpin_readiness_check_failures_total", Help: "Readiness checks that failed, by check (database: it answers at the expected schema version; signing_keys).",
 		}, []string{"check"})
+		warnings = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "qrpin_readiness_warnings", Help: "1 when the last readiness check of this check passed with a warning (database: the schema is newer than this build's), else 0.",
+		}, []string{"check"})
 		for _, c := range checks {
 			failures.WithLabelValues(c.Name)
+			warnings.WithLabelValues(c.Name)
 		}
-		m.MustRegister(up, failures)
+		m.MustRegister(up, failures, warnings)
 	}
-	run := func(ctx context.Context) []string {
-		var failed []string
+	// run returns the failed checks' lines and the warnings' lines.
+	run := func(ctx context.Context) (failed, warned []string) {
 		for _, c := range checks {
 			cctx, cancel := context.WithTimeout(ctx, CheckTimeout)
 			err := c.Run(cctx)
 			cancel()
-			if err != nil {
+			var w Warning
+			isWarning := errors.As(err, &w)
+			if warnings != nil {
+				v := 0.0
+				if isWarning {
+					v = 1
+				}
+				warnings.WithLabelValues(c.Name).Set(v)
+			}
+			switch {
+			case isWarning:
+				warned = append(warned, c.Name+": warning: "+err.Error())
+			case err != nil:
 				failed = append(failed, c.Name+": "+err.Error())
 				if failures != nil {
 					failures.WithLabelValues(c.Name).Inc()
@@ -57,7 +83,7 @@ func Management(m *Metrics, checks ...Check) http.Handler {
 		} else {
 			up.Set(0)
 		}
-		return failed
+		return failed, warned
 	}
 	if m != nil {
 		metrics := promhttp.HandlerFor(m.Registry(), promhttp.HandlerOpts{Registry: m.Registry()})
@@ -73,15 +99,15 @@ func Management(m *Metrics, checks ...Check) http.Handler {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		failed := run(r.Context())
+		failed, warned := run(r.Context())
 		if len(failed) > 0 {
 			w.WriteHeader(http.StatusServiceUnavailable)
-			for _, f := range failed {
-				fmt.Fprintln(w, f)
-			}
-			return
+		} else {
+			fmt.Fprintln(w, "ok")
 		}
-		fmt.Fprintln(w, "ok")
+		for _, line := range append(failed, warned...) {
+			fmt.Fprintln(w, line)
+		}
 	})
 	return mux
 }
