@@ -155,6 +155,17 @@ func healthcheckCmd() *cobra.Command {
 	return cmd
 }
 
+// healthClient is the healthcheck's HTTP client: it asks the management
+// listener directly, never through HTTP_PROXY or HTTPS_PROXY (a container's
+// proxy settings are for its outbound traffic, and a proxy would answer for
+// a server that is down), and gives up after timeout.
+func healthClient(timeout time.Duration) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	tr.DisableKeepAlives = true // one request
+	return &http.Client{Transport: tr, Timeout: timeout}
+}
+
 // healthcheck asks http://addr/readyz (or /livez) and returns nil on 200.
 func healthcheck(ctx context.Context, out io.Writer, addr string, live bool, timeout time.Duration) error {
 	if addr == "" {
@@ -177,7 +188,7 @@ func healthcheck(ctx context.Context, out io.Writer, addr string, live bool, tim
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := healthClient(timeout).Do(req)
 	if err != nil {
 		return fmt.Errorf("healthcheck: %w", err)
 	}

@@ -409,6 +409,17 @@ func TestHealthcheckCommand(t *testing.T) {
 	}
 }
 
+// TestHealthClient: the healthcheck's client uses no proxy (whatever
+// HTTP_PROXY says) and has the timeout.
+func TestHealthClient(t *testing.T) {
+	t.Parallel()
+	c := healthClient(7 * time.Second)
+	tr, ok := c.Transport.(*http.Transport)
+	if !ok || tr.Proxy != nil || c.Timeout != 7*time.Second {
+		t.Fatalf("healthClient: transport %T (proxy set: %v), timeout %v; want an *http.Transport without a proxy, 7s", c.Transport, ok && tr.Proxy != nil, c.Timeout)
+	}
+}
+
 // TestOpsFlags: the log flags are checked, and QRPIN_MANAGEMENT_ADDR sets
 // the management address (empty: off).
 func TestOpsFlags(t *testing.T) {
