@@ -26,6 +26,7 @@ type Check struct {
 // is 1 while it lasts. Like a failure's reason it must hold no secret.
 type Warning string
 
+// Error returns the warning's text.
 func (w Warning) Error() string { return string(w) }
 
 // CheckTimeout bounds each readiness check.

@@ -117,7 +117,7 @@ func TestDeployFilesNameRealMetrics(t *testing.T) {
 		}
 	}
 	rules, _ := os.ReadFile("../deploy/prometheus-alerts.yml")
-	for _, a := range []string{"QrpinHighSignInFailureRate", "QrpinHashQueueSaturated", "QrpinDatabaseUnavailable"} {
+	for _, a := range []string{"QrpinHighSignInFailureRate", "QrpinHashQueueSaturated", "QrpinDatabaseUnavailable", "QrpinUpgradeUnfinished"} {
 		if !strings.Contains(string(rules), "alert: "+a+"\n") {
 			t.Errorf("the alert rules lack %s", a)
 		}
