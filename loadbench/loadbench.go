@@ -488,7 +488,9 @@ func (r *run) cleanupClient() *graphclient.Client {
 	return &c
 }
 
-// cleanup deletes the users and the application the run made.
+// cleanup deletes the users and the application the run made. When some
+// are left, its error names the run's id (in their names) and every one of
+// them, so that they can be deleted by hand.
 func (r *run) cleanup() error {
 	r.mu.Lock()
 	users, app := r.users, r.app
@@ -528,11 +530,13 @@ func (r *run) cleanup() error {
 	wg.Wait()
 	var errs []error
 	if len(left) > 0 {
-		errs = append(errs, fmt.Errorf("clean-up: %d users left behind (ids starting %s): %w", len(left), left[0], firstErr))
+		slices.Sort(left)
+		errs = append(errs, fmt.Errorf("clean-up of bench run %s: %d users left behind (%w); their UPNs start qrpin-bench-%s-, their ids: %s",
+			r.id, len(left), firstErr, r.id, strings.Join(left, " ")))
 	}
 	if app != "" {
 		if err := g.Do(ctx, http.MethodDelete, "applications/"+url.PathEscape(app), nil, nil); err != nil && !graphclient.IsStatus(err, http.StatusNotFound) {
-			errs = append(errs, fmt.Errorf("clean-up: the application %s left behind: %w", app, err))
+			errs = append(errs, fmt.Errorf("clean-up of bench run %s: the application \"qrpin bench %s\" left behind (%w); its id: %s", r.id, r.id, err, app))
 		}
 	}
 	return errors.Join(errs...)

@@ -250,8 +250,11 @@ func (p *Provider) clientInfo(userID string) string {
 // was (a new family, or the rotation of fam.prev); client_info when asked.
 // With fam.redeem it first redeems the family's request, with the new
 // refresh token in the same store transaction: errRedeemed when another
-// exchange did, and then no token is signed. code is the authorization
-// code redeemed ("" otherwise), for the ID token's c_hash.
+// exchange did, and then no token is signed. Otherwise it signs first and
+// stores the refresh token (or rotates fam.prev) last, so that a failure
+// to sign leaves the presented refresh token current: the client's retry
+// is not taken for a reuse, which would revoke the family. code is the
+// authorization code redeemed ("" otherwise), for the ID token's c_hash.
 func (p *Provider) issue(ctx context.Context, g *grant, c *client, code string, fam family) (*tokenResponse, error) {
 	now := p.now()
 	ttl := p.cfg.TokenTTL
@@ -270,21 +273,13 @@ func (p *Provider) issue(ctx context.Context, g *grant, c *client, code string, 
 			rt.IdleExpires = rt.Expires
 		}
 	}
-	var err error
-	switch {
-	case fam.redeem:
-		if err = p.cfg.Store.RedeemAuthRequest(ctx, fam.id, rt); errors.Is(err, store.ErrConflict) {
-			err = errRedeemed
+	if fam.redeem {
+		// The redemption decides which exchange wins: before signing.
+		if err := p.cfg.Store.RedeemAuthRequest(ctx, fam.id, rt); errors.Is(err, store.ErrConflict) {
+			return nil, errRedeemed
+		} else if err != nil {
+			return nil, err
 		}
-	case fam.prev != nil:
-		if err = p.cfg.Store.RotateRefreshToken(ctx, fam.prev.ID, *rt); errors.Is(err, store.ErrConflict) {
-			err = errRefreshReused
-		}
-	case rt != nil:
-		err = p.cfg.Store.CreateRefreshToken(ctx, *rt)
-	}
-	if err != nil {
-		return nil, err
 	}
 	at, err := zop.CreateJWT(ctx, p.issuer, &accessRequest{g}, now.Add(ttl), uuid.NewString(), c, p.storage)
 	if err != nil {
@@ -294,6 +289,19 @@ func (p *Provider) issue(ctx context.Context, g *grant, c *client, code string, 
 		RefreshToken: token}
 	if slices.Contains(g.scopes, "openid") {
 		if resp.IDToken, err = g.idToken(at, code); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case fam.redeem: // stored above
+	case fam.prev != nil:
+		if err := p.cfg.Store.RotateRefreshToken(ctx, fam.prev.ID, *rt); errors.Is(err, store.ErrConflict) {
+			return nil, errRefreshReused
+		} else if err != nil {
+			return nil, err
+		}
+	case rt != nil:
+		if err := p.cfg.Store.CreateRefreshToken(ctx, *rt); err != nil {
 			return nil, err
 		}
 	}

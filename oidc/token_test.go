@@ -345,6 +345,47 @@ func TestRefreshToken(t *testing.T) {
 	}
 }
 
+// TestRefreshSigningFails: a refresh whose tokens cannot be signed (no
+// signing key) fails and stores nothing, so the refresh token stays
+// current: the client's retry, once signing works again, gets tokens and
+// is not taken for the reuse of a rotated token (which would revoke the
+// family of a public client).
+func TestRefreshSigningFails(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			e := newEnvOn(t, backend)
+			a, uri := e.newApp("Ward portal", spaApp), spaApp.SPARedirectURIs[0] // public: a reuse revokes the family
+			code, verifier, _ := e.signIn(a, uri)
+			_, v := e.token(codeForm(code, verifier, uri, a.AppID), a.AppID, a.secret)
+			rt1, _ := v["refresh_token"].(string)
+			if rt1 == "" {
+				t.Fatalf("no refresh token: %v", v)
+			}
+			keys := e.p.cfg.Keys
+			e.p.cfg.Keys = &auth.KeySet{} // signs nothing (between requests: no request reads it now)
+			writes := e.st.writes.Load()
+			res, v := e.token(refreshForm(rt1, a.AppID), a.AppID, a.secret)
+			if res.StatusCode < 500 || v["access_token"] != nil || v["refresh_token"] != nil {
+				t.Fatalf("a refresh with no signing key: %d %v; want a server error and no token", res.StatusCode, v)
+			}
+			if n := e.st.writes.Load() - writes; n != 0 {
+				t.Errorf("a refresh that could not sign wrote %d records", n)
+			}
+			e.p.cfg.Keys = keys
+			res, v = e.token(refreshForm(rt1, a.AppID), a.AppID, a.secret)
+			rt2, _ := v["refresh_token"].(string)
+			if res.StatusCode != 200 || rt2 == "" || v["access_token"] == nil || v["id_token"] == nil {
+				t.Fatalf("the retry once signing works: %d %v; want tokens", res.StatusCode, v)
+			}
+			if res, v = e.token(refreshForm(rt2, a.AppID), a.AppID, a.secret); res.StatusCode != 200 {
+				t.Fatalf("the rotated token after the retry: %d %v; want tokens (the family is not revoked)", res.StatusCode, v)
+			}
+		})
+	}
+}
+
 // TestRefreshRevoked: a refresh is refused (invalid_grant, nothing
 // written) once the user is disabled or deleted, their method deleted or
 // re-created, or their PIN reset or changed after the sign-in; and when

@@ -13,12 +13,16 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/qrpin/qrpin/internal/fakeclock"
 )
 
 // noConnector is a database/sql connector that never connects: enough for
@@ -113,7 +117,7 @@ func TestDeployFilesNameRealMetrics(t *testing.T) {
 		}
 	}
 	rules, _ := os.ReadFile("../deploy/prometheus-alerts.yml")
-	for _, a := range []string{"QrpinHighSignInFailureRate", "QrpinHashQueueSaturated", "QrpinDatabaseUnavailable"} {
+	for _, a := range []string{"QrpinHighSignInFailureRate", "QrpinHashQueueSaturated", "QrpinDatabaseUnavailable", "QrpinUpgradeUnfinished"} {
 		if !strings.Contains(string(rules), "alert: "+a+"\n") {
 			t.Errorf("the alert rules lack %s", a)
 		}
@@ -220,13 +224,14 @@ func TestAccess(t *testing.T) {
 func TestManagement(t *testing.T) {
 	t.Parallel()
 	_, mh := everything(t)
-	fail := true
-	h := Management(NewMetrics(), Check{Name: "database", Run: func(context.Context) error {
-		if fail {
+	var fail atomic.Bool
+	clock := fakeclock.New(time.Now())
+	h := management(NewMetrics(), clock.Now, []Check{{Name: "database", Run: func(context.Context) error {
+		if fail.Load() {
 			return errors.New("down")
 		}
 		return nil
-	}})
+	}}})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	for _, tc := range []struct {
@@ -234,7 +239,8 @@ func TestManagement(t *testing.T) {
 		status int
 		body   string
 	}{{true, 503, "database: down\n"}, {false, 200, "ok\n"}} {
-		fail = tc.fail
+		fail.Store(tc.fail)
+		clock.Advance(ReadyCacheTTL) // the last result is stale
 		res, err := http.Get(srv.URL + "/readyz")
 		if err != nil {
 			t.Fatal(err)
@@ -257,6 +263,67 @@ func TestManagement(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// TestReadyCache: probes and scrapes at once make one run of the checks
+// (those arriving while it runs wait for it), and so do those within
+// ReadyCacheTTL after it, which get its result; the next one after that
+// runs the checks again.
+func TestReadyCache(t *testing.T) {
+	t.Parallel()
+	clock := fakeclock.New(time.Now())
+	var runs, entered atomic.Int64
+	release := make(chan struct{})
+	const n = 16
+	h := management(NewMetrics(), clock.Now, []Check{{Name: "database", Run: func(context.Context) error {
+		runs.Add(1)
+		<-release
+		return errors.New("down")
+	}}})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if entered.Add(1) == n {
+			close(release) // every probe is in: the run may finish
+		}
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	get := func(path string) (int, string) {
+		res, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Error(err)
+			return 0, ""
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			path := "/readyz"
+			if i%4 == 0 {
+				path = "/metrics"
+			}
+			if st, body := get(path); path == "/readyz" && (st != 503 || body != "database: down\n") {
+				t.Errorf("/readyz: %d %q", st, body)
+			}
+		})
+	}
+	wg.Wait()
+	if got := runs.Load(); got != 1 {
+		t.Fatalf("%d probes and scrapes at once ran the checks %d times, want 1", n, got)
+	}
+	clock.Advance(ReadyCacheTTL - time.Millisecond)
+	if st, _ := get("/readyz"); st != 503 || runs.Load() != 1 {
+		t.Fatalf("a probe within ReadyCacheTTL: %d, %d runs; want 503 from the last run", st, runs.Load())
+	}
+	if _, body := get("/metrics"); runs.Load() != 1 || !strings.Contains(body, "\nqrpin_readiness_check_failures_total{check=\"database\"} 1\n") {
+		t.Errorf("a scrape within ReadyCacheTTL: %d runs, want 1; /metrics:\n%s", runs.Load(), body)
+	}
+	clock.Advance(time.Millisecond)
+	if st, _ := get("/readyz"); st != 503 || runs.Load() != 2 {
+		t.Fatalf("a probe ReadyCacheTTL after the run: %d, %d runs; want a second run", st, runs.Load())
 	}
 }
 

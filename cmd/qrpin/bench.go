@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -31,6 +33,9 @@ type benchFlags struct {
 	clients                                           []int
 	params                                            pin.Params
 	json                                              bool
+	// allowRemote lets the bench run against a server that is not on a
+	// loopback address.
+	allowRemote bool
 }
 
 // benchBareCommand, when not nil, makes the command that runs the bare
@@ -56,7 +61,10 @@ func benchCmd() *cobra.Command {
 			"the server's process (found by its loopback port, or --server-pid), the medians and the ratios.\n\n" +
 			"The server's limits would stop the measurement: run it with --rate-limit 0 (and, when sign-ins are\n" +
 			"measured, the QR code + PIN policy enabled for all users). By default bench uses the data directory's\n" +
-			"bootstrap application and the URL the server recorded there.",
+			"bootstrap application and the URL the server recorded there.\n\n" +
+			"It refuses a server that is not on a loopback address (localhost, 127.0.0.0/8, ::1) unless given\n" +
+			"--allow-remote: a bench creates thousands of users and needs the server's rate limit off, which\n" +
+			"belongs on a test server, not a production one.",
 		Example: `  qrpin serve --rate-limit 0 &
   qrpin bench
   qrpin bench --workloads read --clients 8,16 --rounds 3 --duration 5s --json`,
@@ -84,13 +92,14 @@ func benchCmd() *cobra.Command {
 	fs.IntVar(&f.cfg.ServerPID, "server-pid", 0, "the server's process id, for its CPU time (default: the process listening on the URL's loopback port; -1: do not measure)")
 	fs.StringVar(&f.cfg.Domain, "domain", "bench.example", "UPN domain of the users the bench makes")
 	fs.BoolVar(&f.json, "json", false, "print the report as JSON")
+	fs.BoolVar(&f.allowRemote, "allow-remote", false, "measure a server that is not on a loopback address (the bench creates thousands of users and needs the server's rate limit off: a test server only)")
 	return cmd
 }
 
 // runBench runs `qrpin bench`.
 func runBench(parent context.Context, f benchFlags, stdout, stderr io.Writer) error {
 	cfg := f.cfg
-	base, err := benchURL(f)
+	base, err := benchURL(parent, f)
 	if err != nil {
 		return err
 	}
@@ -139,8 +148,9 @@ func runBench(parent context.Context, f benchFlags, stdout, stderr io.Writer) er
 }
 
 // benchURL is the server's base URL: --url, else the one the server
-// recorded in the data directory.
-func benchURL(f benchFlags) (string, error) {
+// recorded in the data directory; on a loopback address unless
+// --allow-remote.
+func benchURL(ctx context.Context, f benchFlags) (string, error) {
 	base := strings.TrimSuffix(f.url, "/")
 	if base == "" {
 		recorded, err := datadir.PublicURL(f.data)
@@ -159,7 +169,35 @@ func benchURL(f benchFlags) (string, error) {
 	if strings.EqualFold(u.Hostname(), entraGraph) {
 		return "", errors.New("qrpin bench measures a qrpin server, not Microsoft Graph")
 	}
+	if !f.allowRemote && !loopbackHost(ctx, u.Hostname()) {
+		return "", fmt.Errorf("refusing to bench %s, which is not on a loopback address: a bench creates thousands of users "+
+			"and needs the server's rate limit off (qrpin serve --rate-limit 0), which belongs on a test server; "+
+			"give --allow-remote if this is one", base)
+	}
 	return base, nil
+}
+
+// loopbackHost reports whether host (a URL's host name) is this machine:
+// localhost, a loopback address, or a name whose every address is one.
+func loopbackHost(ctx context.Context, host string) bool {
+	if h := strings.ToLower(host); h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip.Unmap().IsLoopback()
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil || len(ips) == 0 {
+		return false
+	}
+	for _, ip := range ips {
+		if !ip.Unmap().IsLoopback() {
+			return false
+		}
+	}
+	return true
 }
 
 // benchBareCmd is the hidden subcommand that runs the bench's bare

@@ -234,7 +234,9 @@ func TestBenchErrors(t *testing.T) {
 		{"no data directory", func(f *benchFlags) { f.data = filepath.Join(t.TempDir(), "none") }, "give --url"},
 		{"not a URL", func(f *benchFlags) { f.url = "ftp://" + s.c.addr }, "is not the http(s) base URL"},
 		{"a path", func(f *benchFlags) { f.url = "http://" + s.c.addr + "/v1.0" }, "is not the http(s) base URL"},
-		{"plain http elsewhere", func(f *benchFlags) { f.url = "http://example.com" }, "refusing plain http"},
+		{"elsewhere", func(f *benchFlags) { f.url = "https://192.0.2.1" }, "refusing to bench https://192.0.2.1, which is not on a loopback address"},
+		{"elsewhere by name", func(f *benchFlags) { f.url = "https://qrpin.invalid" }, "give --allow-remote"},
+		{"plain http elsewhere", func(f *benchFlags) { f.url, f.allowRemote = "http://example.com", true }, "refusing plain http"},
 		{"nothing listening", func(f *benchFlags) { f.url = "http://" + freeAddr(t) }, "connection refused"},
 		{"wrong secret", func(f *benchFlags) {
 			f.tenant, f.clientID, f.clientSecret = s.creds.TenantID, s.creds.ClientID, "not-the-secret"
@@ -257,5 +259,22 @@ func TestBenchErrors(t *testing.T) {
 	users, apps := s.directory(t)
 	if len(users) != 0 || len(apps) != 1 {
 		t.Errorf("left behind: users %v, applications %v", users, apps)
+	}
+}
+
+// TestLoopbackHost: what counts as this machine for qrpin bench.
+func TestLoopbackHost(t *testing.T) {
+	t.Parallel()
+	for host, want := range map[string]bool{
+		"localhost": true, "LOCALHOST": true, "qrpin.localhost": true, "127.0.0.1": true, "127.8.9.10": true,
+		"::1": true, "::ffff:127.0.0.1": true,
+		"10.0.0.5": false, "192.0.2.1": false, "::": false, "0.0.0.0": false, "qrpin.invalid": false,
+	} {
+		if got := loopbackHost(context.Background(), host); got != want {
+			t.Errorf("loopbackHost(%q) = %v, want %v", host, got, want)
+		}
+	}
+	if benchCmd().Flags().Lookup("allow-remote") == nil {
+		t.Error("qrpin bench has no --allow-remote")
 	}
 }

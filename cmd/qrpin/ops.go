@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -74,9 +75,13 @@ func (f *opsFlags) logger(w io.Writer) (*slog.Logger, error) {
 }
 
 // readiness returns /readyz's checks: the database answers and its schema
-// is at the version this build's migrations bring it to (one query), and a
-// signing key is loaded.
-func readiness(st store.Store, keys *auth.KeySet) []telemetry.Check {
+// is at least at the version this build's migrations bring it to (one
+// query), and a signing key is loaded. A schema newer than the build's
+// (a newer qrpin migrated it during a rolling upgrade, while this one
+// still serves) passes with a warning, logged once: failing it would take
+// every old process out of service at once.
+func readiness(st store.Store, keys *auth.KeySet, log *slog.Logger) []telemetry.Check {
+	var warned atomic.Bool
 	return []telemetry.Check{
 		{Name: "database", Run: func(ctx context.Context) error {
 			sc, ok := st.(store.Schema)
@@ -87,8 +92,14 @@ func readiness(st store.Store, keys *auth.KeySet) []telemetry.Check {
 			if err != nil {
 				return errors.New("the database does not answer")
 			}
-			if current != want {
+			switch {
+			case current < want:
 				return fmt.Errorf("the database schema is at migration %d, this qrpin expects %d", current, want)
+			case current > want:
+				if !warned.Swap(true) {
+					log.Warn("the database schema is newer than this qrpin's: a newer qrpin migrated it; upgrade this one", "schema", current, "expects", want)
+				}
+				return telemetry.Warning(fmt.Sprintf("the database schema is at migration %d, newer than this qrpin's %d: upgrade this qrpin", current, want))
 			}
 			return nil
 		}},
@@ -144,6 +155,17 @@ func healthcheckCmd() *cobra.Command {
 	return cmd
 }
 
+// healthClient is the healthcheck's HTTP client: it asks the management
+// listener directly, never through HTTP_PROXY or HTTPS_PROXY (a container's
+// proxy settings are for its outbound traffic, and a proxy would answer for
+// a server that is down), and gives up after timeout.
+func healthClient(timeout time.Duration) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	tr.DisableKeepAlives = true // one request
+	return &http.Client{Transport: tr, Timeout: timeout}
+}
+
 // healthcheck asks http://addr/readyz (or /livez) and returns nil on 200.
 func healthcheck(ctx context.Context, out io.Writer, addr string, live bool, timeout time.Duration) error {
 	if addr == "" {
@@ -166,7 +188,7 @@ func healthcheck(ctx context.Context, out io.Writer, addr string, live bool, tim
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := healthClient(timeout).Do(req)
 	if err != nil {
 		return fmt.Errorf("healthcheck: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -300,10 +301,27 @@ func TestReadyzPostgresOutage(t *testing.T) {
 		t.Fatalf("with the database up: qrpin_ready %v, qrpin_db_pool_max_connections %v; want 1, 4", m["qrpin_ready"], m["qrpin_db_pool_max_connections"])
 	}
 
+	// readyzUntil asks /readyz until it answers want (the last result is
+	// reused for telemetry.ReadyCacheTTL, and the pool replaces its broken
+	// connections), within a generous deadline, and returns the body.
+	readyzUntil := func(want int) string {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			st, body := get(t, mgmt+"/readyz")
+			if st == want {
+				return body
+			}
+			if (st != 200 && st != http.StatusServiceUnavailable) || time.Now().After(deadline) {
+				t.Fatalf("/readyz: %d %s; want %d", st, body, want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
 	cluster.Stop()
-	st, body := get(t, mgmt+"/readyz")
-	if st != http.StatusServiceUnavailable || !strings.Contains(body, "database: the database does not answer") {
-		t.Fatalf("/readyz with the database down: %d %s; want 503 naming the database", st, body)
+	if body := readyzUntil(http.StatusServiceUnavailable); !strings.Contains(body, "database: the database does not answer") {
+		t.Fatalf("/readyz with the database down: %s; want 503 naming the database", body)
 	}
 	if st, body := get(t, mgmt+"/livez"); st != 200 {
 		t.Fatalf("/livez with the database down: %d %s", st, body)
@@ -316,18 +334,7 @@ func TestReadyzPostgresOutage(t *testing.T) {
 	}
 
 	cluster.Start()
-	// The pool replaces its broken connections: ask a bounded number of
-	// times.
-	const attempts = 20
-	for i := 1; ; i++ {
-		st, body := get(t, mgmt+"/readyz")
-		if st == 200 {
-			break
-		}
-		if st != http.StatusServiceUnavailable || i == attempts {
-			t.Fatalf("/readyz after the database came back, attempt %d: %d %s", i, st, body)
-		}
-	}
+	readyzUntil(200)
 	if err := healthcheck(context.Background(), io.Discard, c.ops.managementAddr, false, 10*time.Second); err != nil {
 		t.Fatalf("healthcheck after the database came back: %v", err)
 	}
@@ -342,8 +349,11 @@ type schemaAt struct {
 
 func (s schemaAt) SchemaVersion(context.Context) (int64, int64, error) { return s.current, s.want, nil }
 
-// TestReadinessChecks: /readyz answers 503 naming each failed check: a
-// schema behind (or ahead of) this build's migrations, no signing key.
+// TestReadinessChecks: /readyz answers 503 naming each failed check (a
+// schema behind this build's migrations, no signing key), and 200 with a
+// warning for a schema ahead of them (a newer qrpin migrated it during a
+// rolling upgrade), which qrpin_readiness_warnings shows and the log tells
+// once, not at every probe.
 func TestReadinessChecks(t *testing.T) {
 	t.Parallel()
 	keys, err := auth.LoadOrCreateKeys(filepath.Join(t.TempDir(), "keys"))
@@ -351,24 +361,37 @@ func TestReadinessChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		name   string
-		st     store.Store
-		keys   *auth.KeySet
-		status int
-		want   []string
+		name    string
+		st      store.Store
+		keys    *auth.KeySet
+		status  int
+		want    []string
+		warning float64 // qrpin_readiness_warnings{check="database"}
 	}{
-		{"ready", schemaAt{current: 18, want: 18}, keys, 200, []string{"ok"}},
-		{"schema behind", schemaAt{current: 17, want: 18}, keys, 503, []string{"database: the database schema is at migration 17, this qrpin expects 18"}},
-		{"schema ahead", schemaAt{current: 19, want: 18}, keys, 503, []string{"database: the database schema is at migration 19, this qrpin expects 18"}},
-		{"no signing key", schemaAt{current: 18, want: 18}, &auth.KeySet{}, 503, []string{"signing_keys: no signing key is loaded"}},
+		{"ready", schemaAt{current: 18, want: 18}, keys, 200, []string{"ok"}, 0},
+		{"schema behind", schemaAt{current: 17, want: 18}, keys, 503, []string{"database: the database schema is at migration 17, this qrpin expects 18"}, 0},
+		{"schema ahead", schemaAt{current: 19, want: 18}, keys, 200, []string{"ok", "database: warning: the database schema is at migration 19, newer than this qrpin's 18: upgrade this qrpin"}, 1},
+		{"no signing key", schemaAt{current: 18, want: 18}, &auth.KeySet{}, 503, []string{"signing_keys: no signing key is loaded"}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := httptest.NewServer(telemetry.Management(telemetry.NewMetrics(), readiness(tc.st, tc.keys)...))
+			logs := &syncbuf.Buffer{}
+			log := slog.New(slog.NewTextHandler(logs, nil))
+			checks := readiness(tc.st, tc.keys, log)
+			srv := httptest.NewServer(telemetry.Management(telemetry.NewMetrics(), checks...))
 			defer srv.Close()
 			st, body := get(t, srv.URL+"/readyz")
 			if got := strings.Split(strings.TrimSpace(body), "\n"); st != tc.status || !slices.Equal(got, tc.want) {
 				t.Fatalf("/readyz: %d %q; want %d %q", st, got, tc.status, tc.want)
+			}
+			if m, _ := scrape(t, srv.URL); m[`qrpin_readiness_warnings{check="database"}`] != tc.warning {
+				t.Errorf("qrpin_readiness_warnings{check=\"database\"} = %v, want %v", m[`qrpin_readiness_warnings{check="database"}`], tc.warning)
+			}
+			for range 3 { // more probes: still one log line
+				checks[0].Run(context.Background())
+			}
+			if n, want := strings.Count(logs.String(), "level=WARN"), int(tc.warning); n != want {
+				t.Errorf("%d warnings logged, want %d:\n%s", n, want, logs)
 			}
 		})
 	}
@@ -383,6 +406,17 @@ func TestHealthcheckCommand(t *testing.T) {
 	}
 	if _, err := runCmd(t, healthcheckCmd(), "--management-addr", "off"); err == nil || !strings.Contains(err.Error(), "off") {
 		t.Fatalf("healthcheck with the listener off: %v", err)
+	}
+}
+
+// TestHealthClient: the healthcheck's client uses no proxy (whatever
+// HTTP_PROXY says) and has the timeout.
+func TestHealthClient(t *testing.T) {
+	t.Parallel()
+	c := healthClient(7 * time.Second)
+	tr, ok := c.Transport.(*http.Transport)
+	if !ok || tr.Proxy != nil || c.Timeout != 7*time.Second {
+		t.Fatalf("healthClient: transport %T (proxy set: %v), timeout %v; want an *http.Transport without a proxy, 7s", c.Transport, ok && tr.Proxy != nil, c.Timeout)
 	}
 }
 

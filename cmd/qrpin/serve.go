@@ -185,7 +185,7 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 		(&pruner{store: d.store, retention: c.prune.retention, now: time.Now, log: log}).run(pruneCtx, ticker.C)
 	}()
 	if addr := c.ops.management(); addr != "" {
-		mln, stopManagement, err := serveManagement(addr, telemetry.Management(metrics, readiness(d.store, d.keys)...), log)
+		mln, stopManagement, err := serveManagement(addr, telemetry.Management(metrics, readiness(d.store, d.keys, log)...), log)
 		if err != nil {
 			ln.Close()
 			return err
