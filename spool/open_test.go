@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,7 +80,26 @@ func TestOpenErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := Open(tt.path, tt.tenant, tt.key)
+			// Open locks the file: subtests running at once on one spool
+			// would find it in use, so each opens a copy of its own.
+			path := tt.path
+			if path == passPath || path == rcptPath {
+				b, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				path = filepath.Join(t.TempDir(), filepath.Base(path))
+				if err := os.WriteFile(path, b, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				tt.contains = slices.Clone(tt.contains)
+				for i, c := range tt.contains {
+					if c == passPath {
+						tt.contains[i] = path
+					}
+				}
+			}
+			s, err := Open(path, tt.tenant, tt.key)
 			if err == nil {
 				s.Close()
 				t.Fatal("Open succeeded")
