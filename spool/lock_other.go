@@ -7,6 +7,9 @@ import "os"
 // lock is a no-op where flock(2) does not exist.
 func lock(*os.File) error { return nil }
 
+// unlock is a no-op where flock(2) does not exist.
+func unlock(file) error { return nil }
+
 // syncDir is a no-op where directories cannot be fsynced.
 func syncDir(string) error { return nil }
 

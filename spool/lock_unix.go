@@ -22,6 +22,24 @@ func lock(f *os.File) error {
 	}
 }
 
+// unlock releases f's lock before f is closed. Closing alone is not
+// enough while another descriptor shares f's open file: a child process
+// forked at that moment holds one until it execs, and the lock would
+// outlive Close until then.
+// Files other than *os.File (tests' stand-ins) hold no lock.
+func unlock(f file) error {
+	of, ok := f.(*os.File)
+	if !ok {
+		return nil
+	}
+	for {
+		err := syscall.Flock(int(of.Fd()), syscall.LOCK_UN)
+		if !errors.Is(err, syscall.EINTR) {
+			return err
+		}
+	}
+}
+
 // syncDir makes a new directory entry in dir durable.
 func syncDir(dir string) error {
 	d, err := os.Open(dir)

@@ -645,7 +645,13 @@ func (s *Spool) Close() error {
 	s.work.Signal()
 	s.mu.Unlock()
 	<-s.finished
-	if err := s.f.Close(); err != nil {
+	// Unlocked first: a descriptor a forked child still holds would keep
+	// the lock past Close otherwise.
+	err := unlock(s.f)
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("spool %s: closing: %w", s.path, err)
 	}
 	return nil
