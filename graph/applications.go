@@ -215,22 +215,9 @@ func (s *Server) updateApplication(c *call) (int, any, error) {
 }
 
 func (s *Server) listApplications(c *call) (int, any, error) {
-	after, top, err := c.page()
-	if err != nil {
-		return 0, nil, err
-	}
-	as, err := s.Admin.ListApplications(c.r.Context(), c.p, after, top)
-	if err != nil {
-		return 0, nil, err
-	}
-	out := collection[*applicationJSON]{Context: c.context("applications"), Value: []*applicationJSON{}}
-	for _, a := range as {
-		out.Value = append(out.Value, toApplication(a))
-	}
-	if len(as) > 0 {
-		out.NextLink = c.nextLink(len(as), top, as[len(as)-1].ID)
-	}
-	return http.StatusOK, out, nil
+	return listed(c, "applications", func(after string, top int) ([]store.Application, error) {
+		return s.Admin.ListApplications(c.r.Context(), c.p, after, top)
+	}, toApplication, func(a store.Application) string { return a.ID })
 }
 
 func (s *Server) deleteApplication(c *call) (int, any, error) {
@@ -299,14 +286,11 @@ func (s *Server) listServicePrincipals(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := collection[*servicePrincipalJSON]{Context: c.context("servicePrincipals"), Value: []*servicePrincipalJSON{}}
-	for _, sp := range sps {
-		out.Value = append(out.Value, toServicePrincipal(sp))
+	key := func(sp admin.ServicePrincipal) string { return sp.PageKey }
+	if f.AppID != "" {
+		key = nil // at most one: no next page
 	}
-	if len(sps) > 0 && f.AppID == "" {
-		out.NextLink = c.nextLink(len(sps), top, sps[len(sps)-1].PageKey)
-	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, pageOf(c, "servicePrincipals", sps, toServicePrincipal, top, key), nil
 }
 
 func (s *Server) getServicePrincipal(c *call) (int, any, error) {

@@ -280,14 +280,8 @@ func (s *Server) listSignIns(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := collection[*signInJSON]{Context: c.context("auditLogs/signIns"), Value: []*signInJSON{}}
-	for _, e := range es {
-		out.Value = append(out.Value, toSignIn(e, c.version))
-	}
-	if len(es) > 0 {
-		out.NextLink = c.nextLink(len(es), top, es[len(es)-1].ID)
-	}
-	return http.StatusOK, out, nil
+	toJSON := func(e store.SignInLog) *signInJSON { return toSignIn(e, c.version) }
+	return http.StatusOK, pageOf(c, "auditLogs/signIns", es, toJSON, top, func(e store.SignInLog) string { return e.ID }), nil
 }
 
 func (s *Server) listDirectoryAudits(c *call) (int, any, error) {
@@ -299,12 +293,5 @@ func (s *Server) listDirectoryAudits(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := collection[*directoryAuditJSON]{Context: c.context("auditLogs/directoryAudits"), Value: []*directoryAuditJSON{}}
-	for _, e := range es {
-		out.Value = append(out.Value, toDirectoryAudit(e))
-	}
-	if len(es) > 0 {
-		out.NextLink = c.nextLink(len(es), top, es[len(es)-1].ID)
-	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, pageOf(c, "auditLogs/directoryAudits", es, toDirectoryAudit, top, func(e store.DirectoryAudit) string { return e.ID }), nil
 }

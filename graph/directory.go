@@ -52,6 +52,37 @@ func (c *call) nextLink(got, top int, lastID string) string {
 	return c.base + strings.TrimSuffix(c.r.URL.Path, "/") + "?" + q.Encode()
 }
 
+// listed answers a list request: the page $top and $skiptoken ask for, of
+// what list returns, each item in its JSON shape, with the next page's link
+// keyed by the last item's key.
+func listed[T, J any](c *call, contextPath string, list func(after string, top int) ([]T, error), toJSON func(T) J, key func(T) string) (int, any, error) {
+	after, top, err := c.page()
+	if err != nil {
+		return 0, nil, err
+	}
+	items, err := list(after, top)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, pageOf(c, contextPath, items, toJSON, top, key), nil
+}
+
+// pageOf is the collection answer for one page of items; with a nil key it
+// has no next link.
+func pageOf[T, J any](c *call, contextPath string, items []T, toJSON func(T) J, top int, key func(T) string) collection[J] {
+	out := collection[J]{Context: c.context("%s", contextPath), Value: make([]J, 0, len(items))}
+	for _, it := range items {
+		out.Value = append(out.Value, toJSON(it))
+	}
+	if len(items) > 0 && key != nil {
+		out.NextLink = c.nextLink(len(items), top, key(items[len(items)-1]))
+	}
+	return out
+}
+
+func userKey(u store.User) string   { return u.ID }
+func groupKey(g store.Group) string { return g.ID }
+
 type userBody struct {
 	UPN            *string       `json:"userPrincipalName"`
 	DisplayName    *string       `json:"displayName"`
@@ -94,27 +125,12 @@ func (s *Server) listUsers(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	after, top, err := c.page()
-	if err != nil {
-		return 0, nil, err
-	}
-	var us []store.User
-	if filtered {
-		us, err = s.Admin.ListUsersByEmployeeID(c.r.Context(), c.p, employeeID, after, top)
-	} else {
-		us, err = s.Admin.ListUsers(c.r.Context(), c.p, after, top)
-	}
-	if err != nil {
-		return 0, nil, err
-	}
-	out := collection[*userJSON]{Context: c.context("users"), Value: []*userJSON{}}
-	for _, u := range us {
-		out.Value = append(out.Value, toUser(u))
-	}
-	if len(us) > 0 {
-		out.NextLink = c.nextLink(len(us), top, us[len(us)-1].ID)
-	}
-	return http.StatusOK, out, nil
+	return listed(c, "users", func(after string, top int) ([]store.User, error) {
+		if filtered {
+			return s.Admin.ListUsersByEmployeeID(c.r.Context(), c.p, employeeID, after, top)
+		}
+		return s.Admin.ListUsers(c.r.Context(), c.p, after, top)
+	}, toUser, userKey)
 }
 
 func (s *Server) updateUser(c *call) (int, any, error) {
@@ -158,22 +174,9 @@ func (s *Server) getGroup(c *call) (int, any, error) {
 }
 
 func (s *Server) listGroups(c *call) (int, any, error) {
-	after, top, err := c.page()
-	if err != nil {
-		return 0, nil, err
-	}
-	gs, err := s.Admin.ListGroups(c.r.Context(), c.p, after, top)
-	if err != nil {
-		return 0, nil, err
-	}
-	out := collection[*groupJSON]{Context: c.context("groups"), Value: []*groupJSON{}}
-	for _, g := range gs {
-		out.Value = append(out.Value, toGroup(g))
-	}
-	if len(gs) > 0 {
-		out.NextLink = c.nextLink(len(gs), top, gs[len(gs)-1].ID)
-	}
-	return http.StatusOK, out, nil
+	return listed(c, "groups", func(after string, top int) ([]store.Group, error) {
+		return s.Admin.ListGroups(c.r.Context(), c.p, after, top)
+	}, toGroup, groupKey)
 }
 
 func (s *Server) deleteGroup(c *call) (int, any, error) {
@@ -181,22 +184,9 @@ func (s *Server) deleteGroup(c *call) (int, any, error) {
 }
 
 func (s *Server) listMembers(c *call) (int, any, error) {
-	after, top, err := c.page()
-	if err != nil {
-		return 0, nil, err
-	}
-	us, err := s.Admin.ListMembers(c.r.Context(), c.p, c.vars["group"], after, top)
-	if err != nil {
-		return 0, nil, err
-	}
-	out := collection[*userJSON]{Context: c.context("directoryObjects"), Value: []*userJSON{}}
-	for _, u := range us {
-		out.Value = append(out.Value, toUser(u))
-	}
-	if len(us) > 0 {
-		out.NextLink = c.nextLink(len(us), top, us[len(us)-1].ID)
-	}
-	return http.StatusOK, out, nil
+	return listed(c, "directoryObjects", func(after string, top int) ([]store.User, error) {
+		return s.Admin.ListMembers(c.r.Context(), c.p, c.vars["group"], after, top)
+	}, toUser, userKey)
 }
 
 // addMember takes {"@odata.id": ".../directoryObjects/{id}"} (or

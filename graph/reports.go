@@ -71,10 +71,7 @@ func (s *Server) listRegistrations(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := collection[*registrationJSON]{Context: c.context(reportsRoot + "/userRegistrationDetails"), Value: []*registrationJSON{}}
-	for _, r := range rs {
-		out.Value = append(out.Value, toRegistration(r))
-	}
+	out := pageOf(c, reportsRoot+"/userRegistrationDetails", rs, toRegistration, top, nil)
 	if next != "" {
 		out.NextLink = c.nextLink(top, top, next)
 	}

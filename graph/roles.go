@@ -111,22 +111,9 @@ func (s *Server) listRoleAssignments(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	after, top, err := c.page()
-	if err != nil {
-		return 0, nil, err
-	}
-	as, err := s.Admin.ListRoleAssignments(c.r.Context(), c.p, f, after, top)
-	if err != nil {
-		return 0, nil, err
-	}
-	out := collection[*roleAssignmentJSON]{Context: c.context(roleAssignments), Value: []*roleAssignmentJSON{}}
-	for _, a := range as {
-		out.Value = append(out.Value, toRoleAssignment(a))
-	}
-	if len(as) > 0 {
-		out.NextLink = c.nextLink(len(as), top, as[len(as)-1].ID)
-	}
-	return http.StatusOK, out, nil
+	return listed(c, roleAssignments, func(after string, top int) ([]store.RoleAssignment, error) {
+		return s.Admin.ListRoleAssignments(c.r.Context(), c.p, f, after, top)
+	}, toRoleAssignment, func(a store.RoleAssignment) string { return a.ID })
 }
 
 func (s *Server) getRoleAssignment(c *call) (int, any, error) {

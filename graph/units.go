@@ -87,22 +87,9 @@ func (s *Server) getUnit(c *call) (int, any, error) {
 }
 
 func (s *Server) listUnits(c *call) (int, any, error) {
-	after, top, err := c.page()
-	if err != nil {
-		return 0, nil, err
-	}
-	us, err := s.Admin.ListUnits(c.r.Context(), c.p, after, top)
-	if err != nil {
-		return 0, nil, err
-	}
-	out := collection[*unitJSON]{Context: c.context("directory/administrativeUnits"), Value: []*unitJSON{}}
-	for _, u := range us {
-		out.Value = append(out.Value, toUnit(u))
-	}
-	if len(us) > 0 {
-		out.NextLink = c.nextLink(len(us), top, us[len(us)-1].ID)
-	}
-	return http.StatusOK, out, nil
+	return listed(c, "directory/administrativeUnits", func(after string, top int) ([]store.AdministrativeUnit, error) {
+		return s.Admin.ListUnits(c.r.Context(), c.p, after, top)
+	}, toUnit, func(u store.AdministrativeUnit) string { return u.ID })
 }
 
 func (s *Server) updateUnit(c *call) (int, any, error) {
@@ -118,26 +105,19 @@ func (s *Server) deleteUnit(c *call) (int, any, error) {
 }
 
 func (s *Server) listUnitMembers(c *call) (int, any, error) {
-	after, top, err := c.page()
-	if err != nil {
-		return 0, nil, err
-	}
-	ms, err := s.Admin.ListUnitMembers(c.r.Context(), c.p, c.vars["unit"], after, top)
-	if err != nil {
-		return 0, nil, err
-	}
-	out := collection[any]{Context: c.context("directoryObjects"), Value: []any{}}
-	for _, m := range ms {
+	return listed(c, "directoryObjects", s.unitMembers(c), func(m store.UnitMember) any {
 		if m.User != nil {
-			out.Value = append(out.Value, toUser(*m.User))
-		} else {
-			out.Value = append(out.Value, toGroup(*m.Group))
+			return toUser(*m.User)
 		}
+		return toGroup(*m.Group)
+	}, store.UnitMember.ID)
+}
+
+// unitMembers lists the members of the request's unit, a page at a time.
+func (s *Server) unitMembers(c *call) func(after string, top int) ([]store.UnitMember, error) {
+	return func(after string, top int) ([]store.UnitMember, error) {
+		return s.Admin.ListUnitMembers(c.r.Context(), c.p, c.vars["unit"], after, top)
 	}
-	if len(ms) > 0 {
-		out.NextLink = c.nextLink(len(ms), top, ms[len(ms)-1].ID())
-	}
-	return http.StatusOK, out, nil
 }
 
 // memberRef is one entry of a $ref list: the member's directoryObjects URL.
@@ -150,22 +130,9 @@ type memberRef struct {
 // reference, {"@odata.id": ".../directoryObjects/{id}"} (Graph's example
 // shape), which POST .../members/$ref takes back.
 func (s *Server) listUnitMemberRefs(c *call) (int, any, error) {
-	after, top, err := c.page()
-	if err != nil {
-		return 0, nil, err
-	}
-	ms, err := s.Admin.ListUnitMembers(c.r.Context(), c.p, c.vars["unit"], after, top)
-	if err != nil {
-		return 0, nil, err
-	}
-	out := collection[memberRef]{Context: c.context("Collection($ref)"), Value: []memberRef{}}
-	for _, m := range ms {
-		out.Value = append(out.Value, memberRef{ID: c.base + "/" + c.version + "/directoryObjects/" + m.ID()})
-	}
-	if len(ms) > 0 {
-		out.NextLink = c.nextLink(len(ms), top, ms[len(ms)-1].ID())
-	}
-	return http.StatusOK, out, nil
+	return listed(c, "Collection($ref)", s.unitMembers(c), func(m store.UnitMember) memberRef {
+		return memberRef{ID: c.base + "/" + c.version + "/directoryObjects/" + m.ID()}
+	}, store.UnitMember.ID)
 }
 
 // addUnitMember takes {"@odata.id": ".../directoryObjects/{id}"} (or
