@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/qrpin/qrpin/store"
@@ -133,8 +135,8 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	return s.write(ctx, func(tx querier) error {
 		// The method, its codes and the memberships go by ON DELETE CASCADE;
 		// role assignments have no foreign key (a principal need not be a user).
-		if _, err := tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE principal_id = ?`, id); err != nil {
-			return dbErr(err)
+		if err := deletePrincipalRoles(ctx, tx, id); err != nil {
+			return err
 		}
 		return exactlyOne(tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id))
 	})
@@ -267,31 +269,48 @@ func exists(ctx context.Context, q querier, query string, args ...any) error {
 	return dbErr(q.QueryRowContext(ctx, query, args...).Scan(&one))
 }
 
-// CreateRoleAssignment stores a role assignment: store.ErrConflict when the
-// id is in use or the principal already holds the role over that scope,
-// store.ErrNotFound when its unit is missing. The check and the insert
-// share the single writer's transaction, so DeleteUnit cannot come between.
+// CreateRoleAssignment stores a role assignment, a tenant-wide one in
+// role_assignments and one over a unit in unit_role_assignments (which an
+// older qrpin does not read): store.ErrConflict when the id is in use in
+// either table or the principal already holds the role over that scope,
+// store.ErrNotFound when its unit is missing (the foreign key). The id
+// check and the insert share the single writer's transaction, as do the
+// foreign key's check and DeleteUnit's cascade.
 func (s *Store) CreateRoleAssignment(ctx context.Context, a store.RoleAssignment) error {
 	return s.write(ctx, func(tx querier) error {
-		if a.UnitID != "" {
-			if err := exists(ctx, tx, `SELECT 1 FROM administrative_units WHERE id = ?`, a.UnitID); err != nil {
-				return err
-			}
+		var inUse bool
+		err := tx.QueryRowContext(ctx, `
+			SELECT EXISTS (SELECT 1 FROM role_assignments WHERE id = ?)
+			    OR EXISTS (SELECT 1 FROM unit_role_assignments WHERE id = ?)`, a.ID, a.ID).Scan(&inUse)
+		switch {
+		case err != nil:
+			return dbErr(err)
+		case inUse:
+			return fmt.Errorf("%w: role assignment id %q is in use", store.ErrConflict, a.ID)
+		case a.UnitID == "":
+			_, err = tx.ExecContext(ctx, `
+				INSERT INTO role_assignments (id, principal_id, role_definition_id) VALUES (?, ?, ?)`,
+				a.ID, a.PrincipalID, a.RoleDefinitionID)
+		default:
+			_, err = tx.ExecContext(ctx, `
+				INSERT INTO unit_role_assignments (id, principal_id, role_definition_id, unit_id) VALUES (?, ?, ?, ?)`,
+				a.ID, a.PrincipalID, a.RoleDefinitionID, a.UnitID)
 		}
-		_, err := tx.ExecContext(ctx, `
-			INSERT INTO role_assignments (id, principal_id, role_definition_id, unit_id) VALUES (?, ?, ?, ?)`,
-			a.ID, a.PrincipalID, a.RoleDefinitionID, a.UnitID)
 		return dbErr(err)
 	})
 }
 
 // ListRoleAssignments lists a principal's role assignments, or every one
-// when principalID is "", ordered by ID.
+// when principalID is "", tenant-wide and scoped, ordered by ID. One
+// statement reads both tables, in one snapshot.
 func (s *Store) ListRoleAssignments(ctx context.Context, principalID string) ([]store.RoleAssignment, error) {
 	rows, err := s.r.QueryContext(ctx, `
-		SELECT id, principal_id, role_definition_id, unit_id FROM role_assignments
+		SELECT id, principal_id, role_definition_id, '' FROM role_assignments
 		WHERE ? = '' OR principal_id = ?
-		ORDER BY id`, principalID, principalID)
+		UNION ALL
+		SELECT id, principal_id, role_definition_id, unit_id FROM unit_role_assignments
+		WHERE ? = '' OR principal_id = ?
+		ORDER BY 1`, principalID, principalID, principalID, principalID)
 	if err != nil {
 		return nil, dbErr(err)
 	}
@@ -307,7 +326,29 @@ func (s *Store) ListRoleAssignments(ctx context.Context, principalID string) ([]
 	return list, dbErr(rows.Err())
 }
 
-// DeleteRoleAssignment deletes the role assignment with that id.
+// DeleteRoleAssignment deletes the role assignment with that id, from
+// whichever table holds it.
 func (s *Store) DeleteRoleAssignment(ctx context.Context, id string) error {
-	return exactlyOne(s.w.ExecContext(ctx, `DELETE FROM role_assignments WHERE id = ?`, id))
+	return s.write(ctx, func(tx querier) error {
+		err := exactlyOne(tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE id = ?`, id))
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return exactlyOne(tx.ExecContext(ctx, `DELETE FROM unit_role_assignments WHERE id = ?`, id))
+	})
+}
+
+// deletePrincipalRoles deletes a principal's role assignments, tenant-wide
+// and scoped: they have no foreign key (a principal may be a user or an
+// application).
+func deletePrincipalRoles(ctx context.Context, tx querier, principalID string) error {
+	for _, q := range []string{
+		`DELETE FROM role_assignments WHERE principal_id = ?`,
+		`DELETE FROM unit_role_assignments WHERE principal_id = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, principalID); err != nil {
+			return dbErr(err)
+		}
+	}
+	return nil
 }
