@@ -334,7 +334,7 @@ func (s *Store) DeleteApplication(ctx context.Context, id string) error {
 		// Passwords, grants and redirect URIs go by ON DELETE CASCADE; role
 		// assignments have no foreign key (a principal may be a user or an
 		// application).
-		if err := deletePrincipalRoles(ctx, tx, sp); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM role_assignments WHERE principal_id = $1`, sp); err != nil {
 			return err
 		}
 		return exactlyOne(tx.Exec(ctx, `DELETE FROM applications WHERE id = $1`, id))

@@ -186,9 +186,10 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		return store.ErrNotFound
 	}
 	return s.writeTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		// The method, its codes and the memberships go by ON DELETE CASCADE;
-		// role assignments have no foreign key (a principal need not be a user).
-		if err := deletePrincipalRoles(ctx, tx, id); err != nil {
+		// The method, its codes, the memberships and the roles over units go
+		// by ON DELETE CASCADE; tenant-wide role assignments have no foreign
+		// key (a principal need not be a user).
+		if _, err := tx.Exec(ctx, `DELETE FROM role_assignments WHERE principal_id = $1`, id); err != nil {
 			return err
 		}
 		return exactlyOne(tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id))
@@ -356,12 +357,13 @@ func exists(ctx context.Context, q querier, query string, args ...any) error {
 // role_assignments and one over a unit in unit_role_assignments (which an
 // older qrpin does not read): store.ErrConflict when the id is in use in
 // either table or the principal already holds the role over that scope,
-// store.ErrNotFound when its unit is missing. A transaction lock on the id
-// keeps two creates of one id, one in each table, from both finding it
-// free. The foreign key's check locks the unit's row FOR KEY SHARE until
-// the insert commits: a concurrent DeleteUnit either deleted the row first
-// (the check, after waiting for it, finds none) or waits for this commit
-// and then deletes the new assignment with the unit (ON DELETE CASCADE).
+// store.ErrNotFound when a scoped one's unit or user is missing. A
+// transaction lock on the id keeps two creates of one id, one in each
+// table, from both finding it free. The foreign keys' checks lock the
+// unit's and the user's rows FOR KEY SHARE until the insert commits: a
+// concurrent DeleteUnit (or DeleteUser) either deleted the row first (the
+// check, after waiting for it, finds none) or waits for this commit and
+// then deletes the new assignment with the row (ON DELETE CASCADE).
 func (s *Store) CreateRoleAssignment(ctx context.Context, a store.RoleAssignment) error {
 	if !textOK(a.UnitID) {
 		return store.ErrNotFound
@@ -442,15 +444,4 @@ func (s *Store) DeleteRoleAssignment(ctx context.Context, id string) error {
 		WITH t AS (DELETE FROM role_assignments WHERE id = $1 RETURNING 1),
 		     u AS (DELETE FROM unit_role_assignments WHERE id = $1 RETURNING 1)
 		SELECT 1 FROM t UNION ALL SELECT 1 FROM u`, id))
-}
-
-// deletePrincipalRoles deletes a principal's role assignments, tenant-wide
-// and scoped: they have no foreign key (a principal may be a user or an
-// application).
-func deletePrincipalRoles(ctx context.Context, tx pgx.Tx, principalID string) error {
-	// PostgreSQL runs a data-modifying WITH whether or not it is read.
-	_, err := tx.Exec(ctx, `
-		WITH t AS (DELETE FROM role_assignments WHERE principal_id = $1)
-		DELETE FROM unit_role_assignments WHERE principal_id = $1`, principalID)
-	return err
 }

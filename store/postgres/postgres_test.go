@@ -456,6 +456,7 @@ func TestScopedRolesMigration(t *testing.T) {
 	s := open(t, pgtest.DSN(t))
 	tenant := store.RoleAssignment{ID: "a1", PrincipalID: "u1", RoleDefinitionID: "r"}
 	scoped := store.RoleAssignment{ID: "a2", PrincipalID: "u1", RoleDefinitionID: "r", UnitID: "unit"}
+	must(t, s.CreateUser(ctx, store.User{ID: "u1", UPN: "a@b"}))
 	must(t, s.CreateUnit(ctx, store.AdministrativeUnit{ID: "unit", DisplayName: "Unit"}))
 	must(t, s.CreateRoleAssignment(ctx, tenant))
 	must(t, s.CreateRoleAssignment(ctx, scoped))

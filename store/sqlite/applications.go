@@ -316,8 +316,8 @@ func (s *Store) DeleteApplication(ctx context.Context, id string) error {
 		// Passwords, grants and redirect URIs go by ON DELETE CASCADE; role
 		// assignments have no foreign key (a principal may be a user or an
 		// application).
-		if err := deletePrincipalRoles(ctx, tx, sp); err != nil {
-			return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE principal_id = ?`, sp); err != nil {
+			return dbErr(err)
 		}
 		return exactlyOne(tx.ExecContext(ctx, `DELETE FROM applications WHERE id = ?`, id))
 	})

@@ -133,10 +133,11 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) 
 // memberships and role assignments.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	return s.write(ctx, func(tx querier) error {
-		// The method, its codes and the memberships go by ON DELETE CASCADE;
-		// role assignments have no foreign key (a principal need not be a user).
-		if err := deletePrincipalRoles(ctx, tx, id); err != nil {
-			return err
+		// The method, its codes, the memberships and the roles over units go
+		// by ON DELETE CASCADE; tenant-wide role assignments have no foreign
+		// key (a principal need not be a user).
+		if _, err := tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE principal_id = ?`, id); err != nil {
+			return dbErr(err)
 		}
 		return exactlyOne(tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id))
 	})
@@ -273,9 +274,10 @@ func exists(ctx context.Context, q querier, query string, args ...any) error {
 // role_assignments and one over a unit in unit_role_assignments (which an
 // older qrpin does not read): store.ErrConflict when the id is in use in
 // either table or the principal already holds the role over that scope,
-// store.ErrNotFound when its unit is missing (the foreign key). The id
-// check and the insert share the single writer's transaction, as do the
-// foreign key's check and DeleteUnit's cascade.
+// store.ErrNotFound when a scoped one's unit or user is missing (the
+// foreign keys). The id check and the insert share the single writer's
+// transaction, as do the foreign keys' checks and the cascades of
+// DeleteUnit and DeleteUser.
 func (s *Store) CreateRoleAssignment(ctx context.Context, a store.RoleAssignment) error {
 	return s.write(ctx, func(tx querier) error {
 		var inUse bool
@@ -336,19 +338,4 @@ func (s *Store) DeleteRoleAssignment(ctx context.Context, id string) error {
 		}
 		return exactlyOne(tx.ExecContext(ctx, `DELETE FROM unit_role_assignments WHERE id = ?`, id))
 	})
-}
-
-// deletePrincipalRoles deletes a principal's role assignments, tenant-wide
-// and scoped: they have no foreign key (a principal may be a user or an
-// application).
-func deletePrincipalRoles(ctx context.Context, tx querier, principalID string) error {
-	for _, q := range []string{
-		`DELETE FROM role_assignments WHERE principal_id = ?`,
-		`DELETE FROM unit_role_assignments WHERE principal_id = ?`,
-	} {
-		if _, err := tx.ExecContext(ctx, q, principalID); err != nil {
-			return dbErr(err)
-		}
-	}
-	return nil
 }

@@ -441,11 +441,7 @@ func testApplicationDelete(t *testing.T, s store.Store) {
 	spRole := store.RoleAssignment{ID: newID(), PrincipalID: a.ServicePrincipalID, RoleDefinitionID: roleGlobalAdmin}
 	otherRole := store.RoleAssignment{ID: newID(), PrincipalID: b.ServicePrincipalID, RoleDefinitionID: roleGlobalAdmin}
 	userRole := store.RoleAssignment{ID: newID(), PrincipalID: u.ID, RoleDefinitionID: roleAuthAdmin}
-	// The store holds a scoped role of any principal (admin gives them to
-	// users only): it goes with its principal too.
-	spScoped := store.RoleAssignment{ID: newID(), PrincipalID: a.ServicePrincipalID, RoleDefinitionID: roleAuthAdmin,
-		UnitID: createUnit(t, s, "apps").ID}
-	for _, r := range []store.RoleAssignment{spRole, otherRole, userRole, spScoped} {
+	for _, r := range []store.RoleAssignment{spRole, otherRole, userRole} {
 		must(t, s.CreateRoleAssignment(ctx, r), "CreateRoleAssignment")
 	}
 

@@ -18,6 +18,7 @@ var unitTests = []test{
 	{"Units/DeleteRemovesMembershipsAndScopedRoles", testUnitDelete},
 	{"RoleAssignments/Scoped", testScopedRoleAssignments},
 	{"RoleAssignments/ScopedVsDeleteUnit", testScopedAssignmentVsDeleteUnit},
+	{"RoleAssignments/ScopedVsDeleteUser", testScopedAssignmentVsDeleteUser},
 	{"RoleAssignments/OneIDBothScopesRace", testAssignmentIDRace},
 	{"RoleAssignments/OlderReaderSeesNoScopedRole", testOlderReaderSeesNoScopedRole},
 	{"Users/Search", testSearchUsers},
@@ -235,6 +236,11 @@ func testScopedRoleAssignments(t *testing.T, s store.Store) {
 		store.ErrNotFound, "CreateRoleAssignment over a missing unit")
 	check(t, s.CreateRoleAssignment(ctx, store.RoleAssignment{ID: newID(), PrincipalID: u.ID, RoleDefinitionID: roleGlobalAdmin, UnitID: "no\x00unit"}),
 		store.ErrNotFound, "CreateRoleAssignment over a unit id no unit can have")
+	app := createApplication(t, s, "app")
+	check(t, s.CreateRoleAssignment(ctx, store.RoleAssignment{ID: newID(), PrincipalID: app.ServicePrincipalID, RoleDefinitionID: roleAuthAdmin, UnitID: unit1}),
+		store.ErrNotFound, "CreateRoleAssignment over a unit to a principal that is not a user")
+	check(t, s.CreateRoleAssignment(ctx, store.RoleAssignment{ID: newID(), PrincipalID: newID(), RoleDefinitionID: roleAuthAdmin, UnitID: unit1}),
+		store.ErrNotFound, "CreateRoleAssignment over a unit to a missing user")
 	// Tenant-wide and scoped assignments share one id space.
 	check(t, s.CreateRoleAssignment(ctx, store.RoleAssignment{ID: s1.ID, PrincipalID: u.ID, RoleDefinitionID: roleGlobalAdmin}),
 		store.ErrConflict, "CreateRoleAssignment, tenant-wide, with a scoped assignment's id")
@@ -364,6 +370,39 @@ func testScopedAssignmentVsDeleteUnit(t *testing.T, s store.Store) {
 	t.Logf("%d creates came first, %d found the unit gone", created, refused)
 }
 
+// testScopedAssignmentVsDeleteUser races a scoped CreateRoleAssignment
+// with DeleteUser of its user, many times: whichever wins, no assignment is
+// left to the deleted user.
+func testScopedAssignmentVsDeleteUser(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	unit := createUnit(t, s, "north")
+	created, refused := 0, 0
+	for round := range 30 {
+		u := createUser(t, s, fmt.Sprintf("lead%d@contoso.com", round))
+		errs := race(2, func(i int) error {
+			if i == 0 {
+				return s.DeleteUser(ctx, u.ID)
+			}
+			return s.CreateRoleAssignment(ctx, store.RoleAssignment{ID: newID(), PrincipalID: u.ID, RoleDefinitionID: roleAuthAdmin, UnitID: unit.ID})
+		})
+		must(t, errs[0], "DeleteUser")
+		switch {
+		case errs[1] == nil:
+			created++
+		case errors.Is(errs[1], store.ErrNotFound):
+			refused++
+		default:
+			t.Fatalf("round %d: CreateRoleAssignment: %v, want nil or %v", round, errs[1], store.ErrNotFound)
+		}
+		as, err := s.ListRoleAssignments(ctx, "")
+		must(t, err, "ListRoleAssignments")
+		if len(as) != 0 {
+			t.Fatalf("round %d: assignments left to the deleted user: %+v", round, as)
+		}
+	}
+	t.Logf("%d creates came first, %d found the user gone", created, refused)
+}
+
 // testAssignmentIDRace creates one assignment id twice at once, tenant-wide
 // and over a unit (two tables), many times: exactly one create wins, the
 // other is store.ErrConflict, and the winner is what is stored.
@@ -436,4 +475,11 @@ func testOlderReaderSeesNoScopedRole(t *testing.T, s store.Store) {
 	as, err := s.ListRoleAssignments(ctx, u.ID)
 	must(t, err, "ListRoleAssignments")
 	equal(t, assignmentsByID(as...), assignmentsByID(tenant, scoped, old), "assignments with an older qrpin's")
+
+	// An older qrpin's DeleteUser: its roles over units go with it too.
+	rows(`DELETE FROM role_assignments WHERE principal_id = '` + u.ID + `'`)
+	rows(`DELETE FROM users WHERE id = '` + u.ID + `'`)
+	as, err = s.ListRoleAssignments(ctx, "")
+	must(t, err, "ListRoleAssignments")
+	equal(t, as, []store.RoleAssignment{}, "assignments after an older qrpin deleted their user")
 }

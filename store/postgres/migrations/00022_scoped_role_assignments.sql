@@ -4,18 +4,21 @@
 -- sharing the database (during a rolling upgrade, or after a downgrade)
 -- never sees a scoped assignment: it would read one as tenant-wide. A
 -- principal may hold one role over several units (the unique index leads
--- with principal_id, for a principal's assignments). Assignment ids are
--- unique across both tables (Graph's role assignments share one id space):
--- CreateRoleAssignment checks the other table under a transaction lock on
--- the id. Deleting a unit deletes the assignments over it; inserting one
--- over a unit locks the unit's row (the foreign key's FOR KEY SHARE), so a
--- concurrent DeleteUnit cannot leave one over no unit.
+-- with principal_id, for a principal's assignments and the foreign key's
+-- cascade). Assignment ids are unique across both tables (Graph's role
+-- assignments share one id space): CreateRoleAssignment checks the other
+-- table under a transaction lock on the id. Only a user holds a role over
+-- a unit, so both the unit and the user have a foreign key: deleting
+-- either, by this qrpin or an older one, deletes the assignments. The
+-- foreign keys' checks lock the unit's and the user's rows FOR KEY SHARE
+-- until the insert commits, so a concurrent delete of either cannot leave
+-- an assignment behind.
 
 -- +goose Up
 
 CREATE TABLE unit_role_assignments (
     id                 text COLLATE "C" NOT NULL PRIMARY KEY,
-    principal_id       text COLLATE "C" NOT NULL,
+    principal_id       text COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     role_definition_id text COLLATE "C" NOT NULL,
     unit_id            text COLLATE "C" NOT NULL REFERENCES administrative_units (id) ON DELETE CASCADE,
     UNIQUE (principal_id, role_definition_id, unit_id)

@@ -5,14 +5,15 @@
 -- it would read one as tenant-wide. A principal may hold one role over
 -- several units. Assignment ids are unique across both tables (Graph's
 -- role assignments share one id space): CreateRoleAssignment checks the
--- other table in the insert's transaction. principal_id has no foreign key,
--- as in role_assignments; deleting a unit deletes the assignments over it.
+-- other table in the insert's transaction. Only a user holds a role over a
+-- unit, so both the unit and the user have a foreign key: deleting either,
+-- by this qrpin or an older one, deletes the assignments.
 
 -- +goose Up
 
 CREATE TABLE unit_role_assignments (
     id                 TEXT NOT NULL PRIMARY KEY,
-    principal_id       TEXT NOT NULL,
+    principal_id       TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     role_definition_id TEXT NOT NULL,
     unit_id            TEXT NOT NULL REFERENCES administrative_units (id) ON DELETE CASCADE,
     UNIQUE (principal_id, role_definition_id, unit_id)
