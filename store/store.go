@@ -370,11 +370,15 @@ type Store interface {
 	// ordered by ID.
 	SearchUsers(ctx context.Context, q UserSearch, after string, limit int) ([]User, error)
 
-	// CreateRoleAssignment: ErrConflict when the same principal already
-	// holds the same role over the same scope (UnitID). A scoped
-	// assignment is stored only while its unit exists, checked in the
-	// insert's transaction (ErrNotFound when the unit is missing), so a
-	// concurrent DeleteUnit never leaves an assignment over no unit.
+	// CreateRoleAssignment: ErrConflict when the id is in use by any
+	// assignment, tenant-wide or scoped (one id space), or the same
+	// principal already holds the same role over the same scope (UnitID).
+	// A scoped assignment is a user's (PrincipalID a user's id) and is
+	// stored only while its unit and its user exist, checked in the
+	// insert's transaction (ErrNotFound when either is missing), so a
+	// concurrent DeleteUnit or DeleteUser never leaves one behind. Scoped
+	// assignments are kept apart from tenant-wide ones, where a qrpin built
+	// before units (which would read them as tenant-wide) does not look.
 	CreateRoleAssignment(ctx context.Context, a RoleAssignment) error
 	// ListRoleAssignments lists a principal's assignments ("" lists all).
 	ListRoleAssignments(ctx context.Context, principalID string) ([]RoleAssignment, error)

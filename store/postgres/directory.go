@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -53,12 +54,20 @@ func scanUsers(rows pgx.Rows, err error) ([]store.User, error) {
 }
 
 // Lookups of a user, by id and by UPN key; the role assignments of a
-// principal.
+// principal, tenant-wide and scoped (one statement: one snapshot).
 const (
-	getUserSQL         = `SELECT ` + userColumns + ` FROM users WHERE id = $1`
-	getUserByUPNSQL    = `SELECT ` + userColumns + ` FROM users WHERE upn_key = $1`
-	principalRolesSQL  = `SELECT id, principal_id, role_definition_id, unit_id FROM role_assignments WHERE principal_id = $1 ORDER BY id`
-	allRoleAssignments = `SELECT id, principal_id, role_definition_id, unit_id FROM role_assignments ORDER BY id`
+	getUserSQL        = `SELECT ` + userColumns + ` FROM users WHERE id = $1`
+	getUserByUPNSQL   = `SELECT ` + userColumns + ` FROM users WHERE upn_key = $1`
+	principalRolesSQL = `
+		SELECT id, principal_id, role_definition_id, '' FROM role_assignments WHERE principal_id = $1
+		UNION ALL
+		SELECT id, principal_id, role_definition_id, unit_id FROM unit_role_assignments WHERE principal_id = $1
+		ORDER BY 1`
+	allRoleAssignments = `
+		SELECT id, principal_id, role_definition_id, '' FROM role_assignments
+		UNION ALL
+		SELECT id, principal_id, role_definition_id, unit_id FROM unit_role_assignments
+		ORDER BY 1`
 )
 
 func getUser(ctx context.Context, q querier, id string) (store.User, error) {
@@ -177,8 +186,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		return store.ErrNotFound
 	}
 	return s.writeTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		// The method, its codes and the memberships go by ON DELETE CASCADE;
-		// role assignments have no foreign key (a principal need not be a user).
+		// The method, its codes, the memberships and the roles over units go
+		// by ON DELETE CASCADE; tenant-wide role assignments have no foreign
+		// key (a principal need not be a user).
 		if _, err := tx.Exec(ctx, `DELETE FROM role_assignments WHERE principal_id = $1`, id); err != nil {
 			return err
 		}
@@ -343,32 +353,53 @@ func exists(ctx context.Context, q querier, query string, args ...any) error {
 	return q.QueryRow(ctx, query, args...).Scan(&one)
 }
 
-// CreateRoleAssignment stores a role assignment: store.ErrConflict when the
-// id is in use or the principal already holds the role over that scope,
-// store.ErrNotFound when its unit is missing. The unit's row is locked FOR
-// KEY SHARE until the insert commits: a concurrent DeleteUnit either
-// deleted the row first (the check, after waiting for it, finds none) or
-// waits for this commit, and its next statement, in a fresh READ COMMITTED
-// snapshot, deletes the new assignment with the unit's others.
+// CreateRoleAssignment stores a role assignment, a tenant-wide one in
+// role_assignments and one over a unit in unit_role_assignments (which an
+// older qrpin does not read): store.ErrConflict when the id is in use in
+// either table or the principal already holds the role over that scope,
+// store.ErrNotFound when a scoped one's unit or user is missing. A
+// transaction lock on the id keeps two creates of one id, one in each
+// table, from both finding it free. The foreign keys' checks lock the
+// unit's and the user's rows FOR KEY SHARE until the insert commits: a
+// concurrent DeleteUnit (or DeleteUser) either deleted the row first (the
+// check, after waiting for it, finds none) or waits for this commit and
+// then deletes the new assignment with the row (ON DELETE CASCADE).
 func (s *Store) CreateRoleAssignment(ctx context.Context, a store.RoleAssignment) error {
-	if a.UnitID == "" {
-		_, err := s.exec(ctx, insertRoleAssignment, a.ID, a.PrincipalID, a.RoleDefinitionID, a.UnitID)
-		return err
-	}
 	if !textOK(a.UnitID) {
 		return store.ErrNotFound
 	}
+	insert, args := insertRoleAssignment, []any{a.ID, a.PrincipalID, a.RoleDefinitionID}
+	if a.UnitID != "" {
+		insert, args = insertUnitRoleAssignment, append(args, a.UnitID)
+	}
 	return s.writeTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if err := exists(ctx, tx, `SELECT 1 FROM administrative_units WHERE id = $1 FOR KEY SHARE`, a.UnitID); err != nil {
+		// The lock is held until the transaction ends; the check after it
+		// sees what a create that held it before committed (READ
+		// COMMITTED: each statement reads a fresh snapshot).
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('qrpin role assignment ' || $1, 0))`, a.ID); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, insertRoleAssignment, a.ID, a.PrincipalID, a.RoleDefinitionID, a.UnitID)
+		var inUse bool
+		err := tx.QueryRow(ctx, `
+			SELECT EXISTS (SELECT 1 FROM role_assignments WHERE id = $1)
+			    OR EXISTS (SELECT 1 FROM unit_role_assignments WHERE id = $1)`, a.ID).Scan(&inUse)
+		if err != nil {
+			return err
+		}
+		if inUse {
+			return fmt.Errorf("%w: role assignment id %q is in use", store.ErrConflict, a.ID)
+		}
+		_, err = tx.Exec(ctx, insert, args...)
 		return err
 	})
 }
 
-const insertRoleAssignment = `
-	INSERT INTO role_assignments (id, principal_id, role_definition_id, unit_id) VALUES ($1, $2, $3, $4)`
+const (
+	insertRoleAssignment = `
+		INSERT INTO role_assignments (id, principal_id, role_definition_id) VALUES ($1, $2, $3)`
+	insertUnitRoleAssignment = `
+		INSERT INTO unit_role_assignments (id, principal_id, role_definition_id, unit_id) VALUES ($1, $2, $3, $4)`
+)
 
 // ListRoleAssignments lists a principal's role assignments, or every one
 // when principalID is "", ordered by ID.
@@ -409,5 +440,8 @@ func (s *Store) DeleteRoleAssignment(ctx context.Context, id string) error {
 	if !textOK(id) {
 		return store.ErrNotFound
 	}
-	return exactlyOne(s.exec(ctx, `DELETE FROM role_assignments WHERE id = $1`, id))
+	return exactlyOne(s.exec(ctx, `
+		WITH t AS (DELETE FROM role_assignments WHERE id = $1 RETURNING 1),
+		     u AS (DELETE FROM unit_role_assignments WHERE id = $1 RETURNING 1)
+		SELECT 1 FROM t UNION ALL SELECT 1 FROM u`, id))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/store"
@@ -51,7 +54,27 @@ func TestConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return s
+		return sqlStore{s}
+	})
+}
+
+// sqlStore is a Store with storetest.SQL, for the suite's reads of the
+// tables as another build of qrpin would make them.
+type sqlStore struct{ *Store }
+
+// Rows runs query on the pool.
+func (s sqlStore) Rows(ctx context.Context, query string) ([][]string, error) {
+	rows, err := s.pool.Query(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) ([]string, error) {
+		out := make([]string, len(row.FieldDescriptions()))
+		dest := make([]any, len(out))
+		for i := range out {
+			dest[i] = &out[i]
+		}
+		return out, row.Scan(dest...)
 	})
 }
 
@@ -404,6 +427,9 @@ func TestQueriesUseIndexes(t *testing.T) {
 	must(t, s.Load(ctx, users, methods))
 	_, err := s.pool.Exec(ctx, `INSERT INTO role_assignments SELECT 'a' || id, id, 'r' FROM users`)
 	must(t, err)
+	must(t, s.CreateUnit(ctx, store.AdministrativeUnit{ID: "unit", DisplayName: "Unit"}))
+	_, err = s.pool.Exec(ctx, `INSERT INTO unit_role_assignments SELECT 's' || id, id, 'r', 'unit' FROM users`)
+	must(t, err)
 	_, err = s.pool.Exec(ctx, `ANALYZE`)
 	must(t, err)
 	for _, q := range Explained {
@@ -417,5 +443,69 @@ func TestQueriesUseIndexes(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestScopedRolesMigration takes migration 00022 down and up again: down
+// keeps the tenant-wide assignments and drops the scoped ones with their
+// table (an older qrpin has none); up brings the table back, empty, and the
+// store uses it again.
+func TestScopedRolesMigration(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := open(t, pgtest.DSN(t))
+	tenant := store.RoleAssignment{ID: "a1", PrincipalID: "u1", RoleDefinitionID: "r"}
+	scoped := store.RoleAssignment{ID: "a2", PrincipalID: "u1", RoleDefinitionID: "r", UnitID: "unit"}
+	must(t, s.CreateUser(ctx, store.User{ID: "u1", UPN: "a@b"}))
+	must(t, s.CreateUnit(ctx, store.AdministrativeUnit{ID: "unit", DisplayName: "Unit"}))
+	must(t, s.CreateRoleAssignment(ctx, tenant))
+	must(t, s.CreateRoleAssignment(ctx, scoped))
+
+	fsys, err := fs.Sub(migrations, "migrations")
+	must(t, err)
+	db := stdlib.OpenDBFromPool(s.pool)
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithDisableGlobalRegistry(true))
+	must(t, err)
+	newest, err := p.GetDBVersion(ctx)
+	must(t, err)
+	tables := func() (n int) {
+		t.Helper()
+		must(t, s.pool.QueryRow(ctx,
+			`SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'unit_role_assignments'`).Scan(&n))
+		return n
+	}
+	_, err = p.DownTo(ctx, 21)
+	must(t, err)
+	if n := tables(); n != 0 {
+		t.Fatalf("unit_role_assignments after 00022's Down: %d tables, want none", n)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, principal_id, role_definition_id FROM role_assignments`)
+	must(t, err)
+	got, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) ([3]string, error) {
+		var r [3]string
+		return r, row.Scan(&r[0], &r[1], &r[2])
+	})
+	must(t, err)
+	if want := [][3]string{{"a1", "u1", "r"}}; !slices.Equal(got, want) {
+		t.Fatalf("role_assignments after 00022's Down: %v, want %v", got, want)
+	}
+
+	_, err = p.UpTo(ctx, newest)
+	must(t, err)
+	if n := tables(); n != 1 {
+		t.Fatalf("unit_role_assignments after 00022's Up: %d tables, want one", n)
+	}
+	as, err := s.ListRoleAssignments(ctx, "u1")
+	must(t, err)
+	if want := []store.RoleAssignment{tenant}; !slices.Equal(as, want) {
+		t.Fatalf("role assignments after down and up: %+v, want %+v", as, want)
+	}
+	must(t, s.CreateRoleAssignment(ctx, scoped))
+	must(t, s.DeleteUnit(ctx, "unit"))
+	as, err = s.ListRoleAssignments(ctx, "")
+	must(t, err)
+	if want := []store.RoleAssignment{tenant}; !slices.Equal(as, want) {
+		t.Fatalf("role assignments after DeleteUnit: %+v, want %+v (the foreign key cascades)", as, want)
 	}
 }

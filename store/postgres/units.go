@@ -101,21 +101,15 @@ func (s *Store) UpdateUnit(ctx context.Context, id string, fn func(*store.Admini
 	return u, nil
 }
 
-// DeleteUnit deletes the unit, its memberships (ON DELETE CASCADE) and the
-// role assignments scoped to it. The unit's row goes first: that waits for
-// a CreateRoleAssignment holding it (FOR KEY SHARE), whose assignment the
-// second statement then sees and deletes.
+// DeleteUnit deletes the unit with its memberships and the role
+// assignments scoped to it (ON DELETE CASCADE, in the delete's statement).
+// Deleting the row waits for a CreateRoleAssignment whose foreign key check
+// holds it (FOR KEY SHARE); the cascade then deletes its assignment.
 func (s *Store) DeleteUnit(ctx context.Context, id string) error {
 	if !textOK(id) {
 		return store.ErrNotFound
 	}
-	return s.writeTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if err := exactlyOne(tx.Exec(ctx, `DELETE FROM administrative_units WHERE id = $1`, id)); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `DELETE FROM role_assignments WHERE unit_id = $1`, id)
-		return err
-	})
+	return exactlyOne(s.exec(ctx, `DELETE FROM administrative_units WHERE id = $1`, id))
 }
 
 // AddUnitMember adds the user or group memberID to the unit:

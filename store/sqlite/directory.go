@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/qrpin/qrpin/store"
@@ -131,8 +133,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) 
 // memberships and role assignments.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	return s.write(ctx, func(tx querier) error {
-		// The method, its codes and the memberships go by ON DELETE CASCADE;
-		// role assignments have no foreign key (a principal need not be a user).
+		// The method, its codes, the memberships and the roles over units go
+		// by ON DELETE CASCADE; tenant-wide role assignments have no foreign
+		// key (a principal need not be a user).
 		if _, err := tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE principal_id = ?`, id); err != nil {
 			return dbErr(err)
 		}
@@ -267,31 +270,49 @@ func exists(ctx context.Context, q querier, query string, args ...any) error {
 	return dbErr(q.QueryRowContext(ctx, query, args...).Scan(&one))
 }
 
-// CreateRoleAssignment stores a role assignment: store.ErrConflict when the
-// id is in use or the principal already holds the role over that scope,
-// store.ErrNotFound when its unit is missing. The check and the insert
-// share the single writer's transaction, so DeleteUnit cannot come between.
+// CreateRoleAssignment stores a role assignment, a tenant-wide one in
+// role_assignments and one over a unit in unit_role_assignments (which an
+// older qrpin does not read): store.ErrConflict when the id is in use in
+// either table or the principal already holds the role over that scope,
+// store.ErrNotFound when a scoped one's unit or user is missing (the
+// foreign keys). The id check and the insert share the single writer's
+// transaction, as do the foreign keys' checks and the cascades of
+// DeleteUnit and DeleteUser.
 func (s *Store) CreateRoleAssignment(ctx context.Context, a store.RoleAssignment) error {
 	return s.write(ctx, func(tx querier) error {
-		if a.UnitID != "" {
-			if err := exists(ctx, tx, `SELECT 1 FROM administrative_units WHERE id = ?`, a.UnitID); err != nil {
-				return err
-			}
+		var inUse bool
+		err := tx.QueryRowContext(ctx, `
+			SELECT EXISTS (SELECT 1 FROM role_assignments WHERE id = ?)
+			    OR EXISTS (SELECT 1 FROM unit_role_assignments WHERE id = ?)`, a.ID, a.ID).Scan(&inUse)
+		switch {
+		case err != nil:
+			return dbErr(err)
+		case inUse:
+			return fmt.Errorf("%w: role assignment id %q is in use", store.ErrConflict, a.ID)
+		case a.UnitID == "":
+			_, err = tx.ExecContext(ctx, `
+				INSERT INTO role_assignments (id, principal_id, role_definition_id) VALUES (?, ?, ?)`,
+				a.ID, a.PrincipalID, a.RoleDefinitionID)
+		default:
+			_, err = tx.ExecContext(ctx, `
+				INSERT INTO unit_role_assignments (id, principal_id, role_definition_id, unit_id) VALUES (?, ?, ?, ?)`,
+				a.ID, a.PrincipalID, a.RoleDefinitionID, a.UnitID)
 		}
-		_, err := tx.ExecContext(ctx, `
-			INSERT INTO role_assignments (id, principal_id, role_definition_id, unit_id) VALUES (?, ?, ?, ?)`,
-			a.ID, a.PrincipalID, a.RoleDefinitionID, a.UnitID)
 		return dbErr(err)
 	})
 }
 
 // ListRoleAssignments lists a principal's role assignments, or every one
-// when principalID is "", ordered by ID.
+// when principalID is "", tenant-wide and scoped, ordered by ID. One
+// statement reads both tables, in one snapshot.
 func (s *Store) ListRoleAssignments(ctx context.Context, principalID string) ([]store.RoleAssignment, error) {
 	rows, err := s.r.QueryContext(ctx, `
-		SELECT id, principal_id, role_definition_id, unit_id FROM role_assignments
+		SELECT id, principal_id, role_definition_id, '' FROM role_assignments
 		WHERE ? = '' OR principal_id = ?
-		ORDER BY id`, principalID, principalID)
+		UNION ALL
+		SELECT id, principal_id, role_definition_id, unit_id FROM unit_role_assignments
+		WHERE ? = '' OR principal_id = ?
+		ORDER BY 1`, principalID, principalID, principalID, principalID)
 	if err != nil {
 		return nil, dbErr(err)
 	}
@@ -307,7 +328,14 @@ func (s *Store) ListRoleAssignments(ctx context.Context, principalID string) ([]
 	return list, dbErr(rows.Err())
 }
 
-// DeleteRoleAssignment deletes the role assignment with that id.
+// DeleteRoleAssignment deletes the role assignment with that id, from
+// whichever table holds it.
 func (s *Store) DeleteRoleAssignment(ctx context.Context, id string) error {
-	return exactlyOne(s.w.ExecContext(ctx, `DELETE FROM role_assignments WHERE id = ?`, id))
+	return s.write(ctx, func(tx querier) error {
+		err := exactlyOne(tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE id = ?`, id))
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return exactlyOne(tx.ExecContext(ctx, `DELETE FROM unit_role_assignments WHERE id = ?`, id))
+	})
 }

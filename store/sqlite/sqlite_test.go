@@ -2,11 +2,16 @@ package sqlite
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"io/fs"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/store"
@@ -19,8 +24,39 @@ func TestConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return s
+		return sqlStore{s}
 	})
+}
+
+// sqlStore is a Store with storetest.SQL, for the suite's reads of the
+// tables as another build of qrpin would make them.
+type sqlStore struct{ *Store }
+
+// Rows runs query on the writer's connection (another qrpin may write),
+// not through the statement cache.
+func (s sqlStore) Rows(ctx context.Context, query string) ([][]string, error) {
+	rows, err := s.w.db.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out [][]string
+	for rows.Next() {
+		row := make([]string, len(cols))
+		dest := make([]any, len(cols))
+		for i := range row {
+			dest[i] = &row[i]
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		out = append(out, row)
+	}
+	return out, rows.Err()
 }
 
 // open opens a Store on path and closes it when the test ends.
@@ -215,5 +251,69 @@ func TestOpenBadPath(t *testing.T) {
 			s.Close()
 			t.Errorf("Open(%q) succeeded", path)
 		}
+	}
+}
+
+// TestScopedRolesMigration takes migration 00022 down and up again: down
+// keeps the tenant-wide assignments and drops the scoped ones with their
+// table (an older qrpin has none); up brings the table back, empty, and the
+// store uses it again.
+func TestScopedRolesMigration(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := open(t, filepath.Join(t.TempDir(), "qrpin.db"))
+	tenant := store.RoleAssignment{ID: "a1", PrincipalID: "u1", RoleDefinitionID: "r"}
+	scoped := store.RoleAssignment{ID: "a2", PrincipalID: "u1", RoleDefinitionID: "r", UnitID: "unit"}
+	must(t, s.CreateUser(ctx, store.User{ID: "u1", UPN: "a@b"}))
+	must(t, s.CreateUnit(ctx, store.AdministrativeUnit{ID: "unit", DisplayName: "Unit"}))
+	must(t, s.CreateRoleAssignment(ctx, tenant))
+	must(t, s.CreateRoleAssignment(ctx, scoped))
+
+	fsys, err := fs.Sub(migrations, "migrations")
+	must(t, err)
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.w.db, fsys, goose.WithDisableGlobalRegistry(true))
+	must(t, err)
+	newest, err := p.GetDBVersion(ctx)
+	must(t, err)
+	tables := func() (n int) {
+		t.Helper()
+		must(t, s.w.db.QueryRowContext(ctx,
+			`SELECT count(*) FROM sqlite_schema WHERE name = 'unit_role_assignments'`).Scan(&n))
+		return n
+	}
+	_, err = p.DownTo(ctx, 21)
+	must(t, err)
+	if n := tables(); n != 0 {
+		t.Fatalf("unit_role_assignments after 00022's Down: %d tables, want none", n)
+	}
+	var rows [][3]string
+	q, err := s.w.db.QueryContext(ctx, `SELECT id, principal_id, role_definition_id FROM role_assignments`)
+	must(t, err)
+	for q.Next() {
+		var r [3]string
+		must(t, q.Scan(&r[0], &r[1], &r[2]))
+		rows = append(rows, r)
+	}
+	must(t, q.Err())
+	if want := [][3]string{{"a1", "u1", "r"}}; !slices.Equal(rows, want) {
+		t.Fatalf("role_assignments after 00022's Down: %v, want %v", rows, want)
+	}
+
+	_, err = p.UpTo(ctx, newest)
+	must(t, err)
+	if n := tables(); n != 1 {
+		t.Fatalf("unit_role_assignments after 00022's Up: %d tables, want one", n)
+	}
+	as, err := s.ListRoleAssignments(ctx, "u1")
+	must(t, err)
+	if want := []store.RoleAssignment{tenant}; !slices.Equal(as, want) {
+		t.Fatalf("role assignments after down and up: %+v, want %+v", as, want)
+	}
+	must(t, s.CreateRoleAssignment(ctx, scoped))
+	must(t, s.DeleteUnit(ctx, "unit"))
+	as, err = s.ListRoleAssignments(ctx, "")
+	must(t, err)
+	if want := []store.RoleAssignment{tenant}; !slices.Equal(as, want) {
+		t.Fatalf("role assignments after DeleteUnit: %+v, want %+v (the foreign key cascades)", as, want)
 	}
 }

@@ -87,16 +87,10 @@ func (s *Store) UpdateUnit(ctx context.Context, id string, fn func(*store.Admini
 	return u, nil
 }
 
-// DeleteUnit deletes the unit, its memberships (ON DELETE CASCADE) and the
-// role assignments scoped to it.
+// DeleteUnit deletes the unit with its memberships and the role
+// assignments scoped to it (ON DELETE CASCADE, in the delete's statement).
 func (s *Store) DeleteUnit(ctx context.Context, id string) error {
-	return s.write(ctx, func(tx querier) error {
-		if err := exactlyOne(tx.ExecContext(ctx, `DELETE FROM administrative_units WHERE id = ?`, id)); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE unit_id = ?`, id)
-		return dbErr(err)
-	})
+	return exactlyOne(s.w.ExecContext(ctx, `DELETE FROM administrative_units WHERE id = ?`, id))
 }
 
 // AddUnitMember adds the user or group memberID to the unit:

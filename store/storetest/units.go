@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/qrpin/qrpin/store"
@@ -16,6 +18,9 @@ var unitTests = []test{
 	{"Units/DeleteRemovesMembershipsAndScopedRoles", testUnitDelete},
 	{"RoleAssignments/Scoped", testScopedRoleAssignments},
 	{"RoleAssignments/ScopedVsDeleteUnit", testScopedAssignmentVsDeleteUnit},
+	{"RoleAssignments/ScopedVsDeleteUser", testScopedAssignmentVsDeleteUser},
+	{"RoleAssignments/OneIDBothScopesRace", testAssignmentIDRace},
+	{"RoleAssignments/OlderReaderSeesNoScopedRole", testOlderReaderSeesNoScopedRole},
 	{"Users/Search", testSearchUsers},
 }
 
@@ -231,9 +236,32 @@ func testScopedRoleAssignments(t *testing.T, s store.Store) {
 		store.ErrNotFound, "CreateRoleAssignment over a missing unit")
 	check(t, s.CreateRoleAssignment(ctx, store.RoleAssignment{ID: newID(), PrincipalID: u.ID, RoleDefinitionID: roleGlobalAdmin, UnitID: "no\x00unit"}),
 		store.ErrNotFound, "CreateRoleAssignment over a unit id no unit can have")
+	app := createApplication(t, s, "app")
+	check(t, s.CreateRoleAssignment(ctx, store.RoleAssignment{ID: newID(), PrincipalID: app.ServicePrincipalID, RoleDefinitionID: roleAuthAdmin, UnitID: unit1}),
+		store.ErrNotFound, "CreateRoleAssignment over a unit to a principal that is not a user")
+	check(t, s.CreateRoleAssignment(ctx, store.RoleAssignment{ID: newID(), PrincipalID: newID(), RoleDefinitionID: roleAuthAdmin, UnitID: unit1}),
+		store.ErrNotFound, "CreateRoleAssignment over a unit to a missing user")
+	// Tenant-wide and scoped assignments share one id space.
+	check(t, s.CreateRoleAssignment(ctx, store.RoleAssignment{ID: s1.ID, PrincipalID: u.ID, RoleDefinitionID: roleGlobalAdmin}),
+		store.ErrConflict, "CreateRoleAssignment, tenant-wide, with a scoped assignment's id")
+	check(t, s.CreateRoleAssignment(ctx, store.RoleAssignment{ID: tenant.ID, PrincipalID: u.ID, RoleDefinitionID: roleGlobalAdmin, UnitID: unit2}),
+		store.ErrConflict, "CreateRoleAssignment, scoped, with a tenant-wide assignment's id")
+	check(t, s.CreateRoleAssignment(ctx, store.RoleAssignment{ID: s1.ID, PrincipalID: u.ID, RoleDefinitionID: roleGlobalAdmin, UnitID: unit2}),
+		store.ErrConflict, "CreateRoleAssignment, scoped, with another scoped assignment's id")
 	as, err := s.ListRoleAssignments(ctx, u.ID)
 	must(t, err, "ListRoleAssignments")
 	equal(t, assignmentsByID(as...), assignmentsByID(tenant, s1, s2), "scoped assignments read back")
+	as, err = s.ListRoleAssignments(ctx, newID())
+	must(t, err, "ListRoleAssignments of another principal")
+	equal(t, len(as), 0, "assignments of another principal")
+
+	// Deleted by id, whichever its scope.
+	must(t, s.DeleteRoleAssignment(ctx, s2.ID), "DeleteRoleAssignment of a scoped assignment")
+	check(t, s.DeleteRoleAssignment(ctx, s2.ID), store.ErrNotFound, "DeleteRoleAssignment of a scoped assignment again")
+	must(t, s.CreateRoleAssignment(ctx, store.RoleAssignment{ID: s2.ID, PrincipalID: u.ID, RoleDefinitionID: roleGlobalAdmin}),
+		"CreateRoleAssignment, tenant-wide, with a deleted scoped assignment's id")
+	must(t, s.DeleteRoleAssignment(ctx, s2.ID), "DeleteRoleAssignment of the tenant-wide one")
+	must(t, s.CreateRoleAssignment(ctx, s2), "CreateRoleAssignment of the scoped one again")
 	must(t, s.DeleteUser(ctx, u.ID), "DeleteUser")
 	as, err = s.ListRoleAssignments(ctx, "")
 	must(t, err, "ListRoleAssignments")
@@ -340,4 +368,118 @@ func testScopedAssignmentVsDeleteUnit(t *testing.T, s store.Store) {
 		}
 	}
 	t.Logf("%d creates came first, %d found the unit gone", created, refused)
+}
+
+// testScopedAssignmentVsDeleteUser races a scoped CreateRoleAssignment
+// with DeleteUser of its user, many times: whichever wins, no assignment is
+// left to the deleted user.
+func testScopedAssignmentVsDeleteUser(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	unit := createUnit(t, s, "north")
+	created, refused := 0, 0
+	for round := range 30 {
+		u := createUser(t, s, fmt.Sprintf("lead%d@contoso.com", round))
+		errs := race(2, func(i int) error {
+			if i == 0 {
+				return s.DeleteUser(ctx, u.ID)
+			}
+			return s.CreateRoleAssignment(ctx, store.RoleAssignment{ID: newID(), PrincipalID: u.ID, RoleDefinitionID: roleAuthAdmin, UnitID: unit.ID})
+		})
+		must(t, errs[0], "DeleteUser")
+		switch {
+		case errs[1] == nil:
+			created++
+		case errors.Is(errs[1], store.ErrNotFound):
+			refused++
+		default:
+			t.Fatalf("round %d: CreateRoleAssignment: %v, want nil or %v", round, errs[1], store.ErrNotFound)
+		}
+		as, err := s.ListRoleAssignments(ctx, "")
+		must(t, err, "ListRoleAssignments")
+		if len(as) != 0 {
+			t.Fatalf("round %d: assignments left to the deleted user: %+v", round, as)
+		}
+	}
+	t.Logf("%d creates came first, %d found the user gone", created, refused)
+}
+
+// testAssignmentIDRace creates one assignment id twice at once, tenant-wide
+// and over a unit (two tables), many times: exactly one create wins, the
+// other is store.ErrConflict, and the winner is what is stored.
+func testAssignmentIDRace(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "lead@contoso.com")
+	unit := createUnit(t, s, "north")
+	for round := range 30 {
+		as := []store.RoleAssignment{
+			{ID: newID(), PrincipalID: u.ID, RoleDefinitionID: roleGlobalAdmin},
+			{PrincipalID: u.ID, RoleDefinitionID: roleAuthAdmin, UnitID: unit.ID},
+		}
+		as[1].ID = as[0].ID
+		errs := race(2, func(i int) error { return s.CreateRoleAssignment(ctx, as[i]) })
+		winner := oneWinner(t, errs, fmt.Sprint("round ", round))
+		got, err := s.ListRoleAssignments(ctx, u.ID)
+		must(t, err, "ListRoleAssignments")
+		equal(t, got, []store.RoleAssignment{as[winner]}, fmt.Sprint("round ", round, ": assignments"))
+		must(t, s.DeleteRoleAssignment(ctx, as[winner].ID), "DeleteRoleAssignment")
+	}
+}
+
+// SQL is what a backend's test gives the suite (its store, wrapped) to read
+// the tables as another build of qrpin would: Rows runs query, which takes
+// no arguments, and returns its rows, every column text.
+type SQL interface {
+	Rows(ctx context.Context, query string) ([][]string, error)
+}
+
+// testOlderReaderSeesNoScopedRole reads role_assignments with the queries
+// of the last qrpin without unit-scoped roles (commit c149006, schema 18),
+// which grants every row it finds over the whole tenant: sharing the
+// database during a rolling upgrade or after a downgrade, it must find the
+// tenant-wide assignments only. What it writes there, this build reads as
+// tenant-wide.
+func testOlderReaderSeesNoScopedRole(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	db, ok := s.(SQL)
+	if !ok {
+		t.Fatalf("%T does not implement storetest.SQL (the backend's test must wrap its store)", s)
+	}
+	rows := func(query string) [][]string {
+		t.Helper()
+		got, err := db.Rows(ctx, query)
+		must(t, err, query)
+		if got == nil {
+			got = [][]string{}
+		}
+		return got
+	}
+	u := createUser(t, s, "lead@contoso.com")
+	unit := createUnit(t, s, "north")
+	tenant := store.RoleAssignment{ID: newID(), PrincipalID: u.ID, RoleDefinitionID: roleGlobalAdmin}
+	scoped := store.RoleAssignment{ID: newID(), PrincipalID: u.ID, RoleDefinitionID: roleAuthAdmin, UnitID: unit.ID}
+	for _, a := range []store.RoleAssignment{tenant, scoped} {
+		must(t, s.CreateRoleAssignment(ctx, a), "CreateRoleAssignment")
+	}
+
+	equal(t, rows(`SELECT principal_id, role_definition_id FROM role_assignments`),
+		[][]string{{u.ID, roleGlobalAdmin}}, "an older reader's role assignments")
+	equal(t, rows(`SELECT id, principal_id, role_definition_id FROM role_assignments WHERE principal_id = '`+u.ID+`' ORDER BY id`),
+		[][]string{{tenant.ID, u.ID, roleGlobalAdmin}}, "an older reader's role assignments of the principal")
+	equal(t, rows(`SELECT id FROM role_assignments WHERE id = '`+scoped.ID+`'`),
+		[][]string{}, "an older reader's lookup of the scoped assignment")
+
+	// An older qrpin's tenant-wide assignment, as it inserts one.
+	old := store.RoleAssignment{ID: newID(), PrincipalID: u.ID, RoleDefinitionID: roleAuthAdmin}
+	rows(`INSERT INTO role_assignments (id, principal_id, role_definition_id) VALUES ('` +
+		strings.Join([]string{old.ID, old.PrincipalID, old.RoleDefinitionID}, `', '`) + `')`)
+	as, err := s.ListRoleAssignments(ctx, u.ID)
+	must(t, err, "ListRoleAssignments")
+	equal(t, assignmentsByID(as...), assignmentsByID(tenant, scoped, old), "assignments with an older qrpin's")
+
+	// An older qrpin's DeleteUser: its roles over units go with it too.
+	rows(`DELETE FROM role_assignments WHERE principal_id = '` + u.ID + `'`)
+	rows(`DELETE FROM users WHERE id = '` + u.ID + `'`)
+	as, err = s.ListRoleAssignments(ctx, "")
+	must(t, err, "ListRoleAssignments")
+	equal(t, as, []store.RoleAssignment{}, "assignments after an older qrpin deleted their user")
 }

@@ -1,23 +1,32 @@
--- Role assignments gain a scope: unit_id is the administrative unit the
--- role is scoped to, '' for the whole tenant (every existing assignment).
--- A principal may hold one role over several scopes, so the uniqueness rule
--- takes the scope in (its index still leads with principal_id, for a
--- principal's assignments). unit_id has no foreign key ('' names no unit):
--- DeleteUnit removes the assignments scoped to the unit.
+-- Role assignments scoped to an administrative unit, in a table of their
+-- own, as in the SQLite backend. role_assignments keeps the tenant-wide
+-- ones in the layout every earlier qrpin reads, so that an older qrpin
+-- sharing the database (during a rolling upgrade, or after a downgrade)
+-- never sees a scoped assignment: it would read one as tenant-wide. A
+-- principal may hold one role over several units (the unique index leads
+-- with principal_id, for a principal's assignments and the foreign key's
+-- cascade). Assignment ids are unique across both tables (Graph's role
+-- assignments share one id space): CreateRoleAssignment checks the other
+-- table under a transaction lock on the id. Only a user holds a role over
+-- a unit, so both the unit and the user have a foreign key: deleting
+-- either, by this qrpin or an older one, deletes the assignments. The
+-- foreign keys' checks lock the unit's and the user's rows FOR KEY SHARE
+-- until the insert commits, so a concurrent delete of either cannot leave
+-- an assignment behind.
 
 -- +goose Up
 
-ALTER TABLE role_assignments ADD COLUMN unit_id text COLLATE "C" NOT NULL DEFAULT '';
-ALTER TABLE role_assignments DROP CONSTRAINT role_assignments_principal_id_role_definition_id_key;
-ALTER TABLE role_assignments ADD CONSTRAINT role_assignments_principal_role_unit_key
-    UNIQUE (principal_id, role_definition_id, unit_id);
-CREATE INDEX role_assignments_unit_id ON role_assignments (unit_id);
+CREATE TABLE unit_role_assignments (
+    id                 text COLLATE "C" NOT NULL PRIMARY KEY,
+    principal_id       text COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    role_definition_id text COLLATE "C" NOT NULL,
+    unit_id            text COLLATE "C" NOT NULL REFERENCES administrative_units (id) ON DELETE CASCADE,
+    UNIQUE (principal_id, role_definition_id, unit_id)
+);
+
+CREATE INDEX unit_role_assignments_unit_id ON unit_role_assignments (unit_id);
 
 -- +goose Down
 
-DELETE FROM role_assignments WHERE unit_id <> '';
-DROP INDEX role_assignments_unit_id;
-ALTER TABLE role_assignments DROP CONSTRAINT role_assignments_principal_role_unit_key;
-ALTER TABLE role_assignments ADD CONSTRAINT role_assignments_principal_id_role_definition_id_key
-    UNIQUE (principal_id, role_definition_id);
-ALTER TABLE role_assignments DROP COLUMN unit_id;
+-- An older qrpin has no scoped assignments: they go with the table.
+DROP TABLE unit_role_assignments;

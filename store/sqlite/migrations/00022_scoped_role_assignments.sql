@@ -1,41 +1,27 @@
--- Role assignments gain a scope: unit_id is the administrative unit the
--- role is scoped to, '' for the whole tenant (every existing assignment).
--- A principal may hold one role over several scopes, so the uniqueness rule
--- takes the scope in; SQLite cannot change a table's UNIQUE constraint, so
--- the table is rebuilt. unit_id has no foreign key ('' names no unit):
--- DeleteUnit removes the assignments scoped to the unit.
+-- Role assignments scoped to an administrative unit, in a table of their
+-- own. role_assignments keeps the tenant-wide ones in the layout every
+-- earlier qrpin reads, so that an older qrpin sharing the database (during
+-- a rolling upgrade, or after a downgrade) never sees a scoped assignment:
+-- it would read one as tenant-wide. A principal may hold one role over
+-- several units. Assignment ids are unique across both tables (Graph's
+-- role assignments share one id space): CreateRoleAssignment checks the
+-- other table in the insert's transaction. Only a user holds a role over a
+-- unit, so both the unit and the user have a foreign key: deleting either,
+-- by this qrpin or an older one, deletes the assignments.
 
 -- +goose Up
 
-CREATE TABLE role_assignments_scoped (
+CREATE TABLE unit_role_assignments (
     id                 TEXT NOT NULL PRIMARY KEY,
-    principal_id       TEXT NOT NULL,
+    principal_id       TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     role_definition_id TEXT NOT NULL,
-    unit_id            TEXT NOT NULL DEFAULT '',
+    unit_id            TEXT NOT NULL REFERENCES administrative_units (id) ON DELETE CASCADE,
     UNIQUE (principal_id, role_definition_id, unit_id)
 ) STRICT;
 
-INSERT INTO role_assignments_scoped (id, principal_id, role_definition_id)
-SELECT id, principal_id, role_definition_id FROM role_assignments;
-
-DROP TABLE role_assignments;
-ALTER TABLE role_assignments_scoped RENAME TO role_assignments;
-
-CREATE INDEX role_assignments_unit_id ON role_assignments (unit_id);
+CREATE INDEX unit_role_assignments_unit_id ON unit_role_assignments (unit_id);
 
 -- +goose Down
 
-DELETE FROM role_assignments WHERE unit_id <> '';
-
-CREATE TABLE role_assignments_unscoped (
-    id                 TEXT NOT NULL PRIMARY KEY,
-    principal_id       TEXT NOT NULL,
-    role_definition_id TEXT NOT NULL,
-    UNIQUE (principal_id, role_definition_id)
-) STRICT;
-
-INSERT INTO role_assignments_unscoped (id, principal_id, role_definition_id)
-SELECT id, principal_id, role_definition_id FROM role_assignments;
-
-DROP TABLE role_assignments;
-ALTER TABLE role_assignments_unscoped RENAME TO role_assignments;
+-- An older qrpin has no scoped assignments: they go with the table.
+DROP TABLE unit_role_assignments;
