@@ -64,8 +64,8 @@ func (s *Service) audit(ctx context.Context, p auth.Principal, errp *error, c *c
 		e.InitiatorAddress, _ = ctx.Value(clientAddressKey{}).(string)
 	} else {
 		e.InitiatorKind = "app"
-		if a, err := s.Store.GetApplicationByAppID(context.WithoutCancel(ctx), p.AppID); err == nil {
-			e.InitiatorName = a.DisplayName
+		if name, err := s.Store.GetApplicationName(context.WithoutCancel(ctx), p.AppID); err == nil {
+			e.InitiatorName = name
 		}
 	}
 	if err := s.Store.AddDirectoryAudit(context.WithoutCancel(ctx), e); err != nil {

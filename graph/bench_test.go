@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -52,4 +53,31 @@ func BenchmarkManagementRead(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkProvisionUser measures what `qrpin bench --workloads provision`
+// asks of the server for each user, end to end over HTTP on SQLite: POST
+// /users, then PUT .../qrCodePinMethod with a PIN, both with an application
+// token. PINs are hashed at the harness's cheap parameters, so that what is
+// measured is the work besides the hash (compare BenchmarkHash in pin/ for
+// the hash itself). Run it with -benchmem and -cpuprofile.
+func BenchmarkProvisionUser(b *testing.B) {
+	e := newEnv(b)
+	tok := e.appToken("User.ReadWrite.All", "UserAuthMethod-QR.ReadWrite.All")
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		n++
+		r := e.do("POST", "/v1.0/users", tok, fmt.Sprintf(
+			`{"accountEnabled":true,"displayName":"bench %d","userPrincipalName":"bench%d@contoso.com"}`, n, n))
+		if r.status != http.StatusCreated {
+			b.Fatalf("create user: %d %s", r.status, r.body)
+		}
+		id, _ := r.json(b)["id"].(string)
+		r = e.do("PUT", "/v1.0/users/"+id+"/authentication/qrCodePinMethod", tok,
+			`{"standardQRCode":{},"pin":{"code":"19283746"}}`)
+		if r.status != http.StatusCreated {
+			b.Fatalf("create method: %d %s", r.status, r.body)
+		}
+	}
 }

@@ -438,6 +438,10 @@ type Store interface {
 	// read of the applications row alone, what checking an application's
 	// access token needs on every request.
 	GetAppIDByServicePrincipal(ctx context.Context, servicePrincipalID string) (string, error)
+	// GetApplicationName returns the display name of the application with
+	// that client id: one indexed read of the applications row alone, what
+	// a directory audit entry names an application caller by.
+	GetApplicationName(ctx context.Context, appID string) (string, error)
 	// ListApplications returns up to limit applications with ID > after, ordered by ID.
 	ListApplications(ctx context.Context, after string, limit int) ([]Application, error)
 	// UpdateApplication applies fn to the stored application (passwords and

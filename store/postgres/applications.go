@@ -214,6 +214,19 @@ func (s *Store) GetAppIDByServicePrincipal(ctx context.Context, servicePrincipal
 	return appID, err
 }
 
+// GetApplicationName returns the display name of the application with
+// that client id, in one statement (no transaction).
+func (s *Store) GetApplicationName(ctx context.Context, appID string) (string, error) {
+	if !textOK(appID) {
+		return "", store.ErrNotFound
+	}
+	var name string
+	err := s.read(ctx, func(ctx context.Context, q querier) error {
+		return q.QueryRow(ctx, `SELECT display_name FROM applications WHERE app_id = $1`, appID).Scan(&name)
+	})
+	return name, err
+}
+
 // ListApplications returns up to limit applications with ID > after,
 // ordered by ID, with their passwords, grants and redirect URIs. A limit of
 // zero or less means no limit.

@@ -215,6 +215,14 @@ func (s *Store) GetAppIDByServicePrincipal(ctx context.Context, servicePrincipal
 	return appID, dbErr(err)
 }
 
+// GetApplicationName returns the display name of the application with
+// that client id.
+func (s *Store) GetApplicationName(ctx context.Context, appID string) (string, error) {
+	var name string
+	err := s.r.QueryRowContext(ctx, `SELECT display_name FROM applications WHERE app_id = ?`, appID).Scan(&name)
+	return name, dbErr(err)
+}
+
 // ListApplications returns up to limit applications with ID > after,
 // ordered by ID, with their passwords, grants and redirect URIs. A limit of
 // zero or less means no limit.

@@ -110,3 +110,14 @@ func BenchmarkUserGroupIDs(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkGetApplicationName(b *testing.B) {
+	s := benchStore(b)
+	benchApp(b, s)
+	ctx := b.Context()
+	for b.Loop() {
+		if _, err := s.GetApplicationName(ctx, "c1"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -81,6 +81,9 @@ func checkApplication(t *testing.T, s store.Store, want store.Application, what 
 	appID, err := s.GetAppIDByServicePrincipal(ctx, want.ServicePrincipalID)
 	must(t, err, what+": GetAppIDByServicePrincipal")
 	equal(t, appID, want.AppID, what+": GetAppIDByServicePrincipal")
+	name, err := s.GetApplicationName(ctx, want.AppID)
+	must(t, err, what+": GetApplicationName")
+	equal(t, name, want.DisplayName, what+": GetApplicationName")
 }
 
 // checkMissing fails unless every lookup of a returns store.ErrNotFound.
@@ -95,6 +98,8 @@ func checkMissing(t *testing.T, s store.Store, a store.Application, what string)
 	check(t, err, store.ErrNotFound, what+": GetApplicationByServicePrincipal")
 	_, err = s.GetAppIDByServicePrincipal(ctx, a.ServicePrincipalID)
 	check(t, err, store.ErrNotFound, what+": GetAppIDByServicePrincipal")
+	_, err = s.GetApplicationName(ctx, a.AppID)
+	check(t, err, store.ErrNotFound, what+": GetApplicationName")
 }
 
 func testApplicationCreateGet(t *testing.T, s store.Store) {
@@ -122,6 +127,10 @@ func testApplicationCreateGet(t *testing.T, s store.Store) {
 	check(t, err, store.ErrNotFound, "GetApplicationByServicePrincipal by the appId")
 	_, err = s.GetAppIDByServicePrincipal(ctx, a.ID)
 	check(t, err, store.ErrNotFound, "GetAppIDByServicePrincipal by the object id")
+	_, err = s.GetApplicationName(ctx, a.ID)
+	check(t, err, store.ErrNotFound, "GetApplicationName by the object id")
+	_, err = s.GetApplicationName(ctx, a.ServicePrincipalID)
+	check(t, err, store.ErrNotFound, "GetApplicationName by the service principal id")
 	checkMissing(t, s, newApplication("missing"), "missing application")
 
 	// What a Get returns is the caller's.

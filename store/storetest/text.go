@@ -75,6 +75,8 @@ func testOddKeysFindNothing(t *testing.T, s store.Store) {
 		notFound(err, "GetApplicationByServicePrincipal")
 		_, err = s.GetAppIDByServicePrincipal(ctx, k)
 		notFound(err, "GetAppIDByServicePrincipal")
+		_, err = s.GetApplicationName(ctx, k)
+		notFound(err, "GetApplicationName")
 		_, err = s.UpdateApplication(ctx, k, func(*store.Application) error {
 			t.Errorf("UpdateApplication%s called fn", what)
 			return nil
