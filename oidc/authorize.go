@@ -363,18 +363,16 @@ func (p *Provider) Pending(ctx context.Context, requestID string) (signin.Pendin
 	return pd, nil
 }
 
-// Complete records that userID signed in at authTime for the request and
-// returns the URL the browser goes to next: the provider's callback, which
-// redirects to the application with its code (for a device request, the
-// device page, which says the device may go on). A request whose
-// login_hint names another user is refused (apperr Forbidden). The
-// sign-in page writes the sign-in log entry (with Pending's application,
-// resource and flow).
-func (p *Provider) Complete(ctx context.Context, requestID, userID string, authTime time.Time) (string, error) {
-	u, userErr := p.cfg.Store.GetUser(ctx, userID)
-	if userErr != nil && !errors.Is(userErr, store.ErrNotFound) {
-		return "", userErr
-	}
+// Complete records that user (as the sign-in page has just read them)
+// signed in at authTime for the request and returns the URL the browser
+// goes to next: the provider's callback, which redirects to the
+// application with its code (for a device request, the device page, which
+// says the device may go on). A request whose login_hint names another
+// user, or a disabled user, is refused (apperr Forbidden). The user is not
+// read again: the code exchange reads them as they are then. The sign-in
+// page writes the sign-in log entry (with Pending's application, resource
+// and flow).
+func (p *Provider) Complete(ctx context.Context, requestID string, u store.User, authTime time.Time) (string, error) {
 	now := p.now()
 	// The request is checked in the transaction that completes it, in
 	// this order: still waiting, for this user, the user enabled.
@@ -382,12 +380,12 @@ func (p *Provider) Complete(ctx context.Context, requestID, userID string, authT
 		switch {
 		case !waiting(ar, now):
 			return errNoRequest()
-		case userErr == nil && ar.LoginHint != "" && !strings.EqualFold(ar.LoginHint, u.UPN): // UPNs compare case-insensitively
+		case u.ID != "" && ar.LoginHint != "" && !strings.EqualFold(ar.LoginHint, u.UPN): // UPNs compare case-insensitively
 			return apperr.New(apperr.Forbidden, "otherUser", "This sign-in is for another worker (%s).", ar.LoginHint)
-		case userErr != nil || !u.AccountEnabled:
+		case u.ID == "" || !u.AccountEnabled:
 			return apperr.New(apperr.Forbidden, "userDisabled", "This account cannot sign in.")
 		}
-		ar.UserID, ar.AuthTime = userID, authTime.UTC().Truncate(time.Microsecond)
+		ar.UserID, ar.AuthTime = u.ID, authTime.UTC().Truncate(time.Microsecond)
 		return nil
 	})
 	if errors.Is(err, store.ErrNotFound) {

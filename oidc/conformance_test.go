@@ -286,7 +286,7 @@ func TestTokenRequests(t *testing.T) {
 			kiosk := e.newApp("Kiosk", nativeApp)
 			_, v := e.postForm(e.tenantURL("/oauth2/v2.0/devicecode"), url.Values{"client_id": {kiosk.AppID}, "scope": {"openid"}})
 			dc, _ := v["device_code"].(string)
-			if _, err := e.p.Complete(context.Background(), hashSecret(dc), e.user.ID, e.clock.Now()); err != nil {
+			if _, err := e.p.Complete(context.Background(), hashSecret(dc), e.user, e.clock.Now()); err != nil {
 				e.t.Fatal(err)
 			}
 			return grant{"/oauth2/v2.0/token", url.Values{"grant_type": {grantDevice}, "device_code": {dc}, "client_id": {kiosk.AppID}},
@@ -485,7 +485,7 @@ func TestCallbackRequests(t *testing.T) {
 			a := e.newApp("Timesheets", webApp)
 			cfg := e.oauth2(a, webApp.WebRedirectURIs[0])
 			id := e.startAuthorize(cfg.AuthCodeURL("st-1", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
-			next, err := e.p.Complete(ctx, id, e.user.ID, e.clock.Now())
+			next, err := e.p.Complete(ctx, id, e.user, e.clock.Now())
 			if err != nil {
 				t.Fatal(err)
 			}

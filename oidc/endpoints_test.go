@@ -124,7 +124,7 @@ func TestFormPost(t *testing.T) {
 	cfg := e.oauth2(a, webApp.WebRedirectURIs[0])
 	id := e.startAuthorize(cfg.AuthCodeURL("st-9", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()),
 		oauth2.SetAuthURLParam("response_mode", "form_post")))
-	next, err := e.p.Complete(context.Background(), id, e.user.ID, e.clock.Now())
+	next, err := e.p.Complete(context.Background(), id, e.user, e.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,23 +152,27 @@ func TestPendingComplete(t *testing.T) {
 		t.Fatalf("Pending: %+v, %v", pd, err)
 	}
 	other := e.newUser("other@contoso.com")
-	if _, err := e.p.Complete(ctx, id, other.ID, e.clock.Now()); !isKind(err, apperr.Forbidden) {
+	if _, err := e.p.Complete(ctx, id, other, e.clock.Now()); !isKind(err, apperr.Forbidden) {
 		t.Errorf("Complete for another user than the hint's: %v", err)
 	}
-	// A disabled or unknown user completes no request; the request still
-	// waits, unchanged.
+	// A disabled user, or none (a zero User), completes no request; the
+	// request still waits, unchanged.
 	before, err := e.st.GetAuthRequest(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	noHint := e.startAuthorize(cfg.AuthCodeURL("s", ch))
-	if _, err := e.st.UpdateUser(ctx, other.ID, func(u *store.User) error { u.AccountEnabled = false; return nil }); err != nil {
+	disabled, err := e.st.UpdateUser(ctx, other.ID, func(u *store.User) error { u.AccountEnabled = false; return nil })
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct{ what, request, user string }{
-		{"a disabled user", noHint, other.ID},
-		{"an unknown user", noHint, "00000000-0000-0000-0000-000000000000"},
-		{"a disabled user, another than the hint's", id, other.ID},
+	for _, tc := range []struct {
+		what, request string
+		user          store.User
+	}{
+		{"a disabled user", noHint, disabled},
+		{"no user", noHint, store.User{AccountEnabled: true}},
+		{"a disabled user, another than the hint's", id, disabled},
 	} {
 		if _, err := e.p.Complete(ctx, tc.request, tc.user, e.clock.Now()); !isKind(err, apperr.Forbidden) {
 			t.Errorf("Complete for %s: %v, want Forbidden", tc.what, err)
@@ -180,7 +184,7 @@ func TestPendingComplete(t *testing.T) {
 	if ar, err := e.st.GetAuthRequest(ctx, noHint); err != nil || ar.UserID != "" || ar.Redeemed {
 		t.Errorf("request without a hint after refused Completes: %+v, %v", ar, err)
 	}
-	next, err := e.p.Complete(ctx, id, e.user.ID, e.clock.Now())
+	next, err := e.p.Complete(ctx, id, e.user, e.clock.Now())
 	if err != nil || next != e.tenantURL("/oauth2/v2.0/authorize/callback?id="+id) {
 		t.Fatalf("Complete: %q, %v", next, err)
 	}
@@ -189,7 +193,7 @@ func TestPendingComplete(t *testing.T) {
 		if what == "Pending" {
 			_, err = e.p.Pending(ctx, id)
 		} else {
-			_, err = e.p.Complete(ctx, id, e.user.ID, e.clock.Now())
+			_, err = e.p.Complete(ctx, id, e.user, e.clock.Now())
 		}
 		if !isKind(err, apperr.NotFound) {
 			t.Errorf("%s of a completed request: %v, want NotFound", what, err)
@@ -212,7 +216,7 @@ func TestPendingComplete(t *testing.T) {
 		AppID: a.AppID, Resource: "Microsoft Graph", Flow: FlowAuthorizationCode}) {
 		t.Errorf("Pending with an unknown hint: %+v, %v", pd, err)
 	}
-	if _, err := e.p.Complete(ctx, id, e.user.ID, e.clock.Now()); !isKind(err, apperr.Forbidden) {
+	if _, err := e.p.Complete(ctx, id, e.user, e.clock.Now()); !isKind(err, apperr.Forbidden) {
 		t.Errorf("Complete with an unknown hint: %v", err)
 	}
 	// An expired or unknown request; a callback before the sign-in.
@@ -224,7 +228,7 @@ func TestPendingComplete(t *testing.T) {
 	}
 	// That request is over: no sign-in completes it (polling the callback
 	// cannot wait for one).
-	if _, err := e.p.Complete(ctx, id, e.user.ID, e.clock.Now()); !isKind(err, apperr.NotFound) {
+	if _, err := e.p.Complete(ctx, id, e.user, e.clock.Now()); !isKind(err, apperr.NotFound) {
 		t.Errorf("Complete after a callback before the sign-in: %v, want NotFound", err)
 	}
 	e.clock.Advance(DefaultRequestTTL)
@@ -367,7 +371,7 @@ func TestDeviceCode(t *testing.T) {
 	if pd, err := e.p.Pending(ctx, id); err != nil || pd.AppName != "Kiosk" || pd.Flow != FlowDeviceCode || pd.Resource != "Microsoft Graph" {
 		t.Fatalf("Pending: %+v %v", pd, err)
 	}
-	next, err := e.p.Complete(ctx, id, e.user.ID, e.clock.Now())
+	next, err := e.p.Complete(ctx, id, e.user, e.clock.Now())
 	if err != nil || next != e.tenantURL("/oauth2/v2.0/deviceauth?done=1") {
 		t.Fatalf("Complete: %q %v", next, err)
 	}

@@ -275,7 +275,7 @@ func (e *env) startAuthorize(authURL string) string {
 // application.
 func (e *env) finish(id string, u store.User) *url.URL {
 	e.t.Helper()
-	next, err := e.p.Complete(context.Background(), id, u.ID, e.clock.Now())
+	next, err := e.p.Complete(context.Background(), id, u, e.clock.Now())
 	if err != nil {
 		e.t.Fatalf("Complete: %v", err)
 	}

@@ -153,7 +153,7 @@ func TestMSALDeviceCode(t *testing.T) {
 	if loc == nil || !strings.HasSuffix(loc.Path, "/signin") {
 		t.Fatalf("verification page: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
-	if _, err := e.p.Complete(ctx, loc.Query().Get("authRequest"), e.user.ID, e.clock.Now()); err != nil {
+	if _, err := e.p.Complete(ctx, loc.Query().Get("authRequest"), e.user, e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	ar, err := dc.AuthenticationResult(ctx)

@@ -123,7 +123,7 @@ func (b *browser) signIn(f flow, u store.User, opts ...oauth2.AuthCodeOption) (*
 	if code != "" {
 		b.e.t.Fatal("authorize completed without the sign-in page")
 	}
-	next, err := b.e.p.Complete(context.Background(), id, u.ID, b.e.clock.Now())
+	next, err := b.e.p.Complete(context.Background(), id, u, b.e.clock.Now())
 	if err != nil {
 		b.e.t.Fatalf("Complete: %v", err)
 	}
@@ -760,7 +760,7 @@ func TestCallbackBoundToBrowser(t *testing.T) {
 			// start makes a request in b and completes it, as the page does.
 			start := func(b *browser) (id, next string) {
 				id, _, _ = b.authorize(e.flowFor(a))
-				next, err := e.p.Complete(ctx, id, e.user.ID, e.clock.Now())
+				next, err := e.p.Complete(ctx, id, e.user, e.clock.Now())
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -518,7 +518,7 @@ func TestClientInfo(t *testing.T) {
 			if err != nil {
 				e.t.Fatal(err)
 			}
-			if _, err := e.p.Complete(context.Background(), ar.ID, e.user.ID, e.clock.Now()); err != nil {
+			if _, err := e.p.Complete(context.Background(), ar.ID, e.user, e.clock.Now()); err != nil {
 				e.t.Fatal(err)
 			}
 			maps.Copy(f, url.Values{"grant_type": {"device_code"}, "device_code": {deviceCode}, "client_id": {kiosk.AppID}})

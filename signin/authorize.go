@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/qrpin/qrpin/apperr"
+	"github.com/qrpin/qrpin/store"
 )
 
 // Authorizations is the OpenID provider as the sign-in page sees it: the
@@ -18,10 +19,11 @@ type Authorizations interface {
 	// An unknown, expired or completed request is an apperr NotFound-kind
 	// error (see apperr/).
 	Pending(ctx context.Context, requestID string) (Pending, error)
-	// Complete records that userID signed in at authTime for the request
-	// and returns the URL the browser goes to next (the provider's
-	// callback, which redirects to the application with its code).
-	Complete(ctx context.Context, requestID, userID string, authTime time.Time) (string, error)
+	// Complete records that user (as the sign-in has just read them)
+	// signed in at authTime for the request and returns the URL the
+	// browser goes to next (the provider's callback, which redirects to
+	// the application with its code).
+	Complete(ctx context.Context, requestID string, user store.User, authTime time.Time) (string, error)
 }
 
 // Pending is an authorization request waiting for a worker.
@@ -118,13 +120,13 @@ func gone(err error) bool {
 	return ok && e.Kind == apperr.NotFound
 }
 
-// complete completes the authorization request for userID at now and
-// returns where the browser goes next.
-func (s *Service) complete(ctx context.Context, requestID, userID string, now time.Time) (string, error) {
+// complete completes the authorization request for u at now and returns
+// where the browser goes next.
+func (s *Service) complete(ctx context.Context, requestID string, u store.User, now time.Time) (string, error) {
 	if s.Authorizations == nil {
 		return "", errUnknownRequest()
 	}
-	loc, err := s.Authorizations.Complete(ctx, requestID, userID, now)
+	loc, err := s.Authorizations.Complete(ctx, requestID, u, now)
 	if gone(err) {
 		return "", errUnknownRequest()
 	}

@@ -29,8 +29,9 @@ type fakeAuthz struct {
 }
 
 type completion struct {
-	requestID, userID string
-	authTime          time.Time
+	requestID, userID, upn string
+	enabled                bool // the user as Complete got them
+	authTime               time.Time
 }
 
 func newFakeAuthz(requests map[string]Pending) *fakeAuthz {
@@ -55,10 +56,10 @@ func (f *fakeAuthz) Pending(_ context.Context, id string) (Pending, error) {
 	return p, nil
 }
 
-func (f *fakeAuthz) Complete(_ context.Context, id, userID string, authTime time.Time) (string, error) {
+func (f *fakeAuthz) Complete(_ context.Context, id string, u store.User, authTime time.Time) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.completes = append(f.completes, completion{id, userID, authTime})
+	f.completes = append(f.completes, completion{id, u.ID, u.UPN, u.AccountEnabled, authTime})
 	if f.completeErr != nil {
 		return "", f.completeErr
 	}
@@ -172,7 +173,7 @@ func TestAuthorizeCompletesRequest(t *testing.T) {
 				t.Fatalf("last step: %+v, want %+v (no token, no handle)", step, want)
 			}
 			got := f.completions()
-			if len(got) != 1 || got[0] != (completion{tc.req, b.user.ID, e.clock.Now()}) {
+			if len(got) != 1 || got[0] != (completion{tc.req, b.user.ID, b.user.UPN, true, e.clock.Now()}) {
 				t.Fatalf("completions %+v, want one for %s, user %s at %v", got, tc.req, b.user.ID, e.clock.Now())
 			}
 			if m := e.method(b.user.ID); m.Lockout.Failures != 0 || !m.Standard.LastUsed.Equal(t0.Add(time.Hour+time.Minute)) {

@@ -419,7 +419,7 @@ func (s *Service) ChangePIN(ctx context.Context, addr, tx, next string, idToken 
 // whatever idToken says.
 func (s *Service) finish(ctx context.Context, ev Event, u store.User, authRequest string, now time.Time, idToken bool) (Step, error) {
 	if authRequest != "" {
-		loc, err := s.complete(ctx, authRequest, u.ID, now)
+		loc, err := s.complete(ctx, authRequest, u, now)
 		if unknownRequest(err) {
 			return Step{}, s.requestGone(ctx, ev, err)
 		}
