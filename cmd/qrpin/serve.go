@@ -25,6 +25,7 @@ import (
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/pinflow"
+	"github.com/qrpin/qrpin/staff"
 	"github.com/qrpin/qrpin/telemetry"
 )
 
@@ -144,6 +145,13 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 	if err := c.bootstrap(ctx, d, svc, base, caCert); err != nil {
 		return err
 	}
+	// The staff page's application, once the bootstrap is done (which
+	// finishes an interrupted first start only while no other application
+	// exists).
+	if _, err := svc.EnsureStaffApplication(ctx, staff.CallbackURL(base, d.tenantID), staff.SignedOutURL(base, d.tenantID)); err != nil {
+		return err
+	}
+	(&staff.Handler{Service: svc, Keys: d.keys, PublicURL: base, Token: identity, Log: log}).Register(identity)
 	listen := net.Listen
 	if c.listen != nil {
 		listen = c.listen
