@@ -80,7 +80,7 @@ func newEnv(t testing.TB) *env { return newEnvOn(t, openStore(t, "sqlite"), nil)
 
 // newEnvOn builds a server on st; with the clock of another env, when
 // given (two processes on one database).
-func newEnvOn(t testing.TB, st store.Store, clock *fakeclock.Clock) *env {
+func newEnvOn(t testing.TB, st store.Store, clock *fakeclock.Clock, tweaks ...func(*oidc.Config)) *env {
 	t.Helper()
 	if clock == nil {
 		clock = fakeclock.New(time.Now().UTC().Truncate(time.Second))
@@ -101,8 +101,12 @@ func newEnvOn(t testing.TB, st store.Store, clock *fakeclock.Clock) *env {
 	(&issuer.Discovery{BaseURL: e.base, TenantID: tenant, Keys: e.keys}).Register(e.mux)
 	tokens := &auth.Tokens{Keys: e.keys, Issuer: auth.Issuer(e.base, tenant), Now: clock.Now}
 	cc := &issuer.TokenEndpoint{Admin: e.svc, Tokens: tokens, TenantID: tenant, BaseURL: e.base}
-	e.p, err = oidc.New(oidc.Config{Store: st, Clients: e.svc, Keys: e.keys, PublicURL: e.base, TenantID: tenant,
-		Pepper: pepper, ClientCredentials: cc, Now: clock.Now, RateLimit: -1, Log: log})
+	cfg := oidc.Config{Store: st, Clients: e.svc, Keys: e.keys, PublicURL: e.base, TenantID: tenant,
+		Pepper: pepper, ClientCredentials: cc, Now: clock.Now, RateLimit: -1, Log: log}
+	for _, tweak := range tweaks {
+		tweak(&cfg)
+	}
+	e.p, err = oidc.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

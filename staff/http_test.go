@@ -11,6 +11,7 @@ import (
 
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/method"
+	"github.com/qrpin/qrpin/oidc"
 	"github.com/qrpin/qrpin/qr"
 	"github.com/qrpin/qrpin/staff"
 	"github.com/qrpin/qrpin/store"
@@ -382,6 +383,39 @@ func TestSessionEnds(t *testing.T) {
 		t.Errorf("signed-out page: %d", res.StatusCode)
 	}
 	ended(out, "signed out")
+}
+
+// TestSignOutEndsSSO: with the provider's single sign-on sessions on, a
+// sign-in to the page starts one (a second authorization needs no badge);
+// signing out of the page ends it, so the next person signs in afresh. A
+// fresh sign-in for a sensitive action skips the session too.
+func TestSignOutEndsSSO(t *testing.T) {
+	t.Parallel()
+	e := newEnvOn(t, openStore(t, "sqlite"), nil, func(c *oidc.Config) { c.SSOSessionLifetime = time.Hour })
+	e.team()
+	b := e.browser()
+	b.signIn(e.manager, "")
+	toSignInPage := func(path string) bool {
+		t.Helper()
+		res, _ := b.get(e.url(path))
+		res, _ = b.get(location(t, res).String())
+		if res.StatusCode != http.StatusFound {
+			t.Fatalf("authorize: %d", res.StatusCode)
+		}
+		return location(t, res).Path == "/"+tenant+"/signin"
+	}
+	if toSignInPage("/login") {
+		t.Fatal("with a single sign-on session, authorize showed the sign-in page")
+	}
+	if !toSignInPage("/login?fresh=1") {
+		t.Error("a fresh sign-in was answered by the single sign-on session")
+	}
+	b.get(e.url(""))
+	res, _ := b.post("/signout", nil)
+	b.get(location(t, res).String())
+	if !toSignInPage("/login") {
+		t.Error("after signing out, authorize did not show the sign-in page")
+	}
 }
 
 // TestRecentSignIn: a sensitive action after a sign-in older than

@@ -129,8 +129,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.problem(w, r, http.StatusInternalServerError, "An internal error occurred.")
 		return
 	}
-	if ae.Kind == apperr.Forbidden && ae.Code == "accessDenied" {
-		h.problem(w, r, status, "You cannot manage this person: they are not in your team.")
+	if ae.Kind == apperr.Forbidden && ae.Code == "accessDenied" { // the service's reason follows
+		h.problem(w, r, status, "You cannot manage this person: they are not in your team, or they hold an administrator role. "+ae.Message)
 		return
 	}
 	h.problem(w, r, status, ae.Message)

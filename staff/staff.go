@@ -250,7 +250,7 @@ func (h *Handler) current(w http.ResponseWriter, r *http.Request) (session, bool
 	if errors.Is(err, errEnded) {
 		err = h.Service.Store.DeleteStaffSession(r.Context(), id)
 	}
-	if errors.Is(err, store.ErrNotFound) || err == nil && ss.ID == "" {
+	if errors.Is(err, store.ErrNotFound) {
 		http.SetCookie(w, h.cookie(sessionCookie, "", -1))
 		h.toSignIn(w, r, false)
 		return session{}, false
