@@ -49,7 +49,7 @@ func chromium(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
 	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 2*time.Minute)
+	ctx, cancel3 := context.WithTimeout(ctx, time.Minute)
 	t.Cleanup(cancel3)
 	return ctx
 }
@@ -111,9 +111,11 @@ func shots(t *testing.T, name string) chromedp.Action {
 func run(t *testing.T, ctx context.Context, actions ...chromedp.Action) {
 	t.Helper()
 	if err := chromedp.Run(ctx, actions...); err != nil {
-		var body string
-		chromedp.Run(ctx, chromedp.Text("body", &body, chromedp.ByQuery))
-		t.Fatalf("browser: %v (page: %q)", err, body)
+		var body, loc string
+		shot, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		chromedp.Run(shot, chromedp.Location(&loc), chromedp.Text("body", &body, chromedp.ByQuery))
+		t.Fatalf("browser: %v (at %s, page: %q)", err, loc, body)
 	}
 }
 
@@ -153,7 +155,7 @@ func TestBrowserManager(t *testing.T) {
 	var status, facts string
 	run(t, ctx,
 		chromedp.SendKeys("#q", "ann\r", chromedp.ByID),
-		chromedp.WaitVisible(".people", chromedp.ByQuery),
+		chromedp.WaitVisible("#status", chromedp.ByID),
 		chromedp.Text("#status", &status, chromedp.ByID),
 		shots(t, "3-search"),
 		chromedp.Click(".people a", chromedp.ByQuery),

@@ -42,7 +42,7 @@ import (
 // Defaults of a manager's session.
 const (
 	DefaultIdleTimeout = 10 * time.Minute // unused this long, a session ends
-	DefaultLifetime    = 8 * time.Hour    // a session ends this long after its sign-in, used or not
+	DefaultLifetime    = time.Hour        // a session ends this long after its sign-in, used or not
 )
 
 // Limits on what a request may send.
