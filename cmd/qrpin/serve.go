@@ -62,6 +62,7 @@ func serveCmd() *cobra.Command {
 	c.token.flags(fs)
 	c.signin.flags(fs)
 	c.oidc.flags(fs)
+	c.staff.flags(fs)
 	c.prune.flags(fs)
 	c.ops.flags(fs)
 	return cmd
@@ -85,6 +86,9 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 		return err
 	}
 	if err := c.oidc.check(); err != nil {
+		return err
+	}
+	if err := c.staff.check(); err != nil {
 		return err
 	}
 	proxies, err := clientaddr.ParsePrefixes(c.proxies)
@@ -151,7 +155,8 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 	if _, err := svc.EnsureStaffApplication(ctx, staff.CallbackURL(base, d.tenantID), staff.SignedOutURL(base, d.tenantID)); err != nil {
 		return err
 	}
-	(&staff.Handler{Service: svc, Keys: d.keys, PublicURL: base, Token: identity, Log: log}).Register(identity)
+	(&staff.Handler{Service: svc, Keys: d.keys, PublicURL: base, Token: identity, Log: log,
+		IdleTimeout: c.staff.idle, Lifetime: c.staff.lifetime}).Register(identity)
 	listen := net.Listen
 	if c.listen != nil {
 		listen = c.listen
