@@ -45,9 +45,10 @@ type change struct {
 // audit records c in the directory audit log when the operation succeeded
 // (*errp is nil), with result "success". A change refused to a manager on
 // the staff page (a caller through StaffAppID; an apperr.Forbidden error)
-// is recorded too, with result "failure": the page only offers the users
-// a manager may manage, so a refusal there is a crafted request, and it
-// leaves a trace naming the manager. Other failures (bad input, a missing
+// is recorded too, with result "failure": the page lists only the users a
+// manager's roles reach, so a refusal there is a crafted request (or an
+// attempt on a member who holds an administrator role), and it leaves a
+// trace naming the manager. Other failures (bad input, a missing
 // user, a store error, any refusal through the Graph API, as in Entra)
 // record nothing. Call it deferred, at the top of an operation. A
 // failure to write the entry is logged, not returned: the change is made.
