@@ -293,3 +293,71 @@ func TestBrowserManager(t *testing.T) {
 		t.Error("a PIN is in the logs")
 	}
 }
+
+// TestBrowserFreshSignIn: in Chromium, a PIN reset more than 10 minutes
+// after the sign-in goes back through the sign-in page for the manager's
+// own badge and PIN (their name shown as the login hint), then back to
+// the member, where the reset goes through; a user who manages nobody is
+// told so.
+func TestBrowserFreshSignIn(t *testing.T) {
+	t.Parallel()
+	ctx := chromium(t)
+	e := newEnv(t)
+	e.withSignInPage()
+	e.team()
+	signIn := func(m member) chromedp.Tasks {
+		return chromedp.Tasks{
+			chromedp.WaitVisible("#scan-input", chromedp.ByID),
+			chromedp.SendKeys("#scan-input", m.Payload+"\r", chromedp.ByID),
+			chromedp.WaitVisible("#pin-input", chromedp.ByID),
+			chromedp.SendKeys("#pin-input", m.PIN+"\r", chromedp.ByID),
+		}
+	}
+	run(t, ctx,
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(e.url("/users/"+e.worker.ID)),
+		signIn(e.manager),
+		chromedp.WaitVisible("#reset-pin", chromedp.ByID),
+	)
+	for range 3 { // used, so not idle, but signed in 12 minutes ago
+		e.clock.Advance(4 * time.Minute)
+		run(t, ctx, chromedp.Reload(), chromedp.WaitVisible("#reset-pin", chromedp.ByID))
+	}
+	var hint, newPIN string
+	run(t, ctx,
+		chromedp.Click("#reset-pin", chromedp.ByID),
+		chromedp.WaitVisible("#login-hint", chromedp.ByID),
+		chromedp.Text("#login-hint", &hint, chromedp.ByID),
+		shots(t, "10-sign-in-again"),
+	)
+	if hint != e.manager.UPN {
+		t.Fatalf("the fresh sign-in's hint %q, want %q", hint, e.manager.UPN)
+	}
+	if m := e.method(e.worker); m.PIN.ForceChange {
+		t.Fatal("the PIN was reset before the fresh sign-in")
+	}
+	run(t, ctx,
+		signIn(e.manager),
+		chromedp.WaitVisible("#reset-pin", chromedp.ByID),
+		chromedp.Click("#reset-pin", chromedp.ByID),
+		chromedp.WaitVisible("#new-pin", chromedp.ByID),
+		chromedp.Text("#new-pin", &newPIN, chromedp.ByID),
+	)
+	if ok, _ := e.hasher.Verify(newPIN, e.method(e.worker).PIN.Hash); !ok {
+		t.Fatal("the PIN shown after the fresh sign-in is not the worker's")
+	}
+
+	var heading string
+	run(t, ctx,
+		chromedp.Click(".signout button", chromedp.ByQuery),
+		chromedp.WaitVisible("#signin-again", chromedp.ByID),
+		chromedp.Click("#signin-again", chromedp.ByID),
+		signIn(e.nb),
+		chromedp.WaitVisible("#nobody", chromedp.ByID),
+		chromedp.Text("h1", &heading, chromedp.ByQuery),
+		shots(t, "11-manages-nobody"),
+	)
+	if heading != "You manage nobody" {
+		t.Errorf("a user who manages nobody sees %q", heading)
+	}
+}
