@@ -118,8 +118,6 @@ func (h *Handler) problem(w http.ResponseWriter, r *http.Request, status int, ms
 	h.render(w, status, "problem.html", view{Base: h.base(), Title: "Something went wrong", Problem: msg})
 }
 
-func asAppErr(err error) (*apperr.Error, bool) { return apperr.As(err) }
-
 // fail answers a service error: its message (which never holds a secret)
 // with its status; anything unclassified is a bug, logged, and 500.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {

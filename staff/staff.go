@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/qrpin/qrpin/admin"
+	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/internal/clientaddr"
 	"github.com/qrpin/qrpin/store"
@@ -261,7 +262,7 @@ func (h *Handler) current(w http.ResponseWriter, r *http.Request) (session, bool
 	}
 	p, err := h.Service.StaffPrincipal(r.Context(), ss.UserID, ss.AuthTime)
 	if err != nil {
-		if ae, ok := asAppErr(err); ok && ae.Code == "InvalidAuthenticationToken" {
+		if ae, ok := apperr.As(err); ok && ae.Code == "InvalidAuthenticationToken" {
 			h.end(w, r, id)
 			h.toSignIn(w, r, false)
 			return session{}, false
