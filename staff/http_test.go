@@ -2,7 +2,9 @@ package staff_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -345,17 +347,35 @@ func TestSessionEnds(t *testing.T) {
 			t.Errorf("%s: %d %s, want 303 to sign in", what, res.StatusCode, res.Header.Get("Location"))
 		}
 	}
+	handle := func(b *browser) string {
+		for _, c := range b.jar.Cookies(mustURL(e.base)) {
+			if c.Name == "qrpin-staff" {
+				return c.Value
+			}
+		}
+		t.Fatal("no session cookie")
+		return ""
+	}
+	gone := func(h, what string) {
+		t.Helper()
+		if _, err := e.st.UpdateStaffSession(context.Background(), hashOf(h), func(*store.StaffSession) error { return nil }); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s: the stored session is still there (%v)", what, err)
+		}
+	}
 	idle := e.browser()
 	idle.signIn(e.manager, "")
+	idleHandle := handle(idle)
 	e.clock.Advance(staff.DefaultIdleTimeout - time.Second)
 	if res, _ := idle.get(e.url("")); res.StatusCode != http.StatusOK {
 		t.Fatalf("within the idle timeout: %d", res.StatusCode)
 	}
 	e.clock.Advance(staff.DefaultIdleTimeout)
 	ended(idle, "idle")
+	gone(idleHandle, "idle")
 
 	old := e.browser()
 	old.signIn(e.manager, "")
+	oldHandle := handle(old)
 	for end := e.clock.Now().Add(staff.DefaultLifetime); e.clock.Now().Add(5 * time.Minute).Before(end); {
 		e.clock.Advance(5 * time.Minute)
 		if res, _ := old.get(e.url("")); res.StatusCode != http.StatusOK {
@@ -364,9 +384,11 @@ func TestSessionEnds(t *testing.T) {
 	}
 	e.clock.Advance(5 * time.Minute)
 	ended(old, "past its lifetime")
+	gone(oldHandle, "past its lifetime")
 
 	out := e.browser()
 	out.signIn(e.manager, "")
+	outHandle := handle(out)
 	out.get(e.url(""))
 	res, _ := out.post("/signout", nil)
 	lo := location(t, res)
@@ -383,6 +405,45 @@ func TestSessionEnds(t *testing.T) {
 		t.Errorf("signed-out page: %d", res.StatusCode)
 	}
 	ended(out, "signed out")
+	gone(outHandle, "signed out")
+}
+
+// TestSecureCookies: served at an https public URL, the page's cookies
+// are __Host- prefixed and Secure, and its redirects name that URL.
+func TestSecureCookies(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	h := *e.staff
+	h.PublicURL = "https://staff.example"
+	mux := http.NewServeMux()
+	h.Register(mux)
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/"+tenant+"/staff/login", nil))
+	res := rec.Result()
+	cs := res.Cookies()
+	if len(cs) != 1 || cs[0].Name != "__Host-qrpin-staff-login" || !cs[0].Secure || !cs[0].HttpOnly || cs[0].Path != "/" || cs[0].Domain != "" {
+		t.Errorf("cookies %+v", cs)
+	}
+	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, "https://staff.example/"+tenant+"/oauth2/v2.0/authorize?") ||
+		!strings.Contains(loc, url.QueryEscape("https://staff.example/"+tenant+"/staff/callback")) {
+		t.Errorf("Location %s", loc)
+	}
+	// A stored session is the page's under the prefixed name only.
+	e.team()
+	handle, now := strings.Repeat("A", 26), e.clock.Now()
+	if err := e.st.CreateStaffSession(context.Background(), store.StaffSession{ID: hashOf(handle), UserID: e.manager.ID,
+		AuthTime: now, Created: now, LastSeen: now, Expires: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int{"qrpin-staff": http.StatusSeeOther, "__Host-qrpin-staff": http.StatusOK} {
+		req := httptest.NewRequest("GET", "/"+tenant+"/staff", nil)
+		req.AddCookie(&http.Cookie{Name: name, Value: handle})
+		rec = httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("the session as cookie %s over https: %d, want %d", name, rec.Code, want)
+		}
+	}
 }
 
 // TestSignOutEndsSSO: with the provider's single sign-on sessions on, a
