@@ -639,3 +639,24 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+// TestBounded: a form body over the page's limit and a user key too long
+// are 400, and change nothing.
+func TestBounded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.team()
+	b := e.browser()
+	b.signIn(e.manager, "")
+	before := e.method(e.worker)
+	res, _ := b.post("/users/"+e.worker.ID+"/reset-pin", url.Values{"csrf": {b.csrf()}, "pad": {strings.Repeat("x", 32<<10)}})
+	if res.StatusCode != http.StatusBadRequest {
+		t.Errorf("a form of 32 KiB: %d, want 400", res.StatusCode)
+	}
+	if e.method(e.worker).PIN.Hash != before.PIN.Hash {
+		t.Error("the oversized form reset the PIN")
+	}
+	if res, _ := b.get(e.url("/users/" + strings.Repeat("a", 300))); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("a user key of 300 bytes: %d, want 400", res.StatusCode)
+	}
+}
