@@ -49,7 +49,7 @@ func chromium(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
 	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, time.Minute)
+	ctx, cancel3 := context.WithTimeout(ctx, 5*time.Minute) // the whole test: slow under -race on a busy machine
 	t.Cleanup(cancel3)
 	return ctx
 }
