@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/auth"
 	"github.com/qrpin/qrpin/store"
 )
@@ -42,11 +43,22 @@ type change struct {
 }
 
 // audit records c in the directory audit log when the operation succeeded
-// (*errp is nil). Call it deferred, at the top of an operation. A failure
-// to write the entry is logged, not returned: the change is made.
+// (*errp is nil), with result "success". A change refused to a manager on
+// the staff page (a caller through StaffAppID; an apperr.Forbidden error)
+// is recorded too, with result "failure": the page lists only the users a
+// manager's roles reach, so a refusal there is a crafted request (or an
+// attempt on a member who holds an administrator role), and it leaves a
+// trace naming the manager. Other failures (bad input, a missing
+// user, a store error, any refusal through the Graph API, as in Entra)
+// record nothing. Call it deferred, at the top of an operation. A
+// failure to write the entry is logged, not returned: the change is made.
 func (s *Service) audit(ctx context.Context, p auth.Principal, errp *error, c *change) {
+	result := "success"
 	if *errp != nil {
-		return
+		if ae, ok := apperr.As(*errp); !ok || ae.Kind != apperr.Forbidden || p.AppID != StaffAppID {
+			return
+		}
+		result = "failure"
 	}
 	e := store.DirectoryAudit{
 		ID:             store.NewLogID(s.Time()),
@@ -57,7 +69,7 @@ func (s *Service) audit(ctx context.Context, p auth.Principal, errp *error, c *c
 		InitiatorID:    p.ObjectID,
 		InitiatorAppID: p.AppID,
 		Targets:        c.targets,
-		Result:         "success",
+		Result:         result,
 	}
 	if p.Kind == auth.Delegated {
 		e.InitiatorKind, e.InitiatorName = "user", p.UPN
@@ -74,6 +86,9 @@ func (s *Service) audit(ctx context.Context, p auth.Principal, errp *error, c *c
 }
 
 func userTarget(u store.User) []store.AuditTarget {
+	if u.ID == "" { // refused before the user was found
+		return nil
+	}
 	return []store.AuditTarget{{ID: u.ID, Type: "User", DisplayName: u.DisplayName, UPN: u.UPN}}
 }
 

@@ -126,7 +126,11 @@ func errUPNInUse() error {
 
 // GetUser returns a user by object id or userPrincipalName, or the caller.
 func (s *Service) GetUser(ctx context.Context, p auth.Principal, ref UserRef) (store.User, error) {
-	return s.target(ctx, p, ref, auth.ReadUsers)
+	u, err := s.target(ctx, p, ref, auth.ReadUsers)
+	if err != nil {
+		return store.User{}, err
+	}
+	return u, nil
 }
 
 // ListUsers returns a page of users ordered by id, after the given id.

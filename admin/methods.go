@@ -81,7 +81,7 @@ func (s *Service) GetMethod(ctx context.Context, p auth.Principal, ref UserRef) 
 	}
 	u, err := s.target(ctx, p, ref, auth.ReadMethod)
 	if err != nil {
-		return u, method.Method{}, err
+		return store.User{}, method.Method{}, err
 	}
 	m, err := s.method(ctx, u)
 	return u, m, err

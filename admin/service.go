@@ -64,7 +64,9 @@ func (s *Service) Authenticate(ctx context.Context, p auth.Principal) (auth.Prin
 
 // target resolves ref and authorizes action a on that user. A caller who
 // could not do a to any other user learns nothing about whether the user
-// exists: they get 403, not 404.
+// exists: they get 403, not 404. When a is refused on a user found, the
+// user is returned with the error (for the audit log alone: callers must
+// not show it).
 func (s *Service) target(ctx context.Context, p auth.Principal, ref UserRef, a auth.Action) (store.User, error) {
 	if ref.Me && p.Kind != auth.Delegated {
 		return store.User{}, auth.Authorize(p, a, auth.Target{Me: true}, s.Time())
@@ -99,10 +101,9 @@ func (s *Service) target(ctx context.Context, p auth.Principal, ref UserRef, a a
 			t.Roles = append(t.Roles, sr.RoleID)
 		}
 	}
-	if err := auth.Authorize(p, a, t, s.Time()); err != nil {
-		return store.User{}, err
-	}
-	return u, nil
+	// A refusal still names the user, for the audit of the refused change
+	// (the caller is shown the error only).
+	return u, auth.Authorize(p, a, t, s.Time())
 }
 
 // scoped returns p with its roles over administrative units, which tokens

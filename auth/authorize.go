@@ -401,7 +401,7 @@ func (r rule) delegated(p Principal, t Target, now time.Time) error {
 	if (!self || r.selfNeedsRole) && !r.roleAllows(p, t) {
 		return r.roleDenied(p, t, self)
 	}
-	if self && r.recentSignIn && !recent(p.AuthTime, now) {
+	if self && r.recentSignIn && !Recent(p.AuthTime, now) {
 		e := apperr.AccessDenied("Changing your own authentication methods needs a sign-in within the last %d minutes. "+
 			"Sign in again, requesting the claims in the WWW-Authenticate header, and retry.", int(RecentSignIn/time.Minute))
 		e.Challenge = recentSignInChallenge
@@ -486,8 +486,11 @@ func intersect(have, want []string) []string {
 	return out
 }
 
-// recent reports whether a sign-in at authTime is recent enough at now.
-func recent(authTime, now time.Time) bool {
+// Recent reports whether a sign-in at authTime is recent enough at now:
+// within RecentSignIn, and no further ahead than clock skew allows. It is
+// the rule the API applies to users changing their own method, and the
+// staff page to a manager's sensitive actions.
+func Recent(authTime, now time.Time) bool {
 	if authTime.IsZero() {
 		return false
 	}

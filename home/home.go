@@ -1,5 +1,5 @@
 // Package home answers GET / of a qrpin server: where the sign-in page, the
-// Graph API and the identity endpoints are, and where the documentation is.
+// staff page, the Graph API and the identity endpoints are, and where the documentation is.
 // Browsers (an Accept header naming text/html) get a page; everything else
 // (curl, scripts, Accept: application/json) gets the same as JSON.
 package home
@@ -31,6 +31,7 @@ type Links struct {
 	Service             string `json:"service"`
 	TenantID            string `json:"tenantId"`
 	SignInPage          string `json:"signInPage"`
+	StaffPage           string `json:"staffPage"` // managers look after their team's badges and PINs
 	GraphV1             string `json:"graphV1"`
 	GraphBeta           string `json:"graphBeta"`
 	OpenIDConfiguration string `json:"openidConfiguration"`
@@ -46,6 +47,7 @@ func (h *Handler) Links() Links {
 		Service:             "qrpin",
 		TenantID:            h.TenantID,
 		SignInPage:          tenant + "/signin",
+		StaffPage:           tenant + "/staff",
 		GraphV1:             h.BaseURL + "/v1.0",
 		GraphBeta:           h.BaseURL + "/beta",
 		OpenIDConfiguration: tenant + "/v2.0/.well-known/openid-configuration",
@@ -107,6 +109,7 @@ var page = template.Must(template.New("home").Parse(`<!doctype html>
 <p>QR code + PIN sign-in for frontline workers (tenant <code>{{.TenantID}}</code>).</p>
 <ul>
 <li><a href="{{.SignInPage}}">Sign in with your badge</a>: <code>{{.SignInPage}}</code></li>
+<li><a href="{{.StaffPage}}">My staff</a>, for managers of a team: <code>{{.StaffPage}}</code></li>
 <li>Microsoft Graph API: <code>{{.GraphV1}}</code> and <code>{{.GraphBeta}}</code></li>
 <li>OpenID Connect discovery: <a href="{{.OpenIDConfiguration}}">{{.OpenIDConfiguration}}</a></li>
 <li>Token endpoint: <code>{{.TokenEndpoint}}</code></li>

@@ -48,6 +48,7 @@ func TestJSON(t *testing.T) {
 		"service":             "qrpin",
 		"tenantId":            tenant,
 		"signInPage":          base + "/" + tenant + "/signin",
+		"staffPage":           base + "/" + tenant + "/staff",
 		"graphV1":             base + "/v1.0",
 		"graphBeta":           base + "/beta",
 		"openidConfiguration": base + "/" + tenant + "/v2.0/.well-known/openid-configuration",
@@ -89,6 +90,7 @@ func TestHTML(t *testing.T) {
 		}
 		for _, s := range []string{
 			`<a href="` + base + "/" + tenant + `/signin">`,
+			`<a href="` + base + "/" + tenant + `/staff">`,
 			`<a href="` + base + "/" + tenant + `/v2.0/.well-known/openid-configuration">`,
 			`<a href="` + DocsURL + `">`,
 			`<a href="` + GraphURL + `">`,

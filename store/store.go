@@ -267,6 +267,18 @@ type SSOSession struct {
 	ClientIDs []string
 }
 
+// StaffSession is a manager's session on the staff page (package staff):
+// a browser signed in through the OpenID provider. The handle in the
+// browser's cookie is never stored: ID is its SHA-256 (hex).
+type StaffSession struct {
+	ID       string // SHA-256 of the cookie's handle (hex)
+	UserID   string
+	AuthTime time.Time // when the manager last signed in with badge and PIN
+	Created  time.Time
+	LastSeen time.Time // the last request the session served (the idle timeout runs from it)
+	Expires  time.Time // the absolute end, whatever the use
+}
+
 // DirectoryAudit is one management change, as Graph's directoryAudit
 // resource shows it.
 type DirectoryAudit struct {
@@ -526,6 +538,17 @@ type Store interface {
 	// one step, so that exactly one caller gets it (expired or not):
 	// ErrNotFound when it is missing or already taken.
 	TakeSSOSession(ctx context.Context, id string) (SSOSession, error)
+
+	// CreateStaffSession stores a staff page session (ErrConflict when its
+	// id is in use) and deletes the ones expired at its Created time.
+	CreateStaffSession(ctx context.Context, s StaffSession) error
+	// UpdateStaffSession applies fn to the stored session in one
+	// transaction (ErrNotFound when none is stored; fn's error is returned
+	// and nothing changed); fn cannot change ID.
+	UpdateStaffSession(ctx context.Context, id string, fn func(*StaffSession) error) (StaffSession, error)
+	// DeleteStaffSession deletes the session with that id; deleting one
+	// that is not stored is no error.
+	DeleteStaffSession(ctx context.Context, id string) error
 
 	// AddSignInLog and AddDirectoryAudit append a log entry (ErrConflict
 	// when its id is in use); the List methods return up to limit entries

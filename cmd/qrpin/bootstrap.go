@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/apperr"
@@ -183,17 +184,20 @@ func removePassword(ctx context.Context, svc *admin.Service, local auth.Principa
 }
 
 // bootstrapUsed reports whether anything shows that the bootstrap
-// application was used: a user, another application, a secret that is not
-// a bootstrap one.
+// application was used: a user, another application (but the staff
+// page's), a secret that is not a bootstrap one.
 func bootstrapUsed(ctx context.Context, st store.Store, app store.Application) (bool, error) {
 	users, err := st.ListUsers(ctx, "", 1)
 	if err != nil {
 		return false, err
 	}
-	apps, err := st.ListApplications(ctx, "", 2)
+	apps, err := st.ListApplications(ctx, "", 3)
 	if err != nil {
 		return false, err
 	}
+	// The staff page's application is qrpin's own, registered by every
+	// start: no sign of use.
+	apps = slices.DeleteFunc(apps, func(a store.Application) bool { return a.AppID == admin.StaffAppID })
 	if len(users) > 0 || len(apps) != 1 || apps[0].ID != app.ID {
 		return true, nil
 	}

@@ -55,6 +55,7 @@ type common struct {
 	db        dbFlags      // --db and the pool's flags: the database, SQLite in the data directory by default
 	signin    signinFlags  // serve only: sign-in settings
 	oidc      oidcFlags    // serve only: the OpenID provider's settings
+	staff     staffFlags   // serve only: the staff page's settings
 	prune     pruneFlags   // serve only: log retention
 	ops       opsFlags     // serve only: management listener, log format and level
 	// appCheckTTL is serve's --app-check-ttl (admin.Service.AppCheckTTL);

@@ -25,6 +25,7 @@ import (
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pin"
 	"github.com/qrpin/qrpin/pinflow"
+	"github.com/qrpin/qrpin/staff"
 	"github.com/qrpin/qrpin/telemetry"
 )
 
@@ -61,6 +62,7 @@ func serveCmd() *cobra.Command {
 	c.token.flags(fs)
 	c.signin.flags(fs)
 	c.oidc.flags(fs)
+	c.staff.flags(fs)
 	c.prune.flags(fs)
 	c.ops.flags(fs)
 	return cmd
@@ -84,6 +86,9 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 		return err
 	}
 	if err := c.oidc.check(); err != nil {
+		return err
+	}
+	if err := c.staff.check(); err != nil {
 		return err
 	}
 	proxies, err := clientaddr.ParsePrefixes(c.proxies)
@@ -144,6 +149,14 @@ func serve(ctx context.Context, c common, lock method.LockoutPolicy, rateLimit i
 	if err := c.bootstrap(ctx, d, svc, base, caCert); err != nil {
 		return err
 	}
+	// The staff page's application, once the bootstrap is done (which
+	// finishes an interrupted first start only while no other application
+	// exists).
+	if _, err := svc.EnsureStaffApplication(ctx, staff.CallbackURL(base, d.tenantID), staff.SignedOutURL(base, d.tenantID)); err != nil {
+		return err
+	}
+	(&staff.Handler{Service: svc, Keys: d.keys, PublicURL: base, Token: identity, Log: log,
+		IdleTimeout: c.staff.idle, Lifetime: c.staff.lifetime}).Register(identity)
 	listen := net.Listen
 	if c.listen != nil {
 		listen = c.listen

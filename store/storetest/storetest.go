@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, applicationTests...)
 	tests = append(tests, signInTests...)
 	tests = append(tests, oidcTests...)
+	tests = append(tests, staffTests...)
 	tests = append(tests, auditTests...)
 	tests = append(tests, pruneTests...)
 	tests = append(tests, textTests...)
