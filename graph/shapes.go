@@ -25,7 +25,10 @@ const (
 type graphTime time.Time
 
 func (t graphTime) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + time.Time(t).UTC().Format(time.RFC3339Nano) + `"`), nil
+	b := make([]byte, 0, len(`"2006-01-02T15:04:05.999999999Z"`))
+	b = append(b, '"')
+	b = time.Time(t).UTC().AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"'), nil
 }
 
 type methodJSON struct {
