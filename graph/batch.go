@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -89,7 +90,7 @@ func (s *Server) batch(c *call) (int, any, error) {
 			crid = ids.crid
 		}
 		rec := &recorder{header: http.Header{}}
-		s.answer(rec, r, crid, refused, "batch-request-id", ids.rid, "batch-id", br.ID)
+		s.answer(rec, r, crid, refused, slog.String("batch-request-id", ids.rid), slog.String("batch-id", br.ID))
 		out.Responses[i] = rec.response(br.ID)
 		if rec.status < 200 || rec.status > 299 {
 			failed[batchKey(br.ID)] = true

@@ -3,8 +3,11 @@ package graph_test
 import (
 	"fmt"
 	"net/http"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/pin"
 )
 
@@ -80,4 +83,45 @@ func BenchmarkProvisionUser(b *testing.B) {
 			b.Fatalf("create method: %d %s", r.status, r.body)
 		}
 	}
+}
+
+// BenchmarkGetMethod is BenchmarkManagementRead as `qrpin serve` runs it:
+// the calling application's check cached for admin.DefaultAppCheckTTL (the
+// test clock stands still, so it is read once), so that a request is the
+// token cache, one statement (GetUserWithMethod) and the handler's own
+// work: routing, JSON encoding, headers and the log line. It reports the
+// process's CPU time per request (cpu-ns/op, the in-process client's
+// included), which waiting on a loaded machine does not inflate. Run it
+// with -benchmem, on SQLite and on PostgreSQL (QRPIN_TEST_BACKEND=postgres).
+func BenchmarkGetMethod(b *testing.B) {
+	e := newEnvOpts(b, envOptions{params: cheapParams, appCheckTTL: admin.DefaultAppCheckTTL})
+	tok := e.appToken("UserAuthMethod-QR.ReadWrite.All")
+	u := e.user("bench@contoso.com")
+	path := "/v1.0/users/" + u.ID + "/authentication/qrCodePinMethod"
+	expect(b, e.do("PUT", path, tok, `{"standardQRCode":{}}`), http.StatusCreated, "")
+	if got := e.do("GET", path, tok, "").json(b)["id"]; got == nil || got == "" {
+		b.Fatalf("read: no id in %v", got)
+	}
+	b.ReportAllocs()
+	start := cpuTime(b)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if r := e.do("GET", path, tok, ""); r.status != http.StatusOK {
+				b.Errorf("read: %d %s", r.status, r.body)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime(b)-start)/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime is the process's CPU time so far, user and system, every thread.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

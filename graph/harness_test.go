@@ -72,6 +72,20 @@ func newEnvParams(t testing.TB, params pin.Params) *env {
 // as it is); e.store stays the store itself, for setting up and checking.
 func newEnvWith(t testing.TB, params pin.Params, wrap func(store.Store) store.Store) *env {
 	t.Helper()
+	return newEnvOpts(t, envOptions{params: params, wrap: wrap})
+}
+
+// envOptions are what newEnvOpts sets up differently from newEnv.
+type envOptions struct {
+	params      pin.Params
+	wrap        func(store.Store) store.Store // see newEnvWith
+	appCheckTTL time.Duration                 // admin.Service.AppCheckTTL (0: every request reads the application)
+}
+
+// newEnvOpts is newEnv set up as o says.
+func newEnvOpts(t testing.TB, o envOptions) *env {
+	t.Helper()
+	params, wrap := o.params, o.wrap
 	dir := t.TempDir()
 	st := openTestStore(t, filepath.Join(dir, "qrpin.db"))
 	keys := testkeys.KeySet(t)
@@ -92,7 +106,7 @@ func newEnvWith(t testing.TB, params pin.Params, wrap func(store.Store) store.St
 	}
 	api := &graph.Server{
 		Admin: &admin.Service{Config: pinflow.Config{Store: apiStore, PINs: hasher, Pepper: pepper, TenantID: e.tenant,
-			Lockout: e.lockout, Now: e.clock.Now}},
+			Lockout: e.lockout, Now: e.clock.Now}, AppCheckTTL: o.appCheckTTL},
 		Tokens:  e.tokens,
 		Log:     slog.New(slog.NewTextHandler(e.logs, nil)),
 		Now:     e.clock.Now,

@@ -89,22 +89,23 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // authentication and the handler, or the error refused when the request is
 // refused before it runs (a batch's malformed or failed-dependency
 // request); and one log line, with logAttrs added.
-func (s *Server) answer(w http.ResponseWriter, r *http.Request, crid string, refused error, logAttrs ...any) {
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, crid string, refused error, logAttrs ...slog.Attr) {
 	start := time.Now()
 	rid := uuid.NewString()
 	if crid == "" || len(crid) > 100 || strings.ContainsFunc(crid, func(r rune) bool { return r < ' ' || r > '~' }) {
 		crid = rid
 	}
-	w.Header().Set("request-id", rid)
-	w.Header().Set("client-request-id", crid)
 	ctx, req := telemetry.WithRequest(r.Context(), rid)
 	r = r.WithContext(context.WithValue(ctx, requestIDsKey{}, requestIDs{rid, crid}))
 	// Answers carry one-time secrets (PINs, badge images, client secrets)
 	// and directory data for one caller: no cache may keep any of them.
 	// Entra sends no-cache; no-store is stricter, and Pragma is for
-	// HTTP/1.0 caches.
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
+	// HTTP/1.0 caches. The headers every answer carries share one array
+	// (each value a slice of capacity 1, so that an Add cannot overwrite
+	// its neighbour), under their canonical names.
+	v := []string{rid, crid, "no-store", "no-cache"}
+	h := w.Header()
+	h["Request-Id"], h["Client-Request-Id"], h["Cache-Control"], h["Pragma"] = v[0:1:1], v[1:2:2], v[2:3:3], v[3:4:4]
 	rw := &telemetry.StatusWriter{ResponseWriter: w}
 	defer func() {
 		if v := recover(); v != nil {
@@ -113,7 +114,8 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, crid string, ref
 		}
 		d := time.Since(start)
 		s.Metrics.ObserveGraph(req, r.Method, rw.Status(), d)
-		telemetry.LogRequest(s.log(), req, r.Method, rw.Status(), d, clientaddr.Of(r), append([]any{"client-request-id", crid}, logAttrs...)...)
+		var la [3]slog.Attr // the client-request-id and a batch's two, without allocating
+		telemetry.LogRequest(s.log(), req, r.Method, rw.Status(), d, clientaddr.Of(r), append(append(la[:0], slog.String("client-request-id", crid)), logAttrs...)...)
 	}()
 	if refused != nil {
 		s.writeError(rw, rid, crid, refused)

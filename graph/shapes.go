@@ -24,8 +24,11 @@ const (
 // "0001-01-01T00:00:00Z" (spec D8).
 type graphTime time.Time
 
-func (t graphTime) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + time.Time(t).UTC().Format(time.RFC3339Nano) + `"`), nil
+// MarshalText makes graphTime a JSON string: encoding/json quotes it
+// without running its JSON scanner over the result, as a MarshalJSON's
+// would be.
+func (t graphTime) MarshalText() ([]byte, error) {
+	return time.Time(t).UTC().AppendFormat(make([]byte, 0, len("2006-01-02T15:04:05.999999999Z")), time.RFC3339Nano), nil
 }
 
 type methodJSON struct {

@@ -152,9 +152,10 @@ func Lockout(ctx context.Context, disabled bool) {
 
 // LogRequest writes a request's one log line: method, route template
 // (never the raw path, which holds user names and ids), status, duration,
-// request id and client address, then attrs.
-func LogRequest(log *slog.Logger, req *Request, method string, status int, d time.Duration, client string, attrs ...any) {
-	if log == nil {
+// request id and client address, then attrs. Nothing is built when log
+// does not write Info lines.
+func LogRequest(log *slog.Logger, req *Request, method string, status int, d time.Duration, client string, attrs ...slog.Attr) {
+	if log == nil || !log.Enabled(context.Background(), slog.LevelInfo) {
 		return
 	}
 	route := "unmatched"
@@ -165,15 +166,17 @@ func LogRequest(log *slog.Logger, req *Request, method string, status int, d tim
 			route = req.Route
 		}
 	}
-	args := append([]any{"method", Method(method), "route", route, "status", status,
-		"duration", d.Round(time.Microsecond), "request-id", id, "client", client}, attrs...)
+	var buf [12]slog.Attr // room for every attribute of the line, without allocating
+	a := append(buf[:0], slog.String("method", Method(method)), slog.String("route", route), slog.Int("status", status),
+		slog.Duration("duration", d.Round(time.Microsecond)), slog.String("request-id", id), slog.String("client", client))
+	a = append(a, attrs...)
 	if req != nil && req.stage != "" {
-		args = append(args, "stage", oneOf(req.stage, stages), "result", oneOf(req.signinResult, signinResults))
+		a = append(a, slog.String("stage", oneOf(req.stage, stages)), slog.String("result", oneOf(req.signinResult, signinResults)))
 	}
 	if req != nil && req.grant != "" {
-		args = append(args, "grant", oneOf(req.grant, grants), "result", oneOf(req.tokenResult, tokenResults))
+		a = append(a, slog.String("grant", oneOf(req.grant, grants)), slog.String("result", oneOf(req.tokenResult, tokenResults)))
 	}
-	log.Info("request", args...)
+	log.LogAttrs(context.Background(), slog.LevelInfo, "request", a...)
 }
 
 // Method returns the HTTP method as a label value: one of the standard

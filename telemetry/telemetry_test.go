@@ -328,3 +328,59 @@ func TestReadyCache(t *testing.T) {
 }
 
 func newTextLog(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// TestLogRequestLine pins the request log line, field by field and in
+// order: the fixed fields, the caller's attributes, then a sign-in step's
+// stage and result or a token request's grant and result (values outside
+// the fixed sets as "other").
+func TestLogRequestLine(t *testing.T) {
+	t.Parallel()
+	noTime := &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey && len(groups) == 0 {
+			return slog.Attr{}
+		}
+		return a
+	}}
+	for _, tc := range []struct {
+		name string
+		req  *Request
+		want string
+	}{
+		{"graph", &Request{ID: "rid-1", Route: "/{version}/users/{user}"},
+			`level=INFO msg=request method=GET route=/{version}/users/{user} status=404 duration=1.235ms request-id=rid-1 client=192.0.2.1 client-request-id=crid-1 batch-id=7`},
+		{"unmatched", nil,
+			`level=INFO msg=request method=other route=unmatched status=404 duration=1.235ms request-id="" client=192.0.2.1 client-request-id=crid-1 batch-id=7`},
+		{"signin", &Request{ID: "rid-2", Route: "/{tenant}/signin/pin", stage: StagePIN, signinResult: "made-up"},
+			`level=INFO msg=request method=GET route=/{tenant}/signin/pin status=404 duration=1.235ms request-id=rid-2 client=192.0.2.1 client-request-id=crid-1 batch-id=7 stage=pin result=other`},
+		{"token", &Request{ID: "rid-3", Route: "/{tenant}/oauth2/v2.0/token", grant: GrantClientCredentials, tokenResult: "invalid_client"},
+			`level=INFO msg=request method=GET route=/{tenant}/oauth2/v2.0/token status=404 duration=1.235ms request-id=rid-3 client=192.0.2.1 client-request-id=crid-1 batch-id=7 grant=client_credentials result=invalid_client`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var b strings.Builder
+			method := "GET"
+			if tc.req == nil {
+				method = "BREW"
+			}
+			LogRequest(slog.New(slog.NewTextHandler(&b, noTime)), tc.req, method, 404, 1234567*time.Nanosecond, "192.0.2.1",
+				slog.String("client-request-id", "crid-1"), slog.Int("batch-id", 7))
+			if got := strings.TrimSuffix(b.String(), "\n"); got != tc.want {
+				t.Errorf("line\n%s\nwant\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestLogRequestQuiet: a logger that does not write Info lines gets
+// nothing from LogRequest, and the call allocates nothing. (Not parallel:
+// AllocsPerRun counts the whole process's allocations.)
+func TestLogRequestQuiet(t *testing.T) {
+	var b strings.Builder
+	quiet := slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	req := &Request{ID: "rid", Route: "/x"}
+	if n := testing.AllocsPerRun(10, func() {
+		LogRequest(quiet, req, "GET", 200, time.Millisecond, "192.0.2.1", slog.String("client-request-id", "c"))
+	}); n != 0 || b.Len() != 0 {
+		t.Errorf("a Warn logger: %v allocations, wrote %q", n, b.String())
+	}
+}

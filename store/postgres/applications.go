@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"slices"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,12 +14,12 @@ const applicationColumns = `id, app_id, service_principal_id, display_name, crea
 
 func scanApplication(row pgx.Row) (store.Application, error) {
 	var a store.Application
-	var created *time.Time
+	var created dbTime
 	if err := row.Scan(&a.ID, &a.AppID, &a.ServicePrincipalID, &a.DisplayName, &created,
 		&a.SignIn.WebLogoutURL, &a.SignIn.FallbackPublicClient, &a.SignIn.BackchannelLogoutURL); err != nil {
 		return store.Application{}, err
 	}
-	a.Created = fromTime(created)
+	a.Created = created.t
 	return a, nil
 }
 
@@ -52,9 +51,9 @@ func loadChildren(ctx context.Context, q querier, a *store.Application) error {
 		return err
 	}
 	var p store.Password
-	var start, end *time.Time
+	var start, end dbTime
 	_, err = pgx.ForEachRow(rows, []any{&p.KeyID, &p.DisplayName, &p.Hint, &p.Verifier, &start, &end}, func() error {
-		p.Start, p.End = fromTime(start), fromTime(end)
+		p.Start, p.End = start.t, end.t
 		a.Passwords = append(a.Passwords, p)
 		return nil
 	})
@@ -68,9 +67,9 @@ func loadChildren(ctx context.Context, q querier, a *store.Application) error {
 		return err
 	}
 	var g store.Grant
-	var created *time.Time
+	var created dbTime
 	_, err = pgx.ForEachRow(rows, []any{&g.ID, &g.AppRoleID, &g.ResourceID, &created}, func() error {
-		g.Created = fromTime(created)
+		g.Created = created.t
 		a.Grants = append(a.Grants, g)
 		return nil
 	})

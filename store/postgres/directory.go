@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -20,7 +19,7 @@ const userColumns = `id, upn, display_name, account_enabled, employee_id, create
 // userRow holds a users row (userColumns) as scanned.
 type userRow struct {
 	u       store.User
-	created *time.Time
+	created dbTime
 }
 
 func (r *userRow) dest() []any {
@@ -30,7 +29,7 @@ func (r *userRow) dest() []any {
 
 func (r *userRow) user() store.User {
 	u := r.u
-	u.Created = fromTime(r.created)
+	u.Created = r.created.t
 	return u
 }
 
@@ -200,11 +199,11 @@ const groupColumns = `id, display_name, description, mail_nickname, created`
 
 func scanGroup(row pgx.Row) (store.Group, error) {
 	var g store.Group
-	var created *time.Time
+	var created dbTime
 	if err := row.Scan(&g.ID, &g.DisplayName, &g.Description, &g.MailNickname, &created); err != nil {
 		return store.Group{}, err
 	}
-	g.Created = fromTime(created)
+	g.Created = created.t
 	return g, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/store"
@@ -24,7 +25,7 @@ const codeColumns = `c.id, c.kind, c.start, c.expire, c.created, c.last_used, c.
 // methodRow holds a method row as scanned.
 type methodRow struct {
 	m                                          method.Method
-	created, pinCreated, pinUpdated, lockedUtl *time.Time
+	created, pinCreated, pinUpdated, lockedUtl dbTime
 }
 
 func (r *methodRow) dest() []any {
@@ -36,18 +37,18 @@ func (r *methodRow) dest() []any {
 
 func (r *methodRow) method() method.Method {
 	m := r.m
-	m.Created = fromTime(r.created)
-	m.PIN.Created = fromTime(r.pinCreated)
-	m.PIN.Updated = fromTime(r.pinUpdated)
-	m.Lockout.LockedUntil = fromTime(r.lockedUtl)
+	m.Created = r.created.t
+	m.PIN.Created = r.pinCreated.t
+	m.PIN.Updated = r.pinUpdated.t
+	m.Lockout.LockedUntil = r.lockedUtl.t
 	return m
 }
 
 // codeRow holds a qr_codes row as scanned; every column may be NULL, as the
 // row comes from an outer join.
 type codeRow struct {
-	id, kind                         *string
-	start, expire, created, lastUsed *time.Time
+	id, kind                         pgtype.Text
+	start, expire, created, lastUsed dbTime
 	verifier                         []byte
 }
 
@@ -57,16 +58,16 @@ func (r *codeRow) dest() []any {
 
 // addTo puts the code into m, in the slot its kind names.
 func (r *codeRow) addTo(m *method.Method) {
-	if r.id == nil {
+	if !r.id.Valid {
 		return
 	}
 	c := &method.QRCode{
-		ID:       *r.id,
-		Kind:     method.Kind(*r.kind),
-		Start:    fromTime(r.start),
-		Expire:   fromTime(r.expire),
-		Created:  fromTime(r.created),
-		LastUsed: fromTime(r.lastUsed),
+		ID:       r.id.String,
+		Kind:     method.Kind(r.kind.String),
+		Start:    r.start.t,
+		Expire:   r.expire.t,
+		Created:  r.created.t,
+		LastUsed: r.lastUsed.t,
 		Verifier: r.verifier,
 	}
 	m.SetCode(c.Kind, c)
@@ -114,10 +115,12 @@ func loadMethodAfter(ctx context.Context, q querier, query string, arg string, l
 	defer rows.Close()
 	var m method.Method
 	found := false
+	// Every row sets every destination (NULL too), so one set serves them all.
+	var mr methodRow
+	var cr codeRow
+	dest := slices.Concat(lead, mr.dest(), cr.dest())
 	for rows.Next() {
-		var mr methodRow
-		var cr codeRow
-		if err := rows.Scan(slices.Concat(lead, mr.dest(), cr.dest())...); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return method.Method{}, err
 		}
 		if !found {
@@ -381,7 +384,7 @@ func asStored(m method.Method) method.Method {
 	return m
 }
 
-// storedTime is t as timestamptz keeps it and fromTime reads it back.
+// storedTime is t as timestamptz keeps it and dbTime reads it back.
 func storedTime(t time.Time) time.Time {
 	if t.IsZero() {
 		return time.Time{}

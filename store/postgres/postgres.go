@@ -45,6 +45,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -453,10 +454,23 @@ func timeArg(t time.Time) *time.Time {
 	return &t
 }
 
-// fromTime is the inverse of timeArg, in UTC.
-func fromTime(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
+// dbTime scans a timestamptz column: NULL is the zero time (the inverse
+// of timeArg), any other value is in UTC, and an infinite one, which qrpin
+// never stores, is an error. Scanning into it costs pgx one small plan, where
+// a *time.Time costs several allocations for each column of each query.
+type dbTime struct{ t time.Time }
+
+var _ pgtype.TimestamptzScanner = (*dbTime)(nil)
+
+// ScanTimestamptz implements pgtype.TimestamptzScanner.
+func (d *dbTime) ScanTimestamptz(v pgtype.Timestamptz) error {
+	switch {
+	case !v.Valid:
+		d.t = time.Time{}
+	case v.InfinityModifier != pgtype.Finite:
+		return fmt.Errorf("postgres: cannot scan an infinite timestamptz into a time")
+	default:
+		d.t = v.Time.UTC()
 	}
-	return t.UTC()
+	return nil
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -14,11 +13,11 @@ const unitColumns = `id, display_name, description, visibility, created`
 
 func scanUnit(row pgx.Row) (store.AdministrativeUnit, error) {
 	var u store.AdministrativeUnit
-	var created *time.Time
+	var created dbTime
 	if err := row.Scan(&u.ID, &u.DisplayName, &u.Description, &u.Visibility, &created); err != nil {
 		return store.AdministrativeUnit{}, err
 	}
-	u.Created = fromTime(created)
+	u.Created = created.t
 	return u, nil
 }
 
@@ -180,16 +179,16 @@ func (s *Store) ListUnitMembers(ctx context.Context, unitID, after string, limit
 		members, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.UnitMember, error) {
 			var kind, id, upn, name, employeeID, description, nickname string
 			var enabled bool
-			var created *time.Time
+			var created dbTime
 			if err := row.Scan(&kind, &id, &upn, &name, &enabled, &employeeID, &created, &description, &nickname); err != nil {
 				return store.UnitMember{}, err
 			}
 			if kind == "user" {
 				return store.UnitMember{User: &store.User{ID: id, UPN: upn, DisplayName: name,
-					AccountEnabled: enabled, EmployeeID: employeeID, Created: fromTime(created)}}, nil
+					AccountEnabled: enabled, EmployeeID: employeeID, Created: created.t}}, nil
 			}
 			return store.UnitMember{Group: &store.Group{ID: id, DisplayName: name,
-				Description: description, MailNickname: nickname, Created: fromTime(created)}}, nil
+				Description: description, MailNickname: nickname, Created: created.t}}, nil
 		})
 		if members == nil {
 			members = []store.UnitMember{}
