@@ -280,7 +280,7 @@ func (b *browser) finish(authURL *url.URL, m member) *url.URL {
 	if res.StatusCode != http.StatusFound || id == "" {
 		t.Fatalf("authorize: status %d, Location %s", res.StatusCode, res.Header.Get("Location"))
 	}
-	next, err := b.e.p.Complete(context.Background(), id, m.ID, b.e.clock.Now())
+	next, err := b.e.p.Complete(context.Background(), id, m.User, b.e.clock.Now())
 	if err != nil {
 		t.Fatalf("Complete: %v", err)
 	}

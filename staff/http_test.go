@@ -81,7 +81,7 @@ func TestSignIn(t *testing.T) {
 	}
 	res, _ = b.get(auth.String())
 	id := location(t, res).Query().Get("authRequest")
-	next, err := e.p.Complete(context.Background(), id, e.manager.ID, e.clock.Now())
+	next, err := e.p.Complete(context.Background(), id, e.manager.User, e.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
