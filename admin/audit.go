@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/qrpin/qrpin/apperr"
 	"github.com/qrpin/qrpin/auth"
@@ -25,6 +26,7 @@ const (
 	OpDelete   = "Delete"
 	OpAssign   = "Assign"
 	OpUnassign = "Unassign"
+	OpOther    = "Other" // a refused read on the staff page
 )
 
 type clientAddressKey struct{}
@@ -37,9 +39,54 @@ func WithClientAddress(ctx context.Context, addr string) context.Context {
 }
 
 // change is a management change being made, for the directory audit log.
+// A read (read set) is recorded only when refused on the staff page.
 type change struct {
 	category, activity, op string
 	targets                []store.AuditTarget
+	read                   bool
+}
+
+// Refusals on the staff page are recorded at most once a refusalWindow for
+// one manager, activity and target, and at most refusalsPerManager times a
+// refusalWindow for one manager in all, so that a manager who crafts
+// requests in a loop leaves a trace without flooding the audit log. The
+// counts are throttle windows of the store (refusalKey), shared by every
+// process on it and pruned with the other windows.
+const (
+	refusalWindow      = time.Minute
+	refusalsPerManager = 10
+)
+
+// refusalKey is the throttle key counting a manager's audited refusals;
+// with an activity and a target, those of that pair only.
+func refusalKey(managerID string, more ...string) string {
+	k := "staff-refusal:" + managerID
+	for _, m := range more {
+		k += "|" + m
+	}
+	return k
+}
+
+// recordRefusal reports whether a refusal to p of c is to be recorded
+// (the bounds above). When the counts cannot be read, it is.
+func (s *Service) recordRefusal(ctx context.Context, p auth.Principal, c *change) bool {
+	now, end := s.Time(), s.Time().Add(refusalWindow)
+	target := ""
+	if len(c.targets) > 0 {
+		target = c.targets[0].ID
+	}
+	n, _, err := s.Store.AddThrottleFailure(ctx, refusalKey(p.ObjectID, c.activity, target), now, end)
+	if err == nil && n > 1 {
+		return false
+	}
+	if err == nil {
+		n, _, err = s.Store.AddThrottleFailure(ctx, refusalKey(p.ObjectID), now, end)
+	}
+	if err != nil {
+		slog.Warn("cannot count a refusal for the directory audit log", "activity", c.activity, "err", err)
+		return true
+	}
+	return n <= refusalsPerManager
 }
 
 // audit records c in the directory audit log when the operation succeeded
@@ -48,17 +95,21 @@ type change struct {
 // is recorded too, with result "failure": the page lists only the users a
 // manager's roles reach, so a refusal there is a crafted request (or an
 // attempt on a member who holds an administrator role), and it leaves a
-// trace naming the manager. Other failures (bad input, a missing
+// trace naming the manager (bounded: recordRefusal). A read (c.read) is
+// recorded only then, never when it succeeds. Other failures (bad input, a missing
 // user, a store error, any refusal through the Graph API, as in Entra)
 // record nothing. Call it deferred, at the top of an operation. A
 // failure to write the entry is logged, not returned: the change is made.
 func (s *Service) audit(ctx context.Context, p auth.Principal, errp *error, c *change) {
 	result := "success"
 	if *errp != nil {
-		if ae, ok := apperr.As(*errp); !ok || ae.Kind != apperr.Forbidden || p.AppID != StaffAppID {
+		if ae, ok := apperr.As(*errp); !ok || ae.Kind != apperr.Forbidden || p.AppID != StaffAppID ||
+			!s.recordRefusal(context.WithoutCancel(ctx), p, c) {
 			return
 		}
 		result = "failure"
+	} else if c.read {
+		return
 	}
 	e := store.DirectoryAudit{
 		ID:             store.NewLogID(s.Time()),

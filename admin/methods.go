@@ -81,6 +81,10 @@ func (s *Service) GetMethod(ctx context.Context, p auth.Principal, ref UserRef) 
 	}
 	u, err := s.target(ctx, p, ref, auth.ReadMethod)
 	if err != nil {
+		// A manager refused a member's page on the staff page is recorded
+		// (audit's rule); a Graph API read is not, as in Entra.
+		s.audit(ctx, p, &err, &change{category: CategoryUser, activity: "Get QR code method", op: OpOther,
+			targets: userTarget(u), read: true})
 		return store.User{}, method.Method{}, err
 	}
 	m, err := s.method(ctx, u)

@@ -3,6 +3,7 @@ package admin_test
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/qrpin/qrpin/admin"
 	"github.com/qrpin/qrpin/apperr"
@@ -98,5 +99,83 @@ func TestStaffRefusalAudited(t *testing.T) {
 	}
 	if m, _ := e.st.GetMethod(e.ctx, outsider.ID); m.PIN.Hash != before.PIN.Hash {
 		t.Error("the refused reset changed the PIN")
+	}
+}
+
+// TestStaffRefusedReadAudited: a member's method read refused to a staff
+// page manager is a directory audit with result "failure" naming the
+// manager and the user, once a minute for one manager and user; a read
+// that succeeds, and any read through another application, record
+// nothing.
+func TestStaffRefusedReadAudited(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	unit, lead, worker, outsider := e.unit(), e.user(), e.user(), e.user()
+	e.method(worker)
+	e.unitMember(unit, worker.ID)
+	e.scopedRole(lead, auth.AuthenticationAdministrator, unit)
+	other := e.delegated(lead, e.clock.Now(), admin.StaffScopes...)
+	p, err := e.svc.StaffPrincipal(e.ctx, lead.ID, e.clock.Now())
+	wantErr(t, err, 0, "")
+	mark := e.mark()
+	_, _, err = e.svc.GetMethod(e.ctx, other, admin.UserRef{Key: outsider.ID})
+	wantErr(t, err, apperr.Forbidden, "accessDenied")
+	_, _, err = e.svc.GetMethod(e.ctx, p, admin.UserRef{Key: worker.ID})
+	wantErr(t, err, 0, "")
+	if got := e.auditsSince(mark); len(got) != 0 {
+		t.Fatalf("a Graph API refusal or a read that succeeded was audited: %+v", got)
+	}
+	for range 3 {
+		_, _, err = e.svc.GetMethod(e.ctx, p, admin.UserRef{Key: outsider.ID})
+		wantErr(t, err, apperr.Forbidden, "accessDenied")
+	}
+	got := e.auditsSince(mark)
+	if len(got) != 1 {
+		t.Fatalf("audits %+v, want one for three refusals within a minute", got)
+	}
+	a := got[0]
+	if a.Result != "failure" || a.Activity != "Get QR code method" || a.OperationType != admin.OpOther ||
+		a.InitiatorID != lead.ID || a.InitiatorAppID != admin.StaffAppID || len(a.Targets) != 1 || a.Targets[0].ID != outsider.ID {
+		t.Errorf("audit %+v", a)
+	}
+	e.clock.Advance(time.Minute)
+	mark = e.mark()
+	_, _, err = e.svc.GetMethod(e.ctx, p, admin.UserRef{Key: outsider.ID})
+	wantErr(t, err, apperr.Forbidden, "accessDenied")
+	if got := e.auditsSince(mark); len(got) != 1 {
+		t.Fatalf("audits %+v, want the refusal a minute later", got)
+	}
+}
+
+// TestStaffRefusalsCapped: a manager's refusals on the staff page are
+// recorded at most ten a minute, whoever they are for; a minute later
+// they are recorded again.
+func TestStaffRefusalsCapped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	unit, lead := e.unit(), e.user()
+	e.scopedRole(lead, auth.AuthenticationAdministrator, unit)
+	p, err := e.svc.StaffPrincipal(e.ctx, lead.ID, e.clock.Now())
+	wantErr(t, err, 0, "")
+	var outsiders []store.User
+	for range 12 {
+		outsiders = append(outsiders, e.user())
+	}
+	mark := e.mark()
+	for _, o := range outsiders {
+		_, _, err = e.svc.GetMethod(e.ctx, p, admin.UserRef{Key: o.ID})
+		wantErr(t, err, apperr.Forbidden, "accessDenied")
+	}
+	_, err = e.svc.UnlockPIN(e.ctx, p, admin.UserRef{Key: outsiders[0].ID})
+	wantErr(t, err, apperr.Forbidden, "accessDenied")
+	if got := e.auditsSince(mark); len(got) != 10 {
+		t.Fatalf("%d audits for 13 refusals within a minute, want 10", len(got))
+	}
+	e.clock.Advance(time.Minute)
+	mark = e.mark()
+	_, err = e.svc.UnlockPIN(e.ctx, p, admin.UserRef{Key: outsiders[0].ID})
+	wantErr(t, err, apperr.Forbidden, "accessDenied")
+	if got := e.auditsSince(mark); len(got) != 1 {
+		t.Fatalf("audits %+v, want the refusal a minute later", got)
 	}
 }

@@ -270,8 +270,15 @@ func TestBrowserManager(t *testing.T) {
 	if !strings.Contains(problem, "You cannot manage this person") || e.method(e.outsider).PIN.Hash != before.PIN.Hash {
 		t.Errorf("crafted reset for the outsider: %q", problem)
 	}
-	if a := e.auditsAfter(n); len(a) != 1 || a[0].Result != "failure" || a[0].InitiatorID != e.manager.ID || a[0].Targets[0].ID != e.outsider.ID {
-		t.Errorf("audit of the crafted reset %+v", a)
+	// Newest first: the crafted reset, then the refused page.
+	a := e.auditsAfter(n)
+	if len(a) != 2 || a[0].Activity != "Reset QR code PIN" || a[1].Activity != "Get QR code method" {
+		t.Fatalf("audits of the refused page and the crafted reset %+v", a)
+	}
+	for _, x := range a {
+		if x.Result != "failure" || x.InitiatorID != e.manager.ID || x.Targets[0].ID != e.outsider.ID {
+			t.Errorf("audit %+v", x)
+		}
 	}
 
 	// Sign out: the signed-out page, and the next visit signs in afresh.

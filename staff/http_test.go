@@ -302,8 +302,9 @@ func TestFormsRefused(t *testing.T) {
 	}
 }
 
-// TestOutsideUnit: a crafted form for a user outside the manager's unit
-// is 403, changes nothing, and is audited as a failure naming the manager.
+// TestOutsideUnit: a crafted page or form for a user outside the
+// manager's unit is 403, changes nothing, and is audited as a failure
+// naming the manager (a page asked for again within a minute once).
 func TestOutsideUnit(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -312,6 +313,12 @@ func TestOutsideUnit(t *testing.T) {
 	b.signIn(e.manager, "")
 	before := e.method(e.outsider)
 	n := len(e.audits())
+	for range 2 {
+		res, body := b.get(e.url("/users/" + e.outsider.ID))
+		if res.StatusCode != http.StatusForbidden || !strings.Contains(body, "not in your team") || strings.Contains(body, e.outsider.UPN) {
+			t.Errorf("the outsider's page: %d %s", res.StatusCode, body)
+		}
+	}
 	for _, action := range []string{"reset-pin", "unlock", "temporary-code", "new-badge"} {
 		res, body := b.post("/users/"+e.outsider.ID+"/"+action, url.Values{"hours": {"8"}})
 		if res.StatusCode != http.StatusForbidden || !strings.Contains(body, "not in your team") {
@@ -323,8 +330,11 @@ func TestOutsideUnit(t *testing.T) {
 		t.Error("a refused action changed the outsider's method")
 	}
 	a := e.auditsAfter(n)
-	if len(a) != 4 {
-		t.Fatalf("audits %+v, want the 4 refusals", a)
+	if len(a) != 5 {
+		t.Fatalf("audits %+v, want the page's refusal and the 4 forms'", a)
+	}
+	if a[4].Activity != "Get QR code method" {
+		t.Errorf("the first audit is %q, want the page's refusal", a[4].Activity)
 	}
 	for _, x := range a {
 		if x.Result != "failure" || x.InitiatorID != e.manager.ID || len(x.Targets) != 1 || x.Targets[0].ID != e.outsider.ID {
