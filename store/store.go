@@ -549,6 +549,10 @@ type Store interface {
 	// DeleteStaffSession deletes the session with that id; deleting one
 	// that is not stored is no error.
 	DeleteStaffSession(ctx context.Context, id string) error
+	// PruneStaffSessions deletes the staff page sessions expired at now
+	// (Expires <= now), in statements of at most batch rows each as
+	// PruneLogs does, and returns how many it deleted.
+	PruneStaffSessions(ctx context.Context, now time.Time, batch int) (int, error)
 
 	// AddSignInLog and AddDirectoryAudit append a log entry (ErrConflict
 	// when its id is in use); the List methods return up to limit entries

@@ -43,8 +43,9 @@ func (f *pruneFlags) check() error {
 // pruner deletes what the store need not keep any longer: log entries
 // older than retention (none when it is 0), ended throttle windows, and
 // the OpenID provider's expired authorization requests (device requests
-// included), refresh tokens and single sign-on sessions, which are
-// otherwise deleted only when new ones are made.
+// included), refresh tokens and single sign-on sessions, and the staff
+// page's expired sessions, which are otherwise deleted only when new ones
+// are made.
 type pruner struct {
 	store     store.Store
 	retention time.Duration
@@ -61,6 +62,13 @@ func (p *pruner) prune(ctx context.Context) error {
 	n, err := p.store.PruneOIDC(ctx, now, pruneBatch)
 	if n > 0 {
 		p.log.Info("pruned expired authorization requests, refresh tokens and single sign-on sessions", "records", n)
+	}
+	if err != nil {
+		return err
+	}
+	n, err = p.store.PruneStaffSessions(ctx, now, pruneBatch)
+	if n > 0 {
+		p.log.Info("pruned expired staff page sessions", "sessions", n)
 	}
 	if err != nil {
 		return err

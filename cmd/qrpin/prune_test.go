@@ -20,8 +20,8 @@ import (
 // TestPruner runs serve's pruner on an injected clock and ticks: at once and
 // at every tick it deletes the log entries older than the retention (none
 // with 0), the ended throttle windows, and the OpenID provider's expired
-// authorization requests and refresh tokens (logging how many), and it
-// stops with its context.
+// authorization requests and refresh tokens and the staff page's expired
+// sessions (logging how many), and it stops with its context.
 func TestPruner(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -67,6 +67,11 @@ func TestPruner(t *testing.T) {
 				if err := st.CreateRefreshToken(ctx, rt); err != nil {
 					t.Fatal(err)
 				}
+				ss := store.StaffSession{ID: id, UserID: "u", AuthTime: now.Add(-time.Minute), Created: now.Add(-time.Minute),
+					LastSeen: now.Add(-time.Minute), Expires: end}
+				if err := st.CreateStaffSession(ctx, ss); err != nil {
+					t.Fatal(err)
+				}
 			}
 			logs := new(syncBuffer)
 			clock := fakeclock.New(now)
@@ -100,6 +105,9 @@ func TestPruner(t *testing.T) {
 			if got, want := strings.Count(logs.String(), `msg="pruned expired authorization requests, refresh tokens and single sign-on sessions" records=2`), 2; got != want {
 				t.Fatalf("the pruner logged %d counts of 2 pruned provider records, want %d:\n%s", got, want, logs)
 			}
+			if got, want := strings.Count(logs.String(), `msg="pruned expired staff page sessions" sessions=1`), 2; got != want {
+				t.Fatalf("the pruner logged %d counts of 1 pruned staff page session, want %d:\n%s", got, want, logs)
+			}
 			if n, _ := st.PruneThrottle(ctx, clock.Now(), 0); n != 0 {
 				t.Fatalf("%d ended throttle windows left after pruning, want 0", n)
 			}
@@ -107,14 +115,15 @@ func TestPruner(t *testing.T) {
 	}
 }
 
-// wantOIDCRecords checks that the authorization requests and the refresh
-// tokens left of those TestPruner made ("ended", "open") are ids.
+// wantOIDCRecords checks that the authorization requests, the refresh
+// tokens and the staff page sessions left of those TestPruner made ("ended", "open") are ids.
 func wantOIDCRecords(t *testing.T, st store.Store, ids ...string) {
 	t.Helper()
 	for _, id := range []string{"ended", "open"} {
 		_, errR := st.GetAuthRequest(t.Context(), id)
 		_, errT := st.GetRefreshToken(t.Context(), id)
-		for what, err := range map[string]error{"authorization request": errR, "refresh token": errT} {
+		_, errS := st.UpdateStaffSession(t.Context(), id, func(*store.StaffSession) error { return nil })
+		for what, err := range map[string]error{"authorization request": errR, "refresh token": errT, "staff page session": errS} {
 			switch {
 			case slices.Contains(ids, id) && err != nil:
 				t.Fatalf("%s %q: %v, want it kept", what, id, err)

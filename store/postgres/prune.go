@@ -77,6 +77,13 @@ func (s *Store) PruneOIDC(ctx context.Context, now time.Time, batch int) (int, e
 	return requests + tokens + sessions, err
 }
 
+// PruneStaffSessions deletes the staff page sessions expired at now,
+// batch rows a statement.
+func (s *Store) PruneStaffSessions(ctx context.Context, now time.Time, batch int) (int, error) {
+	return s.prune(ctx, `DELETE FROM staff_sessions WHERE id IN
+		(SELECT id FROM staff_sessions WHERE expires <= $1 LIMIT $2)`, now, batch)
+}
+
 // PruneThrottle deletes the windows ended at now, batch rows a statement.
 func (s *Store) PruneThrottle(ctx context.Context, now time.Time, batch int) (int, error) {
 	return s.prune(ctx, `DELETE FROM throttle WHERE bucket IN

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 var staffTests = []test{
 	{"StaffSession/CreateUpdateDelete", testStaffSession},
 	{"StaffSession/ExpiredDeletedOnCreate", testStaffSessionPrune},
+	{"StaffSession/PruneStaffSessions", testPruneStaffSessions},
 }
 
 func newStaffSession(id string) store.StaffSession {
@@ -75,4 +77,31 @@ func testStaffSessionPrune(t *testing.T, s store.Store) {
 	check(t, err, store.ErrNotFound, "a session expired at a later CreateStaffSession's time")
 	_, err = readStaffSession(t, s, "keep")
 	must(t, err, "a session not expired")
+}
+
+func testPruneStaffSessions(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := t0.Add(minute(3))
+	// Created at t0 (so that none prunes another): expired before now,
+	// at now (two), a microsecond after.
+	for i, exp := range []time.Time{t0.Add(minute(1)), now, now, now.Add(us)} {
+		ss := newStaffSession(fmt.Sprintf("staff%d", i))
+		ss.Expires = exp
+		must(t, s.CreateStaffSession(ctx, ss), "CreateStaffSession "+ss.ID)
+	}
+	n, err := s.PruneStaffSessions(ctx, now, 2) // statements of 2, 1
+	must(t, err, "PruneStaffSessions")
+	equal(t, n, 3, "sessions pruned (expired at or before now)")
+	n, err = s.PruneStaffSessions(ctx, now, 2)
+	must(t, err, "PruneStaffSessions again")
+	equal(t, n, 0, "sessions pruned again")
+	for _, id := range []string{"staff0", "staff1", "staff2"} {
+		_, err := readStaffSession(t, s, id)
+		check(t, err, store.ErrNotFound, id+" after PruneStaffSessions")
+	}
+	_, err = readStaffSession(t, s, "staff3")
+	must(t, err, "staff3 (unexpired) after PruneStaffSessions")
+	n, err = s.PruneStaffSessions(ctx, t0.Add(day), 0)
+	must(t, err, "PruneStaffSessions without a batch")
+	equal(t, n, 1, "the last session pruned")
 }
