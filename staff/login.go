@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"time"
@@ -153,21 +152,6 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, p.Return, http.StatusSeeOther)
-}
-
-// inProcess is an http.RoundTripper that serves requests with a handler,
-// in this process: the token request never goes over the network (behind
-// a proxy, the server's public URL may not reach it).
-type inProcess struct {
-	h          http.Handler
-	remoteAddr string
-}
-
-func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
-	r.RemoteAddr = t.remoteAddr // the token endpoint's rate limit counts the browser's address
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r)
-	return rec.Result(), nil
 }
 
 // redeem exchanges the code and returns the manager's user id and the time
