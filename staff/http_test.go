@@ -20,7 +20,9 @@ import (
 )
 
 // TestAnonymousRedirectedToSignIn: without a session every page and
-// every form answers a redirect to sign in, and nothing else.
+// every form answers a redirect to sign in, and nothing else; but sign
+// out, which goes on to the provider's logout (its single sign-on
+// session, if any, ends).
 func TestAnonymousRedirectedToSignIn(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -36,14 +38,18 @@ func TestAnonymousRedirectedToSignIn(t *testing.T) {
 			t.Errorf("GET %s shows a team member to an anonymous caller", path)
 		}
 	}
-	for _, path := range []string{"/signout", "/users/" + e.worker.ID + "/reset-pin", "/users/" + e.worker.ID + "/unlock",
+	res, _ := b.do("POST", e.url("/signout"), url.Values{"csrf": {"x"}})
+	if res.StatusCode != http.StatusSeeOther || location(t, res).Path != "/"+tenant+"/oauth2/v2.0/logout" {
+		t.Errorf("POST /signout: %d %s, want 303 to the provider's logout", res.StatusCode, res.Header.Get("Location"))
+	}
+	for _, path := range []string{"/users/" + e.worker.ID + "/reset-pin", "/users/" + e.worker.ID + "/unlock",
 		"/users/" + e.worker.ID + "/temporary-code", "/users/" + e.worker.ID + "/new-badge"} {
 		res, _ := b.do("POST", e.url(path), url.Values{"csrf": {"x"}, "hours": {"8"}})
 		if res.StatusCode != http.StatusSeeOther || location(t, res).Path != "/"+tenant+"/staff/login" {
 			t.Errorf("POST %s: %d %s, want 303 to /staff/login", path, res.StatusCode, res.Header.Get("Location"))
 		}
 	}
-	res, _ := b.get(e.base + "/00000000-0000-0000-0000-000000000000/staff")
+	res, _ = b.get(e.base + "/00000000-0000-0000-0000-000000000000/staff")
 	if res.StatusCode != http.StatusNotFound {
 		t.Errorf("another tenant's page: %d, want 404", res.StatusCode)
 	}
@@ -668,5 +674,75 @@ func TestBounded(t *testing.T) {
 	}
 	if res, _ := b.get(e.url("/users/" + strings.Repeat("a", 300))); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("a user key of 300 bytes: %d, want 400", res.StatusCode)
+	}
+}
+
+// TestSignOutAfterIdle: a session that ended (idle) while its page was
+// shown still signs out at the provider: the browser is sent to the
+// provider's logout, not to sign in, which the single sign-on session
+// would have answered with the manager's sign-in. A sign-out with the
+// session's cookie needs its form token.
+func TestSignOutAfterIdle(t *testing.T) {
+	t.Parallel()
+	e := newEnvOn(t, openStore(t, "sqlite"), nil, func(c *oidc.Config) { c.SSOSessionLifetime = 2 * time.Hour })
+	e.team()
+	b := e.browser()
+	b.signIn(e.manager, "")
+	b.get(e.url(""))
+	token := b.csrf()
+	if res, _ := b.post("/signout", url.Values{"csrf": {"AAAA"}}); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("sign out with a wrong form token: %d, want 403", res.StatusCode)
+	}
+	if res, _ := b.get(e.url("")); res.StatusCode != http.StatusOK {
+		t.Fatalf("the session after a refused sign out: %d", res.StatusCode)
+	}
+	e.clock.Advance(staff.DefaultIdleTimeout + time.Second)
+	res, _ := b.post("/signout", url.Values{"csrf": {token}})
+	lo := location(t, res)
+	if res.StatusCode != http.StatusSeeOther || lo.Path != "/"+tenant+"/oauth2/v2.0/logout" {
+		t.Fatalf("sign out of an idle session: %d to %s, want the provider's logout", res.StatusCode, lo)
+	}
+	b.get(lo.String())
+	res, _ = b.get(e.url("/login"))
+	res, _ = b.get(location(t, res).String())
+	if res.StatusCode != http.StatusFound || location(t, res).Path != "/"+tenant+"/signin" {
+		t.Errorf("after signing out, authorize answered %d to %s, want the sign-in page", res.StatusCode, res.Header.Get("Location"))
+	}
+}
+
+// TestReturnOnlyToThePage: after the sign-in, the browser returns to the
+// page asked for only when it is one of the staff page's own paths; any
+// other return value (another site, another path of the server, a path
+// that a redirect resolves elsewhere, one too long) returns to the home.
+func TestReturnOnlyToThePage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.team()
+	home := "/" + tenant + "/staff"
+	for _, tc := range []struct{ ret, want string }{
+		{home + "/users/abc?x=1", home + "/users/abc?x=1"},
+		{home, home},
+		{"https://evil.example/" + tenant + "/staff", home},
+		{"//evil.example/" + tenant + "/staff", home},
+		{"/\\evil.example/" + tenant + "/staff", home},
+		{`javascript:alert(1)`, home},
+		{home + "x", home},
+		{"/" + tenant + "/signin", home},
+		{home + "/../../evil", home},
+		{home + "//evil.example", home},
+		{home + "/users/" + strings.Repeat("a", 1100), home},
+	} {
+		b := e.browser()
+		res, _ := b.get(e.url("/login?return=" + url.QueryEscape(tc.ret)))
+		res, _ = b.get(location(t, res).String())
+		next, err := e.p.Complete(context.Background(), location(t, res).Query().Get("authRequest"), e.manager.User, e.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, _ = b.get(next)
+		res, _ = b.get(location(t, res).String())
+		if got := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || got != tc.want {
+			t.Errorf("return %q: %d to %q, want %q", tc.ret, res.StatusCode, got, tc.want)
+		}
 	}
 }

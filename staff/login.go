@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -79,11 +80,18 @@ func (h *Handler) oauth() *oauth2.Config {
 	}
 }
 
-// safeReturn keeps a return path only when it is one of the page's own.
+// maxReturn bounds a return path (it is kept in the login cookie).
+const maxReturn = 1024
+
+// safeReturn keeps a return path only when it is one of the page's own: a
+// path on this server (no scheme, host or backslash), clean (no dot
+// segment or empty one, which a redirect would resolve to another path),
+// below the page's base, and at most maxReturn bytes. Anything else
+// returns to the page's home.
 func (h *Handler) safeReturn(v string) string {
 	u, err := url.Parse(v)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || strings.Contains(v, "\\") ||
-		(u.Path != h.base() && !strings.HasPrefix(u.Path, h.base()+"/")) {
+	if len(v) > maxReturn || err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || strings.Contains(v, "\\") ||
+		u.Path != path.Clean(u.Path) || (u.Path != h.base() && !strings.HasPrefix(u.Path, h.base()+"/")) {
 		return h.base()
 	}
 	return u.RequestURI()
@@ -193,16 +201,20 @@ func (h *Handler) redeem(r *http.Request, code string, p pending) (string, time.
 // browser to the provider's logout (RP-initiated logout), which ends its
 // single sign-on session, if any, and sends the browser back to the
 // signed-out page: the next worker on a shared device signs in afresh.
+// It needs the session's cookie and form token, not a live session: a
+// session that ended while its page was shown (idle) still signs out at
+// the provider, instead of being sent to sign in, which a single sign-on
+// session would answer with the manager's sign-in. Without a session
+// cookie, there is nothing to end here, and the provider's logout follows
+// all the same.
 func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
-	s, ok := h.current(w, r)
-	if !ok {
-		return
+	if c, err := r.Cookie(h.cookieName(sessionCookie)); err == nil && handleOK(c.Value) {
+		if !h.csrfOK(r, c.Value) {
+			h.problem(w, r, http.StatusForbidden, "The form has expired. Reload the page and try again.")
+			return
+		}
+		h.end(w, r, hashHandle(c.Value))
 	}
-	if !h.csrfOK(r, s) {
-		h.problem(w, r, http.StatusForbidden, "The form has expired. Reload the page and try again.")
-		return
-	}
-	h.end(w, r, s.ID)
 	q := url.Values{"client_id": {admin.StaffAppID}, "post_logout_redirect_uri": {SignedOutURL(h.PublicURL, h.Service.TenantID)}}
 	http.Redirect(w, r, h.publicBase()+"/"+h.Service.TenantID+"/oauth2/v2.0/logout?"+q.Encode(), http.StatusSeeOther)
 }

@@ -98,7 +98,7 @@ func statusOf(m method.Method, now time.Time) *memberStatus {
 }
 
 func (h *Handler) view(s session, title string) view {
-	return view{Base: h.base(), Title: title, Manager: s.p.UPN, CSRF: h.csrf(s), Hours: []int{1, 2, 4, 8, 12}}
+	return view{Base: h.base(), Title: title, Manager: s.p.UPN, CSRF: h.csrf(s.handle), Hours: []int{1, 2, 4, 8, 12}}
 }
 
 func (h *Handler) render(w http.ResponseWriter, status int, name string, v view) {
@@ -239,7 +239,7 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request, sensitive bool)
 	if !ok {
 		return session{}, admin.UserRef{}, false
 	}
-	if !h.csrfOK(r, s) {
+	if !h.csrfOK(r, s.handle) {
 		h.problem(w, r, http.StatusForbidden, "The form has expired. Reload the page and try again.")
 		return session{}, admin.UserRef{}, false
 	}

@@ -299,18 +299,19 @@ func (h *Handler) newSession(w http.ResponseWriter, r *http.Request, userID stri
 	return nil
 }
 
-// csrf is the form token of a session: an HMAC of its handle, so that it
+// csrf is the form token of a session's handle: an HMAC of it, so that it
 // is bound to the session and needs no storage.
-func (h *Handler) csrf(s session) string {
+func (h *Handler) csrf(handle string) string {
 	m := hmac.New(sha256.New, h.derive("form token"))
-	m.Write([]byte(s.handle))
+	m.Write([]byte(handle))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// csrfOK checks the form token of a POST (constant time).
-func (h *Handler) csrfOK(r *http.Request, s session) bool {
+// csrfOK checks the form token of a POST against a session's handle
+// (constant time).
+func (h *Handler) csrfOK(r *http.Request, handle string) bool {
 	got := r.PostForm.Get("csrf")
-	return subtle.ConstantTimeCompare([]byte(got), []byte(h.csrf(s))) == 1
+	return subtle.ConstantTimeCompare([]byte(got), []byte(h.csrf(handle))) == 1
 }
 
 // toSignIn sends the browser to sign in (GET /staff/login), returning
