@@ -746,3 +746,48 @@ func TestReturnOnlyToThePage(t *testing.T) {
 		}
 	}
 }
+
+// TestManagerChanges: the next request sees a change to the manager: with
+// their role over the unit removed, the member's page is 403 and the home
+// says they manage nobody; once disabled, the session ends (the next
+// request is sent to sign in and the stored session is gone).
+func TestManagerChanges(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.team()
+	b := e.browser()
+	b.signIn(e.manager, "")
+	if res, _ := b.get(e.url("/users/" + e.worker.ID)); res.StatusCode != http.StatusOK {
+		t.Fatalf("the worker's page: %d", res.StatusCode)
+	}
+	as, err := e.st.ListRoleAssignments(context.Background(), e.manager.ID)
+	if err != nil || len(as) != 1 {
+		t.Fatalf("the manager's assignments %+v %v", as, err)
+	}
+	if err := e.svc.DeleteRoleAssignment(context.Background(), local, as[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if res, body := b.get(e.url("/users/" + e.worker.ID)); res.StatusCode != http.StatusForbidden || strings.Contains(body, e.worker.UPN) {
+		t.Errorf("the worker's page after the role was removed: %d", res.StatusCode)
+	}
+	if res, body := b.get(e.url("")); res.StatusCode != http.StatusOK || !strings.Contains(body, "You manage nobody") {
+		t.Errorf("the home after the role was removed: %d %s", res.StatusCode, body)
+	}
+
+	var handle string
+	for _, c := range b.jar.Cookies(mustURL(e.base)) {
+		if c.Name == "qrpin-staff" {
+			handle = c.Value
+		}
+	}
+	if _, err := e.st.UpdateUser(context.Background(), e.manager.ID, func(u *store.User) error { u.AccountEnabled = false; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := b.get(e.url(""))
+	if res.StatusCode != http.StatusSeeOther || location(t, res).Path != "/"+tenant+"/staff/login" {
+		t.Errorf("a disabled manager's request: %d %s, want 303 to sign in", res.StatusCode, res.Header.Get("Location"))
+	}
+	if _, err := e.st.UpdateStaffSession(context.Background(), hashOf(handle), func(*store.StaffSession) error { return nil }); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a disabled manager's session is still stored (%v)", err)
+	}
+}
