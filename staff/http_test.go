@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -789,5 +790,39 @@ func TestManagerChanges(t *testing.T) {
 	}
 	if _, err := e.st.UpdateStaffSession(context.Background(), hashOf(handle), func(*store.StaffSession) error { return nil }); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a disabled manager's session is still stored (%v)", err)
+	}
+}
+
+// TestEndedSessionNotResumedBySSO: with the provider's single sign-on
+// sessions on, a sign-in right after one with the badge needs none, but
+// once the page's session ended (idle), the next sign-in asks for the
+// badge again: the authorization request's max_age is the idle timeout.
+func TestEndedSessionNotResumedBySSO(t *testing.T) {
+	t.Parallel()
+	e := newEnvOn(t, openStore(t, "sqlite"), nil, func(c *oidc.Config) { c.SSOSessionLifetime = 2 * time.Hour })
+	e.team()
+	b := e.browser()
+	authURL := b.signIn(e.manager, "")
+	if got := authURL.Query().Get("max_age"); got != strconv.Itoa(int(staff.DefaultIdleTimeout/time.Second)) {
+		t.Errorf("max_age %q, want the idle timeout", got)
+	}
+	toSignInPage := func() bool {
+		t.Helper()
+		res, _ := b.get(e.url("/login"))
+		res, _ = b.get(location(t, res).String())
+		if res.StatusCode != http.StatusFound {
+			t.Fatalf("authorize: %d", res.StatusCode)
+		}
+		return location(t, res).Path == "/"+tenant+"/signin"
+	}
+	if toSignInPage() {
+		t.Fatal("right after a sign-in, the single sign-on session did not sign in")
+	}
+	e.clock.Advance(staff.DefaultIdleTimeout + time.Second)
+	if res, _ := b.get(e.url("")); res.StatusCode != http.StatusSeeOther || location(t, res).Path != "/"+tenant+"/staff/login" {
+		t.Fatalf("an idle session: %d, want 303 to sign in", res.StatusCode)
+	}
+	if !toSignInPage() {
+		t.Error("after the session ended, the single sign-on session signed the manager in without the badge")
 	}
 }

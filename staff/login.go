@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,7 +99,12 @@ func (h *Handler) safeReturn(v string) string {
 }
 
 // login (GET /staff/login) starts a sign-in through the OpenID provider:
-// the authorization code flow with PKCE (S256), state and nonce. With
+// the authorization code flow with PKCE (S256), state and nonce, and a
+// max_age of the idle timeout: a single sign-on session (when the provider
+// keeps them) may sign the manager in only within the idle timeout of
+// their sign-in with badge and PIN, so that a session that ended (idle,
+// past its lifetime, always at least that old) is never resumed on a
+// shared device without the badge. With
 // fresh=1 (a sensitive action after a sign-in older than
 // auth.RecentSignIn) it asks the provider for a new sign-in with the badge
 // and PIN (prompt=login, max_age=0) of the manager signed in
@@ -109,7 +115,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	p := pending{State: rand.Text(), Nonce: rand.Text(), Verifier: oauth2.GenerateVerifier(),
 		Return: h.safeReturn(q.Get("return")), Expires: h.now().Add(loginTTL).Unix()}
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(p.Verifier), oauth2.SetAuthURLParam("nonce", p.Nonce)}
-	if q.Get("fresh") == "1" {
+	if q.Get("fresh") != "1" {
+		opts = append(opts, oauth2.SetAuthURLParam("max_age", strconv.Itoa(int(h.idle()/time.Second))))
+	} else {
 		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("max_age", "0"))
 		if c, err := r.Cookie(h.cookieName(sessionCookie)); err == nil && handleOK(c.Value) {
 			if s, err := h.Service.Store.UpdateStaffSession(r.Context(), hashHandle(c.Value),
