@@ -66,12 +66,24 @@ func (s *Service) EnsureStaffApplication(ctx context.Context, callback, signedOu
 // directory roles over the tenant as they are now (a token's wids), their
 // roles over administrative units, and authTime, when they last signed in
 // with badge and PIN. It is read on every request, so a role removed or a
-// user disabled takes effect at once.
+// user disabled takes effect at once; a method created or a PIN set since
+// authTime (method.ChangedSince) is InvalidAuthenticationToken, as for a
+// disabled user: the session must end.
 func (s *Service) StaffPrincipal(ctx context.Context, userID string, authTime time.Time) (auth.Principal, error) {
 	u, err := s.Store.GetUser(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) || err == nil && !u.AccountEnabled {
 		return auth.Principal{}, apperr.New(apperr.Unauthenticated, "InvalidAuthenticationToken",
 			"The signed-in user does not exist or is disabled.")
+	}
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	// A reset PIN or a new method ends the sessions its old sign-ins opened,
+	// as it ends refresh tokens (a stolen badge and PIN stop at the reset).
+	m, err := s.Store.GetMethod(ctx, u.ID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && m.ChangedSince(authTime) {
+		return auth.Principal{}, apperr.New(apperr.Unauthenticated, "InvalidAuthenticationToken",
+			"The signed-in user's QR code + PIN method changed after the sign-in: sign in again.")
 	}
 	if err != nil {
 		return auth.Principal{}, err

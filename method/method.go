@@ -93,6 +93,14 @@ type Method struct {
 	Lockout   Lockout
 }
 
+// ChangedSince reports whether the method was created, or its PIN set
+// (reset or changed), after t: a sign-in at t no longer stands for the
+// method, so what it opened (a refresh token, a single sign-on session, a
+// staff page session) must end.
+func (m *Method) ChangedSince(t time.Time) bool {
+	return m.Created.After(t) || m.PIN.Created.After(t) || m.PIN.Updated.After(t)
+}
+
 // Code returns the method's code of the given kind, or nil.
 func (m *Method) Code(kind Kind) *QRCode {
 	if kind == Temporary {

@@ -388,7 +388,7 @@ func (p *Provider) methodUnchanged(ctx context.Context, userID string, authTime 
 	if err != nil {
 		return err
 	}
-	if m.Created.After(authTime) || m.PIN.Created.After(authTime) || m.PIN.Updated.After(authTime) {
+	if m.ChangedSince(authTime) {
 		return invalidGrant("AADSTS50173: The user's PIN or method changed after they signed in: sign in again.")
 	}
 	return nil

@@ -793,6 +793,38 @@ func TestManagerChanges(t *testing.T) {
 	}
 }
 
+// TestManagerPINResetEndsSession: IT resetting the manager's PIN (their
+// badge and PIN stolen) ends the page sessions signed in before it, as it
+// ends the provider's refresh tokens: the next request is sent to sign in
+// and the stored session is gone.
+func TestManagerPINResetEndsSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.team()
+	b := e.browser()
+	b.signIn(e.manager, "")
+	if res, _ := b.get(e.url("/users/" + e.worker.ID)); res.StatusCode != http.StatusOK {
+		t.Fatalf("the worker's page: %d", res.StatusCode)
+	}
+	var handle string
+	for _, c := range b.jar.Cookies(mustURL(e.base)) {
+		if c.Name == "qrpin-staff" {
+			handle = c.Value
+		}
+	}
+	e.clock.Advance(time.Minute)
+	if _, err := e.svc.ResetPIN(context.Background(), local, admin.UserRef{Key: e.manager.ID}); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := b.get(e.url("/users/" + e.worker.ID))
+	if res.StatusCode != http.StatusSeeOther || location(t, res).Path != "/"+tenant+"/staff/login" {
+		t.Errorf("a request after the manager's PIN reset: %d %s, want 303 to sign in", res.StatusCode, res.Header.Get("Location"))
+	}
+	if _, err := e.st.UpdateStaffSession(context.Background(), hashOf(handle), func(*store.StaffSession) error { return nil }); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the session is still stored after the manager's PIN reset (%v)", err)
+	}
+}
+
 // TestEndedSessionNotResumedBySSO: with the provider's single sign-on
 // sessions on, a sign-in right after one with the badge needs none, but
 // once the page's session ended (idle), the next sign-in asks for the
