@@ -41,12 +41,14 @@ func TestEnsureStaffApplication(t *testing.T) {
 
 // TestStaffPrincipal: the principal carries the user's tenant roles and
 // scoped roles as stored now, the staff scopes and the sign-in time; a
-// disabled or missing user is refused.
+// disabled or missing user is refused, and so is a sign-in older than the
+// user's method or PIN (method.ChangedSince) or a user without a method.
 func TestStaffPrincipal(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	unit := e.unit()
 	lead := e.user(auth.GlobalReader)
+	e.method(lead)
 	e.scopedRole(lead, auth.AuthenticationAdministrator, unit)
 	at := e.clock.Now()
 	p, err := e.svc.StaffPrincipal(e.ctx, lead.ID, at)
@@ -58,6 +60,19 @@ func TestStaffPrincipal(t *testing.T) {
 	}
 	_, err = e.svc.StaffPrincipal(e.ctx, "00000000-0000-0000-0000-000000000000", at)
 	wantErr(t, err, apperr.Unauthenticated, "InvalidAuthenticationToken")
+	// No method (deleted since the sign-in): refused.
+	_, err = e.svc.StaffPrincipal(e.ctx, e.user().ID, at)
+	wantErr(t, err, apperr.Unauthenticated, "InvalidAuthenticationToken")
+	// The PIN reset since the sign-in: refused; a sign-in after it is not.
+	e.clock.Advance(time.Second)
+	if _, err := e.svc.ResetPIN(e.ctx, e.local(), admin.UserRef{Key: lead.ID}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.StaffPrincipal(e.ctx, lead.ID, at)
+	wantErr(t, err, apperr.Unauthenticated, "InvalidAuthenticationToken")
+	at = e.clock.Now()
+	_, err = e.svc.StaffPrincipal(e.ctx, lead.ID, at)
+	wantErr(t, err, 0, "")
 	if _, err := e.st.UpdateUser(e.ctx, lead.ID, func(u *store.User) error { u.AccountEnabled = false; return nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +87,7 @@ func TestStaffRefusalAudited(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	unit, lead, outsider := e.unit(), e.user(), e.user()
+	e.method(lead)
 	before := e.method(outsider)
 	e.scopedRole(lead, auth.AuthenticationAdministrator, unit)
 	other := e.delegated(lead, e.clock.Now(), admin.StaffScopes...)
@@ -111,6 +127,7 @@ func TestStaffRefusedReadAudited(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	unit, lead, worker, outsider := e.unit(), e.user(), e.user(), e.user()
+	e.method(lead)
 	e.method(worker)
 	e.unitMember(unit, worker.ID)
 	e.scopedRole(lead, auth.AuthenticationAdministrator, unit)
@@ -154,6 +171,7 @@ func TestStaffRefusalsCapped(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	unit, lead := e.unit(), e.user()
+	e.method(lead)
 	e.scopedRole(lead, auth.AuthenticationAdministrator, unit)
 	p, err := e.svc.StaffPrincipal(e.ctx, lead.ID, e.clock.Now())
 	wantErr(t, err, 0, "")
