@@ -140,15 +140,10 @@ func (s *Service) DeleteUnit(ctx context.Context, p auth.Principal, id string) (
 func (s *Service) AddUnitMember(ctx context.Context, p auth.Principal, unitID, memberID string) (err error) {
 	chg := &change{category: CategoryUnit, activity: "Add member to administrative unit", op: OpAdd}
 	defer s.audit(ctx, p, &err, chg)
-	if err := auth.Authorize(p, auth.WriteUnits, auth.Target{}, s.Time()); err != nil {
-		return err
-	}
-	u, err := s.unit(ctx, unitID)
+	u, memberID, err := s.memberChange(ctx, p, chg, unitID, memberID)
 	if err != nil {
 		return err
 	}
-	memberID = strings.ToLower(memberID)
-	chg.targets = []store.AuditTarget{unitTarget(u), s.memberTarget(ctx, memberID)}
 	err = s.Store.AddUnitMember(ctx, u.ID, memberID)
 	if errors.Is(err, store.ErrConflict) {
 		return apperr.New(apperr.Invalid, "Request_BadRequest",
@@ -173,16 +168,26 @@ func (s *Service) memberTarget(ctx context.Context, id string) store.AuditTarget
 func (s *Service) RemoveUnitMember(ctx context.Context, p auth.Principal, unitID, memberID string) (err error) {
 	chg := &change{category: CategoryUnit, activity: "Remove member from administrative unit", op: OpDelete}
 	defer s.audit(ctx, p, &err, chg)
-	if err := auth.Authorize(p, auth.WriteUnits, auth.Target{}, s.Time()); err != nil {
-		return err
-	}
-	u, err := s.unit(ctx, unitID)
+	u, memberID, err := s.memberChange(ctx, p, chg, unitID, memberID)
 	if err != nil {
 		return err
 	}
+	return resourceErr(s.Store.RemoveUnitMember(ctx, u.ID, memberID), memberID)
+}
+
+// memberChange authorizes a change of a unit's members, reads the unit and
+// names it and the member (its id lowercased, returned) in chg's targets.
+func (s *Service) memberChange(ctx context.Context, p auth.Principal, chg *change, unitID, memberID string) (store.AdministrativeUnit, string, error) {
+	if err := auth.Authorize(p, auth.WriteUnits, auth.Target{}, s.Time()); err != nil {
+		return store.AdministrativeUnit{}, "", err
+	}
+	u, err := s.unit(ctx, unitID)
+	if err != nil {
+		return store.AdministrativeUnit{}, "", err
+	}
 	memberID = strings.ToLower(memberID)
 	chg.targets = []store.AuditTarget{unitTarget(u), s.memberTarget(ctx, memberID)}
-	return resourceErr(s.Store.RemoveUnitMember(ctx, u.ID, memberID), memberID)
+	return u, memberID, nil
 }
 
 // unitReaders are the tenant-wide roles that see the members of a unit
