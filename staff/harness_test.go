@@ -322,3 +322,14 @@ func (e *env) method(u member) method.Method {
 	}
 	return m
 }
+
+// signedInManager builds a server with its team (newEnv, team) and a
+// browser signed in to the page as the team's manager.
+func signedInManager(t testing.TB) (*env, *browser) {
+	t.Helper()
+	e := newEnv(t)
+	e.team()
+	b := e.browser()
+	b.signIn(e.manager, "")
+	return e, b
+}

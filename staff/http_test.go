@@ -137,10 +137,7 @@ func TestSignIn(t *testing.T) {
 // role over anybody is told they manage nobody.
 func TestSearch(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.team()
-	b := e.browser()
-	b.signIn(e.manager, "")
+	e, b := signedInManager(t)
 	for _, q := range []string{"Ann", "ann.lee@", "E200"} {
 		res, body := b.get(e.url("?q=" + url.QueryEscape(q)))
 		if res.StatusCode != http.StatusOK || !strings.Contains(body, `href="/`+tenant+`/staff/users/`+e.worker.ID+`"`) ||
@@ -208,10 +205,7 @@ var bigPIN = regexp.MustCompile(`id="new-pin"[^>]*>([0-9]+)<`)
 // and never logged.
 func TestResetPIN(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.team()
-	b := e.browser()
-	b.signIn(e.manager, "")
+	e, b := signedInManager(t)
 	b.get(e.url("/users/" + e.worker.ID))
 	res, body := b.post("/users/"+e.worker.ID+"/reset-pin", nil)
 	m := bigPIN.FindStringSubmatch(body)
@@ -314,10 +308,7 @@ func TestFormsRefused(t *testing.T) {
 // naming the manager (a page asked for again within a minute once).
 func TestOutsideUnit(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.team()
-	b := e.browser()
-	b.signIn(e.manager, "")
+	e, b := signedInManager(t)
 	before := e.method(e.outsider)
 	n := len(e.audits())
 	for range 2 {
@@ -502,10 +493,7 @@ func TestSignOutEndsSSO(t *testing.T) {
 // action goes through. Unlocking needs no fresh sign-in.
 func TestRecentSignIn(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.team()
-	b := e.browser()
-	b.signIn(e.manager, "")
+	e, b := signedInManager(t)
 	for range 3 {
 		e.clock.Advance(4 * time.Minute)
 		b.get(e.url("/users/" + e.worker.ID))
@@ -542,10 +530,7 @@ var qrImage = regexp.MustCompile(`id="qr" class="qr" src="data:image/png;base64,
 // shown once as a QR image whose payload is the code; bad hours are 400.
 func TestTemporaryCode(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.team()
-	b := e.browser()
-	b.signIn(e.manager, "")
+	e, b := signedInManager(t)
 	for _, h := range []string{"", "0", "13", "x"} {
 		if res, _ := b.post("/users/"+e.worker.ID+"/temporary-code", url.Values{"hours": {h}}); res.StatusCode != http.StatusBadRequest {
 			t.Errorf("hours %q: %d, want 400", h, res.StatusCode)
@@ -573,10 +558,7 @@ func TestTemporaryCode(t *testing.T) {
 // with its one-badge PDF.
 func TestNewBadge(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.team()
-	b := e.browser()
-	b.signIn(e.manager, "")
+	e, b := signedInManager(t)
 	old := e.method(e.worker).Standard
 	res, body := b.post("/users/"+e.worker.ID+"/new-badge", nil)
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, `href="data:application/pdf;base64,JVBER`) {
@@ -596,10 +578,7 @@ func TestNewBadge(t *testing.T) {
 // TestSecurityHeaders: every page has the strict CSP and no-store.
 func TestSecurityHeaders(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.team()
-	b := e.browser()
-	b.signIn(e.manager, "")
+	e, b := signedInManager(t)
 	for _, path := range []string{"", "/users/" + e.worker.ID, "/signed-out", "/login"} {
 		res, _ := b.get(e.url(path))
 		csp := res.Header.Get("Content-Security-Policy")
@@ -661,10 +640,7 @@ func mustURL(s string) *url.URL {
 // are 400, and change nothing.
 func TestBounded(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.team()
-	b := e.browser()
-	b.signIn(e.manager, "")
+	e, b := signedInManager(t)
 	before := e.method(e.worker)
 	res, _ := b.post("/users/"+e.worker.ID+"/reset-pin", url.Values{"csrf": {b.csrf()}, "pad": {strings.Repeat("x", 32<<10)}})
 	if res.StatusCode != http.StatusBadRequest {
@@ -754,10 +730,7 @@ func TestReturnOnlyToThePage(t *testing.T) {
 // request is sent to sign in and the stored session is gone).
 func TestManagerChanges(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.team()
-	b := e.browser()
-	b.signIn(e.manager, "")
+	e, b := signedInManager(t)
 	if res, _ := b.get(e.url("/users/" + e.worker.ID)); res.StatusCode != http.StatusOK {
 		t.Fatalf("the worker's page: %d", res.StatusCode)
 	}
@@ -799,10 +772,7 @@ func TestManagerChanges(t *testing.T) {
 // and the stored session is gone.
 func TestManagerPINResetEndsSession(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.team()
-	b := e.browser()
-	b.signIn(e.manager, "")
+	e, b := signedInManager(t)
 	if res, _ := b.get(e.url("/users/" + e.worker.ID)); res.StatusCode != http.StatusOK {
 		t.Fatalf("the worker's page: %d", res.StatusCode)
 	}
