@@ -19,6 +19,7 @@ import (
 
 	"github.com/qrpin/qrpin/badge"
 	"github.com/qrpin/qrpin/badge/badgetest"
+	"github.com/qrpin/qrpin/internal/chromiumtest"
 	"github.com/qrpin/qrpin/qr"
 )
 
@@ -110,21 +111,6 @@ func TestImageErrors(t *testing.T) {
 	}
 }
 
-// chromium finds Debian's Chromium, which renders the SVG as a browser
-// does. Without it the test skips, and fails when CI=true.
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium is not installed, and CI=true: the SVG test must run (apt-get install -y chromium)")
-	}
-	t.Skip("chromium is not installed: the SVG test skips (apt-get install -y chromium, or run .ci/run)")
-	return ""
-}
-
 // svgDoc is what TestSVG reads of an SVG.
 type svgDoc struct {
 	XMLName xml.Name `xml:"svg"`
@@ -177,7 +163,7 @@ func TestSVG(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, chromium(t), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+	cmd := exec.CommandContext(ctx, chromiumtest.Path(t), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
 		"--user-data-dir="+filepath.Join(dir, "profile"), fmt.Sprintf("--force-device-scale-factor=%d", scale),
 		fmt.Sprintf("--window-size=%d,%d", cssPx(width)+20, cssPx(height)+20), "--screenshot="+shot, "file://"+svgPath)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard

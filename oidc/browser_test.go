@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -18,41 +16,13 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/qrpin/qrpin/internal/chromiumtest"
 	"github.com/qrpin/qrpin/store"
 )
 
-// chromium returns a headless Chromium's context, or skips the test when
-// none is installed.
+// chromium returns a headless Chromium's context for a test.
 func chromium(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
-	t.Helper()
-	var path string
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	switch {
-	case path == "" && os.Getenv("CI") == "true":
-		t.Fatal("chromium is not installed, and CI=true: the browser tests must run (apt-get install -y chromium)")
-	case path == "":
-		t.Skip("chromium is not installed: the browser tests skip (apt-get install -y chromium, or run .ci/run)")
-	}
-	profile, err := os.MkdirTemp("", "qrpin-oidc-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(profile) })
-	opts := append([]chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path), chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true), chromedp.Flag("no-first-run", true), chromedp.UserDataDir(profile)}, extra...)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, time.Minute)
-	t.Cleanup(cancel3)
-	return ctx
+	return chromiumtest.Context(t, time.Minute, extra...)
 }
 
 // relyingParty is a small web application signing its users in through

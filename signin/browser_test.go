@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -26,68 +25,16 @@ import (
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/qrpin/qrpin/internal/chromiumtest"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/qr"
 	"github.com/qrpin/qrpin/store"
 )
 
-// chromiumPath finds Debian's Chromium. Without it the browser tests skip,
-// and fail when CI=true (.ci/run installs it).
-func chromiumPath(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium is not installed, and CI=true: the browser tests must run (apt-get install -y chromium)")
-	}
-	t.Skip("chromium is not installed: the browser tests skip (apt-get install -y chromium, or run .ci/run)")
-	return ""
-}
-
-// browser starts a fresh headless Chromium for the test; extra flags are
-// added to the standard ones.
+// browser starts a fresh headless Chromium for the test, at a phone's
+// window size; extra flags are added to the standard ones.
 func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
-	t.Helper()
-	// The profile directory is removed after the browser is stopped (the
-	// cleanups run last first). Not t.TempDir: Chromium's helper processes
-	// can still write into the profile for a moment after the browser has
-	// exited, and TempDir fails the test when its removal does.
-	profile, err := os.MkdirTemp("", "qrpin-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for range 50 {
-			if err = os.RemoveAll(profile); err == nil {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Logf("left the browser profile %s: %v", profile, err)
-	})
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(480, 900),
-	}
-	opts = append(opts, extra...)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(cancel3)
-	return ctx
+	return chromiumtest.Context(t, 90*time.Second, append([]chromedp.ExecAllocatorOption{chromedp.WindowSize(480, 900)}, extra...)...)
 }
 
 // screenshot saves the page and names the file in the test log.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/qrpin/qrpin/auth"
+	"github.com/qrpin/qrpin/internal/chromiumtest"
 	"github.com/qrpin/qrpin/method"
 	"github.com/qrpin/qrpin/pinflow"
 	"github.com/qrpin/qrpin/signin"
@@ -25,34 +25,9 @@ import (
 // TestBrowserManager -update-docs.
 var updateDocs = flag.Bool("update-docs", false, "write ../docs/staff-page.png from the browser test")
 
-// chromium returns a headless Chromium's context, or skips the test when
-// none is installed (fails under CI=true).
-func chromium(t *testing.T) context.Context {
-	t.Helper()
-	var path string
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	switch {
-	case path == "" && os.Getenv("CI") == "true":
-		t.Fatal("chromium is not installed, and CI=true: the browser tests must run (apt-get install -y chromium)")
-	case path == "":
-		t.Skip("chromium is not installed: the browser tests skip (apt-get install -y chromium, or run .ci/run)")
-	}
-	profile := t.TempDir()
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(path), chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true), chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(profile))
-	t.Cleanup(cancel)
-	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 5*time.Minute) // the whole test: slow under -race on a busy machine
-	t.Cleanup(cancel3)
-	return ctx
-}
+// chromium returns a headless Chromium's context for the whole test
+// (slow under -race on a busy machine).
+func chromium(t *testing.T) context.Context { return chromiumtest.Context(t, 5*time.Minute) }
 
 // withSignInPage serves the sign-in page beside the provider, as
 // cmd/qrpin does, on the env's store, hasher and clock.
